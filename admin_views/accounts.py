@@ -1,0 +1,65 @@
+"""Администрирование: login accounts and the audit log."""
+
+from __future__ import annotations
+
+from flask import flash, request
+from wtforms import PasswordField
+from wtforms.validators import Length, Optional
+
+from models.accounts import MIN_PASSWORD_LENGTH
+
+from .base import OporaModelView
+
+
+class UserView(OporaModelView):
+    column_list = ("username", "role", "staff", "active", "last_login_at")
+    column_searchable_list = ("username",)
+    column_filters = ("role", "active")
+    column_default_sort = "username"
+    form_columns = ("username", "role", "staff", "active")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            "Новый пароль",
+            validators=[
+                Optional(),
+                Length(
+                    min=MIN_PASSWORD_LENGTH,
+                    message=f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.",
+                ),
+            ],
+            description="Оставьте пустым, чтобы не менять. Смена пароля завершает все сеансы пользователя.",
+        )
+    }
+    column_details_list = ("username", "role", "staff", "active", "created_at", "last_login_at")
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        password = getattr(form, "new_password", None)
+        creating = request.endpoint == f"{self.endpoint}.create_view"
+        if valid and password is not None and not password.data and creating:
+            password.errors = list(password.errors) + ["Задайте пароль новой учётной записи."]
+            valid = False
+        return valid
+
+    def on_model_change(self, form, model, is_created):
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif not model.active:
+            # A disabled account's sessions end at once.
+            model.session_epoch = (model.session_epoch or 0) + 1
+
+    def after_model_change(self, form, model, is_created):
+        if form.new_password.data and not is_created:
+            flash("Пароль изменён; прежние сеансы пользователя завершены.", "success")
+
+
+class AuditRecordView(OporaModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("at", "username", "action", "table_name", "row_id", "ip")
+    column_searchable_list = ("username", "table_name", "row_id")
+    column_filters = ("at", "action", "table_name", "username")
+    column_default_sort = ("at", True)
+    column_details_list = ("at", "username", "ip", "action", "table_name", "row_id", "changes")
+    simple_list_pager = True

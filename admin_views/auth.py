@@ -1,0 +1,174 @@
+"""Sign-in, sign-out, own password and language: the pages around the panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from models import User, db
+from models.accounts import MIN_PASSWORD_LENGTH
+from workflows.accounts import SignInError, authenticate, change_password
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Войдите, чтобы продолжить."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+OPEN_ENDPOINTS = {"auth.login", "healthz", "static", "admin.static"}
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, epoch = session_id.partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Логин", validators=[DataRequired("Введите логин."), Length(max=64)])
+    password = PasswordField(
+        "Пароль", validators=[DataRequired("Введите пароль."), Length(max=256)]
+    )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль.")])
+    new = PasswordField(
+        "Новый пароль",
+        validators=[
+            DataRequired("Введите новый пароль."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=256,
+                message=f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.",
+            ),
+        ],
+    )
+    repeat = PasswordField(
+        "Новый пароль ещё раз",
+        validators=[EqualTo("new", message="Пароли не совпадают.")],
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths inside the panel: no scheme, no host, no protocol-relative '//'."""
+    if not target:
+        return url_for("admin.index")
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return url_for("admin.index")
+    return target
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.username.data, form.password.data, client_ip())
+        except SignInError as exc:
+            error = str(exc)
+        else:
+            session.clear()  # a new session at sign-in
+            login_user(user)
+            session.permanent = True
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("Вы вышли из системы.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except ValueError as exc:
+            form.current.errors.append(str(exc))
+        else:
+            login_user(current_user)  # keep this session, the others end
+            flash("Пароль изменён. Другие сеансы завершены.", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.get("/lang/<code>")
+def language(code: str):
+    if code not in ("ru", "en"):
+        abort(404)
+    session["lang"] = code
+    return redirect(safe_next(request.args.get("next")))
+
+
+def require_login():
+    """Every page but the open ones needs a signed-in user."""
+    if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        if request.endpoint.endswith("static"):
+            return None
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def no_store(response):
+    """Pages with personal data must not stay in browser or proxy caches."""
+    if current_user.is_authenticated and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def init_auth(app: Flask) -> None:
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
+    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+    app.before_request(require_login)
+    app.after_request(no_store)

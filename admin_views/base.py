@@ -1,0 +1,459 @@
+"""The one secured ModelView every view of the panel inherits.
+
+It decides access from the permission matrix, limits rows with the row scope
+(in lists, counts, get_one, pickers and bulk actions alike), hides health data
+from roles without the right, labels everything in Russian, turns database
+refusals into Russian messages and archives instead of deleting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import Date, DateTime, String, Text, inspect, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.validators import Optional
+
+from models import Family, Person, db
+from models.base import ArchivedMixin, utcnow
+from workflows.scope import where_visible
+
+from . import validators as v
+from .permissions import allowed, may_read_health
+
+# Constraint name fragments → what a clerk is told next to the save button.
+CONSTRAINT_MESSAGES = {
+    "uq_loan_open_unit": "Эта единица уже выдана: у неё есть незакрытая выдача.",
+    "inventory_number": "Такой инвентарный номер уже есть.",
+    "contract_number": "Договор с таким номером уже есть.",
+    "snils": "Человек с таким СНИЛС уже есть в банке данных.",
+    "six_months": "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
+    "specialist_id_starts_at": "У специалиста уже есть запись на это время.",
+    "username": "Такой логин уже занят.",
+    "staff_id": "У этого сотрудника уже есть учётная запись.",
+    "_order": "Дата окончания не может быть раньше даты начала.",
+    "uq_": "Такая запись уже есть.",
+    "fk_": "Запись связана с другими данными, поэтому её нельзя изменить так.",
+    "ck_": "Значения полей противоречат друг другу.",
+}
+STALE_MESSAGE = (
+    "Запись изменил другой пользователь, пока вы её редактировали. "
+    "Ниже — текущие значения; внесите свои изменения ещё раз."
+)
+
+
+def integrity_message(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    for fragment, message in CONSTRAINT_MESSAGES.items():
+        if fragment in text:
+            return message
+    if "not null" in text:
+        return "Не заполнено обязательное поле."
+    return "База данных отклонила изменение: значения противоречат правилам."
+
+
+def _date(view, value, name):
+    return value.strftime("%d.%m.%Y")
+
+
+def _datetime(view, value, name):
+    if value.tzinfo is not None:
+        value = value.astimezone()
+    return value.strftime("%d.%m.%Y %H:%M")
+
+
+TYPE_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    dt.datetime: _datetime,
+    dt.date: _date,
+}
+
+
+def model_labels(model) -> dict[str, str]:
+    """Russian labels declared on the model's columns and relationships."""
+    mapper = inspect(model)
+    labels = {}
+    for attr in mapper.attrs:
+        info = attr.info if hasattr(attr, "info") else {}
+        if not info and hasattr(attr, "columns"):
+            info = attr.columns[0].info
+        if "label" in info:
+            labels[attr.key] = info["label"]
+    return labels
+
+
+def model_choices(model) -> dict[str, list[tuple[str, str]]]:
+    return {c.key: c.info["choices"].pairs() for c in inspect(model).columns if "choices" in c.info}
+
+
+def health_columns(model) -> set[str]:
+    return {c.key for c in inspect(model).columns if c.info.get("health")}
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """A relation picker that offers only rows the user may see (and not archived)."""
+
+    def get_query(self):
+        query = super().get_query().filter(where_visible(self.model, current_user))
+        if issubclass(self.model, ArchivedMixin):
+            query = query.filter(self.model.archived_at.is_(None))
+        return query
+
+    def get_one(self, pk):
+        with db.session.no_autoflush:
+            return self.get_query().filter(self.model.id == pk).one_or_none()
+
+    def get_list(self, term, offset=0, limit=10):
+        query = self.get_query()
+        clauses = [field.ilike(f"%{term}%") for field in self._cached_fields]
+        query = query.filter(or_(*clauses))
+        for order in self.options.get("order_by") or []:
+            query = query.order_by(order)
+        return query.offset(offset).limit(limit).all()
+
+
+# Pickers for the large tables: typed search instead of a select of every row.
+AJAX_SEARCH_FIELDS = {
+    Family: ("surname", "address"),
+    Person: ("last_name", "first_name", "snils"),
+}
+
+
+class OporaModelView(ModelView):
+    """Base of every table view: access, scope, labels, validation, archive."""
+
+    # Declarative knobs for subclasses.
+    date_order: tuple[tuple[str, str], ...] = ()
+    details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    page_size = 25
+    can_set_page_size = True
+    page_size_options = (25, 50, 100)
+    can_view_details = True
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    named_filter_urls = True
+    column_display_actions = True
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
+    details_template = "admin/opora_details.html"
+    list_template = "admin/opora_list.html"
+    action_disallowed_list = ("delete",)
+    # Inline editing checks column_editable_list, not can_edit: there is none.
+    column_editable_list = ()
+
+    def __init__(self, model, name: str, category: str | None = None, endpoint=None):
+        self.column_labels = {**model_labels(model), **(self.column_labels or {})}
+        choices = model_choices(model)
+        self.column_choices = {**choices, **(self.column_choices or {})}
+        self.form_choices = {**choices, **(self.form_choices or {})}
+        self.form_args = self._default_form_args(model)
+        self.form_ajax_refs = {**self._default_ajax_refs(model), **(self.form_ajax_refs or {})}
+        self._health = health_columns(model)
+        if issubclass(model, ArchivedMixin) or hasattr(model, "version"):
+            self.form_excluded_columns = tuple(self.form_excluded_columns or ()) + tuple(
+                c for c in ("archived_at", "version", "created_at") if hasattr(model, c)
+            )
+        super().__init__(model, db, name=name, category=category, endpoint=endpoint)
+
+    # --- declarations derived from the model -------------------------------------
+
+    def _default_form_args(self, model) -> dict:
+        args: dict[str, dict] = {}
+        for col in inspect(model).columns:
+            extra = []
+            if col.key == "snils":
+                extra.append(v.Snils())
+            elif col.key == "phone" or col.key.endswith("_phone"):
+                extra += [Optional(), v.Phone()]
+            elif col.key == "email":
+                extra += [Optional(), v.email()]
+            elif col.key in v.NAME_COLUMNS:
+                extra.append(v.PersonName())
+            elif isinstance(col.type, String) and "choices" not in col.info:
+                extra.append(v.NoMarkup())
+            if isinstance(col.type, Text):
+                extra.append(v.text_length())
+            if isinstance(col.type, (Date, DateTime)):
+                extra.append(v.DateInRange(past_only=col.key in v.PAST_DATE_COLUMNS))
+            if extra:
+                args[col.key] = {"validators": extra}
+        for key, value in (self.form_args or {}).items():
+            merged = args.setdefault(key, {})
+            merged.update({k: val for k, val in value.items() if k != "validators"})
+            merged["validators"] = merged.get("validators", []) + value.get("validators", [])
+        return args
+
+    def _default_ajax_refs(self, model) -> dict:
+        refs = {}
+        for rel in inspect(model).relationships:
+            target = rel.mapper.class_
+            if target in AJAX_SEARCH_FIELDS:
+                refs[rel.key] = ScopedAjaxLoader(
+                    rel.key,
+                    db.session,
+                    target,
+                    fields=AJAX_SEARCH_FIELDS[target],
+                    placeholder="Начните вводить фамилию…",
+                    minimum_input_length=2,
+                )
+        return refs
+
+    # --- access --------------------------------------------------------------------
+
+    @property
+    def role(self) -> str | None:
+        if not has_request_context() or not current_user.is_authenticated:
+            return None
+        return current_user.role
+
+    def _allowed(self, action_name: str) -> bool:
+        return allowed(self.role, self.endpoint, action_name)
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and self._allowed("list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    @property
+    def can_create(self):
+        return self._allowed("create")
+
+    @property
+    def can_edit(self):
+        return self._allowed("edit")
+
+    @property
+    def can_delete(self):
+        return self._allowed("delete")
+
+    @property
+    def can_view_details(self):
+        return self._allowed("details")
+
+    @property
+    def can_export(self):
+        return False  # Excel export comes with the reports issue (xlsxwriter, streamed)
+
+    # --- rows ------------------------------------------------------------------------
+
+    def _scoped(self, query):
+        query = query.filter(where_visible(self.model, current_user))
+        if issubclass(self.model, ArchivedMixin) and not self._showing_archive():
+            query = query.filter(self.model.archived_at.is_(None))
+        return query
+
+    def _showing_archive(self) -> bool:
+        return request.args.get("archive") == "1"
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
+    def get_one(self, id):
+        """Scoped: a row the user may not see is the same as no row (404)."""
+        pk = inspect(self.model).primary_key[0]
+        try:
+            key = pk.type.python_type(id)
+        except (TypeError, ValueError):
+            abort(404)
+        query = super().get_query().filter(where_visible(self.model, current_user))
+        row = query.filter(pk == key).one_or_none()
+        if row is None:
+            abort(404)
+        return row
+
+    # --- fields the role may see ---------------------------------------------------
+    # Flask-Admin computes its column lists once at start-up; these properties
+    # filter them per request, so health data never reaches a role without the right.
+
+    def _hidden(self) -> set[str]:
+        if not has_request_context() or may_read_health(self.role):
+            return set()
+        return self._health
+
+    def _visible(self, columns):
+        hidden = self._hidden()
+        return [c for c in columns if c[0] not in hidden]
+
+    @property
+    def _list_columns(self):
+        return self._visible(self.__dict__["_all_list_columns"])
+
+    @_list_columns.setter
+    def _list_columns(self, value):
+        self.__dict__["_all_list_columns"] = value
+
+    @property
+    def _details_columns(self):
+        return self._visible(self.__dict__["_all_details_columns"])
+
+    @_details_columns.setter
+    def _details_columns(self, value):
+        self.__dict__["_all_details_columns"] = value
+
+    def _filter_hidden(self, flt) -> bool:
+        return getattr(getattr(flt, "column", None), "key", None) in self._hidden()
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        if not groups or not self._hidden():
+            return groups
+        return {
+            name: options
+            for name, options in groups.items()
+            if not any(self._filter_hidden(self._filters[o["index"]]) for o in options)
+        }
+
+    def _get_list_filter_args(self):
+        filters = super()._get_list_filter_args()
+        if not filters:
+            return filters
+        return [f for f in filters if not self._filter_hidden(self._filters[f[0]])]
+
+    def _strip_hidden(self, form):
+        for name in self._hidden():
+            if name in form:
+                delattr(form, name)
+        return form
+
+    def create_form(self, obj=None):
+        return self._strip_hidden(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._strip_hidden(super().edit_form(obj))
+
+    # --- validation and saving --------------------------------------------------------
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        if not valid or request.method != "POST":
+            return valid
+        for start, end in self.date_order:
+            first, last = getattr(form, start, None), getattr(form, end, None)
+            if first is None or last is None or not first.data or not last.data:
+                continue
+            if last.data < first.data:
+                last.errors = list(last.errors) + [
+                    f"Не может быть раньше поля «{self.column_labels.get(start, start)}»."
+                ]
+                valid = False
+        return valid
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, IntegrityError):
+            flash(integrity_message(exc), "error")
+            return True
+        if isinstance(exc, StaleDataError):
+            flash(STALE_MESSAGE, "error")
+            return True
+        if isinstance(exc, ValueError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    def delete_model(self, model) -> bool:
+        """Archive what must never be lost; delete the rest."""
+        if not isinstance(model, ArchivedMixin):
+            return super().delete_model(model)
+        try:
+            model.archived_at = utcnow()
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        return True
+
+    @action(
+        "archive",
+        "В архив",
+        "Перенести выбранные записи в архив?",
+    )
+    def action_archive(self, ids):
+        rows = self.get_query().filter(inspect(self.model).primary_key[0].in_(ids)).all()
+        for row in rows:
+            self.delete_model(row)
+        flash(f"Перенесено в архив: {len(rows)}.", "success")
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "archive":
+            return self.can_delete and issubclass(self.model, ArchivedMixin)
+        if name == "restore":
+            return self.role == "admin" and issubclass(self.model, ArchivedMixin)
+        return super().is_action_allowed(name)
+
+    @action("restore", "Восстановить из архива", "Вернуть выбранные записи из архива?")
+    def action_restore(self, ids):
+        rows = (
+            super()
+            .get_query()
+            .filter(where_visible(self.model, current_user))
+            .filter(inspect(self.model).primary_key[0].in_(ids))
+            .all()
+        )
+        for row in rows:
+            row.archived_at = None
+        db.session.commit()
+        flash(f"Восстановлено из архива: {len(rows)}.", "success")
+
+    # --- the details page's related tables -----------------------------------------
+
+    def related_tables(self, model):
+        """(title, headers, rows) for each relationship listed in details_related."""
+        tables = []
+        hidden_by_role = not may_read_health(self.role)
+        for rel_name, columns in self.details_related:
+            rel = inspect(self.model).relationships[rel_name]
+            target = rel.mapper.class_
+            labels = model_labels(target)
+            choices = model_choices(target)
+            shown = [c for c in columns if not (hidden_by_role and c in health_columns(target))]
+            query = (
+                db.session.query(target)
+                .with_parent(model, rel_name)
+                .filter(where_visible(target, current_user))
+            )
+            rows = []
+            for row in query.limit(200):
+                cells = []
+                for col in shown:
+                    value = getattr(row, col)
+                    if col in choices:
+                        value = dict(choices[col]).get(value, value)
+                    elif isinstance(value, dt.date):
+                        value = _date(self, value, col)
+                    elif value is None:
+                        value = ""
+                    cells.append(escape(value))
+                rows.append((self._row_url(target, row), cells))
+            tables.append(
+                (rel.info.get("label", rel_name), [labels.get(c, c) for c in shown], rows)
+            )
+        return tables
+
+    def _row_url(self, target, row) -> str | None:
+        for view in self.admin._views:
+            if isinstance(view, OporaModelView) and view.model is target:
+                if view.is_accessible() and view.can_view_details:
+                    return url_for(f"{view.endpoint}.details_view", id=row.id)
+        return None
+
+
+def yes_no(value: bool) -> Markup:
+    return Markup("да" if value else "нет")

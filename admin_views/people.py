@@ -1,0 +1,128 @@
+"""Семьи: the family data bank."""
+
+from __future__ import annotations
+
+from models.people import FAMILY_CATEGORIES
+
+from .base import OporaModelView
+
+
+def _categories(view, context, model, name):
+    return ", ".join(model.categories)
+
+
+def _full_name(view, context, model, name):
+    return model.full_name
+
+
+class FamilyView(OporaModelView):
+    column_list = ("surname", "address", "district", "categories", "status", "phone")
+    column_labels = {"categories": "Категории"}
+    column_formatters = {"categories": _categories}
+    column_searchable_list = ("surname", "address", "phone")
+    column_filters = ("district", "status", "identified_by", *FAMILY_CATEGORIES)
+    column_sortable_list = ("surname", "address", ("district", "district.name"), "status")
+    column_default_sort = "surname"
+    form_columns = (
+        "surname",
+        "district",
+        "address",
+        "phone",
+        *FAMILY_CATEGORIES,
+        "identified_by",
+        "status",
+        "notes",
+    )
+    column_details_list = form_columns + ("created_at", "archived_at")
+    details_related = (
+        (
+            "members",
+            (
+                "last_name",
+                "first_name",
+                "middle_name",
+                "birth_date",
+                "relation",
+                "disability_status",
+                "disability_group",
+                "snils",
+            ),
+        ),
+        ("consents", ("person", "given_on", "scope", "withdrawn_on")),
+        ("cases", ("application_date", "status", "start_date", "planned_end_date", "lead_worker")),
+        ("loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
+        ("reservations", ("type", "child", "requested_on", "priority", "status")),
+        ("enrolments", ("programme", "enrolled_on", "left_on")),
+    )
+
+
+class PersonView(OporaModelView):
+    column_list = (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "birth_date",
+        "relation",
+        "family",
+        "disability_status",
+    )
+    column_searchable_list = ("last_name", "first_name", "middle_name", "snils")
+    column_filters = ("relation", "sex", "birth_date", "disability_status", "family.district")
+    column_labels = {"family.district": "Участок"}
+    column_sortable_list = ("last_name", "first_name", "birth_date", "relation")
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    form_columns = (
+        "family",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "birth_date",
+        "sex",
+        "relation",
+        "snils",
+        "phone",
+        "disability_status",
+        "disability_group",
+        "disability_review_date",
+        "health_notes",
+    )
+    column_details_list = form_columns
+    details_related = (("consents", ("given_on", "scope", "withdrawn_on")),)
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        status, group = (
+            getattr(form, "disability_status", None),
+            getattr(form, "disability_group", None),
+        )
+        if valid and status is not None and group is not None:
+            if group.data and status.data != "disabled":
+                group.errors = list(group.errors) + ["Группа указывается только при инвалидности."]
+                valid = False
+        return valid
+
+
+class ConsentView(OporaModelView):
+    column_list = ("family", "person", "given_on", "withdrawn_on", "scope")
+    column_searchable_list = ("scope",)
+    column_filters = ("given_on", "withdrawn_on")
+    column_default_sort = ("given_on", True)
+    form_columns = ("family", "person", "given_on", "scope", "withdrawn_on")
+    date_order = (("given_on", "withdrawn_on"),)
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        family, person = getattr(form, "family", None), getattr(form, "person", None)
+        if valid and family and person and family.data and person.data:
+            if person.data.family_id != family.data.id:
+                person.errors = list(person.errors) + ["Этот человек не из выбранной семьи."]
+                valid = False
+        return valid
+
+
+class ProgrammeEnrolmentView(OporaModelView):
+    column_list = ("programme", "family", "enrolled_on", "left_on")
+    column_filters = ("programme", "enrolled_on", "left_on")
+    column_default_sort = ("enrolled_on", True)
+    form_columns = ("programme", "family", "enrolled_on", "left_on", "notes")
+    date_order = (("enrolled_on", "left_on"),)

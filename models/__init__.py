@@ -1,0 +1,68 @@
+"""Opora's data model: one module per aggregate, all on one metadata."""
+
+from .accounts import ROLE, LoginAttempt, User
+from .audit import AUDIT_ACTION, AuditRecord
+from .base import Choices, db
+from .cases import (
+    Assessment,
+    Case,
+    PlanActivity,
+    PlanRevision,
+    Review,
+    SupportPlan,
+    Task,
+    TaskAssignment,
+    Visit,
+)
+from .people import Consent, Family, Person, ProgrammeEnrolment
+from .reference import (
+    Appointment,
+    CouncilMeeting,
+    Department,
+    District,
+    Event,
+    Partner,
+    PartnerAgreement,
+    Programme,
+    Service,
+    Staff,
+)
+from .rental import EquipmentType, EquipmentUnit, Loan, LoanExtension, Reservation
+
+__all__ = [
+    "AUDIT_ACTION",
+    "ROLE",
+    "Appointment",
+    "Assessment",
+    "AuditRecord",
+    "Case",
+    "Choices",
+    "Consent",
+    "CouncilMeeting",
+    "Department",
+    "District",
+    "EquipmentType",
+    "EquipmentUnit",
+    "Event",
+    "Family",
+    "Loan",
+    "LoanExtension",
+    "LoginAttempt",
+    "Partner",
+    "PartnerAgreement",
+    "Person",
+    "PlanActivity",
+    "PlanRevision",
+    "Programme",
+    "ProgrammeEnrolment",
+    "Reservation",
+    "Review",
+    "Service",
+    "Staff",
+    "SupportPlan",
+    "Task",
+    "TaskAssignment",
+    "User",
+    "Visit",
+    "db",
+]

@@ -1,0 +1,156 @@
+"""Declarative base, shared column helpers and the closed code lists.
+
+Every closed list of codes (statuses, roles, categories) is a `Choices`: the
+database stores the English code and holds it with a CHECK constraint; people
+read the Russian label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, event, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Date
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def column(*args, label: str, **kwargs):
+    """A mapped column that carries its Russian label for the panel."""
+    info = kwargs.pop("info", {})
+    info["label"] = label
+    return mapped_column(*args, info=info, **kwargs)
+
+
+class Choices:
+    """A closed list of codes with Russian labels, stored as checked text."""
+
+    def __init__(self, name: str, labels: dict[str, str]):
+        self.name = name
+        self.labels = labels
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.labels)
+
+    def label(self, code: str | None) -> str:
+        return self.labels.get(code, code or "")
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(self.labels.items())
+
+    def column(self, *, label: str, name: str | None = None, **kwargs):
+        kind = Enum(
+            *self.codes,
+            name=name or self.name,
+            native_enum=False,
+            create_constraint=True,
+            length=max(len(c) for c in self.codes),
+            validate_strings=True,
+        )
+        info = kwargs.pop("info", {})
+        info["choices"] = self
+        return column(kind, label=label, info=info, **kwargs)
+
+
+class ArchivedMixin:
+    """Rows that are never hard-deleted: the panel's delete archives them."""
+
+    archived_at: Mapped[dt.datetime | None] = column(
+        DateTime(timezone=True), label="В архиве с", index=True
+    )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class VersionedMixin:
+    """Optimistic locking: a save from a stale copy fails instead of overwriting."""
+
+    version: Mapped[int] = column(Integer, label="Версия", nullable=False, default=1)
+
+    @classmethod
+    def __declare_last__(cls) -> None:
+        cls.__mapper__.version_id_col = cls.__table__.c.version
+
+
+class CreatedMixin:
+    created_at: Mapped[dt.datetime] = column(
+        DateTime(timezone=True),
+        label="Создано",
+        nullable=False,
+        default=utcnow,
+        server_default=func.now(),
+    )
+
+
+class add_months(FunctionElement):
+    """date + N calendar months, clamped to the month's end (31 Aug + 6 = 28/29 Feb).
+
+    PostgreSQL's interval arithmetic clamps by itself; SQLite's date() rolls
+    over (31 Aug + 6 months = 3 Mar), so there the result is capped at the
+    last day of the target month.
+    """
+
+    type = Date()
+    inherit_cache = True
+    name = "add_months"
+
+
+@compiles(add_months, "postgresql")
+def _add_months_pg(element, compiler, **kw):
+    day, months = list(element.clauses)
+    return "(CAST(%s AS DATE) + make_interval(months => %s))::date" % (
+        compiler.process(day, **kw),
+        compiler.process(months, **kw),
+    )
+
+
+@compiles(add_months, "sqlite")
+def _add_months_sqlite(element, compiler, **kw):
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"min(date({day}, '+' || {months} || ' months'), "
+        f"date({day}, 'start of month', '+' || ({months} + 1) || ' months', '-1 day'))"
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    """Make SQLite behave like the production database where it matters."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Foreign keys are off by default in SQLite.
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    dbapi_connection.execute("PRAGMA busy_timeout = 5000")
+    # SQLite's lower() (and so ILIKE) folds ASCII only: «петрова» would not
+    # find «Петрова». Python's str.lower folds every alphabet.
+    dbapi_connection.create_function(
+        "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+    )

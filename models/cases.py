@@ -1,0 +1,427 @@
+"""Social support: cases, needs assessment, the ИПСС, visits, tasks and reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    literal,
+)
+from sqlalchemy import (
+    column as sql_column,
+)
+from sqlalchemy.orm import Mapped, relationship
+
+from .accounts import ROLE
+from .base import (
+    ArchivedMixin,
+    Choices,
+    CreatedMixin,
+    VersionedMixin,
+    add_months,
+    column,
+    db,
+)
+
+SUPPORT_TERM_MONTHS = 6
+
+CASE_STATUS = Choices(
+    "case_status",
+    {
+        "application": "заявление",
+        "assessment": "оценка потребностей",
+        "active": "сопровождение",
+        "closed": "закрыт",
+    },
+)
+
+CLOSURE_REASON = Choices(
+    "closure_reason",
+    {
+        "goal_achieved": "цель достигнута",
+        "refused": "отказ семьи",
+        "moved": "переезд",
+        "term_expired": "истёк срок",
+    },
+)
+
+LIFE_DOMAIN = Choices(
+    "life_domain",
+    {
+        "medical": "медицинская",
+        "psychological": "психологическая",
+        "pedagogical": "педагогическая",
+        "legal": "правовая",
+        "social": "социальная",
+        "material": "материальная",
+    },
+)
+
+NEED_LEVEL = Choices(
+    "need_level", {"none": "нет", "low": "низкая", "medium": "средняя", "high": "высокая"}
+)
+
+PLAN_STATUS = Choices("plan_status", {"draft": "проект", "approved": "утверждена"})
+
+ACTIVITY_STATUS = Choices(
+    "activity_status",
+    {
+        "planned": "запланировано",
+        "in_progress": "выполняется",
+        "done": "выполнено",
+        "cancelled": "отменено",
+    },
+)
+
+TASK_STATUS = Choices(
+    "task_status",
+    {
+        "new": "новая",
+        "assigned": "назначена",
+        "in_progress": "в работе",
+        "done": "выполнена",
+        "cancelled": "отменена",
+    },
+)
+OPEN_TASK_STATUSES = ("new", "assigned", "in_progress")
+
+EFFECTIVENESS = Choices(
+    "effectiveness",
+    {"high": "высокая", "medium": "средняя", "low": "низкая", "none": "нет результата"},
+)
+
+
+class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+    """A support case (случай сопровождения) of one family, at most six months long."""
+
+    __tablename__ = "support_case"
+    __table_args__ = (
+        CheckConstraint(
+            "planned_end_date IS NULL OR start_date IS NULL OR planned_end_date >= start_date",
+            name="end_after_start",
+        ),
+        CheckConstraint(
+            sql_column("planned_end_date").is_(None)
+            | sql_column("start_date").is_(None)
+            | (
+                sql_column("planned_end_date")
+                <= add_months(sql_column("start_date"), literal(SUPPORT_TERM_MONTHS))
+            ),
+            name="six_months",
+        ),
+        CheckConstraint(
+            "(status = 'closed') = (closure_reason IS NOT NULL AND closed_on IS NOT NULL)",
+            name="closure_complete",
+        ),
+        CheckConstraint(
+            "status IN ('application', 'assessment') OR start_date IS NOT NULL",
+            name="active_has_start",
+        ),
+        CheckConstraint("closed_on IS NULL OR closed_on >= application_date", name="closed_order"),
+        Index("ix_support_case_status_end", "status", "planned_end_date"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    application_date: Mapped[dt.date] = column(Date, label="Дата заявления", index=True)
+    applicant_id: Mapped[int] = column(
+        ForeignKey("person.id", ondelete="RESTRICT"), label="Заявитель", index=True
+    )
+    decision_date: Mapped[dt.date | None] = column(Date, label="Дата решения о нуждаемости")
+    contract_number: Mapped[str | None] = column(String(64), label="Номер договора", unique=True)
+    contract_date: Mapped[dt.date | None] = column(Date, label="Дата договора")
+    start_date: Mapped[dt.date | None] = column(Date, label="Начало сопровождения")
+    planned_end_date: Mapped[dt.date | None] = column(Date, label="Плановое окончание")
+    lead_worker_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Ведущий специалист", index=True
+    )
+    status: Mapped[str] = CASE_STATUS.column(label="Статус", default="application")
+    closure_reason: Mapped[str | None] = CLOSURE_REASON.column(label="Причина закрытия")
+    closed_on: Mapped[dt.date | None] = column(Date, label="Дата закрытия")
+    outcome: Mapped[str | None] = column(Text, label="Результат сопровождения")
+
+    family: Mapped[Family] = relationship(  # noqa: F821
+        back_populates="cases", info={"label": "Семья"}
+    )
+    applicant: Mapped[Person] = relationship(info={"label": "Заявитель"})  # noqa: F821
+    lead_worker: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Ведущий специалист"}
+    )
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="case", info={"label": "Оценка потребностей"}
+    )
+    plan: Mapped[SupportPlan | None] = relationship(back_populates="case", info={"label": "ИПСС"})
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="case", order_by="Visit.visited_on", info={"label": "Визиты"}
+    )
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="case", order_by="Task.due_date", info={"label": "Задачи"}
+    )
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="case", order_by="Review.due_on", info={"label": "Мониторинг"}
+    )
+
+    def __str__(self) -> str:
+        return f"Случай № {self.id} от {self.application_date:%d.%m.%Y}"
+
+
+class Assessment(CreatedMixin, db.Model):
+    """The need level in one life domain (health data for the medical domain)."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("case_id", "domain"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    case_id: Mapped[int] = column(
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай"
+    )
+    domain: Mapped[str] = LIFE_DOMAIN.column(label="Сфера жизнедеятельности")
+    need_level: Mapped[str] = NEED_LEVEL.column(label="Нуждаемость", info={"health": True})
+    notes: Mapped[str | None] = column(Text, label="Заключение", info={"health": True})
+    assessed_on: Mapped[dt.date] = column(Date, label="Дата оценки")
+    assessed_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто оценил"
+    )
+
+    case: Mapped[Case] = relationship(back_populates="assessments", info={"label": "Случай"})
+    assessed_by: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Кто оценил"}
+    )
+
+    def __str__(self) -> str:
+        return f"{LIFE_DOMAIN.label(self.domain)}: {NEED_LEVEL.label(self.need_level)}"
+
+
+class SupportPlan(VersionedMixin, db.Model):
+    """The individual support programme (ИПСС) of a case."""
+
+    __tablename__ = "support_plan"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    case_id: Mapped[int] = column(
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай", unique=True
+    )
+    status: Mapped[str] = PLAN_STATUS.column(label="Статус", default="draft")
+    goal: Mapped[str | None] = column(Text, label="Цель сопровождения")
+    approved_on: Mapped[dt.date | None] = column(Date, label="Утверждена")
+    approved_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Утвердил"
+    )
+
+    case: Mapped[Case] = relationship(back_populates="plan", info={"label": "Случай"})
+    approved_by: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Утвердил"}
+    )
+    activities: Mapped[list[PlanActivity]] = relationship(
+        back_populates="plan", order_by="PlanActivity.planned_date", info={"label": "Мероприятия"}
+    )
+    revisions: Mapped[list[PlanRevision]] = relationship(
+        back_populates="plan", order_by="PlanRevision.number", info={"label": "Редакции"}
+    )
+
+    def __str__(self) -> str:
+        return f"ИПСС к случаю № {self.case_id}"
+
+
+class PlanRevision(db.Model):
+    """One revision of an ИПСС: who changed it, when and what."""
+
+    __tablename__ = "plan_revision"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    plan_id: Mapped[int] = column(ForeignKey("support_plan.id", ondelete="RESTRICT"), label="ИПСС")
+    number: Mapped[int] = column(Integer, label="Редакция")
+    changed_at: Mapped[dt.datetime] = column(DateTime(timezone=True), label="Изменена")
+    changed_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто изменил"
+    )
+    summary: Mapped[str] = column(Text, label="Что изменено")
+
+    plan: Mapped[SupportPlan] = relationship(back_populates="revisions", info={"label": "ИПСС"})
+    changed_by: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Кто изменил"}
+    )
+
+    def __str__(self) -> str:
+        return f"Редакция {self.number}"
+
+
+class PlanActivity(VersionedMixin, db.Model):
+    """One activity of an ИПСС: a service, a responsible role and a date."""
+
+    __tablename__ = "plan_activity"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    plan_id: Mapped[int] = column(
+        ForeignKey("support_plan.id", ondelete="RESTRICT"), label="ИПСС", index=True
+    )
+    service_id: Mapped[int] = column(ForeignKey("service.id", ondelete="RESTRICT"), label="Услуга")
+    responsible_role: Mapped[str] = ROLE.column(label="Ответственная роль")
+    specialist_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Специалист", index=True
+    )
+    planned_date: Mapped[dt.date] = column(Date, label="Плановая дата")
+    status: Mapped[str] = ACTIVITY_STATUS.column(label="Статус", default="planned")
+    result: Mapped[str | None] = column(Text, label="Результат")
+    done_on: Mapped[dt.date | None] = column(Date, label="Выполнено")
+
+    plan: Mapped[SupportPlan] = relationship(back_populates="activities", info={"label": "ИПСС"})
+    service: Mapped[Service] = relationship(info={"label": "Услуга"})  # noqa: F821
+    specialist: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Специалист"}
+    )
+
+    def __str__(self) -> str:
+        return f"{self.service} до {self.planned_date:%d.%m.%Y}"
+
+
+class Visit(CreatedMixin, db.Model):
+    """A home visit (патронаж)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        CheckConstraint("next_visit_on IS NULL OR next_visit_on >= visited_on", name="next_order"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    case_id: Mapped[int] = column(
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай", index=True
+    )
+    visited_on: Mapped[dt.date] = column(Date, label="Дата визита", index=True)
+    staff_id: Mapped[int] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Специалист", index=True
+    )
+    purpose: Mapped[str] = column(Text, label="Цель визита")
+    findings: Mapped[str | None] = column(Text, label="Результаты", info={"health": True})
+    next_visit_on: Mapped[dt.date | None] = column(Date, label="Следующий визит")
+
+    case: Mapped[Case] = relationship(back_populates="visits", info={"label": "Случай"})
+    staff: Mapped[Staff] = relationship(info={"label": "Специалист"})  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"Визит {self.visited_on:%d.%m.%Y}"
+
+
+class Task(VersionedMixin, CreatedMixin, db.Model):
+    """A unit of work for one role, then one specialist of that role."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new', 'cancelled') OR assignee_id IS NOT NULL",
+            name="assigned_has_assignee",
+        ),
+        CheckConstraint(
+            "(status IN ('done', 'cancelled')) = (closed_at IS NOT NULL)",
+            name="closed_when_final",
+        ),
+        Index("ix_task_assignee_status_due", "assignee_id", "status", "due_date"),
+        Index("ix_task_role_status", "role", "status"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    case_id: Mapped[int | None] = column(
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай", index=True
+    )
+    activity_id: Mapped[int | None] = column(
+        ForeignKey("plan_activity.id", ondelete="RESTRICT"),
+        label="Мероприятие ИПСС",
+        unique=True,
+    )
+    title: Mapped[str] = column(String(255), label="Задача")
+    role: Mapped[str] = ROLE.column(label="Роль исполнителя")
+    assignee_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Исполнитель"
+    )
+    status: Mapped[str] = TASK_STATUS.column(label="Статус", default="new")
+    due_date: Mapped[dt.date] = column(Date, label="Срок", index=True)
+    result: Mapped[str | None] = column(Text, label="Результат")
+    closed_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True), label="Завершена")
+
+    family: Mapped[Family] = relationship(info={"label": "Семья"})  # noqa: F821
+    case: Mapped[Case | None] = relationship(back_populates="tasks", info={"label": "Случай"})
+    activity: Mapped[PlanActivity | None] = relationship(info={"label": "Мероприятие ИПСС"})
+    assignee: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Исполнитель"}
+    )
+    assignments: Mapped[list[TaskAssignment]] = relationship(
+        back_populates="task",
+        order_by="TaskAssignment.assigned_at",
+        info={"label": "История назначений"},
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_TASK_STATUSES
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.is_open and self.due_date < today
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskAssignment(db.Model):
+    """Who a task was given to, by whom and why: the reassignment history."""
+
+    __tablename__ = "task_assignment"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    task_id: Mapped[int] = column(
+        ForeignKey("task.id", ondelete="RESTRICT"), label="Задача", index=True
+    )
+    staff_id: Mapped[int] = column(ForeignKey("staff.id", ondelete="RESTRICT"), label="Исполнитель")
+    assigned_at: Mapped[dt.datetime] = column(DateTime(timezone=True), label="Назначена")
+    assigned_by_id: Mapped[int | None] = column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), label="Кто назначил"
+    )
+    reason: Mapped[str | None] = column(Text, label="Причина")
+
+    task: Mapped[Task] = relationship(back_populates="assignments", info={"label": "Задача"})
+    staff: Mapped[Staff] = relationship(info={"label": "Исполнитель"})  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.staff} с {self.assigned_at:%d.%m.%Y}"
+
+
+class Review(CreatedMixin, db.Model):
+    """A periodic quality check (мониторинг) of a case."""
+
+    __tablename__ = "review"
+    __table_args__ = (Index("ix_review_case_due", "case_id", "due_on"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    case_id: Mapped[int] = column(
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай"
+    )
+    due_on: Mapped[dt.date] = column(Date, label="Плановая дата")
+    held_on: Mapped[dt.date | None] = column(Date, label="Проведён")
+    reviewer_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Проверяющий"
+    )
+    plan_progress: Mapped[str | None] = column(Text, label="Выполнение ИПСС")
+    family_feedback: Mapped[str | None] = column(Text, label="Отзыв семьи")
+    effectiveness: Mapped[str | None] = EFFECTIVENESS.column(label="Эффективность")
+
+    case: Mapped[Case] = relationship(back_populates="reviews", info={"label": "Случай"})
+    reviewer: Mapped[Staff | None] = relationship(  # noqa: F821
+        info={"label": "Проверяющий"}
+    )
+
+    def __str__(self) -> str:
+        return f"Мониторинг {self.due_on:%d.%m.%Y}"

@@ -1,0 +1,249 @@
+"""The family data bank: families, their members, consents and programme enrolments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, relationship
+
+from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db
+
+FAMILY_STATUS = Choices(
+    "family_status",
+    {
+        "registered": "на учёте",
+        "supported": "на сопровождении",
+        "deregistered": "снята с учёта",
+    },
+)
+
+IDENTIFIED_BY = Choices(
+    "identified_by",
+    {
+        "self": "личное обращение",
+        "partner": "направление партнёра",
+        "raid": "социальный рейд",
+        "transfer": "передача из другой организации",
+    },
+)
+
+# The family categories of the data bank, as flags: a family can be in several.
+FAMILY_CATEGORIES = {
+    "is_large": "многодетная",
+    "is_low_income": "малоимущая",
+    "is_single_parent": "неполная",
+    "is_foster": "приёмная (замещающая)",
+    "is_dangerous": "в социально опасном положении",
+}
+
+SEX = Choices("sex", {"m": "мужской", "f": "женский"})
+
+RELATION = Choices(
+    "relation",
+    {
+        "mother": "мать",
+        "father": "отец",
+        "legal_representative": "законный представитель",
+        "guardian": "опекун (попечитель)",
+        "child": "ребёнок",
+        "other": "другой член семьи",
+    },
+)
+
+DISABILITY = Choices(
+    "disability",
+    {"none": "нет", "disabled": "ребёнок-инвалид", "ovz": "ОВЗ"},
+)
+
+DISABILITY_GROUP = Choices(
+    "disability_group",
+    {"child": "категория «ребёнок-инвалид»", "1": "I группа", "2": "II группа", "3": "III группа"},
+)
+
+event_family = Table(
+    "event_family",
+    db.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("family_id", ForeignKey("family.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_event_family_family_id", "family_id"),
+)
+
+
+class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+    __tablename__ = "family"
+    __table_args__ = (Index("ix_family_district_status", "district_id", "status"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    surname: Mapped[str] = column(String(64), label="Фамилия семьи", index=True)
+    district_id: Mapped[int] = column(
+        ForeignKey("district.id", ondelete="RESTRICT"), label="Участок"
+    )
+    address: Mapped[str] = column(String(255), label="Адрес")
+    phone: Mapped[str | None] = column(String(32), label="Телефон")
+    is_large: Mapped[bool] = column(Boolean, label="Многодетная", default=False, nullable=False)
+    is_low_income: Mapped[bool] = column(Boolean, label="Малоимущая", default=False, nullable=False)
+    is_single_parent: Mapped[bool] = column(
+        Boolean, label="Неполная", default=False, nullable=False
+    )
+    is_foster: Mapped[bool] = column(
+        Boolean, label="Приёмная (замещающая)", default=False, nullable=False
+    )
+    is_dangerous: Mapped[bool] = column(Boolean, label="В СОП", default=False, nullable=False)
+    identified_by: Mapped[str] = IDENTIFIED_BY.column(label="Как выявлена", default="self")
+    status: Mapped[str] = FAMILY_STATUS.column(label="Статус", default="registered")
+    notes: Mapped[str | None] = column(Text, label="Примечания")
+
+    district: Mapped[District] = relationship(info={"label": "Участок"})  # noqa: F821
+    members: Mapped[list[Person]] = relationship(
+        back_populates="family", order_by="Person.birth_date", info={"label": "Члены семьи"}
+    )
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="family", info={"label": "Согласия на обработку ПДн"}
+    )
+    cases: Mapped[list[Case]] = relationship(  # noqa: F821
+        back_populates="family", info={"label": "Случаи сопровождения"}
+    )
+    loans: Mapped[list[Loan]] = relationship(  # noqa: F821
+        back_populates="family", info={"label": "Выдачи ТСР"}
+    )
+    reservations: Mapped[list[Reservation]] = relationship(  # noqa: F821
+        back_populates="family", info={"label": "Очередь на ТСР"}
+    )
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
+        back_populates="family", info={"label": "Участие в программах"}
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        return [label for attr, label in FAMILY_CATEGORIES.items() if getattr(self, attr)]
+
+    def __str__(self) -> str:
+        return f"{self.surname}, {self.address}"
+
+
+class Person(ArchivedMixin, VersionedMixin, db.Model):
+    """A member of a family. Disability fields are health data (special category)."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_name", "last_name", "first_name", "middle_name"),
+        CheckConstraint(
+            "disability_group IS NULL OR disability_status = 'disabled'",
+            name="group_needs_disability",
+        ),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    last_name: Mapped[str] = column(String(64), label="Фамилия")
+    first_name: Mapped[str] = column(String(64), label="Имя")
+    middle_name: Mapped[str | None] = column(String(64), label="Отчество")
+    birth_date: Mapped[dt.date] = column(Date, label="Дата рождения", index=True)
+    sex: Mapped[str] = SEX.column(label="Пол")
+    relation: Mapped[str] = RELATION.column(label="Кем приходится", index=True)
+    snils: Mapped[str | None] = column(String(14), label="СНИЛС", unique=True)
+    phone: Mapped[str | None] = column(String(32), label="Телефон")
+    disability_status: Mapped[str] = DISABILITY.column(
+        label="Инвалидность / ОВЗ", default="none", index=True, info={"health": True}
+    )
+    disability_group: Mapped[str | None] = DISABILITY_GROUP.column(
+        label="Группа (категория)", info={"health": True}
+    )
+    disability_review_date: Mapped[dt.date | None] = column(
+        Date, label="Срок переосвидетельствования", info={"health": True}
+    )
+    health_notes: Mapped[str | None] = column(
+        Text, label="Медицинские сведения", info={"health": True}
+    )
+
+    family: Mapped[Family] = relationship(back_populates="members", info={"label": "Семья"})
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="person", info={"label": "Согласия"}
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def is_child(self) -> bool:
+        return self.relation == "child"
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.birth_date:%d.%m.%Y}"
+
+
+class Consent(CreatedMixin, db.Model):
+    """Consent to personal-data processing. No active consent — no case may start."""
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        CheckConstraint("withdrawn_on IS NULL OR withdrawn_on >= given_on", name="withdrawn_order"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    person_id: Mapped[int] = column(
+        ForeignKey("person.id", ondelete="RESTRICT"), label="Кто дал согласие", index=True
+    )
+    given_on: Mapped[dt.date] = column(Date, label="Дата согласия")
+    scope: Mapped[str] = column(Text, label="Объём согласия")
+    withdrawn_on: Mapped[dt.date | None] = column(Date, label="Дата отзыва")
+
+    family: Mapped[Family] = relationship(back_populates="consents", info={"label": "Семья"})
+    person: Mapped[Person] = relationship(
+        back_populates="consents", info={"label": "Кто дал согласие"}
+    )
+
+    def is_active(self, on: dt.date) -> bool:
+        return self.given_on <= on and (self.withdrawn_on is None or self.withdrawn_on > on)
+
+    def __str__(self) -> str:
+        state = f", отозвано {self.withdrawn_on:%d.%m.%Y}" if self.withdrawn_on else ""
+        return f"Согласие от {self.given_on:%d.%m.%Y}{state}"
+
+
+class ProgrammeEnrolment(db.Model):
+    """A family taking part in one of the centre's programmes."""
+
+    __tablename__ = "programme_enrolment"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "family_id", "enrolled_on"),
+        CheckConstraint("left_on IS NULL OR left_on >= enrolled_on", name="left_order"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    programme_id: Mapped[int] = column(
+        ForeignKey("programme.id", ondelete="RESTRICT"), label="Программа"
+    )
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    enrolled_on: Mapped[dt.date] = column(Date, label="Включена с")
+    left_on: Mapped[dt.date | None] = column(Date, label="Выбыла")
+    notes: Mapped[str | None] = column(Text, label="Примечания")
+
+    programme: Mapped[Programme] = relationship(  # noqa: F821
+        back_populates="enrolments", info={"label": "Программа"}
+    )
+    family: Mapped[Family] = relationship(back_populates="enrolments", info={"label": "Семья"})
+
+    def __str__(self) -> str:
+        return f"{self.programme} с {self.enrolled_on:%d.%m.%Y}"

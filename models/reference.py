@@ -1,0 +1,354 @@
+"""Reference data kept by the administrator: the centre's own structure and partners."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, relationship
+
+from .accounts import ROLE
+from .base import ArchivedMixin, Choices, VersionedMixin, column, db
+
+SERVICE_KIND = Choices(
+    "service_kind",
+    {
+        "social": "социально-бытовая",
+        "medical": "социально-медицинская",
+        "psychological": "социально-психологическая",
+        "pedagogical": "социально-педагогическая",
+        "legal": "социально-правовая",
+        "cultural": "социокультурная",
+    },
+)
+
+PARTNER_KIND = Choices(
+    "partner_kind",
+    {
+        "school": "образовательная организация",
+        "clinic": "медицинская организация",
+        "police": "полиция",
+        "tos": "ТОС",
+        "ngo": "некоммерческая организация",
+        "volunteers": "волонтёрская группа",
+        "authority": "орган власти",
+        "other": "другое",
+    },
+)
+
+AGREEMENT_STATUS = Choices(
+    "agreement_status",
+    {"draft": "проект", "active": "действует", "terminated": "расторгнуто"},
+)
+
+EVENT_KIND = Choices(
+    "event_kind",
+    {
+        "training": "обучение специалистов и волонтёров",
+        "info_campaign": "информационная кампания",
+        "club": "клубная встреча",
+        "holiday": "праздник",
+        "excursion": "экскурсия",
+        "other": "другое",
+    },
+)
+
+APPOINTMENT_CHANNEL = Choices("appointment_channel", {"in_person": "лично", "phone": "по телефону"})
+
+AGREEMENT_EXPIRY_WARNING_DAYS = 30
+
+staff_district = Table(
+    "staff_district",
+    db.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("district_id", ForeignKey("district.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_staff_district_district_id", "district_id"),
+)
+
+council_meeting_staff = Table(
+    "council_meeting_staff",
+    db.metadata,
+    Column(
+        "meeting_id",
+        ForeignKey("council_meeting.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+)
+
+council_meeting_partner = Table(
+    "council_meeting_partner",
+    db.metadata,
+    Column(
+        "meeting_id",
+        ForeignKey("council_meeting.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    code: Mapped[str] = column(String(16), label="Код", unique=True)
+    name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    head_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="SET NULL", use_alter=True, name="fk_department_head"),
+        label="Заведующий",
+    )
+
+    head: Mapped[Staff | None] = relationship(foreign_keys=[head_id], info={"label": "Заведующий"})
+    staff: Mapped[list[Staff]] = relationship(
+        back_populates="department",
+        foreign_keys="Staff.department_id",
+        info={"label": "Сотрудники"},
+    )
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class District(db.Model):
+    """A district (участок) served by one responsible district worker."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    name: Mapped[str] = column(String(128), label="Участок", unique=True)
+    territory: Mapped[str | None] = column(Text, label="Территория")
+    responsible_worker_id: Mapped[int | None] = column(
+        ForeignKey(
+            "staff.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_district_responsible_worker",
+        ),
+        label="Ответственный участковый",
+    )
+
+    responsible_worker: Mapped[Staff | None] = relationship(
+        foreign_keys=[responsible_worker_id],
+        info={"label": "Ответственный участковый"},
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(db.Model):
+    """A member of staff or a partner specialist working by agreement."""
+
+    __tablename__ = "staff"
+    __table_args__ = (Index("ix_staff_role_active", "role", "active"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    last_name: Mapped[str] = column(String(64), label="Фамилия", index=True)
+    first_name: Mapped[str] = column(String(64), label="Имя")
+    middle_name: Mapped[str | None] = column(String(64), label="Отчество")
+    position: Mapped[str] = column(String(255), label="Должность")
+    role: Mapped[str] = ROLE.column(label="Роль в сопровождении")
+    department_id: Mapped[int | None] = column(
+        ForeignKey("department.id", ondelete="RESTRICT"), label="Отделение", index=True
+    )
+    phone: Mapped[str | None] = column(String(32), label="Телефон")
+    email: Mapped[str | None] = column(String(254), label="Эл. почта")
+    active: Mapped[bool] = column(Boolean, label="Работает", default=True, nullable=False)
+
+    department: Mapped[Department | None] = relationship(
+        back_populates="staff", foreign_keys=[department_id], info={"label": "Отделение"}
+    )
+    districts: Mapped[list[District]] = relationship(
+        secondary=staff_district, info={"label": "Участки"}
+    )
+    user: Mapped[User | None] = relationship(  # noqa: F821
+        back_populates="staff", info={"label": "Учётная запись"}
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Service(db.Model):
+    """A kind of help (вид помощи) from the centre's catalogue."""
+
+    __tablename__ = "service"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    kind: Mapped[str] = SERVICE_KIND.column(label="Вид помощи", index=True)
+    name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    guaranteed: Mapped[bool] = column(
+        Boolean, label="В гарантированном перечне", default=False, nullable=False
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Programme(db.Model):
+    """One of the centre's own technologies (домашнее визитирование, семейный клуб …)."""
+
+    __tablename__ = "programme"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    description: Mapped[str | None] = column(Text, label="Описание")
+    active: Mapped[bool] = column(Boolean, label="Действует", default=True, nullable=False)
+
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
+        back_populates="programme", info={"label": "Участники"}
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partner(db.Model):
+    """An institution of the social infrastructure the centre works with."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    kind: Mapped[str] = PARTNER_KIND.column(label="Тип", index=True)
+    address: Mapped[str | None] = column(String(255), label="Адрес")
+    phone: Mapped[str | None] = column(String(32), label="Телефон")
+    email: Mapped[str | None] = column(String(254), label="Эл. почта")
+
+    agreements: Mapped[list[PartnerAgreement]] = relationship(
+        back_populates="partner", info={"label": "Соглашения"}
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
+    """A cooperation agreement; flagged when it expires within 30 days."""
+
+    __tablename__ = "partner_agreement"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "number"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_order"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    partner_id: Mapped[int] = column(
+        ForeignKey("partner.id", ondelete="RESTRICT"), label="Партнёр", index=True
+    )
+    number: Mapped[str] = column(String(64), label="Номер")
+    signed_on: Mapped[dt.date] = column(Date, label="Дата заключения")
+    valid_from: Mapped[dt.date] = column(Date, label="Действует с")
+    valid_to: Mapped[dt.date | None] = column(Date, label="Действует по", index=True)
+    subject: Mapped[str] = column(Text, label="Предмет")
+    contact_person: Mapped[str | None] = column(String(255), label="Контактное лицо")
+    status: Mapped[str] = AGREEMENT_STATUS.column(label="Статус", default="active", index=True)
+
+    partner: Mapped[Partner] = relationship(back_populates="agreements", info={"label": "Партнёр"})
+
+    def expires_soon(self, today: dt.date) -> bool:
+        return (
+            self.status == "active"
+            and self.valid_to is not None
+            and today <= self.valid_to <= today + dt.timedelta(days=AGREEMENT_EXPIRY_WARNING_DAYS)
+        )
+
+    def __str__(self) -> str:
+        return f"№ {self.number} от {self.signed_on:%d.%m.%Y}"
+
+
+class CouncilMeeting(db.Model):
+    """A meeting of a district's interdepartmental coordination council."""
+
+    __tablename__ = "council_meeting"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    held_on: Mapped[dt.date] = column(Date, label="Дата", index=True)
+    district_id: Mapped[int | None] = column(
+        ForeignKey("district.id", ondelete="RESTRICT"), label="Участок", index=True
+    )
+    agenda: Mapped[str] = column(Text, label="Повестка")
+    decisions: Mapped[str | None] = column(Text, label="Решения")
+
+    district: Mapped[District | None] = relationship(info={"label": "Участок"})
+    staff: Mapped[list[Staff]] = relationship(
+        secondary=council_meeting_staff, info={"label": "Сотрудники"}
+    )
+    partners: Mapped[list[Partner]] = relationship(
+        secondary=council_meeting_partner, info={"label": "Представители партнёров"}
+    )
+
+    def __str__(self) -> str:
+        return f"Заседание {self.held_on:%d.%m.%Y}"
+
+
+class Event(db.Model):
+    """A training, campaign item, club evening, holiday or excursion."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    kind: Mapped[str] = EVENT_KIND.column(label="Вид", index=True)
+    title: Mapped[str] = column(String(255), label="Название")
+    held_on: Mapped[dt.date] = column(Date, label="Дата", index=True)
+    organiser_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="SET NULL"), label="Организатор", index=True
+    )
+    description: Mapped[str | None] = column(Text, label="Описание")
+
+    organiser: Mapped[Staff | None] = relationship(info={"label": "Организатор"})
+    families: Mapped[list[Family]] = relationship(  # noqa: F821
+        secondary="event_family", info={"label": "Семьи-участники"}
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Appointment(db.Model):
+    """Pre-registration for a reception; one specialist, one slot."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (UniqueConstraint("specialist_id", "starts_at"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    specialist_id: Mapped[int] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Специалист"
+    )
+    starts_at: Mapped[dt.datetime] = column(DateTime, label="Время приёма", index=True)
+    family_id: Mapped[int | None] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    citizen_name: Mapped[str | None] = column(String(255), label="Заявитель (ФИО)")
+    citizen_phone: Mapped[str | None] = column(String(32), label="Телефон заявителя")
+    channel: Mapped[str] = APPOINTMENT_CHANNEL.column(label="Способ записи")
+    purpose: Mapped[str] = column(Text, label="Цель обращения")
+    outcome: Mapped[str | None] = column(Text, label="Результат")
+    case_id: Mapped[int | None] = column(
+        ForeignKey("support_case.id", ondelete="SET NULL"), label="Случай сопровождения"
+    )
+
+    specialist: Mapped[Staff] = relationship(info={"label": "Специалист"})
+    family: Mapped[Family | None] = relationship(info={"label": "Семья"})  # noqa: F821
+    case: Mapped[Case | None] = relationship(info={"label": "Случай"})  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"Приём {self.starts_at:%d.%m.%Y %H:%M}"

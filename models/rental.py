@@ -1,0 +1,254 @@
+"""The rental point of technical means of rehabilitation (free of charge)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, relationship
+
+from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db
+
+EQUIPMENT_CATEGORY = Choices(
+    "equipment_category",
+    {
+        "mobility": "средства передвижения",
+        "support": "опоры и ходунки",
+        "verticalization": "вертикализация",
+        "bed": "кровати и матрасы",
+        "hygiene": "гигиена",
+        "other": "другое",
+    },
+)
+
+CONDITION = Choices(
+    "condition",
+    {"new": "новое", "good": "хорошее", "fair": "удовлетворительное", "poor": "плохое"},
+)
+
+UNIT_STATUS = Choices(
+    "unit_status",
+    {
+        "available": "свободно",
+        "reserved": "зарезервировано",
+        "on_loan": "на руках",
+        "sanitising": "на санобработке",
+        "repair": "в ремонте",
+        "written_off": "списано",
+    },
+)
+
+RESERVATION_STATUS = Choices(
+    "reservation_status",
+    {
+        "waiting": "в очереди",
+        "offered": "предложено",
+        "fulfilled": "выдано",
+        "cancelled": "снято",
+    },
+)
+
+RESERVATION_PRIORITY = Choices(
+    "reservation_priority",
+    {"1": "срочно", "2": "повышенный", "3": "обычный"},
+)
+
+
+class EquipmentType(db.Model):
+    __tablename__ = "equipment_type"
+    __table_args__ = (
+        CheckConstraint("loan_term_days > 0", name="term_positive"),
+        CheckConstraint("max_extensions >= 0", name="extensions_nonnegative"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    category: Mapped[str] = EQUIPMENT_CATEGORY.column(label="Категория", index=True)
+    size_range: Mapped[str | None] = column(String(128), label="Размеры")
+    age_range: Mapped[str | None] = column(String(128), label="Возраст")
+    loan_term_days: Mapped[int] = column(Integer, label="Срок выдачи, дней", default=90)
+    max_extensions: Mapped[int] = column(Integer, label="Продлений не более", default=2)
+    components: Mapped[str | None] = column(Text, label="Комплектность")
+
+    units: Mapped[list[EquipmentUnit]] = relationship(
+        back_populates="type", info={"label": "Единицы"}
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EquipmentUnit(VersionedMixin, db.Model):
+    __tablename__ = "equipment_unit"
+    __table_args__ = (Index("ix_equipment_unit_type_status", "type_id", "status"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    inventory_number: Mapped[str] = column(String(64), label="Инвентарный номер", unique=True)
+    type_id: Mapped[int] = column(
+        ForeignKey("equipment_type.id", ondelete="RESTRICT"), label="Вид ТСР"
+    )
+    size: Mapped[str | None] = column(String(64), label="Размер")
+    components: Mapped[str | None] = column(Text, label="Комплектность")
+    condition: Mapped[str] = CONDITION.column(label="Состояние", default="good")
+    status: Mapped[str] = UNIT_STATUS.column(label="Статус", default="available", index=True)
+    acquired_on: Mapped[dt.date | None] = column(Date, label="Поступило")
+    written_off_on: Mapped[dt.date | None] = column(Date, label="Списано")
+    write_off_reason: Mapped[str | None] = column(Text, label="Основание списания")
+    notes: Mapped[str | None] = column(Text, label="Примечания")
+
+    type: Mapped[EquipmentType] = relationship(back_populates="units", info={"label": "Вид ТСР"})
+    loans: Mapped[list[Loan]] = relationship(
+        back_populates="unit", order_by="Loan.issued_on", info={"label": "История выдач"}
+    )
+
+    def __str__(self) -> str:
+        return f"{self.inventory_number} ({self.type})"
+
+
+class Loan(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+    """A unit lent to a family for a child. A unit is never on two open loans."""
+
+    __tablename__ = "loan"
+    __table_args__ = (
+        CheckConstraint("due_on >= issued_on", name="due_order"),
+        CheckConstraint("returned_on IS NULL OR returned_on >= issued_on", name="returned_order"),
+        CheckConstraint("extensions >= 0", name="extensions_nonnegative"),
+        # The rule «one open loan per unit» held by the database itself.
+        Index(
+            "uq_loan_open_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("returned_on IS NULL"),
+            postgresql_where=text("returned_on IS NULL"),
+        ),
+        Index("ix_loan_open_due", "due_on", postgresql_where=text("returned_on IS NULL")),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    unit_id: Mapped[int] = column(
+        ForeignKey("equipment_unit.id", ondelete="RESTRICT"), label="Единица ТСР", index=True
+    )
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    child_id: Mapped[int] = column(
+        ForeignKey("person.id", ondelete="RESTRICT"), label="Ребёнок", index=True
+    )
+    issued_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Выдал"
+    )
+    issued_on: Mapped[dt.date] = column(Date, label="Дата выдачи")
+    due_on: Mapped[dt.date] = column(Date, label="Вернуть до")
+    extensions: Mapped[int] = column(Integer, label="Продлений", default=0)
+    condition_on_issue: Mapped[str] = CONDITION.column(
+        label="Состояние при выдаче", name="condition_on_issue", default="good"
+    )
+    returned_on: Mapped[dt.date | None] = column(Date, label="Возвращено")
+    condition_on_return: Mapped[str | None] = CONDITION.column(
+        label="Состояние при возврате", name="condition_on_return"
+    )
+    missing_components: Mapped[str | None] = column(Text, label="Недостающие части")
+    notes: Mapped[str | None] = column(Text, label="Примечания")
+
+    unit: Mapped[EquipmentUnit] = relationship(
+        back_populates="loans", info={"label": "Единица ТСР"}
+    )
+    family: Mapped[Family] = relationship(  # noqa: F821
+        back_populates="loans", info={"label": "Семья"}
+    )
+    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})  # noqa: F821
+    issued_by: Mapped[Staff | None] = relationship(info={"label": "Выдал"})  # noqa: F821
+
+    @property
+    def is_open(self) -> bool:
+        return self.returned_on is None
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.is_open and self.due_on < today
+
+    def __str__(self) -> str:
+        return f"Выдача № {self.id} от {self.issued_on:%d.%m.%Y}"
+
+
+class Reservation(VersionedMixin, CreatedMixin, db.Model):
+    """A family's place in the queue for an equipment type."""
+
+    __tablename__ = "reservation"
+    __table_args__ = (
+        CheckConstraint(
+            "(status = 'offered') = (offered_unit_id IS NOT NULL AND offer_expires_on IS NOT NULL)",
+            name="offer_complete",
+        ),
+        # A unit is offered to one family at a time.
+        Index(
+            "uq_reservation_offered_unit",
+            "offered_unit_id",
+            unique=True,
+            sqlite_where=text("status = 'offered'"),
+            postgresql_where=text("status = 'offered'"),
+        ),
+        Index("ix_reservation_queue", "type_id", "status", "priority", "requested_on"),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    family_id: Mapped[int] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    child_id: Mapped[int] = column(ForeignKey("person.id", ondelete="RESTRICT"), label="Ребёнок")
+    type_id: Mapped[int] = column(
+        ForeignKey("equipment_type.id", ondelete="RESTRICT"), label="Вид ТСР"
+    )
+    requested_on: Mapped[dt.date] = column(Date, label="Дата заявки")
+    priority: Mapped[str] = RESERVATION_PRIORITY.column(label="Приоритет", default="3")
+    status: Mapped[str] = RESERVATION_STATUS.column(label="Статус", default="waiting")
+    offered_unit_id: Mapped[int | None] = column(
+        ForeignKey("equipment_unit.id", ondelete="RESTRICT"), label="Предложенная единица"
+    )
+    offer_expires_on: Mapped[dt.date | None] = column(Date, label="Предложение до")
+    notes: Mapped[str | None] = column(Text, label="Примечания")
+
+    family: Mapped[Family] = relationship(  # noqa: F821
+        back_populates="reservations", info={"label": "Семья"}
+    )
+    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})  # noqa: F821
+    type: Mapped[EquipmentType] = relationship(info={"label": "Вид ТСР"})
+    offered_unit: Mapped[EquipmentUnit | None] = relationship(
+        info={"label": "Предложенная единица"}
+    )
+
+    def __str__(self) -> str:
+        return f"Заявка № {self.id}: {self.type}"
+
+
+class LoanExtension(db.Model):
+    """An extension of a loan's due date, with its reason."""
+
+    __tablename__ = "loan_extension"
+    __table_args__ = (CheckConstraint("new_due_on > old_due_on", name="extends_forward"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    loan_id: Mapped[int] = column(
+        ForeignKey("loan.id", ondelete="RESTRICT"), label="Выдача", index=True
+    )
+    old_due_on: Mapped[dt.date] = column(Date, label="Прежний срок")
+    new_due_on: Mapped[dt.date] = column(Date, label="Новый срок")
+    reason: Mapped[str] = column(Text, label="Причина")
+    extended_at: Mapped[dt.datetime] = column(DateTime(timezone=True), label="Продлено")
+    extended_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто продлил"
+    )
+
+    loan: Mapped[Loan] = relationship(info={"label": "Выдача"})
+
+    def __str__(self) -> str:
+        return f"Продление до {self.new_due_on:%d.%m.%Y}"

@@ -1,0 +1,40 @@
+"""Operator commands: `flask --app app create-user`, `permissions`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from models import ROLE
+
+from .accounts import create_user
+
+
+def init_commands(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLE.codes), required=True)
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="Asked for when not given.",
+    )
+    @click.option("--staff-id", type=int, default=None)
+    def create_user_command(username, role, password, staff_id):
+        """Create a login account (the first administrator of a new install)."""
+        try:
+            user = create_user(username, role, password, staff_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Создана учётная запись {user.username} ({ROLE.label(user.role)}).")
+
+    @app.cli.command("permissions")
+    def permissions_command():
+        """Print the permission matrix as a Markdown table."""
+        from admin_views.permissions import matrix_rows
+
+        click.echo("| роль | раздел | права |\n|---|---|---|")
+        for role, view, actions in matrix_rows():
+            click.echo(f"| {role} | {view} | {actions} |")

@@ -1,0 +1,118 @@
+"""Row scope: which families and cases a user may see.
+
+One scope function per role family; every path that lets a row reach a user
+(lists, counts, details, edit, delete, pickers, exports, reports, workflows)
+asks `where_visible(model, user)`. A row out of scope behaves as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from models import (
+    Appointment,
+    Assessment,
+    Case,
+    Consent,
+    Family,
+    Loan,
+    LoanExtension,
+    Person,
+    PlanActivity,
+    PlanRevision,
+    ProgrammeEnrolment,
+    Reservation,
+    Review,
+    SupportPlan,
+    Task,
+    TaskAssignment,
+    User,
+    Visit,
+)
+from models.reference import staff_district
+
+SEE_ALL = frozenset({"admin", "coordinator"})
+CASE_ROLES = frozenset(
+    {"district_worker", "psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse"}
+)
+
+
+def _district_families(staff_id: int) -> Select:
+    districts = select(staff_district.c.district_id).where(staff_district.c.staff_id == staff_id)
+    return select(Family.id).where(Family.district_id.in_(districts))
+
+
+def _specialist_cases(staff_id: int) -> Select:
+    tasked = select(Task.case_id).where(Task.assignee_id == staff_id, Task.case_id.is_not(None))
+    planned = (
+        select(SupportPlan.case_id)
+        .join(PlanActivity, PlanActivity.plan_id == SupportPlan.id)
+        .where(PlanActivity.specialist_id == staff_id)
+    )
+    return tasked.union(planned)
+
+
+def visible_cases(user: User) -> Select | None:
+    """Case ids the user may see; None means every case."""
+    if user.role in SEE_ALL:
+        return None
+    if user.role not in CASE_ROLES or user.staff_id is None:
+        return select(Case.id).where(false())
+    if user.role == "district_worker":
+        return select(Case.id).where(
+            or_(
+                Case.family_id.in_(_district_families(user.staff_id)),
+                Case.lead_worker_id == user.staff_id,
+            )
+        )
+    return select(Case.id).where(Case.id.in_(_specialist_cases(user.staff_id)))
+
+
+def visible_families(user: User) -> Select | None:
+    """Family ids the user may see; None means every family."""
+    if user.role in SEE_ALL:
+        return None
+    if user.staff_id is None and user.role != "rental_clerk":
+        return select(Family.id).where(false())
+    if user.role == "rental_clerk":
+        return select(Loan.family_id).union(select(Reservation.family_id))
+    cases = visible_cases(user)
+    of_cases = select(Case.family_id).where(Case.id.in_(cases))
+    own_tasks = select(Task.family_id).where(Task.assignee_id == user.staff_id)
+    if user.role == "district_worker":
+        return _district_families(user.staff_id).union(of_cases, own_tasks)
+    return of_cases.union(own_tasks)
+
+
+def _in(column, ids: Select | None) -> ColumnElement[bool]:
+    return true() if ids is None else column.in_(ids)
+
+
+def where_visible(model: type, user: User) -> ColumnElement[bool]:
+    """The WHERE clause that limits `model` to the rows `user` may see."""
+    if user.role in SEE_ALL:
+        return true()
+    if model is Family:
+        return _in(Family.id, visible_families(user))
+    if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation):
+        return _in(model.family_id, visible_families(user))
+    if model is Appointment:
+        mine = Appointment.specialist_id == user.staff_id if user.staff_id else false()
+        return or_(mine, _in(Appointment.family_id, visible_families(user)))
+    cases = visible_cases(user)
+    if model is Case:
+        return _in(Case.id, cases)
+    if model in (Assessment, Visit, Review, SupportPlan):
+        return _in(model.case_id, cases)
+    plans = select(SupportPlan.id).where(_in(SupportPlan.case_id, cases))
+    if model in (PlanActivity, PlanRevision):
+        return model.plan_id.in_(plans)
+    if model is Task:
+        mine = Task.assignee_id == user.staff_id if user.staff_id else false()
+        return or_(mine, _in(Task.case_id, cases))
+    if model is TaskAssignment:
+        return TaskAssignment.task_id.in_(select(Task.id).where(where_visible(Task, user)))
+    if model is LoanExtension:
+        return LoanExtension.loan_id.in_(select(Loan.id).where(where_visible(Loan, user)))
+    # Reference data and equipment carry no personal data: no row scope.
+    return true()
