@@ -1,0 +1,154 @@
+"""Fixtures shared by the whole suite; the same tests run on SQLite and PostgreSQL.
+
+DATABASE_URL selects the database (PostgreSQL in CI's second pass); without it
+a throwaway SQLite file is used. The schema is built once per session and
+every table is emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from models import Staff, User, db
+
+PASSWORD = "test-password-1"
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def _test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        from app import database_url
+
+        return database_url()
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(app):
+    yield
+    with app.app_context():
+        db.session.rollback()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on `url`, as a browser would send it back."""
+    page = client.get(url)
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def make_user(role: str, username: str | None = None, districts=(), **staff_fields) -> User:
+    """A staff member with a login account of `role` (call inside an app context)."""
+    staff = Staff(
+        last_name=staff_fields.pop("last_name", "Иванова"),
+        first_name=staff_fields.pop("first_name", "Мария"),
+        middle_name=staff_fields.pop("middle_name", "Петровна"),
+        position=staff_fields.pop("position", "специалист"),
+        role=role,
+        active=True,
+        **staff_fields,
+    )
+    staff.districts = list(districts)
+    db.session.add(staff)
+    db.session.flush()
+    user = User(username=username or role, role=role, staff_id=staff.id, active=True)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD, next_url: str | None = None):
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        token = csrf_token(self.client, "/login")
+        return self.client.post(
+            url, data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = csrf_token(self.client, "/account/password")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(app, client, auth):
+    """login_as(role, districts=[...]) creates a user of that role and signs in."""
+
+    def _login(role: str, username: str | None = None, districts=(), **staff_fields) -> User:
+        with app.app_context():
+            user = make_user(role, username, districts=districts, **staff_fields)
+            user_id, name = user.id, user.username
+        response = auth.login(name)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        with app.app_context():
+            return db.session.get(User, user_id)
+
+    return _login
+
+
+def post_form(client, url: str, data: dict, form_url: str | None = None):
+    """POST `data` to `url` with the CSRF token taken from the form page."""
+    data = dict(data)
+    data["csrf_token"] = csrf_token(client, form_url or url)
+    return client.post(url, data=data)
