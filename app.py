@@ -15,8 +15,10 @@ from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from models import db
+from models.audit import install_audit
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = {"ru": "Русский", "en": "English"}
@@ -85,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
 
     db.init_app(app)
+    install_audit(Session)
     migrate.init_app(
         app,
         db,

@@ -10,6 +10,7 @@ from flask import (
     Flask,
     abort,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -21,7 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from models import User, db
+from models import User, audit, db
 from models.accounts import MIN_PASSWORD_LENGTH
 from workflows.accounts import SignInError, authenticate, change_password
 
@@ -114,6 +115,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        audit.record_event(db.session, "logout", "user_account", current_user.id)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("Вы вышли из системы.", "info")
@@ -165,7 +169,18 @@ def no_store(response):
     return response
 
 
+def web_actor() -> audit.Actor:
+    """Who is acting: the signed-in user of this request, or the system."""
+    if has_request_context():
+        ip = client_ip()
+        if current_user and current_user.is_authenticated:
+            return audit.Actor(current_user.id, current_user.username, ip)
+        return audit.Actor(None, "anonymous", ip)
+    return audit.system_actor()
+
+
 def init_auth(app: Flask) -> None:
+    audit.actor_resolver = web_actor
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
     app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
     login_manager.init_app(app)

@@ -20,9 +20,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import Date, DateTime, String, Text, inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
 from wtforms.validators import Optional
 
 from models import Family, Person, db
+from models.audit import record_event
 from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
@@ -131,13 +133,13 @@ class OporaModelView(ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
+    audit_opening = False  # record every opening of a row's details or edit page
     date_order: tuple[tuple[str, str], ...] = ()
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     page_size = 25
     can_set_page_size = True
     page_size_options = (25, 50, 100)
-    can_view_details = True
     details_modal = False
     edit_modal = False
     create_modal = False
@@ -275,6 +277,9 @@ class OporaModelView(ModelView):
         row = query.filter(pk == key).one_or_none()
         if row is None:
             abort(404)
+        if self.audit_opening and request.method == "GET":
+            record_event(db.session, "view", self.model.__tablename__, key)
+            db.session.commit()
         return row
 
     # --- fields the role may see ---------------------------------------------------
@@ -338,6 +343,29 @@ class OporaModelView(ModelView):
         return self._strip_hidden(super().edit_form(obj))
 
     # --- validation and saving --------------------------------------------------------
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        if hasattr(self.model, "version"):
+            # The version the user started editing from travels with the form.
+            form_class.seen_version = HiddenField()
+        return form_class
+
+    def on_form_prefill(self, form, id):
+        if hasattr(form, "seen_version") and request.method == "GET":
+            form.seen_version.data = self.get_one(id).version
+
+    def update_model(self, form, model) -> bool:
+        """Refuse a save made from a stale copy and show the current values instead."""
+        seen = getattr(form, "seen_version", None)
+        if seen is not None:
+            if str(seen.data) != str(model.version):
+                flash(STALE_MESSAGE, "error")
+                form.process(formdata=None, obj=model)
+                form.seen_version.data = model.version
+                return False
+            delattr(form, "seen_version")
+        return super().update_model(form, model)
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)

@@ -9,6 +9,7 @@ from .base import OporaModelView
 
 
 class CaseView(OporaModelView):
+    audit_opening = True
     column_list = (
         "id",
         "family",

@@ -16,6 +16,7 @@ def _full_name(view, context, model, name):
 
 
 class FamilyView(OporaModelView):
+    audit_opening = True
     column_list = ("surname", "address", "district", "categories", "status", "phone")
     column_labels = {"categories": "Категории"}
     column_formatters = {"categories": _categories}
@@ -57,6 +58,7 @@ class FamilyView(OporaModelView):
 
 
 class PersonView(OporaModelView):
+    audit_opening = True
     column_list = (
         "last_name",
         "first_name",

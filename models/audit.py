@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped
 
 from .base import BigId, Choices, column, db, utcnow
@@ -48,3 +51,159 @@ class AuditRecord(db.Model):
 
     def __str__(self) -> str:
         return f"{AUDIT_ACTION.label(self.action)} {self.table_name or ''} {self.row_id or ''}"
+
+
+# On PostgreSQL the audit table is append-only at the database level: the same
+# statements run from the migration and from create_all (tests).
+APPEND_ONLY_SQL = (
+    """
+    CREATE OR REPLACE FUNCTION audit_record_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit_record is append-only';
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER audit_record_append_only
+    BEFORE UPDATE OR DELETE ON audit_record
+    FOR EACH ROW EXECUTE FUNCTION audit_record_append_only()
+    """,
+)
+DROP_APPEND_ONLY_SQL = (
+    "DROP TRIGGER IF EXISTS audit_record_append_only ON audit_record",
+    "DROP FUNCTION IF EXISTS audit_record_append_only()",
+)
+
+for _statement in APPEND_ONLY_SQL:
+    event.listen(
+        AuditRecord.__table__,
+        "after_create",
+        DDL(_statement).execute_if(dialect="postgresql"),
+    )
+
+
+# --- the one audit hook ---------------------------------------------------------------
+
+HIDDEN_VALUE = "•••"
+NOT_AUDITED = frozenset({"audit_record", "login_attempt"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    ip: str | None = None
+
+
+def system_actor() -> Actor:
+    return Actor(None, f"system:{getpass.getuser()}")
+
+
+# The web layer replaces this with «the signed-in user»; CLI and scheduler keep it.
+actor_resolver: Callable[[], Actor] = system_actor
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _changes(obj, action: str) -> dict | None:
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        col = attr.columns[0]
+        if col.key in ("version",) or col.key.endswith("password_hash"):
+            if col.key.endswith("password_hash") and action != "insert":
+                if state.attrs[attr.key].history.has_changes():
+                    changes["password"] = {"old": HIDDEN_VALUE, "new": HIDDEN_VALUE}
+            continue
+        health = col.info.get("health", False)
+        if action == "insert":
+            value = getattr(obj, attr.key)
+            if value is not None:
+                changes[attr.key] = {"new": HIDDEN_VALUE if health else _plain(value)}
+        elif action == "delete":
+            value = state.attrs[attr.key].loaded_value
+            changes[attr.key] = {"old": HIDDEN_VALUE if health else _plain(value)}
+        else:
+            history = state.attrs[attr.key].history
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if health:
+                old, new = HIDDEN_VALUE, HIDDEN_VALUE
+            changes[attr.key] = {"old": _plain(old), "new": _plain(new)}
+    return changes or None
+
+
+def _row_id(obj) -> str:
+    return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
+
+
+def _after_flush(session, _context) -> None:
+    rows = []
+    actor = None
+    for action, objects in (
+        ("insert", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            table = getattr(obj, "__tablename__", None)
+            if table is None or table in NOT_AUDITED:
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            actor = actor or actor_resolver()
+            rows.append(
+                {
+                    "at": utcnow(),
+                    "user_id": actor.user_id,
+                    "username": actor.username,
+                    "ip": actor.ip,
+                    "action": action,
+                    "table_name": table,
+                    "row_id": _row_id(obj),
+                    "changes": changes,
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditRecord.__table__), rows)
+
+
+def install_audit(session_class) -> None:
+    """Record every insert, update and delete flushed through `session_class`."""
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def record_event(
+    session,
+    action: str,
+    table: str | None = None,
+    row_id=None,
+    actor=None,
+    changes: dict | None = None,
+) -> None:
+    """Record a sign-in, sign-out or an opening of personal data."""
+    actor = actor or actor_resolver()
+    session.add(
+        AuditRecord(
+            at=utcnow(),
+            user_id=actor.user_id,
+            username=actor.username,
+            ip=actor.ip,
+            action=action,
+            table_name=table,
+            row_id=None if row_id is None else str(row_id),
+            changes=changes,
+        )
+    )

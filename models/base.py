@@ -125,11 +125,8 @@ class add_months(FunctionElement):
 
 @compiles(add_months, "postgresql")
 def _add_months_pg(element, compiler, **kw):
-    day, months = list(element.clauses)
-    return "(CAST(%s AS DATE) + make_interval(months => %s))::date" % (
-        compiler.process(day, **kw),
-        compiler.process(months, **kw),
-    )
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({day} AS DATE) + make_interval(months => {months}))::date"
 
 
 @compiles(add_months, "sqlite")

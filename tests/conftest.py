@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
-from app import create_app
+from app import create_app, database_url
 from models import Staff, User, db
 
 PASSWORD = "test-password-1"
@@ -22,31 +24,38 @@ CSRF = re.compile(
 )
 
 
-def _test_database_url(tmp_path_factory) -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        from app import database_url
-
-        return database_url()
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+@contextmanager
+def throwaway_database(tmp_path_factory):
+    """A fresh database for this test run: a new PostgreSQL database on the server
+    named by DATABASE_URL (so parallel runs never collide), or an SQLite file."""
+    if not os.environ.get("DATABASE_URL"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    server = make_url(database_url())
+    name = f"opora_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory),
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
+    with throwaway_database(tmp_path_factory) as url:
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"}
+        )
+        with app.app_context():
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 
 from models import LoginAttempt, User, db
+from models.audit import Actor, record_event
 from models.base import utcnow
 
 MAX_FAILURES = 5
@@ -42,12 +43,16 @@ def authenticate(username: str, password: str, ip: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not user.check_password(password or ""):
         db.session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now))
+        record_event(db.session, "login_failed", actor=Actor(None, username[:64], ip))
         db.session.commit()
         if _recent_failures(username, ip, now) >= MAX_FAILURES:
             raise SignInError(SIGN_IN_THROTTLED)
         raise SignInError(SIGN_IN_REFUSED)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
     user.last_login_at = now
+    record_event(
+        db.session, "login", "user_account", user.id, actor=Actor(user.id, user.username, ip)
+    )
     db.session.commit()
     return user
 
