@@ -10,6 +10,7 @@ from flask_login import current_user
 import models as m
 
 from . import accounts, cases, people, reference, rental
+from .auth import csp_nonce
 
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
@@ -95,6 +96,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name="Главная", url="/"),
         theme=Bootstrap4Theme(base_template="admin/opora_base.html", fluid=True),
         category_icon_classes={},
+        csp_nonce_generator=csp_nonce,
     )
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 
-from models import ROLE
+from models import ROLE, db
 
 from .accounts import create_user
+from .backup import backup, restore
 
 
 def init_commands(app: Flask) -> None:
@@ -29,6 +32,23 @@ def init_commands(app: Flask) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Создана учётная запись {user.username} ({ROLE.label(user.role)}).")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path: Path):
+        """Write a backup of the whole database to PATH."""
+        backup(db.engine, path)
+        click.echo(f"Резервная копия записана: {path}")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool):
+        """Replace the database with the backup at PATH."""
+        if not yes:
+            click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
+        restore(db.engine, path)
+        click.echo(f"База восстановлена из {path}")
 
     @app.cli.command("permissions")
     def permissions_command():
