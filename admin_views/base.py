@@ -12,12 +12,12 @@ import datetime as dt
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import ModelView, tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model import typefmt
 from flask_login import current_user
-from markupsafe import Markup, escape
-from sqlalchemy import Date, DateTime, String, Text, inspect, or_
+from markupsafe import escape
+from sqlalchemy import Date, DateTime, String, Text, false, inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
@@ -29,7 +29,7 @@ from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
 from . import validators as v
-from .permissions import allowed, may_read_health
+from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
 CONSTRAINT_MESSAGES = {
@@ -94,6 +94,10 @@ def model_labels(model) -> dict[str, str]:
 
 def model_choices(model) -> dict[str, list[tuple[str, str]]]:
     return {c.key: c.info["choices"].pairs() for c in inspect(model).columns if "choices" in c.info}
+
+
+def model_fields(model) -> list[str]:
+    return [attr.key for attr in inspect(model).attrs]
 
 
 def health_columns(model) -> set[str]:
@@ -251,6 +255,34 @@ class OporaModelView(ModelView):
 
     # --- rows ------------------------------------------------------------------------
 
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Every word must match one searchable field the role may see.
+
+        Unlike Flask-Admin's own search there is no CAST (an index on the column
+        can serve the ILIKE), and hidden fields are never searched: a clerk
+        must not learn that a SNILS exists by searching for it.
+        """
+        hidden = self._hidden()
+        fields = [(f, path) for f, path in self._search_fields or () if f.key not in hidden]
+        for term in search.split():
+            pattern = tools.parse_like_term(term)
+            clauses, count_clauses = [], []
+            for field, path in fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                clauses.append(
+                    (field if alias is None else getattr(alias, field.key)).ilike(pattern)
+                )
+                if count_query is not None:
+                    count_query, count_joins, count_alias = self._apply_path_joins(
+                        count_query, count_joins, path, inner_join=False
+                    )
+                    column = field if count_alias is None else getattr(count_alias, field.key)
+                    count_clauses.append(column.ilike(pattern))
+            query = query.filter(or_(*clauses) if clauses else false())
+            if count_query is not None:
+                count_query = count_query.filter(or_(*count_clauses) if count_clauses else false())
+        return query, count_query, joins, count_joins
+
     def _scoped(self, query):
         query = query.filter(where_visible(self.model, current_user))
         if issubclass(self.model, ArchivedMixin) and not self._showing_archive():
@@ -287,9 +319,11 @@ class OporaModelView(ModelView):
     # filter them per request, so health data never reaches a role without the right.
 
     def _hidden(self) -> set[str]:
-        if not has_request_context() or may_read_health(self.role):
+        if not has_request_context():
             return set()
-        return self._health
+        return hidden_fields(
+            self.role, self.model.__tablename__, model_fields(self.model), self._health
+        )
 
     def _visible(self, columns):
         hidden = self._hidden()
@@ -443,15 +477,19 @@ class OporaModelView(ModelView):
     # --- the details page's related tables -----------------------------------------
 
     def related_tables(self, model):
-        """(title, headers, rows) for each relationship listed in details_related."""
+        """(title, headers, rows) for each relationship in details_related the role may list."""
         tables = []
-        hidden_by_role = not may_read_health(self.role)
         for rel_name, columns in self.details_related:
             rel = inspect(self.model).relationships[rel_name]
             target = rel.mapper.class_
-            labels = model_labels(target)
+            view = self._view_of(target)
+            if view is None or not allowed(self.role, view.endpoint, "list"):
+                continue
+            hidden = hidden_fields(
+                self.role, target.__tablename__, model_fields(target), health_columns(target)
+            )
+            shown = [c for c in columns if c not in hidden]
             choices = model_choices(target)
-            shown = [c for c in columns if not (hidden_by_role and c in health_columns(target))]
             query = (
                 db.session.query(target)
                 .with_parent(model, rel_name)
@@ -469,19 +507,18 @@ class OporaModelView(ModelView):
                     elif value is None:
                         value = ""
                     cells.append(escape(value))
-                rows.append((self._row_url(target, row), cells))
+                url = None
+                if allowed(self.role, view.endpoint, "details"):
+                    url = url_for(f"{view.endpoint}.details_view", id=row.id)
+                rows.append((url, cells))
+            labels = model_labels(target)
             tables.append(
                 (rel.info.get("label", rel_name), [labels.get(c, c) for c in shown], rows)
             )
         return tables
 
-    def _row_url(self, target, row) -> str | None:
+    def _view_of(self, model):
         for view in self.admin._views:
-            if isinstance(view, OporaModelView) and view.model is target:
-                if view.is_accessible() and view.can_view_details:
-                    return url_for(f"{view.endpoint}.details_view", id=row.id)
+            if isinstance(view, OporaModelView) and view.model is model:
+                return view
         return None
-
-
-def yes_no(value: bool) -> Markup:
-    return Markup("да" if value else "нет")

@@ -88,12 +88,31 @@ HEALTH_ROLES = frozenset(
 )
 
 
+# Where a role may see only a few fields of a table, those fields (columns and
+# relationships); every other field is hidden from it in lists, details and forms.
+FIELD_LIMITS: dict[str, dict[str, frozenset[str]]] = {
+    "rental_clerk": {
+        "family": frozenset({"surname", "address", "phone", "district"}),
+        "person": frozenset({"last_name", "first_name", "middle_name", "family", "phone"}),
+    },
+}
+
+
 def allowed(role: str | None, view: str, action: str) -> bool:
     return action in MATRIX.get(role or "", {}).get(view, frozenset())
 
 
 def may_read_health(role: str | None) -> bool:
     return role in HEALTH_ROLES
+
+
+def hidden_fields(role: str | None, table: str, fields, health: set[str]) -> set[str]:
+    """The fields of `table` that `role` must not see."""
+    hidden = set() if may_read_health(role) else set(health)
+    limit = FIELD_LIMITS.get(role or "", {}).get(table)
+    if limit is not None:
+        hidden |= {f for f in fields if f not in limit}
+    return hidden
 
 
 def matrix_rows() -> list[tuple[str, str, str]]:
