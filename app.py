@@ -16,6 +16,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
 from models.audit import install_audit
@@ -85,6 +86,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
     if config:
         app.config.update(config)
+    proxies = int(os.environ.get("OPORA_PROXY_COUNT", "0"))
+    if proxies:
+        # Behind a balancer: the client's address (for the sign-in throttle and
+        # the audit trail) and scheme come from X-Forwarded-* set by N proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     install_audit(Session)

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import Date, DateTime, String, Text, false, inspect, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import with_parent
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from wtforms.validators import Optional
@@ -126,6 +127,18 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return query.offset(offset).limit(limit).all()
 
 
+# The column that names a row of a table, in order of preference.
+NAME_COLUMNS = (
+    "name",
+    "surname",
+    "last_name",
+    "inventory_number",
+    "title",
+    "number",
+    "username",
+    "id",
+)
+
 # Pickers for the large tables: typed search instead of a select of every row.
 AJAX_SEARCH_FIELDS = {
     Family: ("surname", "address"),
@@ -142,8 +155,7 @@ class OporaModelView(ModelView):
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     page_size = 25
-    can_set_page_size = True
-    page_size_options = (25, 50, 100)
+    can_set_page_size = False
     details_modal = False
     edit_modal = False
     create_modal = False
@@ -165,6 +177,7 @@ class OporaModelView(ModelView):
         self.form_args = self._default_form_args(model)
         self.form_ajax_refs = {**self._default_ajax_refs(model), **(self.form_ajax_refs or {})}
         self._health = health_columns(model)
+        self._name_relationship_filters(model)
         if issubclass(model, ArchivedMixin) or hasattr(model, "version"):
             self.form_excluded_columns = tuple(self.form_excluded_columns or ()) + tuple(
                 c for c in ("archived_at", "version", "created_at") if hasattr(model, c)
@@ -198,6 +211,24 @@ class OporaModelView(ModelView):
             merged.update({k: val for k, val in value.items() if k != "validators"})
             merged["validators"] = merged.get("validators", []) + value.get("validators", [])
         return args
+
+    def _name_relationship_filters(self, model) -> None:
+        """A filter on a relationship filters by the related row's name, labelled in Russian.
+
+        Flask-Admin would otherwise offer one filter per column of the related
+        table, named after the English column names.
+        """
+        relationships = inspect(model).relationships
+        filters = []
+        for name in self.column_filters or ():
+            rel = relationships.get(name) if isinstance(name, str) else None
+            if rel is not None:
+                target = inspect(rel.mapper.class_).columns
+                key = next(k for k in NAME_COLUMNS if k in target)
+                name = f"{rel.key}.{key}"
+                self.column_labels.setdefault(name, rel.info.get("label", rel.key))
+            filters.append(name)
+        self.column_filters = filters
 
     def _default_ajax_refs(self, model) -> dict:
         refs = {}
@@ -339,6 +370,9 @@ class OporaModelView(ModelView):
 
     @property
     def _details_columns(self):
+        # Flask-Admin skips this at start-up when details look forbidden (no user yet).
+        if "_all_details_columns" not in self.__dict__:
+            self.__dict__["_all_details_columns"] = self.get_details_columns()
         return self._visible(self.__dict__["_all_details_columns"])
 
     @_details_columns.setter
@@ -476,6 +510,10 @@ class OporaModelView(ModelView):
 
     # --- the details page's related tables -----------------------------------------
 
+    def details_notices(self, model) -> list[tuple[str, str]]:
+        """(Bootstrap level, text) notices shown above a row's details."""
+        return []
+
     def related_tables(self, model):
         """(title, headers, rows) for each relationship in details_related the role may list."""
         tables = []
@@ -492,7 +530,7 @@ class OporaModelView(ModelView):
             choices = model_choices(target)
             query = (
                 db.session.query(target)
-                .with_parent(model, rel_name)
+                .filter(with_parent(model, getattr(self.model, rel_name)))
                 .filter(where_visible(target, current_user))
             )
             rows = []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from flask import request
+
+from models import db
 from models.cases import SUPPORT_TERM_MONTHS
+from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months
 
 from .base import OporaModelView
@@ -70,7 +74,13 @@ class CaseView(OporaModelView):
                     f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше шести месяцев."
                 ]
                 valid = False
-        applicant, family = getattr(form, "applicant", None), getattr(form, "family", None)
+        family, applied = getattr(form, "family", None), getattr(form, "application_date", None)
+        creating = request.endpoint == f"{self.endpoint}.create_view"
+        if valid and creating and family and family.data and applied and applied.data:
+            if not has_active_consent(db.session, family.data.id, applied.data):
+                family.errors = list(family.errors) + [NO_CONSENT]
+                valid = False
+        applicant = getattr(form, "applicant", None)
         if valid and applicant and family and applicant.data and family.data:
             if applicant.data.family_id != family.data.id:
                 applicant.errors = list(applicant.errors) + [

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from models import db
 from models.people import FAMILY_CATEGORIES
+from workflows.consent import has_active_consent
 
 from .base import OporaModelView
+from .permissions import allowed
 
 
 def _categories(view, context, model, name):
@@ -55,6 +60,26 @@ class FamilyView(OporaModelView):
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
     )
+
+    def details_notices(self, model):
+        if not allowed(self.role, "consent", "list"):
+            return []
+        today = dt.date.today()
+        if has_active_consent(db.session, model.id, today):
+            return []
+        withdrawn = [c.withdrawn_on for c in model.consents if c.withdrawn_on]
+        if withdrawn:
+            return [
+                (
+                    "warning",
+                    f"Согласие на обработку персональных данных отозвано {max(withdrawn):%d.%m.%Y}. "
+                    "Новые случаи сопровождения открыть нельзя.",
+                )
+            ]
+        return [("warning", "Нет согласия на обработку персональных данных. " + NO_CASE_HINT)]
+
+
+NO_CASE_HINT = "Пока его нет, случай сопровождения открыть нельзя."
 
 
 class PersonView(OporaModelView):

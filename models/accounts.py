@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, relationship
+from sqlalchemy.orm import Mapped, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import BigId, Choices, CreatedMixin, column, db
@@ -58,6 +58,11 @@ class User(UserMixin, CreatedMixin, db.Model):
 
     def __str__(self) -> str:
         return self.username
+
+    @validates("username")
+    def _normalise_username(self, _key, value: str) -> str:
+        # Sign-in folds case, so the stored login is folded too.
+        return (value or "").strip().lower()
 
     @property
     def role_label(self) -> str:
