@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, request
+from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
@@ -53,6 +54,23 @@ class UserView(OporaModelView):
             flash("Пароль изменён; прежние сеансы пользователя завершены.", "success")
 
 
+def _changes(view, context, model, name):
+    if not model.changes:
+        return ""
+    rows = Markup("").join(
+        Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+            field,
+            "" if values.get("old") is None else values.get("old"),
+            "" if values.get("new") is None else values.get("new"),
+        )
+        for field, values in model.changes.items()
+    )
+    return Markup(
+        '<table class="table table-sm mb-0"><thead><tr><th>Поле</th><th>Было</th>'
+        "<th>Стало</th></tr></thead><tbody>{}</tbody></table>"
+    ).format(rows)
+
+
 class AuditRecordView(OporaModelView):
     can_create = False
     can_edit = False
@@ -63,3 +81,4 @@ class AuditRecordView(OporaModelView):
     column_default_sort = ("at", True)
     column_details_list = ("at", "username", "ip", "action", "table_name", "row_id", "changes")
     simple_list_pager = True
+    column_formatters_detail = {"changes": _changes}

@@ -136,7 +136,7 @@ def password():
         except ValueError as exc:
             form.current.errors.append(str(exc))
         else:
-            login_user(current_user)  # keep this session, the others end
+            login_user(current_user._get_current_object())  # keep this session, the others end
             flash("Пароль изменён. Другие сеансы завершены.", "success")
             return redirect(url_for("admin.index"))
     return render_template("auth/password.html", form=form)

@@ -59,6 +59,7 @@ class CaseView(OporaModelView):
     details_related = (
         ("assessments", ("domain", "need_level", "notes", "assessed_on")),
         ("plan", ("status", "goal", "approved_on")),
+        ("activities", ("service", "responsible_role", "specialist", "planned_date", "status")),
         ("tasks", ("title", "role", "assignee", "status", "due_date")),
         ("visits", ("visited_on", "staff", "purpose", "next_visit_on")),
         ("reviews", ("due_on", "held_on", "effectiveness", "reviewer")),

@@ -162,6 +162,14 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         back_populates="case", info={"label": "Оценка потребностей"}
     )
     plan: Mapped[SupportPlan | None] = relationship(back_populates="case", info={"label": "ИПСС"})
+    activities: Mapped[list[PlanActivity]] = relationship(
+        secondary="support_plan",
+        primaryjoin="Case.id == SupportPlan.case_id",
+        secondaryjoin="SupportPlan.id == PlanActivity.plan_id",
+        viewonly=True,
+        order_by="PlanActivity.planned_date",
+        info={"label": "Мероприятия ИПСС"},
+    )
     visits: Mapped[list[Visit]] = relationship(
         back_populates="case", order_by="Visit.visited_on", info={"label": "Визиты"}
     )
