@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
@@ -97,6 +99,8 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/opora_base.html", fluid=True),
         category_icon_classes={},
         csp_nonce_generator=csp_nonce,
+        # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
+        translations_path=str(Path(__file__).parent / "translations"),
     )
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))

@@ -12,8 +12,10 @@ import datetime as dt
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin.actions import action
+from flask_admin.babel import Translations
 from flask_admin.contrib.sqla import ModelView, tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import escape
@@ -34,12 +36,17 @@ from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
 CONSTRAINT_MESSAGES = {
+    # PostgreSQL names the constraint; SQLite names the columns.
     "uq_loan_open_unit": "Эта единица уже выдана: у неё есть незакрытая выдача.",
+    "loan.unit_id": "Эта единица уже выдана: у неё есть незакрытая выдача.",
+    "uq_reservation_offered_unit": "Эта единица уже предложена другой семье.",
+    "reservation.offered_unit_id": "Эта единица уже предложена другой семье.",
     "inventory_number": "Такой инвентарный номер уже есть.",
     "contract_number": "Договор с таким номером уже есть.",
     "snils": "Человек с таким СНИЛС уже есть в банке данных.",
     "six_months": "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
     "specialist_id_starts_at": "У специалиста уже есть запись на это время.",
+    "appointment.specialist_id": "У специалиста уже есть запись на это время.",
     "username": "Такой логин уже занят.",
     "staff_id": "У этого сотрудника уже есть учётная запись.",
     "_order": "Дата окончания не может быть раньше даты начала.",
@@ -105,6 +112,23 @@ def health_columns(model) -> set[str]:
     return {c.key for c in inspect(model).columns if c.info.get("health")}
 
 
+class FormTranslations(Translations):
+    """WTForms' Russian catalogue plus the messages Flask-Admin's own fields add."""
+
+    EXTRA = {"Not a valid choice": "Выберите значение из списка."}
+
+    def gettext(self, string: str) -> str:
+        return self.EXTRA.get(string) or super().gettext(string)
+
+
+class OporaForm(BaseForm):
+    class Meta:
+        _translations = FormTranslations()
+
+        def get_translations(self, form):
+            return self._translations
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """A relation picker that offers only rows the user may see (and not archived)."""
 
@@ -115,8 +139,12 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return query
 
     def get_one(self, pk):
+        try:
+            key = int(pk)
+        except (TypeError, ValueError):
+            return None
         with db.session.no_autoflush:
-            return self.get_query().filter(self.model.id == pk).one_or_none()
+            return self.get_query().filter(self.model.id == key).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
         query = self.get_query()
@@ -154,6 +182,7 @@ class OporaModelView(ModelView):
     date_order: tuple[tuple[str, str], ...] = ()
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    form_base_class = OporaForm
     page_size = 25
     can_set_page_size = False
     details_modal = False
@@ -356,6 +385,16 @@ class OporaModelView(ModelView):
             self.role, self.model.__tablename__, model_fields(self.model), self._health
         )
 
+    def search_placeholder(self):
+        """Name only the fields the role may search: never hint at hidden ones."""
+        hidden = self._hidden()
+        labels = [
+            self.column_labels.get(name, name)
+            for name in self.column_searchable_list or ()
+            if isinstance(name, str) and name not in hidden
+        ]
+        return ", ".join(labels) or None
+
     def _visible(self, columns):
         hidden = self._hidden()
         return [c for c in columns if c[0] not in hidden]
@@ -538,12 +577,12 @@ class OporaModelView(ModelView):
                 cells = []
                 for col in shown:
                     value = getattr(row, col)
-                    if col in choices:
+                    if value is None:
+                        value = ""
+                    elif col in choices:
                         value = dict(choices[col]).get(value, value)
                     elif isinstance(value, dt.date):
                         value = _date(self, value, col)
-                    elif value is None:
-                        value = ""
                     cells.append(escape(value))
                 url = None
                 if allowed(self.role, view.endpoint, "details"):

@@ -22,6 +22,12 @@ def _full_name(view, context, model, name):
 
 class FamilyView(OporaModelView):
     audit_opening = True
+
+    def _hidden(self):
+        # «Категории» is computed from the category flags: hidden with them.
+        hidden = super()._hidden()
+        return hidden | {"categories"} if "is_large" in hidden else hidden
+
     column_list = ("surname", "address", "district", "categories", "status", "phone")
     column_labels = {"categories": "Категории"}
     column_formatters = {"categories": _categories}

@@ -185,7 +185,7 @@ class Person(ArchivedMixin, VersionedMixin, db.Model):
         return self.relation == "child"
 
     def __str__(self) -> str:
-        return f"{self.full_name}, {self.birth_date:%d.%m.%Y}"
+        return self.full_name
 
 
 class Consent(CreatedMixin, db.Model):

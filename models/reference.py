@@ -112,7 +112,10 @@ class Department(db.Model):
         label="Заведующий",
     )
 
-    head: Mapped[Staff | None] = relationship(foreign_keys=[head_id], info={"label": "Заведующий"})
+    # post_update: a new staff member can be made head in the same save.
+    head: Mapped[Staff | None] = relationship(
+        foreign_keys=[head_id], post_update=True, info={"label": "Заведующий"}
+    )
     staff: Mapped[list[Staff]] = relationship(
         back_populates="department",
         foreign_keys="Staff.department_id",
@@ -143,6 +146,7 @@ class District(db.Model):
 
     responsible_worker: Mapped[Staff | None] = relationship(
         foreign_keys=[responsible_worker_id],
+        post_update=True,
         info={"label": "Ответственный участковый"},
     )
 

@@ -11,3 +11,10 @@ document.addEventListener('click', function (event) {
     event.preventDefault();
   }
 });
+
+// Links that only open a menu point at "#"; they must not jump to the top of the page.
+document.addEventListener('click', function (event) {
+  if (event.target.closest('a[href="#"]')) {
+    event.preventDefault();
+  }
+});

@@ -1,0 +1,514 @@
+"""Small, explicit builders of valid rows (call inside an app context).
+
+Each builder adds one row with sensible valid values, flushes it (so the
+database checks it at once and the row gets its id) and returns it. Keyword
+arguments override any column, so a test can build an invalid row on purpose
+and expect the flush to fail. Nothing here commits: the test decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from werkzeug.security import generate_password_hash
+
+from admin_views.validators import format_snils, snils_checksum
+from models import (
+    Appointment,
+    Assessment,
+    AuditRecord,
+    Case,
+    Consent,
+    CouncilMeeting,
+    Department,
+    District,
+    EquipmentType,
+    EquipmentUnit,
+    Event,
+    Family,
+    Loan,
+    LoanExtension,
+    Partner,
+    PartnerAgreement,
+    Person,
+    PlanActivity,
+    PlanRevision,
+    Programme,
+    ProgrammeEnrolment,
+    Reservation,
+    Review,
+    Service,
+    Staff,
+    SupportPlan,
+    Task,
+    TaskAssignment,
+    User,
+    Visit,
+    db,
+)
+
+PASSWORD = "test-password-1"
+# One round of PBKDF2: sign-in still checks the password, without scrypt's cost per test.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+_seq = itertools.count(1)
+
+
+def seq() -> int:
+    """A number unique within the test session, for unique names and numbers."""
+    return next(_seq)
+
+
+def valid_snils(n: int | None = None) -> str:
+    """A SNILS with a correct checksum, formatted 123-456-789 01.
+
+    Numbers at or below 001-001-998 skip the checksum, so start above them.
+    """
+    n = seq() if n is None else n
+    digits = f"{2_000_000 + n:09d}"
+    return format_snils(digits + f"{snils_checksum(digits):02d}")
+
+
+def invalid_snils() -> str:
+    """A SNILS whose control number is off by one."""
+    digits = f"{2_000_000 + seq():09d}"
+    wrong = (snils_checksum(digits) + 1) % 100
+    return format_snils(digits + f"{wrong:02d}")
+
+
+def _save(row):
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+# --- reference data ------------------------------------------------------------------
+
+
+def department(**kw) -> Department:
+    n = seq()
+    return _save(Department(**{"code": f"ОТД{n}", "name": f"Отделение № {n}", **kw}))
+
+
+def district(**kw) -> District:
+    return _save(District(**{"name": f"Участок № {seq()}", "territory": "ул. Ленина", **kw}))
+
+
+def staff(role: str = "district_worker", districts=(), **kw) -> Staff:
+    row = Staff(
+        **{
+            "last_name": "Кузнецова",
+            "first_name": "Анна",
+            "middle_name": "Сергеевна",
+            "position": "специалист по социальной работе",
+            "role": role,
+            "active": True,
+            **kw,
+        }
+    )
+    row.districts = list(districts)
+    return _save(row)
+
+
+def user(role: str = "admin", staff_row: Staff | None = None, **kw) -> User:
+    """A login account (password PASSWORD, cheaply hashed) of a new staff member."""
+    staff_row = staff_row or staff(role=role)
+    return _save(
+        User(
+            **{
+                "username": f"user{seq()}",
+                "role": role,
+                "staff_id": staff_row.id,
+                "active": True,
+                "password_hash": FAST_HASH,
+                **kw,
+            }
+        )
+    )
+
+
+def sign_in(app, auth, role: str = "admin", username: str | None = None) -> int:
+    """Create a user of `role` and sign in through the real /login form; returns its id."""
+    with app.app_context():
+        row = user(role, username=username or role)
+        db.session.commit()
+        user_id, name = row.id, row.username
+    response = auth.login(name, PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return user_id
+
+
+def service(**kw) -> Service:
+    return _save(Service(**{"kind": "social", "name": f"Услуга № {seq()}", **kw}))
+
+
+def programme(**kw) -> Programme:
+    return _save(Programme(**{"name": f"Семейный клуб № {seq()}", "active": True, **kw}))
+
+
+def partner(**kw) -> Partner:
+    return _save(Partner(**{"name": f"Школа № {seq()}", "kind": "school", **kw}))
+
+
+def partner_agreement(partner_row: Partner | None = None, **kw) -> PartnerAgreement:
+    return _save(
+        PartnerAgreement(
+            **{
+                "partner": partner_row or partner(),
+                "number": f"С-{seq()}",
+                "signed_on": dt.date(2025, 1, 10),
+                "valid_from": dt.date(2025, 1, 10),
+                "valid_to": dt.date(2025, 12, 31),
+                "subject": "Взаимодействие по сопровождению семей",
+                "status": "active",
+                **kw,
+            }
+        )
+    )
+
+
+def council_meeting(district_row: District | None = None, **kw) -> CouncilMeeting:
+    return _save(
+        CouncilMeeting(
+            **{
+                "held_on": dt.date(2025, 2, 14),
+                "district": district_row,
+                "agenda": "О семьях в трудной жизненной ситуации",
+                **kw,
+            }
+        )
+    )
+
+
+def event(organiser: Staff | None = None, **kw) -> Event:
+    return _save(
+        Event(
+            **{
+                "kind": "club",
+                "title": f"Клубная встреча № {seq()}",
+                "held_on": dt.date(2025, 2, 20),
+                "organiser": organiser,
+                **kw,
+            }
+        )
+    )
+
+
+def appointment(specialist: Staff | None = None, **kw) -> Appointment:
+    return _save(
+        Appointment(
+            **{
+                "specialist": specialist or staff(),
+                "starts_at": dt.datetime(2025, 3, 10, 10, 0),
+                "channel": "phone",
+                "citizen_name": "Петрова Ольга Ивановна",
+                "purpose": "Консультация",
+                **kw,
+            }
+        )
+    )
+
+
+# --- the family data bank ---------------------------------------------------------------
+
+
+def family(district_row: District | None = None, **kw) -> Family:
+    return _save(
+        Family(
+            **{
+                "surname": "Смирновы",
+                "district": district_row or district(),
+                "address": "Великий Новгород, ул. Ломоносова, д. 5, кв. 12",
+                "identified_by": "self",
+                "status": "registered",
+                **kw,
+            }
+        )
+    )
+
+
+def person(family_row: Family, relation: str = "mother", **kw) -> Person:
+    defaults = {
+        "family": family_row,
+        "last_name": "Смирнова",
+        "first_name": "Елена",
+        "middle_name": "Викторовна",
+        "birth_date": dt.date(1988, 5, 17),
+        "sex": "f",
+        "relation": relation,
+        "snils": valid_snils(),
+        "disability_status": "none",
+    }
+    if relation == "child":
+        defaults.update(
+            first_name="Дмитрий",
+            middle_name="Андреевич",
+            sex="m",
+            birth_date=dt.date(2015, 9, 1),
+            disability_status="disabled",
+            disability_group="child",
+        )
+    return _save(Person(**{**defaults, **kw}))
+
+
+def family_with_members(**kw) -> tuple[Family, Person, Person]:
+    """A family with a mother and a disabled child."""
+    fam = family(**kw)
+    return fam, person(fam, "mother"), person(fam, "child")
+
+
+def consent(family_row: Family, person_row: Person, **kw) -> Consent:
+    return _save(
+        Consent(
+            **{
+                "family": family_row,
+                "person": person_row,
+                "given_on": dt.date(2025, 1, 15),
+                "scope": "обработка персональных данных семьи для сопровождения",
+                **kw,
+            }
+        )
+    )
+
+
+def programme_enrolment(family_row: Family, **kw) -> ProgrammeEnrolment:
+    return _save(
+        ProgrammeEnrolment(
+            **{
+                "family": family_row,
+                "programme": kw.pop("programme", None) or programme(),
+                "enrolled_on": dt.date(2025, 2, 1),
+                **kw,
+            }
+        )
+    )
+
+
+# --- social support --------------------------------------------------------------------
+
+
+def case(family_row: Family, applicant: Person, **kw) -> Case:
+    """An active case: started 01.02.2025, planned to end 01.08.2025."""
+    return _save(
+        Case(
+            **{
+                "family": family_row,
+                "applicant": applicant,
+                "application_date": dt.date(2025, 1, 20),
+                "decision_date": dt.date(2025, 1, 27),
+                "contract_number": f"Д-{seq()}",
+                "contract_date": dt.date(2025, 1, 31),
+                "start_date": dt.date(2025, 2, 1),
+                "planned_end_date": dt.date(2025, 8, 1),
+                "status": "active",
+                **kw,
+            }
+        )
+    )
+
+
+def assessment(case_row: Case, **kw) -> Assessment:
+    return _save(
+        Assessment(
+            **{
+                "case": case_row,
+                "domain": "psychological",
+                "need_level": "medium",
+                "notes": "Нужна консультация психолога",
+                "assessed_on": dt.date(2025, 2, 3),
+                **kw,
+            }
+        )
+    )
+
+
+def support_plan(case_row: Case, **kw) -> SupportPlan:
+    return _save(
+        SupportPlan(
+            **{"case": case_row, "status": "draft", "goal": "Социальная адаптация ребёнка", **kw}
+        )
+    )
+
+
+def plan_activity(plan: SupportPlan, **kw) -> PlanActivity:
+    return _save(
+        PlanActivity(
+            **{
+                "plan": plan,
+                "service": kw.pop("service", None) or service(),
+                "responsible_role": "psychologist",
+                "planned_date": dt.date(2025, 3, 1),
+                "status": "planned",
+                **kw,
+            }
+        )
+    )
+
+
+def plan_revision(plan: SupportPlan, **kw) -> PlanRevision:
+    return _save(
+        PlanRevision(
+            **{
+                "plan": plan,
+                "number": 1,
+                "changed_at": dt.datetime(2025, 2, 10, 12, 0, tzinfo=dt.UTC),
+                "summary": "Добавлена консультация юриста",
+                **kw,
+            }
+        )
+    )
+
+
+def visit(case_row: Case, staff_row: Staff | None = None, **kw) -> Visit:
+    return _save(
+        Visit(
+            **{
+                "case": case_row,
+                "staff": staff_row or staff(),
+                "visited_on": dt.date(2025, 2, 5),
+                "purpose": "Обследование условий проживания",
+                **kw,
+            }
+        )
+    )
+
+
+def task(family_row: Family, case_row: Case | None = None, **kw) -> Task:
+    """A new task for the psychologist role, not yet assigned."""
+    return _save(
+        Task(
+            **{
+                "family": family_row,
+                "case": case_row,
+                "title": "Провести диагностику ребёнка",
+                "role": "psychologist",
+                "status": "new",
+                "due_date": dt.date(2025, 3, 15),
+                **kw,
+            }
+        )
+    )
+
+
+def task_assignment(task_row: Task, staff_row: Staff, **kw) -> TaskAssignment:
+    return _save(
+        TaskAssignment(
+            **{
+                "task": task_row,
+                "staff": staff_row,
+                "assigned_at": dt.datetime(2025, 2, 11, 9, 0, tzinfo=dt.UTC),
+                "reason": "наименьшая загрузка",
+                **kw,
+            }
+        )
+    )
+
+
+def review(case_row: Case, **kw) -> Review:
+    return _save(
+        Review(
+            **{
+                "case": case_row,
+                "due_on": dt.date(2025, 4, 1),
+                "plan_progress": "Выполняется по графику",
+                "effectiveness": "medium",
+                **kw,
+            }
+        )
+    )
+
+
+# --- rental point -------------------------------------------------------------------------
+
+
+def equipment_type(**kw) -> EquipmentType:
+    return _save(
+        EquipmentType(
+            **{
+                "name": f"Кресло-коляска детская № {seq()}",
+                "category": "mobility",
+                "loan_term_days": 90,
+                "max_extensions": 2,
+                **kw,
+            }
+        )
+    )
+
+
+def equipment_unit(type_row: EquipmentType | None = None, **kw) -> EquipmentUnit:
+    return _save(
+        EquipmentUnit(
+            **{
+                "inventory_number": f"ТСР-{seq():05d}",
+                "type": type_row or equipment_type(),
+                "condition": "good",
+                "status": "available",
+                **kw,
+            }
+        )
+    )
+
+
+def loan(unit: EquipmentUnit, family_row: Family, child: Person, **kw) -> Loan:
+    return _save(
+        Loan(
+            **{
+                "unit": unit,
+                "family": family_row,
+                "child": child,
+                "issued_on": dt.date(2025, 2, 1),
+                "due_on": dt.date(2025, 5, 1),
+                "condition_on_issue": "good",
+                **kw,
+            }
+        )
+    )
+
+
+def loan_extension(loan_row: Loan, **kw) -> LoanExtension:
+    return _save(
+        LoanExtension(
+            **{
+                "loan": loan_row,
+                "old_due_on": loan_row.due_on,
+                "new_due_on": loan_row.due_on + dt.timedelta(days=30),
+                "reason": "Ожидание индивидуального ТСР",
+                "extended_at": dt.datetime(2025, 4, 20, 10, 0, tzinfo=dt.UTC),
+                **kw,
+            }
+        )
+    )
+
+
+def reservation(
+    family_row: Family, child: Person, type_row: EquipmentType | None = None, **kw
+) -> Reservation:
+    return _save(
+        Reservation(
+            **{
+                "family": family_row,
+                "child": child,
+                "type": type_row or equipment_type(),
+                "requested_on": dt.date(2025, 2, 15),
+                "priority": "2",
+                "status": "waiting",
+                **kw,
+            }
+        )
+    )
+
+
+def audit_record(**kw) -> AuditRecord:
+    return _save(
+        AuditRecord(
+            **{
+                "action": "update",
+                "username": "admin",
+                "ip": "127.0.0.1",
+                "table_name": "family",
+                "row_id": "1",
+                "changes": {"surname": ["Смирнов", "Смирновы"]},
+                **kw,
+            }
+        )
+    )

@@ -1,0 +1,233 @@
+"""Does `flask seed` load the reference data once, and `seed --demo` a consistent demo?"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_views.validators import is_valid_snils, normalise_snils
+from models import (
+    Appointment,
+    Case,
+    Consent,
+    Department,
+    District,
+    EquipmentType,
+    EquipmentUnit,
+    Loan,
+    PartnerAgreement,
+    Person,
+    Programme,
+    Reservation,
+    Service,
+    Staff,
+    Task,
+    TaskAssignment,
+    User,
+    db,
+)
+from models.cases import CASE_STATUS, CLOSURE_REASON, OPEN_TASK_STATUSES
+from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partner
+from seed.demo import DEMO_PASSWORD
+from seed.reference import load_reference
+from workflows.dates import add_months
+
+DEMO_ROLES = {
+    "admin": "admin",
+    "coordinator": "coordinator",
+    "worker": "district_worker",
+    "worker2": "district_worker",
+    "psychologist": "psychologist",
+    "pedagogue": "social_pedagogue",
+    "social": "social_worker",
+    "nurse": "nurse",
+    "lawyer": "lawyer",
+    "rental": "rental_clerk",
+    "viewer": "viewer",
+}
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the schema."""
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+@pytest.fixture
+def demo(app, runner):
+    """Run `flask seed --demo` once and hand back its output inside an app context."""
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    with app.app_context():
+        yield result.output
+        db.session.rollback()
+
+
+def test_reference_seeding_is_idempotent(app_ctx):
+    """Does seeding the reference data twice add nothing the second time?"""
+    first = load_reference()
+    counts = row_counts()
+    second = load_reference()
+    assert all(first.values())
+    assert set(second.values()) == {0}
+    assert row_counts() == counts
+
+
+def test_reference_data_comes_from_the_seeds(app_ctx):
+    """Are the three departments, the catalogue, the programmes and the ТСР types there?"""
+    load_reference()
+    departments = dict(db.session.execute(select(Department.code, Department.name)).all())
+    assert departments == {
+        "ОССО": "отделение срочного социального обслуживания",
+        "ОСОД": "отделение социального обслуживания на дому граждан пожилого возраста и инвалидов",
+        "ОСОСД": "отделение социального обслуживания семьи и детей",
+    }
+    services = db.session.scalars(select(Service)).all()
+    assert 15 <= len(services) <= 25
+    assert {s.kind for s in services} == set(SERVICE_KIND.codes)
+    assert any(s.guaranteed for s in services)
+    programmes = set(db.session.scalars(select(Programme.name)))
+    for word in ("визитирование", "библиотека", "телекоммуникационные", "Санаторий", "проката"):
+        assert any(word.lower() in name.lower() for name in programmes), word
+    types = db.session.scalars(select(EquipmentType)).all()
+    assert any(t.name == "Вертикализатор" for t in types)
+    assert all(90 <= t.loan_term_days <= 180 and t.max_extensions >= 0 for t in types)
+
+
+def test_seed_demo_prints_the_password(demo):
+    """Does `seed --demo` exit 0 and tell the operator the demo password?"""
+    assert "Справочники" in demo
+    assert DEMO_PASSWORD in demo
+
+
+def test_demo_accounts_have_their_roles(demo):
+    """Is there one demo account per role, linked to a staff member of that role?"""
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    assert {name: users[name].role for name in DEMO_ROLES} == DEMO_ROLES
+    for user in users.values():
+        assert user.active and user.staff is not None
+        assert user.staff.role == user.role
+    assert users["admin"].check_password(DEMO_PASSWORD)
+    assert users["worker"].check_password(DEMO_PASSWORD)
+    districts = db.session.scalars(select(District).order_by(District.name)).all()
+    assert len(districts) == 4
+    assert [d.name for d in users["worker"].staff.districts] == [districts[0].name]
+    assert [d.name for d in users["worker2"].staff.districts] == [districts[1].name]
+    assert len(users["psychologist"].staff.districts) == 4
+    assert all(d.responsible_worker.role == "district_worker" for d in districts)
+    assert all(d.head is not None for d in db.session.scalars(select(Department)))
+
+
+def test_demo_has_cases_in_every_status(demo):
+    """Is there a case in every status and of every closure reason, each within the rules?"""
+    cases = db.session.scalars(select(Case)).all()
+    assert {c.status for c in cases} == set(CASE_STATUS.codes)
+    assert {c.closure_reason for c in cases if c.status == "closed"} == set(CLOSURE_REASON.codes)
+    numbers = [c.contract_number for c in cases if c.contract_number]
+    assert len(numbers) == len(set(numbers))
+    for case in cases:
+        family = case.family
+        assert case.applicant in family.members and case.applicant.relation != "child"
+        assert any(c.is_active(case.application_date) for c in family.consents)
+        assert any(c.is_active(dt.date.today()) for c in family.consents)
+        assert case.lead_worker is family.district.responsible_worker
+        if case.start_date:
+            assert case.planned_end_date <= add_months(case.start_date, 6)
+        if case.status not in ("application", "assessment"):
+            assert case.assessments and case.plan is not None and case.plan.activities
+
+
+def test_demo_snils_are_valid(demo):
+    """Is every SNILS in the demo valid, checksummed and unique, and do most people have one?"""
+    people = db.session.scalars(select(Person)).all()
+    numbers = [p.snils for p in people if p.snils]
+    assert len(numbers) >= 0.8 * len(people)
+    assert len(numbers) == len(set(numbers))
+    for number in numbers:
+        assert is_valid_snils(number), number
+        assert int(normalise_snils(number)[:9]) > 1001998, number
+
+
+def test_demo_families_look_real(demo):
+    """Do families have parents and children, disabled children and consents as the brief says?"""
+    people = db.session.scalars(select(Person)).all()
+    children = [p for p in people if p.relation == "child"]
+    disabled = [p for p in children if p.disability_status == "disabled"]
+    assert len({p.family_id for p in people}) >= 70
+    assert len(disabled) >= 0.15 * len(children)
+    assert all(p.disability_group == "child" and p.disability_review_date for p in disabled)
+    assert any(p.disability_status == "ovz" for p in children)
+    consents = db.session.scalars(select(Consent)).all()
+    assert any(c.withdrawn_on for c in consents)
+    assert all(c.person.relation != "child" for c in consents)
+
+
+def test_no_unit_has_two_open_loans(demo):
+    """Does every unit on loan have exactly one open loan, and no other unit any?"""
+    open_loans = dict(
+        db.session.execute(
+            select(Loan.unit_id, func.count())
+            .where(Loan.returned_on.is_(None))
+            .group_by(Loan.unit_id)
+        ).all()
+    )
+    units = db.session.scalars(select(EquipmentUnit)).all()
+    assert len(units) >= 35
+    for unit in units:
+        assert open_loans.get(unit.id, 0) == (1 if unit.status == "on_loan" else 0), unit
+    today = dt.date.today()
+    loans = db.session.scalars(select(Loan)).all()
+    assert any(loan.is_overdue(today) for loan in loans)
+    assert any(loan.returned_on for loan in loans)
+    offered = db.session.scalars(select(Reservation).where(Reservation.status == "offered")).all()
+    assert len(offered) == 1 and offered[0].offered_unit.status == "reserved"
+    assert offered[0].offered_unit.type is offered[0].type
+
+
+def test_demo_tasks_show_today_and_overdue_work(demo):
+    """Are there tasks due today and overdue, some for the psychologist, each with its history?"""
+    today = dt.date.today()
+    psychologist = db.session.scalar(select(User).where(User.username == "psychologist")).staff
+    tasks = db.session.scalars(select(Task)).all()
+    open_tasks = [t for t in tasks if t.status in OPEN_TASK_STATUSES]
+    assert any(t.due_date == today for t in open_tasks)
+    assert any(t.due_date < today for t in open_tasks)
+    mine = [t for t in open_tasks if t.assignee is psychologist]
+    assert len(mine) >= 3
+    assert any(t.due_date <= today for t in mine)
+    for task in tasks:
+        if task.assignee is not None:
+            assert task.assignments, task
+            assert task.assignments[-1].staff is task.assignee
+    assert db.session.scalar(select(func.count()).select_from(TaskAssignment)) >= len(
+        [t for t in tasks if t.assignee]
+    )
+
+
+def test_demo_partners_and_calendar(demo):
+    """Are there partners of every kind, agreements near expiry, and receptions today and on Saturdays?"""
+    today = dt.date.today()
+    assert set(db.session.scalars(select(Partner.kind))) == set(PARTNER_KIND.codes)
+    agreements = db.session.scalars(select(PartnerAgreement)).all()
+    assert {a.status for a in agreements} == set(AGREEMENT_STATUS.codes)
+    assert any(a.expires_soon(today) for a in agreements)
+    assert any(a.status == "active" and a.valid_to and a.valid_to < today for a in agreements)
+    appointments = db.session.scalars(select(Appointment)).all()
+    assert any(a.starts_at.date() == today for a in appointments)
+    assert any(a.starts_at.weekday() == 5 for a in appointments)
+    assert {a.channel for a in appointments} == {"in_person", "phone"}
+    assert db.session.scalar(select(func.count()).select_from(Staff)) >= len(DEMO_ROLES)
+
+
+def test_second_demo_changes_nothing(demo, runner):
+    """Does running `seed --demo` a second time leave every table as it was?"""
+    counts = row_counts()
+    db.session.rollback()
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "уже загружены" in result.output
+    assert row_counts() == counts
