@@ -84,11 +84,12 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        shortcuts = []
+        groups: dict[str, list[tuple[str, str]]] = {}  # in menu order
         for view in self.admin._views:
             if getattr(view, "model", None) is not None and view.is_accessible():
-                shortcuts.append((view.category, view.name, url_for(f"{view.endpoint}.index_view")))
-        return self.render("admin/home.html", shortcuts=shortcuts)
+                url = url_for(f"{view.endpoint}.index_view")
+                groups.setdefault(view.category, []).append((view.name, url))
+        return self.render("admin/home.html", groups=groups)
 
 
 def init_admin(app: Flask) -> Admin:

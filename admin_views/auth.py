@@ -193,6 +193,19 @@ def web_actor() -> audit.Actor:
     return audit.system_actor()
 
 
+ERRORS = {
+    403: ("Нет доступа", "У вашей роли нет доступа к этой странице."),
+    404: ("Не найдено", "Такой страницы или записи нет."),
+    500: ("Ошибка", "Что-то пошло не так. Изменения не сохранены; попробуйте ещё раз."),
+}
+
+
+def error_page(exc):
+    code = getattr(exc, "code", 500) or 500
+    title, message = ERRORS.get(code, ERRORS[500])
+    return render_template("errors/error.html", title=title, message=message), code
+
+
 def init_auth(app: Flask) -> None:
     audit.actor_resolver = web_actor
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
@@ -201,3 +214,5 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(require_login)
     app.after_request(security_headers)
+    for code in ERRORS:
+        app.register_error_handler(code, error_page)

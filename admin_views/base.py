@@ -25,6 +25,7 @@ from sqlalchemy.orm import with_parent
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from wtforms.validators import Optional
+from wtforms.widgets import DateInput, DateTimeLocalInput
 
 from models import Family, Person, db
 from models.audit import record_event
@@ -106,6 +107,20 @@ def model_choices(model) -> dict[str, list[tuple[str, str]]]:
 
 def model_fields(model) -> list[str]:
     return [attr.key for attr in inspect(model).attrs]
+
+
+def form_choices(model) -> dict[str, list[tuple[str, str]]]:
+    """Choices for the forms: a required choice with no default starts blank,
+    so that a hurried clerk does not save the first option by accident."""
+    result = {}
+    for c in inspect(model).columns:
+        if "choices" not in c.info:
+            continue
+        pairs = c.info["choices"].pairs()
+        if not c.nullable and c.default is None and c.server_default is None:
+            pairs = [("", "— выберите —"), *pairs]
+        result[c.key] = pairs
+    return result
 
 
 def health_columns(model) -> set[str]:
@@ -200,9 +215,8 @@ class OporaModelView(ModelView):
 
     def __init__(self, model, name: str, category: str | None = None, endpoint=None):
         self.column_labels = {**model_labels(model), **(self.column_labels or {})}
-        choices = model_choices(model)
-        self.column_choices = {**choices, **(self.column_choices or {})}
-        self.form_choices = {**choices, **(self.form_choices or {})}
+        self.column_choices = {**model_choices(model), **(self.column_choices or {})}
+        self.form_choices = {**form_choices(model), **(self.form_choices or {})}
         self.form_args = self._default_form_args(model)
         self.form_ajax_refs = {**self._default_ajax_refs(model), **(self.form_ajax_refs or {})}
         self._health = health_columns(model)
@@ -231,10 +245,18 @@ class OporaModelView(ModelView):
                 extra.append(v.NoMarkup())
             if isinstance(col.type, Text):
                 extra.append(v.text_length())
+            field: dict = {}
             if isinstance(col.type, (Date, DateTime)):
                 extra.append(v.DateInRange(past_only=col.key in v.PAST_DATE_COLUMNS))
+                # The browser's own date input speaks Russian (дд.мм.гггг).
+                if isinstance(col.type, DateTime):
+                    field.update(widget=DateTimeLocalInput(), format="%Y-%m-%dT%H:%M")
+                else:
+                    field["widget"] = DateInput()
             if extra:
-                args[col.key] = {"validators": extra}
+                field["validators"] = extra
+            if field:
+                args[col.key] = field
         for key, value in (self.form_args or {}).items():
             merged = args.setdefault(key, {})
             merged.update({k: val for k, val in value.items() if k != "validators"})
