@@ -17,7 +17,7 @@ class UserView(OporaModelView):
     column_searchable_list = ("username",)
     column_filters = ("role", "active")
     column_default_sort = "username"
-    form_columns = ("username", "role", "staff", "active")
+    form_columns = ("username", "role", "staff", "active", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
             "Новый пароль",

@@ -208,8 +208,9 @@ def error_page(exc):
 
 def init_auth(app: Flask) -> None:
     audit.actor_resolver = web_actor
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
-    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
+    # Flask sets its own 31-day default, so this is assigned, not defaulted.
+    app.config["PERMANENT_SESSION_LIFETIME"] = IDLE_TIMEOUT
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(require_login)

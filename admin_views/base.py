@@ -9,12 +9,22 @@ refusals into Russian messages and archives instead of deleting.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_admin.actions import action
 from flask_admin.babel import Translations
 from flask_admin.contrib.sqla import ModelView, tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_login import current_user
@@ -48,11 +58,12 @@ CONSTRAINT_MESSAGES = {
     "six_months": "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
     "specialist_id_starts_at": "У специалиста уже есть запись на это время.",
     "appointment.specialist_id": "У специалиста уже есть запись на это время.",
-    "username": "Такой логин уже занят.",
-    "staff_id": "У этого сотрудника уже есть учётная запись.",
+    "uq_user_account_username": "Такой логин уже занят.",
+    "user_account.username": "Такой логин уже занят.",
+    "uq_user_account_staff_id": "У этого сотрудника уже есть учётная запись.",
+    "user_account.staff_id": "У этого сотрудника уже есть учётная запись.",
     "_order": "Дата окончания не может быть раньше даты начала.",
     "uq_": "Такая запись уже есть.",
-    "fk_": "Запись связана с другими данными, поэтому её нельзя изменить так.",
     "ck_": "Значения полей противоречат друг другу.",
 }
 STALE_MESSAGE = (
@@ -61,8 +72,15 @@ STALE_MESSAGE = (
 )
 
 
+FOREIGN_KEY_MESSAGE = (
+    "Запись связана с другими данными, поэтому её нельзя удалить или изменить так."
+)
+
+
 def integrity_message(exc: IntegrityError) -> str:
     text = str(exc.orig).lower()
+    if "foreign key" in text:
+        return FOREIGN_KEY_MESSAGE
     for fragment, message in CONSTRAINT_MESSAGES.items():
         if fragment in text:
             return message
@@ -76,9 +94,11 @@ def _date(view, value, name):
 
 
 def _datetime(view, value, name):
-    if value.tzinfo is not None:
-        value = value.astimezone()
-    return value.strftime("%d.%m.%Y %H:%M")
+    # Stored in UTC (SQLite returns it without a zone); shown in the centre's zone.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
 TYPE_FORMATTERS = {
@@ -459,17 +479,29 @@ class OporaModelView(ModelView):
             return filters
         return [f for f in filters if not self._filter_hidden(self._filters[f[0]])]
 
-    def _strip_hidden(self, form):
+    def _fit_form(self, form):
+        """Drop the fields the role may not see; offer only rows the user may see."""
         for name in self._hidden():
             if name in form:
                 delattr(form, name)
+        for rel in inspect(self.model).relationships:
+            field = getattr(form, rel.key, None)
+            if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
+                target = rel.mapper.class_
+                query = db.session.query(target).filter(where_visible(target, current_user))
+                if issubclass(target, ArchivedMixin):
+                    query = query.filter(target.archived_at.is_(None))
+                field.query = query
         return form
 
     def create_form(self, obj=None):
-        return self._strip_hidden(super().create_form(obj))
+        return self._fit_form(super().create_form(obj))
 
     def edit_form(self, obj=None):
-        return self._strip_hidden(super().edit_form(obj))
+        form = self._fit_form(super().edit_form(obj))
+        if hasattr(form, "seen_version") and obj is not None and request.method == "GET":
+            form.seen_version.data = obj.version
+        return form
 
     # --- validation and saving --------------------------------------------------------
 
@@ -479,10 +511,6 @@ class OporaModelView(ModelView):
             # The version the user started editing from travels with the form.
             form_class.seen_version = HiddenField()
         return form_class
-
-    def on_form_prefill(self, form, id):
-        if hasattr(form, "seen_version") and request.method == "GET":
-            form.seen_version.data = self.get_one(id).version
 
     def update_model(self, form, model) -> bool:
         """Refuse a save made from a stale copy and show the current values instead."""
@@ -543,10 +571,21 @@ class OporaModelView(ModelView):
         "Перенести выбранные записи в архив?",
     )
     def action_archive(self, ids):
-        rows = self.get_query().filter(inspect(self.model).primary_key[0].in_(ids)).all()
+        rows = self.get_query().filter(self._pk_in(ids)).all()
         for row in rows:
             self.delete_model(row)
         flash(f"Перенесено в архив: {len(rows)}.", "success")
+
+    def _pk_in(self, ids):
+        """`pk IN ids` with the ids from the form converted to the key's type."""
+        pk = inspect(self.model).primary_key[0]
+        keys = []
+        for raw in ids:
+            try:
+                keys.append(pk.type.python_type(raw))
+            except (TypeError, ValueError):
+                continue
+        return pk.in_(keys)
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "archive":
@@ -561,7 +600,7 @@ class OporaModelView(ModelView):
             super()
             .get_query()
             .filter(where_visible(self.model, current_user))
-            .filter(inspect(self.model).primary_key[0].in_(ids))
+            .filter(self._pk_in(ids))
             .all()
         )
         for row in rows:

@@ -159,7 +159,7 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         info={"label": "Ведущий специалист"}
     )
     assessments: Mapped[list[Assessment]] = relationship(
-        back_populates="case", info={"label": "Оценка потребностей"}
+        passive_deletes="all", back_populates="case", info={"label": "Оценка потребностей"}
     )
     plan: Mapped[SupportPlan | None] = relationship(back_populates="case", info={"label": "ИПСС"})
     activities: Mapped[list[PlanActivity]] = relationship(
@@ -171,13 +171,22 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         info={"label": "Мероприятия ИПСС"},
     )
     visits: Mapped[list[Visit]] = relationship(
-        back_populates="case", order_by="Visit.visited_on", info={"label": "Визиты"}
+        passive_deletes="all",
+        back_populates="case",
+        order_by="Visit.visited_on",
+        info={"label": "Визиты"},
     )
     tasks: Mapped[list[Task]] = relationship(
-        back_populates="case", order_by="Task.due_date", info={"label": "Задачи"}
+        passive_deletes="all",
+        back_populates="case",
+        order_by="Task.due_date",
+        info={"label": "Задачи"},
     )
     reviews: Mapped[list[Review]] = relationship(
-        back_populates="case", order_by="Review.due_on", info={"label": "Мониторинг"}
+        passive_deletes="all",
+        back_populates="case",
+        order_by="Review.due_on",
+        info={"label": "Мониторинг"},
     )
 
     def __str__(self) -> str:
@@ -232,10 +241,16 @@ class SupportPlan(VersionedMixin, db.Model):
         info={"label": "Утвердил"}
     )
     activities: Mapped[list[PlanActivity]] = relationship(
-        back_populates="plan", order_by="PlanActivity.planned_date", info={"label": "Мероприятия"}
+        passive_deletes="all",
+        back_populates="plan",
+        order_by="PlanActivity.planned_date",
+        info={"label": "Мероприятия"},
     )
     revisions: Mapped[list[PlanRevision]] = relationship(
-        back_populates="plan", order_by="PlanRevision.number", info={"label": "Редакции"}
+        passive_deletes="all",
+        back_populates="plan",
+        order_by="PlanRevision.number",
+        info={"label": "Редакции"},
     )
 
     def __str__(self) -> str:
@@ -368,6 +383,7 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
         info={"label": "Исполнитель"}
     )
     assignments: Mapped[list[TaskAssignment]] = relationship(
+        passive_deletes="all",
         back_populates="task",
         order_by="TaskAssignment.assigned_at",
         info={"label": "История назначений"},

@@ -108,22 +108,31 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
 
     district: Mapped[District] = relationship(info={"label": "Участок"})  # noqa: F821
     members: Mapped[list[Person]] = relationship(
-        back_populates="family", order_by="Person.birth_date", info={"label": "Члены семьи"}
+        passive_deletes="all",
+        back_populates="family",
+        order_by="Person.birth_date",
+        info={"label": "Члены семьи"},
     )
     consents: Mapped[list[Consent]] = relationship(
-        back_populates="family", info={"label": "Согласия на обработку ПДн"}
+        passive_deletes="all", back_populates="family", info={"label": "Согласия на обработку ПДн"}
     )
     cases: Mapped[list[Case]] = relationship(  # noqa: F821
-        back_populates="family", info={"label": "Случаи сопровождения"}
+        passive_deletes="all",
+        back_populates="family",
+        info={"label": "Случаи сопровождения"},
     )
     loans: Mapped[list[Loan]] = relationship(  # noqa: F821
-        back_populates="family", info={"label": "Выдачи ТСР"}
+        passive_deletes="all",
+        back_populates="family",
+        info={"label": "Выдачи ТСР"},
     )
     reservations: Mapped[list[Reservation]] = relationship(  # noqa: F821
-        back_populates="family", info={"label": "Очередь на ТСР"}
+        passive_deletes="all",
+        back_populates="family",
+        info={"label": "Очередь на ТСР"},
     )
-    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
-        back_populates="family", info={"label": "Участие в программах"}
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
+        passive_deletes="all", back_populates="family", info={"label": "Участие в программах"}
     )
 
     @property
@@ -173,7 +182,7 @@ class Person(ArchivedMixin, VersionedMixin, db.Model):
 
     family: Mapped[Family] = relationship(back_populates="members", info={"label": "Семья"})
     consents: Mapped[list[Consent]] = relationship(
-        back_populates="person", info={"label": "Согласия"}
+        passive_deletes="all", back_populates="person", info={"label": "Согласия"}
     )
 
     @property

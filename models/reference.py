@@ -117,6 +117,7 @@ class Department(db.Model):
         foreign_keys=[head_id], post_update=True, info={"label": "Заведующий"}
     )
     staff: Mapped[list[Staff]] = relationship(
+        passive_deletes="all",
         back_populates="department",
         foreign_keys="Staff.department_id",
         info={"label": "Сотрудники"},
@@ -218,7 +219,9 @@ class Programme(db.Model):
     active: Mapped[bool] = column(Boolean, label="Действует", default=True, nullable=False)
 
     enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
-        back_populates="programme", info={"label": "Участники"}
+        passive_deletes="all",
+        back_populates="programme",
+        info={"label": "Участники"},
     )
 
     def __str__(self) -> str:
@@ -238,7 +241,7 @@ class Partner(db.Model):
     email: Mapped[str | None] = column(String(254), label="Эл. почта")
 
     agreements: Mapped[list[PartnerAgreement]] = relationship(
-        back_populates="partner", info={"label": "Соглашения"}
+        passive_deletes="all", back_populates="partner", info={"label": "Соглашения"}
     )
 
     def __str__(self) -> str:

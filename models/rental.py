@@ -81,7 +81,7 @@ class EquipmentType(db.Model):
     components: Mapped[str | None] = column(Text, label="Комплектность")
 
     units: Mapped[list[EquipmentUnit]] = relationship(
-        back_populates="type", info={"label": "Единицы"}
+        passive_deletes="all", back_populates="type", info={"label": "Единицы"}
     )
 
     def __str__(self) -> str:
@@ -108,7 +108,10 @@ class EquipmentUnit(VersionedMixin, db.Model):
 
     type: Mapped[EquipmentType] = relationship(back_populates="units", info={"label": "Вид ТСР"})
     loans: Mapped[list[Loan]] = relationship(
-        back_populates="unit", order_by="Loan.issued_on", info={"label": "История выдач"}
+        passive_deletes="all",
+        back_populates="unit",
+        order_by="Loan.issued_on",
+        info={"label": "История выдач"},
     )
 
     def __str__(self) -> str:

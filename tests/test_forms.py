@@ -15,7 +15,9 @@ import factories as f
 import pytest
 from conftest import post_form
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from admin_views.base import integrity_message
 from models import Case, Family, Loan, PartnerAgreement, Person, Staff, db
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -435,3 +437,108 @@ def test_second_open_loan_gets_russian_message(app, client, household):
     assert response.status_code == 200
     assert "Эта единица уже выдана" in response.get_data(as_text=True)
     assert count(app, Loan) == before
+
+
+def _refusal(build) -> IntegrityError:
+    with pytest.raises(IntegrityError) as caught:
+        build()
+        db.session.flush()
+    db.session.rollback()
+    return caught.value
+
+
+def _second_open_loan():
+    fam, _, child = f.family_with_members()
+    unit = f.equipment_unit()
+    f.loan(unit, fam, child)
+    f.loan(unit, fam, child)
+
+
+def _duplicate_inventory_number():
+    f.equipment_unit(inventory_number="ТСР-1")
+    f.equipment_unit(inventory_number="ТСР-1")
+
+
+def _duplicate_contract():
+    fam, mother, _ = f.family_with_members()
+    f.case(fam, mother, contract_number="Д-1")
+    f.case(fam, mother, contract_number="Д-1")
+
+
+def _duplicate_snils():
+    fam, mother, _ = f.family_with_members()
+    f.person(fam, "father", snils=mother.snils)
+
+
+def _seven_month_case():
+    fam, mother, _ = f.family_with_members()
+    f.case(fam, mother, start_date=dt.date(2025, 2, 1), planned_end_date=dt.date(2025, 8, 2))
+
+
+def _double_booking():
+    specialist = f.staff("lawyer")
+    f.appointment(specialist)
+    f.appointment(specialist)
+
+
+def _loan_due_before_issue():
+    fam, _, child = f.family_with_members()
+    f.loan(f.equipment_unit(), fam, child, due_on=dt.date(2025, 1, 1))
+
+
+def _delete_staff_with_visits():
+    fam, mother, _ = f.family_with_members()
+    worker = f.staff()
+    f.visit(f.case(fam, mother), worker)
+    db.session.delete(worker)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (_second_open_loan, "Эта единица уже выдана"),
+        (_duplicate_inventory_number, "Такой инвентарный номер уже есть"),
+        (_duplicate_contract, "Договор с таким номером уже есть"),
+        (_duplicate_snils, "Человек с таким СНИЛС уже есть"),
+        (_seven_month_case, "шести месяцев"),
+        (_double_booking, "У специалиста уже есть запись на это время"),
+        (_loan_due_before_issue, "не может быть раньше"),
+        (_delete_staff_with_visits, "связана с другими данными"),
+    ],
+    ids=[
+        "open-loan",
+        "inventory-number",
+        "contract",
+        "snils",
+        "six-months",
+        "double-booking",
+        "date-order",
+        "linked-row",
+    ],
+)
+def test_database_refusal_gets_its_own_message(app_ctx, build, message):
+    """Does each refusal of the database turn into its own Russian message on both databases?
+
+    SQLite names a failed UNIQUE by its columns («loan.unit_id»), PostgreSQL by
+    the constraint's name; the panel's message must be right for either.
+    """
+    assert message in integrity_message(_refusal(build))
+
+
+def test_deleting_linked_staff_is_refused_in_russian(app, client, household):
+    """Is deleting a staff member who made visits refused with «связана с другими данными»?"""
+    with app.app_context():
+        fam = db.session.get(Family, household["family"])
+        mother = db.session.get(Person, household["mother"])
+        worker = f.staff(last_name="Волкова")
+        f.visit(f.case(fam, mother), worker)
+        db.session.commit()
+        worker_id = worker.id
+    before = count(app, Staff)
+    response = post_form(
+        client, "/staff/delete/", {"id": worker_id, "url": "/staff/"}, form_url="/staff/"
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "связана с другими данными" in page
+    assert count(app, Staff) == before

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import secrets
 
 from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import LoginAttempt, User, db
 from models.audit import Actor, record_event
@@ -14,6 +17,11 @@ MAX_FAILURES = 5
 LOCK_WINDOW = dt.timedelta(minutes=15)
 SIGN_IN_REFUSED = "Неверный логин или пароль."
 SIGN_IN_THROTTLED = "Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова."
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
 
 
 class SignInError(Exception):
@@ -41,6 +49,9 @@ def authenticate(username: str, password: str, ip: str) -> User:
     if _recent_failures(username, ip, now) >= MAX_FAILURES:
         raise SignInError(SIGN_IN_THROTTLED)
     user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        # Spend the same time as a real check, so timing does not tell who exists.
+        check_password_hash(_dummy_hash(), password or "")
     if user is None or not user.active or not user.check_password(password or ""):
         db.session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now))
         record_event(db.session, "login_failed", actor=Actor(None, username[:64], ip))

@@ -1,0 +1,173 @@
+"""Do the Alembic migrations build exactly the schema the models describe, and take it down again?
+
+The suite's own database is built with create_all; production is built by
+the migrations. These tests migrate a separate, empty database (an SQLite
+file, or a throwaway PostgreSQL database on the server of DATABASE_URL) and
+compare it with the models, so the two can never drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import CheckConstraint, create_engine, inspect, make_url, text
+
+from app import create_app, database_url
+from models import db
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
+
+
+@contextlib.contextmanager
+def kept_logging():
+    """Alembic's env.py calls logging.fileConfig, which disables every existing
+    logger; put the suite's loggers back as they were afterwards."""
+    manager = logging.root.manager
+    before = {
+        name: (lg.disabled, lg.level)
+        for name, lg in manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
+    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
+    try:
+        yield
+    finally:
+        for name, (disabled, level) in before.items():
+            lg = logging.getLogger(name)
+            lg.disabled, lg.level = disabled, level
+        logging.root.setLevel(root_level)
+        logging.root.handlers[:] = root_handlers
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """The URL of a new, empty database, dropped after the test."""
+    if not os.environ.get("DATABASE_URL"):
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    server = make_url(database_url())
+    name = f"opora_migr_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migrated(empty_database_url):
+    """An app on the empty database, upgraded to the newest migration (in an app context)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "migration-test",
+        }
+    )
+    with app.app_context():
+        with kept_logging():
+            flask_migrate.upgrade(directory=MIGRATIONS)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def schema_diff() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def describe(item) -> str:
+    """One autogenerate difference in words: ('add_fk', 'department', 'fk_department_head')."""
+    if isinstance(item, list):  # column modifications come as a list of tuples
+        return "; ".join(describe(i) for i in item)
+    op, *rest = item
+    parts = [op]
+    for part in rest:
+        table = getattr(part, "table", None)
+        if table is not None and hasattr(table, "name"):
+            parts.append(table.name)
+        parts.append(str(getattr(part, "name", part)))
+    return " ".join(parts)
+
+
+def check_names(inspector, table: str) -> set[str]:
+    return {c["name"] for c in inspector.get_check_constraints(table) if c.get("name")}
+
+
+def test_migrations_have_one_head():
+    """Is there exactly one head revision (no forgotten merge)?"""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config(str(Path(MIGRATIONS) / "alembic.ini"))
+    config.set_main_option("script_location", MIGRATIONS)
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_migrated_schema_matches_models(migrated):
+    """Does `flask db upgrade` on an empty database give exactly the models' tables,
+    columns, types, indexes and foreign keys (an empty autogenerate diff)?"""
+    diff = [describe(d) for d in schema_diff()]
+    assert diff == [], "the migrations differ from the models:\n" + "\n".join(diff)
+
+
+def test_migrated_schema_has_every_check_constraint(migrated):
+    """Does the migrated database carry every CHECK of the models, under the same name?
+
+    Autogenerate does not compare CHECK constraints, so they are compared here:
+    the six-month rule, date orders and the code lists must exist in production too.
+    """
+    inspector = inspect(db.engine)
+    missing = {}
+    for table in db.metadata.sorted_tables:
+        wanted = {
+            str(c.name)
+            for c in table.constraints
+            if isinstance(c, CheckConstraint) and c.name is not None
+        }
+        lacking = wanted - check_names(inspector, table.name)
+        if lacking:
+            missing[table.name] = sorted(lacking)
+    assert not missing, missing
+
+
+def test_migrated_schema_refuses_a_second_open_loan(migrated):
+    """Does the migrated database hold the one-open-loan rule (the partial unique index)?"""
+    indexes = {i["name"]: i for i in inspect(db.engine).get_indexes("loan")}
+    assert "uq_loan_open_unit" in indexes
+    assert indexes["uq_loan_open_unit"]["unique"]
+    with db.engine.connect() as conn:
+        index_sql = {
+            "sqlite": "SELECT sql FROM sqlite_master WHERE name = 'uq_loan_open_unit'",
+            "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_loan_open_unit'",
+        }[db.engine.dialect.name]
+        definition = conn.execute(text(index_sql)).scalar().lower()
+    assert "returned_on is null" in definition
+
+
+def test_downgrade_to_base_and_up_again(migrated):
+    """Does `flask db downgrade base` remove every table, and can the schema be rebuilt after?"""
+    with kept_logging():
+        flask_migrate.downgrade(directory=MIGRATIONS, revision="base")
+    db.engine.dispose()
+    left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    assert left == set()
+    with kept_logging():
+        flask_migrate.upgrade(directory=MIGRATIONS)
+    db.engine.dispose()
+    rebuilt = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    assert rebuilt == set(db.metadata.tables)
