@@ -495,7 +495,24 @@ class OporaModelView(ModelView):
         return form
 
     def create_form(self, obj=None):
-        return self._fit_form(super().create_form(obj))
+        form = self._fit_form(super().create_form(obj))
+        if request.method == "GET":
+            self._prefill_relations(form)
+        return form
+
+    def _prefill_relations(self, form) -> None:
+        """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
+        for rel in inspect(self.model).relationships:
+            raw = request.args.get(rel.key)
+            field = getattr(form, rel.key, None)
+            if raw is None or field is None or rel.uselist or not raw.isdigit():
+                continue
+            target = rel.mapper.class_
+            field.data = (
+                db.session.query(target)
+                .filter(where_visible(target, current_user), target.id == int(raw))
+                .one_or_none()
+            )
 
     def edit_form(self, obj=None):
         form = self._fit_form(super().edit_form(obj))
@@ -650,8 +667,19 @@ class OporaModelView(ModelView):
                     url = url_for(f"{view.endpoint}.details_view", id=row.id)
                 rows.append((url, cells))
             labels = model_labels(target)
+            add_url = None
+            if (
+                rel.back_populates
+                and (rel.uselist or not rows)
+                and allowed(self.role, view.endpoint, "create")
+            ):
+                add_url = url_for(
+                    f"{view.endpoint}.create_view",
+                    **{rel.back_populates: model.id},
+                    url=request.full_path,
+                )
             tables.append(
-                (rel.info.get("label", rel_name), [labels.get(c, c) for c in shown], rows)
+                (rel.info.get("label", rel_name), [labels.get(c, c) for c in shown], rows, add_url)
             )
         return tables
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from app import create_app, database_url
-from models import Staff, User, db
+from models import District, Staff, User, db
 
 PASSWORD = "test-password-1"
 CSRF = re.compile(
@@ -109,7 +109,8 @@ def make_user(role: str, username: str | None = None, districts=(), **staff_fiel
         active=True,
         **staff_fields,
     )
-    staff.districts = list(districts)
+    # Districts may be given as ids, so callers need not share this session.
+    staff.districts = [db.session.get(District, d) if isinstance(d, int) else d for d in districts]
     db.session.add(staff)
     db.session.flush()
     user = User(username=username or role, role=role, staff_id=staff.id, active=True)
