@@ -25,11 +25,11 @@ CSRF = re.compile(
 
 
 @contextmanager
-def throwaway_database(tmp_path_factory):
+def throwaway_database(sqlite_path):
     """A fresh database for this test run: a new PostgreSQL database on the server
     named by DATABASE_URL (so parallel runs never collide), or an SQLite file."""
     if not os.environ.get("DATABASE_URL"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{sqlite_path}"
         return
     server = make_url(database_url())
     name = f"opora_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -46,7 +46,7 @@ def throwaway_database(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    with throwaway_database(tmp_path_factory) as url:
+    with throwaway_database(tmp_path_factory.mktemp("db") / "test.sqlite3") as url:
         app = create_app(
             {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"}
         )

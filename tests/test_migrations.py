@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import uuid
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import CheckConstraint, create_engine, inspect, make_url, text
+from sqlalchemy import CheckConstraint, inspect, text
 
-from app import create_app, database_url
+from app import create_app
 from models import db
+from tests.conftest import throwaway_database
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
 
@@ -50,20 +49,8 @@ def kept_logging():
 @pytest.fixture
 def empty_database_url(tmp_path):
     """The URL of a new, empty database, dropped after the test."""
-    if not os.environ.get("DATABASE_URL"):
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    server = make_url(database_url())
-    name = f"opora_migr_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(tmp_path / "migrated.sqlite3") as url:
+        yield url
 
 
 @pytest.fixture
