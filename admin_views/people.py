@@ -45,7 +45,18 @@ class FamilyView(OporaModelView):
         "status",
         "notes",
     )
-    column_details_list = form_columns + ("created_at", "archived_at")
+    # The five category flags read better as one line of words.
+    column_details_list = (
+        "surname",
+        "district",
+        "address",
+        "phone",
+        "categories",
+        "identified_by",
+        "status",
+        "notes",
+        "created_at",
+    )
     details_related = (
         (
             "members",
