@@ -152,11 +152,9 @@ def language(code: str):
 
 def require_login():
     """Every page but the open ones needs a signed-in user."""
-    if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+    if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
-        if request.endpoint.endswith("static"):
-            return None
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
 

@@ -164,14 +164,19 @@ class OporaForm(BaseForm):
             return self._translations
 
 
+def pickable(model):
+    """Rows of `model` the signed-in user may choose in a form: visible and not archived."""
+    query = db.session.query(model).filter(where_visible(model, current_user))
+    if issubclass(model, ArchivedMixin):
+        query = query.filter(model.archived_at.is_(None))
+    return query
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """A relation picker that offers only rows the user may see (and not archived)."""
 
     def get_query(self):
-        query = super().get_query().filter(where_visible(self.model, current_user))
-        if issubclass(self.model, ArchivedMixin):
-            query = query.filter(self.model.archived_at.is_(None))
-        return query
+        return pickable(self.model)
 
     def get_one(self, pk):
         try:
@@ -182,9 +187,14 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.id == key).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
+        # Never match on a field the role may not see (a clerk typing a SNILS).
+        role = current_user.role
+        hidden = hidden_fields(
+            role, self.model.__tablename__, model_fields(self.model), health_columns(self.model)
+        )
+        fields = [f for f in self._cached_fields if f.key not in hidden]
         query = self.get_query()
-        clauses = [field.ilike(f"%{term}%") for field in self._cached_fields]
-        query = query.filter(or_(*clauses))
+        query = query.filter(or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false())
         for order in self.options.get("order_by") or []:
             query = query.order_by(order)
         return query.offset(offset).limit(limit).all()
@@ -487,11 +497,7 @@ class OporaModelView(ModelView):
         for rel in inspect(self.model).relationships:
             field = getattr(form, rel.key, None)
             if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
-                target = rel.mapper.class_
-                query = db.session.query(target).filter(where_visible(target, current_user))
-                if issubclass(target, ArchivedMixin):
-                    query = query.filter(target.archived_at.is_(None))
-                field.query = query
+                field.query = pickable(rel.mapper.class_)
         return form
 
     def create_form(self, obj=None):

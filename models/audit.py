@@ -116,10 +116,11 @@ def _changes(obj, action: str) -> dict | None:
     changes = {}
     for attr in state.mapper.column_attrs:
         col = attr.columns[0]
-        if col.key in ("version",) or col.key.endswith("password_hash"):
-            if col.key.endswith("password_hash") and action != "insert":
-                if state.attrs[attr.key].history.has_changes():
-                    changes["password"] = {"old": HIDDEN_VALUE, "new": HIDDEN_VALUE}
+        if col.key == "version":
+            continue
+        if col.key == "password_hash":  # only the fact of a change is recorded
+            if action == "update" and state.attrs[attr.key].history.has_changes():
+                changes["password"] = {"old": HIDDEN_VALUE, "new": HIDDEN_VALUE}
             continue
         health = col.info.get("health", False)
         if action == "insert":

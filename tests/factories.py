@@ -507,7 +507,7 @@ def audit_record(**kw) -> AuditRecord:
                 "ip": "127.0.0.1",
                 "table_name": "family",
                 "row_id": "1",
-                "changes": {"surname": ["Смирнов", "Смирновы"]},
+                "changes": {"surname": {"old": "Смирнов", "new": "Смирновы"}},
                 **kw,
             }
         )

@@ -78,3 +78,22 @@ def test_person_picker_ignores_case(people, client):
     assert response.status_code == 200
     labels = [label for _, label in response.get_json()]
     assert len(labels) == 1 and labels[0].startswith("Петрова")
+
+
+def test_picker_never_matches_a_field_the_role_may_not_see(app, auth, client):
+    """Can the rental clerk find a child by SNILS in the loan form's picker? (It must not.)"""
+    snils = f.valid_snils()
+    with app.app_context():
+        family = f.family(surname="Лебедевы")
+        child = f.person(family, "child", last_name="Лебедева", first_name="Алиса", snils=snils)
+        f.loan(f.equipment_unit(), family, child)
+        db.session.commit()
+        child_id = child.id
+    f.sign_in(app, auth, "rental_clerk")
+
+    def offered(term: str) -> list:
+        response = client.get("/loan/ajax/lookup/", query_string={"name": "child", "query": term})
+        return [row[0] for row in response.get_json()]
+
+    assert offered("лебед") == [child_id]
+    assert offered(snils[:7]) == []
