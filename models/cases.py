@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     literal,
+    text,
 )
 from sqlalchemy import (
     column as sql_column,
@@ -375,6 +376,9 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
     due_date: Mapped[dt.date] = column(Date, label="Срок", index=True)
     result: Mapped[str | None] = column(Text, label="Результат")
     closed_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True), label="Завершена")
+    # What made the scheduler create the task («review:17», «term:5»): unique, so a
+    # job that runs twice, or on two servers at once, cannot create it twice.
+    source_key: Mapped[str | None] = column(String(64), label="Основание", unique=True)
 
     family: Mapped[Family] = relationship(info={"label": "Семья"})  # noqa: F821
     case: Mapped[Case | None] = relationship(back_populates="tasks", info={"label": "Случай"})
@@ -427,7 +431,17 @@ class Review(CreatedMixin, db.Model):
     """A periodic quality check (мониторинг) of a case."""
 
     __tablename__ = "review"
-    __table_args__ = (Index("ix_review_case_due", "case_id", "due_on"),)
+    __table_args__ = (
+        Index("ix_review_case_due", "case_id", "due_on"),
+        # One scheduled (not yet held) review per case at a time.
+        Index(
+            "uq_review_open_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("held_on IS NULL"),
+            postgresql_where=text("held_on IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     case_id: Mapped[int] = column(

@@ -1,16 +1,17 @@
-"""Operator commands: `flask --app app create-user`, `permissions`."""
+"""Operator commands: `flask --app app create-user`, `permissions`, `tick`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from models import ROLE, db
 
 from .accounts import create_user
 from .backup import backup, restore
+from .schedule import centre_today, run_tick
 
 
 def init_commands(app: Flask) -> None:
@@ -58,3 +59,17 @@ def init_commands(app: Flask) -> None:
         click.echo("| роль | раздел | права |\n|---|---|---|")
         for role, view, actions in matrix_rows():
             click.echo(f"| {role} | {view} | {actions} |")
+
+    @app.cli.command("tick")
+    @click.option(
+        "--date",
+        "on",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="Run as of this date (YYYY-MM-DD); today in the centre's time zone by default.",
+    )
+    def tick_command(on):
+        """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
+        today = on.date() if on else centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        for label, count in run_tick(db.session, today):
+            click.echo(f"{label}: {count}")

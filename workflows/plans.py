@@ -1,0 +1,267 @@
+"""The ИПСС (individual support programme): edited, revised, approved into tasks.
+
+Every save that changes something writes a PlanRevision naming who changed what.
+Approval turns every planned activity into a task due on its planned date; after
+approval a revision creates tasks for new activities, cancels the tasks of removed
+ones (the activity itself stays, «отменено»: nothing is lost) and carries date,
+service and role changes over to the open task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from models import ROLE, Case, PlanActivity, PlanRevision, Service, SupportPlan, Task, User
+from models.base import utcnow
+
+from .errors import WorkflowError
+from .reviews import schedule_next_review
+from .tasks import cancel_task, create_task, retarget_task
+
+# Roles an activity (and so a task) can be given to: the people who work with families.
+ACTIVITY_ROLES = (
+    "district_worker",
+    "psychologist",
+    "social_pedagogue",
+    "social_worker",
+    "lawyer",
+    "nurse",
+)
+CLOSED_ACTIVITY = ("done", "cancelled")
+
+
+@dataclass(frozen=True)
+class ActivityDraft:
+    """One row of the editor: an existing activity (id) or a new one (id None)."""
+
+    id: int | None
+    service_id: int | None
+    responsible_role: str
+    planned_date: dt.date | None
+    remove: bool = False
+    row: str = ""  # the editor's row name, so a refusal lands next to the right field
+
+
+def _describe(service: Service, role: str, day: dt.date) -> str:
+    return f"{service.name} — {ROLE.label(role)}, {day:%d.%m.%Y}"
+
+
+def _locked_plan(session: Session, case_id: int) -> SupportPlan | None:
+    return session.scalar(
+        select(SupportPlan)
+        .where(SupportPlan.case_id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _active_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise WorkflowError("Случай не найден.")
+    if case.status != "active":
+        raise WorkflowError("ИПСС составляется и меняется только для случая на сопровождении.")
+    return case
+
+
+def _check_row(session: Session, case: Case, draft: ActivityDraft) -> Service:
+    service = session.get(Service, draft.service_id) if draft.service_id else None
+    if service is None:
+        raise WorkflowError("Выберите услугу.", field=f"{draft.row}service")
+    if draft.responsible_role not in ACTIVITY_ROLES:
+        raise WorkflowError("Выберите ответственную роль.", field=f"{draft.row}role")
+    day = draft.planned_date
+    if day is None:
+        raise WorkflowError("Укажите плановую дату.", field=f"{draft.row}planned_date")
+    start, end = case.start_date, case.planned_end_date
+    if (start and day < start) or (end and day > end):
+        raise WorkflowError(
+            f"Дата — в пределах срока сопровождения: с {start:%d.%m.%Y}"
+            + (f" по {end:%d.%m.%Y}." if end else "."),
+            field=f"{draft.row}planned_date",
+        )
+    return service
+
+
+def save_plan(
+    session: Session,
+    case_id: int,
+    actor: User,
+    goal: str,
+    drafts: list[ActivityDraft],
+    today: dt.date,
+    seen_version: int | None = None,
+) -> PlanRevision | None:
+    """Save the editor's plan; returns the revision written, or None if nothing changed."""
+    case = _active_case(session, case_id)
+    plan = _locked_plan(session, case_id)
+    if plan is not None and seen_version is not None and plan.version != seen_version:
+        raise WorkflowError(
+            "ИПСС только что изменил другой пользователь. Ниже — текущая редакция; "
+            "внесите свои изменения ещё раз."
+        )
+    if plan is None:
+        plan = SupportPlan(case_id=case_id, status="draft")
+        session.add(plan)
+        session.flush()
+    approved = plan.status == "approved"
+    changes: list[str] = []
+    goal = (goal or "").strip()
+    if goal != (plan.goal or ""):
+        changes.append("цель изменена" if plan.goal else "указана цель")
+        plan.goal = goal or None
+
+    existing = {a.id: a for a in plan.activities}
+    for draft in drafts:
+        activity = existing.get(draft.id) if draft.id is not None else None
+        if draft.id is not None and activity is None:
+            raise WorkflowError("Мероприятие не относится к этой ИПСС.")
+        if activity is not None and activity.status in CLOSED_ACTIVITY:
+            continue  # a done or cancelled activity is history: not editable
+        if draft.remove:
+            if activity is not None:
+                changes.append(
+                    f"исключено: {_describe(activity.service, activity.responsible_role, activity.planned_date)}"
+                )
+                _remove(session, activity, approved)
+            continue
+        if activity is None and draft.service_id is None and draft.planned_date is None:
+            continue  # an empty new row
+        service = _check_row(session, case, draft)
+        if activity is None:
+            activity = PlanActivity(
+                plan_id=plan.id,
+                service_id=service.id,
+                responsible_role=draft.responsible_role,
+                planned_date=draft.planned_date,
+                status="planned",
+            )
+            session.add(activity)
+            session.flush()
+            changes.append(
+                f"добавлено: {_describe(service, draft.responsible_role, draft.planned_date)}"
+            )
+            if approved:
+                _task_for(session, case, activity, today, actor)
+            continue
+        diff = _update(session, activity, service, draft, approved, today, actor)
+        if diff:
+            changes.append(f"{service.name}: {', '.join(diff)}")
+
+    if not changes:
+        return None
+    return _revision(session, plan, actor, "; ".join(changes).capitalize() + ".")
+
+
+def _update(session, activity, service, draft, approved, today, actor) -> list[str]:
+    diff = []
+    task = session.scalar(select(Task).where(Task.activity_id == activity.id))
+    if activity.service_id != service.id:
+        diff.append(f"услуга «{activity.service.name}» → «{service.name}»")
+        activity.service_id = service.id
+        activity.service = service
+        if task is not None and task.is_open:
+            task.title = service.name
+    if activity.planned_date != draft.planned_date:
+        diff.append(f"дата {activity.planned_date:%d.%m.%Y} → {draft.planned_date:%d.%m.%Y}")
+        activity.planned_date = draft.planned_date
+        if task is not None and task.is_open:
+            task.due_date = draft.planned_date
+    if activity.responsible_role != draft.responsible_role:
+        diff.append(
+            f"роль «{ROLE.label(activity.responsible_role)}» → «{ROLE.label(draft.responsible_role)}»"
+        )
+        activity.responsible_role = draft.responsible_role
+        activity.specialist_id = None
+        if task is not None and task.is_open:
+            retarget_task(session, task.id, draft.responsible_role, today, actor)
+    return diff
+
+
+def _remove(session: Session, activity: PlanActivity, approved: bool) -> None:
+    if not approved:
+        session.delete(activity)
+        session.flush()
+        return
+    # An approved plan's activity may have a task and a history: it is cancelled, not deleted.
+    activity.status = "cancelled"
+    task = session.scalar(select(Task).where(Task.activity_id == activity.id))
+    if task is not None and task.is_open:
+        cancel_task(session, task.id, None, "мероприятие исключено из ИПСС")
+
+
+def _task_for(
+    session: Session, case: Case, activity: PlanActivity, today: dt.date, actor: User | None
+) -> Task:
+    return create_task(
+        session,
+        family_id=case.family_id,
+        case_id=case.id,
+        activity_id=activity.id,
+        title=activity.service.name,
+        role=activity.responsible_role,
+        due_date=activity.planned_date,
+        today=today,
+        prefer=activity.specialist,
+        actor=actor,
+    )
+
+
+def _revision(session: Session, plan: SupportPlan, actor: User, summary: str) -> PlanRevision:
+    number = session.scalar(
+        select(func.coalesce(func.max(PlanRevision.number), 0)).where(
+            PlanRevision.plan_id == plan.id
+        )
+    )
+    revision = PlanRevision(
+        plan_id=plan.id,
+        number=number + 1,
+        changed_at=utcnow(),
+        changed_by_id=actor.staff_id,
+        summary=summary,
+    )
+    session.add(revision)
+    # A revision is a change of the plan: its version moves, so a stale editor is refused.
+    flag_modified(plan, "goal")
+    session.flush()
+    return revision
+
+
+def approve_plan(
+    session: Session, case_id: int, actor: User, today: dt.date, seen_version: int | None = None
+) -> list[Task]:
+    """Approve a draft ИПСС: every planned activity becomes a task, auto-assigned."""
+    case = _active_case(session, case_id)
+    plan = _locked_plan(session, case_id)
+    if plan is None:
+        raise WorkflowError("ИПСС ещё не составлена.")
+    if seen_version is not None and plan.version != seen_version:
+        raise WorkflowError("ИПСС только что изменил другой пользователь; проверьте её ещё раз.")
+    if plan.status == "approved":
+        raise WorkflowError(f"ИПСС уже утверждена {plan.approved_on:%d.%m.%Y}.")
+    if not plan.goal:
+        raise WorkflowError("Укажите цель сопровождения.", field="goal")
+    planned = [a for a in plan.activities if a.status not in CLOSED_ACTIVITY]
+    if not planned:
+        raise WorkflowError("В ИПСС нет ни одного мероприятия.")
+    plan.status = "approved"
+    plan.approved_on = today
+    plan.approved_by_id = actor.staff_id
+    tasks = [
+        _task_for(session, case, a, today, actor)
+        for a in planned
+        if session.scalar(select(Task.id).where(Task.activity_id == a.id)) is None
+    ]
+    unassigned = sum(1 for t in tasks if t.assignee_id is None)
+    summary = f"ИПСС утверждена: мероприятий {len(planned)}, создано задач {len(tasks)}"
+    if unassigned:
+        summary += f", без исполнителя {unassigned}"
+    _revision(session, plan, actor, summary + ".")
+    if not case.reviews:
+        schedule_next_review(session, case, case.start_date)
+    return tasks

@@ -1,0 +1,95 @@
+"""The scheduler: one idempotent command (`flask --app app tick`) runs every time-driven job.
+
+Each job is `job(session, today) -> int` (how many rows it made or changed) and
+must be idempotent: running it twice on the same day does nothing the second
+time. The whole tick runs in one transaction; on PostgreSQL it first takes a
+transaction-level advisory lock, so when two servers run it at once the second
+waits for the first to commit and then finds nothing left to do. Unique keys
+(Task.source_key, one open review per case) hold even without the lock.
+
+Overdue tasks need no job: «overdue» is computed from the dates on every page.
+Other branches add their jobs to JOBS (a label and the function).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from models import Case, Task
+
+from .reviews import missed_reviews, schedule_reviews
+from .tasks import create_task
+
+Job = Callable[[Session, dt.date], int]
+# Any constant the application owns; «opora tick» in ASCII.
+TICK_LOCK_KEY = 0x6F706F7261_7469
+CASE_END_NOTICE_DAYS = 14
+
+
+def centre_today(zone: str) -> dt.date:
+    """Today's date in the centre's time zone (what «today» and «overdue» mean)."""
+    return dt.datetime.now(ZoneInfo(zone)).date()
+
+
+def term_task_key(case_id: int) -> str:
+    return f"term:{case_id}"
+
+
+def cases_reaching_term(session: Session, today: dt.date) -> int:
+    """A case whose support term ends within CASE_END_NOTICE_DAYS (or has ended) gets a
+    task for its lead worker: sum up the results and close the case."""
+    horizon = today + dt.timedelta(days=CASE_END_NOTICE_DAYS)
+    cases = session.scalars(
+        select(Case)
+        .where(
+            Case.status == "active",
+            Case.planned_end_date.is_not(None),
+            Case.planned_end_date <= horizon,
+            ~exists().where(Task.source_key == literal("term:") + cast(Case.id, String)),
+        )
+        .order_by(Case.id)
+    ).all()
+    for case in cases:
+        create_task(
+            session,
+            family_id=case.family_id,
+            case_id=case.id,
+            title=(
+                f"Срок сопровождения случая № {case.id} истекает "
+                f"{case.planned_end_date:%d.%m.%Y}: подвести итоги и закрыть случай"
+            ),
+            role="district_worker",
+            due_date=max(case.planned_end_date, today),
+            today=today,
+            source_key=term_task_key(case.id),
+            prefer=case.lead_worker,
+        )
+    return len(cases)
+
+
+# (what the job did, in Russian; the job). Other branches' jobs are added here.
+JOBS: list[tuple[str, Job]] = [
+    ("Запланирован очередной мониторинг случаев", schedule_reviews),
+    ("Задачи по пропущенному мониторингу", missed_reviews),
+    ("Задачи по окончанию срока сопровождения", cases_reaching_term),
+]
+
+
+def run_tick(session: Session, today: dt.date, jobs=None) -> list[tuple[str, int]]:
+    """Run every job for `today` in one transaction; returns (label, count) per job."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(TICK_LOCK_KEY)))
+    results = []
+    try:
+        for label, job in jobs or JOBS:
+            results.append((label, job(session, today)))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return results
