@@ -319,3 +319,58 @@ def test_overdue_is_a_fact_of_the_dates(app_ctx):
     overdue = db.session.scalars(select(Task.id).where(t.is_overdue(TODAY))).all()
     assert overdue == [late.id]
     assert late.is_overdue(TODAY) and not late.is_overdue(yesterday)
+
+
+# --- two coordinators at once (PostgreSQL) ----------------------------------------------------
+
+
+def test_two_coordinators_assigning_the_same_task_at_once(app):
+    """When two coordinators (two connections) assign the same new task at the same
+    moment to different specialists, does exactly one win, the other get a clear
+    Russian refusal, and the task end with one assignee and one history row?"""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL")
+        bosses = [coordinator().id, coordinator().id]
+        task_id = new_task("lawyer").id
+        lawyers = [specialist("lawyer").id, specialist("lawyer").id]
+        db.session.commit()
+        engine = db.engine
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def coordinator_clicks(boss_id, lawyer_id):
+        from models import Staff
+
+        with app.app_context(), Session(engine) as session:
+            boss, lawyer = session.get(User, boss_id), session.get(Staff, lawyer_id)
+            barrier.wait()
+            try:
+                t.assign_task(session, task_id, lawyer, boss)
+                session.commit()
+                outcomes.append("won")
+            except WorkflowError as refused:
+                session.rollback()
+                outcomes.append(str(refused))
+
+    threads = [
+        threading.Thread(target=coordinator_clicks, args=pair) for pair in zip(bosses, lawyers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("won") == 1, outcomes
+    refusal = next(o for o in outcomes if o != "won")
+    assert refusal.startswith("Задачу уже назначил другой пользователь: исполнитель —")
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        history = db.session.scalars(
+            select(TaskAssignment).where(TaskAssignment.task_id == task_id)
+        ).all()
+        assert task.status == "assigned" and len(history) == 1
+        assert history[0].staff_id == task.assignee_id

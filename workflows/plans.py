@@ -155,7 +155,8 @@ def save_plan(
 
     if not changes:
         return None
-    return _revision(session, plan, actor, "; ".join(changes).capitalize() + ".")
+    summary = "; ".join(changes)
+    return _revision(session, plan, actor, summary[0].upper() + summary[1:] + ".")
 
 
 def _update(session, activity, service, draft, approved, today, actor) -> list[str]:

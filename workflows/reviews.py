@@ -43,7 +43,7 @@ def schedule_next_review(
     due = add_months(after, interval)
     if case.planned_end_date is not None and due > case.planned_end_date:
         return None
-    review = Review(case_id=case.id, due_on=due)
+    review = Review(case=case, due_on=due)
     session.add(review)
     session.flush()
     return review
