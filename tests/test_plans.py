@@ -19,7 +19,6 @@ from workflow_factories import TODAY, active_case, specialist
 
 from models import PlanActivity, PlanRevision, Review, SupportPlan, Task, User, db
 from workflows import plans, reviews, schedule
-from workflows import tasks as t
 from workflows.errors import WorkflowError
 
 

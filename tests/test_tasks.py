@@ -358,7 +358,8 @@ def test_two_coordinators_assigning_the_same_task_at_once(app):
                 outcomes.append(str(refused))
 
     threads = [
-        threading.Thread(target=coordinator_clicks, args=pair) for pair in zip(bosses, lawyers)
+        threading.Thread(target=coordinator_clicks, args=pair)
+        for pair in zip(bosses, lawyers, strict=True)
     ]
     for thread in threads:
         thread.start()
