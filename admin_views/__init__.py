@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import models as m
 
-from . import accounts, cases, people, reference, rental
+from . import accounts, cases, people, reference, rental, workflow
 from .auth import csp_nonce
 
 REFERENCE = "Справочники"
@@ -19,6 +19,7 @@ FAMILIES = "Семьи"
 SUPPORT = "Сопровождение"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
+WORK = "Работа"
 
 # (view class, model, menu name, category, endpoint)
 VIEWS = (
@@ -72,6 +73,13 @@ VIEWS = (
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
 )
 
+# The workflow pages (not tables): (view class, menu name, category, endpoint).
+WORKFLOW_VIEWS = (
+    (workflow.MyTasksView, "Мои задачи", None, "my_tasks"),
+    (workflow.BoardView, "Доска руководителя", None, "board"),
+    (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
+)
+
 
 class HomeView(AdminIndexView):
     """The start page: who you are and where your work is."""
@@ -86,9 +94,15 @@ class HomeView(AdminIndexView):
     def index(self):
         groups: dict[str, list[tuple[str, str]]] = {}  # in menu order
         for view in self.admin._views:
-            if getattr(view, "model", None) is not None and view.is_accessible():
+            if not view.is_accessible():
+                continue
+            if getattr(view, "model", None) is not None:
                 url = url_for(f"{view.endpoint}.index_view")
-                groups.setdefault(view.category, []).append((view.name, url))
+            elif isinstance(view, workflow.WorkflowView):
+                url = url_for(f"{view.endpoint}.index")
+            else:
+                continue
+            groups.setdefault(view.category or WORK, []).append((view.name, url))
         return self.render("admin/home.html", groups=groups)
 
 
@@ -103,6 +117,8 @@ def init_admin(app: Flask) -> Admin:
         # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
         translations_path=str(Path(__file__).parent / "translations"),
     )
+    for view_class, name, category, endpoint in WORKFLOW_VIEWS:
+        admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))
     return admin

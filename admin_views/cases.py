@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
+from flask_login import current_user
 
 from models import db
 from models.cases import SUPPORT_TERM_MONTHS
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months
+from workflows.schedule import centre_today
+from workflows.tasks import auto_assign_task
 
 from .base import OporaModelView
 
@@ -102,7 +105,9 @@ class SupportPlanView(OporaModelView):
     column_list = ("case", "status", "approved_on", "approved_by")
     column_filters = ("status", "approved_on")
     column_default_sort = ("id", True)
-    form_columns = ("case", "goal", "status", "approved_on", "approved_by")
+    # Status and approval change only through the ИПСС editor (workflows/plans.py).
+    form_columns = ("case", "goal")
+    column_details_list = ("case", "goal", "status", "approved_on", "approved_by")
     details_related = (
         (
             "activities",
@@ -129,10 +134,9 @@ class PlanActivityView(OporaModelView):
         "responsible_role",
         "specialist",
         "planned_date",
-        "status",
-        "result",
-        "done_on",
     )
+    # Status, result and date done come from the activity's task (workflows/tasks.py).
+    column_details_list = form_columns + ("status", "result", "done_on")
 
 
 class VisitView(OporaModelView):
@@ -149,17 +153,37 @@ class TaskView(OporaModelView):
     column_searchable_list = ("title",)
     column_filters = ("status", "role", "assignee", "due_date")
     column_default_sort = ("due_date", False)
-    form_columns = (
+    # Assignee, status and result change only through workflows/tasks.py («Мои задачи»,
+    # the coordinator's board); a task created here is auto-assigned like any other.
+    form_columns = ("family", "case", "title", "role", "due_date")
+    column_details_list = (
         "family",
         "case",
+        "activity",
         "title",
         "role",
         "assignee",
         "status",
         "due_date",
         "result",
+        "closed_at",
+        "created_at",
     )
     details_related = (("assignments", ("staff", "assigned_at", "reason")),)
+
+    def edit_form(self, obj=None):
+        # Who and what the task is for is fixed once it exists; title and due date may change.
+        form = super().edit_form(obj)
+        for name in ("family", "case", "role"):
+            if name in form:
+                delattr(form, name)
+        return form
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            today = centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            auto_assign_task(db.session, model.id, today, current_user)
+            db.session.commit()
 
 
 class TaskAssignmentView(OporaModelView):

@@ -12,7 +12,7 @@ WRITE = READ | {"create", "edit"}
 FULL = WRITE | {"delete", "export"}
 READ_EXPORT = READ | {"export"}
 WRITE_EXPORT = WRITE | {"export"}
-ACTIONS = ("list", "details", "create", "edit", "delete", "export")
+ACTIONS = ("list", "details", "create", "edit", "delete", "export", "approve", "review")
 
 REFERENCE = (
     "department",
@@ -42,6 +42,23 @@ RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
+
+# The workflow pages (admin_views/workflow.py). «edit» there means: save the ИПСС,
+# record a task's result, assign on the board; «approve» approves an ИПСС and
+# «review» records a monitoring review.
+PLAN_AUTHOR = frozenset({"list", "details", "edit", "approve", "review"})
+WORKFLOW = {
+    "admin": {"ipss": READ},
+    "coordinator": {
+        "ipss": PLAN_AUTHOR,
+        "my_tasks": frozenset({"list", "edit"}),
+        "board": frozenset({"list", "edit"}),
+    },
+    "district_worker": {"ipss": PLAN_AUTHOR, "my_tasks": frozenset({"list", "edit"})},
+    # The psychologist analyses and amends the programme and judges its effectiveness.
+    "psychologist": {"ipss": frozenset({"list", "details", "edit", "review"})},
+    **{role: {"ipss": READ} for role in ("social_pedagogue", "social_worker", "lawyer", "nurse")},
+}
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -81,6 +98,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     },
     "viewer": {},
 }
+for _role, _views in WORKFLOW.items():
+    MATRIX[_role].update(_views)
+for _role in SPECIALISTS:
+    MATRIX[_role]["my_tasks"] = frozenset({"list", "edit"})
 
 # Roles that may read health data: disability, groups, assessments, medical notes.
 HEALTH_ROLES = frozenset(
@@ -117,7 +138,16 @@ def hidden_fields(role: str | None, table: str, fields, health: set[str]) -> set
 
 def matrix_rows() -> list[tuple[str, str, str]]:
     """(role, view, actions) rows, for the README and the matrix test."""
-    short = {"list": "L", "details": "D", "create": "C", "edit": "E", "delete": "A", "export": "X"}
+    short = {
+        "list": "L",
+        "details": "D",
+        "create": "C",
+        "edit": "E",
+        "delete": "A",
+        "export": "X",
+        "approve": "P",
+        "review": "M",
+    }
     rows = []
     for role, views in MATRIX.items():
         for view, actions in sorted(views.items()):

@@ -223,6 +223,15 @@ def _auto_assign(
         _give(session, task, chosen, actor, AUTO_REASON)
 
 
+def auto_assign_task(session: Session, task_id: int, today: dt.date, actor: User | None) -> Task:
+    """Give a new task to the least-loaded eligible specialist, if there is one."""
+    task = _locked(session, task_id)
+    if task.status == "new":
+        _auto_assign(session, task, today, actor)
+        session.flush()
+    return task
+
+
 def retarget_task(
     session: Session, task_id: int, role: str, today: dt.date, actor: User | None
 ) -> Task:

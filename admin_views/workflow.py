@@ -1,0 +1,576 @@
+"""Workflow pages beside the tables: «Мои задачи», the coordinator's board, the ИПСС.
+
+The pages collect input and call workflows/; every state change and every
+refusal (a Russian WorkflowError, shown next to its field) comes from there.
+Access comes from the permission matrix; rows from workflows.scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import ROLE, Case, Family, Person, Review, Service, Staff, SupportPlan, Task, db
+from models.audit import record_event
+from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from workflows import plans, reviews
+from workflows import tasks as t
+from workflows.errors import WorkflowError
+from workflows.schedule import centre_today
+from workflows.scope import where_visible
+
+from .base import STALE_MESSAGE, integrity_message
+from .permissions import allowed
+
+NEW_ACTIVITY_ROWS = 3
+END_WINDOWS = (30, 14, 7)
+
+
+def today() -> dt.date:
+    return centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def parse_date(raw: str | None, field: str, required: bool = False) -> dt.date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        if required:
+            raise WorkflowError("Укажите дату.", field=field)
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise WorkflowError("Дата в формате дд.мм.гггг.", field=field) from None
+
+
+def parse_int(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+class WorkflowView(BaseView):
+    """A page (not a table) whose access comes from the permission matrix."""
+
+    def may(self, action: str) -> bool:
+        return current_user.is_authenticated and allowed(current_user.role, self.endpoint, action)
+
+    def is_accessible(self) -> bool:
+        return self.may("list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def require(self, action: str) -> None:
+        if not self.may(action):
+            abort(403)
+
+    def attempt(self, change) -> WorkflowError | None:
+        """Run a workflow change and commit it; a refusal rolls everything back."""
+        try:
+            change()
+            db.session.commit()
+        except WorkflowError as refused:
+            db.session.rollback()
+            return refused
+        except StaleDataError:
+            db.session.rollback()
+            return WorkflowError(STALE_MESSAGE)
+        except IntegrityError as exc:
+            db.session.rollback()
+            return WorkflowError(integrity_message(exc))
+        return None
+
+    def case_url(self, case_id: int | None) -> str | None:
+        if case_id is None or not allowed(current_user.role, "case", "details"):
+            return None
+        return url_for("case.details_view", id=case_id)
+
+
+def task_rows(query) -> list[Task]:
+    return db.session.scalars(
+        query.options(joinedload(Task.family), joinedload(Task.assignee)).limit(500)
+    ).all()
+
+
+# --- «Мои задачи» -----------------------------------------------------------------------------
+
+
+class MyTasksView(WorkflowView):
+    """A specialist's open tasks: overdue, today, this week, later."""
+
+    def _mine(self, task_id: int) -> Task:
+        """One of the user's own tasks; anything else is 404, as if it did not exist."""
+        task = db.session.scalar(
+            select(Task).where(
+                Task.id == task_id,
+                Task.assignee_id == current_user.staff_id,
+                where_visible(Task, current_user),
+            )
+        )
+        if task is None or current_user.staff_id is None:
+            abort(404)
+        return task
+
+    @expose("/")
+    def index(self):
+        day = today()
+        week_end = day + dt.timedelta(days=6 - day.weekday())
+        tasks = task_rows(
+            select(Task)
+            .where(Task.assignee_id == current_user.staff_id, t.is_open())
+            .where(where_visible(Task, current_user))
+            .order_by(Task.due_date, Task.id)
+        )
+        groups = {"overdue": [], "today": [], "week": [], "later": []}
+        for task in tasks:
+            if task.due_date < day:
+                groups["overdue"].append(task)
+            elif task.due_date == day:
+                groups["today"].append(task)
+            elif task.due_date <= week_end:
+                groups["week"].append(task)
+            else:
+                groups["later"].append(task)
+        titles = {
+            "overdue": "Просрочено",
+            "today": "Сегодня",
+            "week": "На этой неделе",
+            "later": "Позже",
+        }
+        return self.render(
+            "admin/workflow/my_tasks.html",
+            groups=groups,
+            titles=titles,
+            today=day,
+            status=TASK_STATUS,
+            may_edit=self.may("edit"),
+        )
+
+    @expose("/<int:task_id>/start", methods=("POST",))
+    def start(self, task_id: int):
+        self.require("edit")
+        task = self._mine(task_id)
+        refused = self.attempt(lambda: t.start_task(db.session, task.id, current_user))
+        flash(
+            str(refused) if refused else f"Задача «{task.title}» в работе.",
+            "error" if refused else "success",
+        )
+        return redirect(url_for(".index"))
+
+    @expose("/<int:task_id>/", methods=("GET", "POST"))
+    def task(self, task_id: int):
+        task = self._mine(task_id)
+        visit = t.is_visit_task(task)
+        error = None
+        if request.method == "POST" and task.is_open:
+            self.require("edit")
+            form = request.form
+
+            def complete():
+                record = None
+                if visit:
+                    record = t.VisitRecord(
+                        parse_date(form.get("visited_on"), "visited_on", required=True),
+                        form.get("findings", ""),
+                        parse_date(form.get("next_visit_on"), "next_visit_on"),
+                    )
+                t.complete_task(
+                    db.session, task.id, current_user, form.get("result", ""), today(), record
+                )
+
+            error = self.attempt(complete)
+            if error is None:
+                flash(f"Задача «{task.title}» выполнена.", "success")
+                return redirect(url_for(".index"))
+            task = self._mine(task_id)
+        return self.render(
+            "admin/workflow/task.html",
+            task=task,
+            visit=visit,
+            error=error,
+            values=request.form,
+            today=today(),
+            status=TASK_STATUS,
+            case_url=self.case_url(task.case_id),
+            review_url=self._review_url(task),
+            may_edit=self.may("edit"),
+        )
+
+    def _review_url(self, task: Task) -> str | None:
+        if (task.source_key or "").startswith("review:") and allowed(
+            current_user.role, "ipss", "review"
+        ):
+            return url_for("ipss.plan", case_id=task.case_id, _anchor="review")
+        return None
+
+
+# --- the coordinator's board -------------------------------------------------------------------
+
+
+def staff_load(day: dt.date, role: str | None = None, district_id: int | None = None):
+    """(staff, open, overdue) of the staff who may take tasks (of `role` in `district_id`)."""
+    load = t.workload(day).subquery()
+    query = select(Staff, load.c.open, load.c.overdue).join(load, load.c.id == Staff.id)
+    if role is None:
+        query = query.where(Staff.id.in_(select(Staff.id).where(Staff.active.is_(True))))
+        query = query.where(Staff.role.in_(plans.ACTIVITY_ROLES))
+        query = query.order_by(Staff.role, Staff.last_name, Staff.first_name, Staff.id)
+    else:
+        query = query.where(Staff.id.in_(t.eligible_staff(role, district_id)))
+        query = query.order_by(load.c.open, load.c.overdue, Staff.id)
+    return db.session.execute(query).all()
+
+
+class BoardView(WorkflowView):
+    """Unassigned tasks by role, each specialist's load, cases near or past their end."""
+
+    @expose("/")
+    def index(self):
+        day = today()
+        unassigned = task_rows(
+            select(Task)
+            .where(Task.status == "new", where_visible(Task, current_user))
+            .order_by(Task.role, Task.due_date, Task.id)
+        )
+        by_role: dict[str, list] = {}
+        candidates: dict[tuple, list] = {}
+        for task in unassigned:
+            key = (task.role, task.family.district_id)
+            if key not in candidates:
+                candidates[key] = staff_load(day, *key)
+            by_role.setdefault(task.role, []).append((task, candidates[key]))
+        role_counts = dict(
+            db.session.execute(
+                select(Task.role, func.count())
+                .where(Task.status == "new", where_visible(Task, current_user))
+                .group_by(Task.role)
+            ).all()
+        )
+        load = staff_load(day)
+        chosen = parse_int(request.args.get("staff"))
+        chosen_tasks = []
+        if chosen is not None:
+            chosen_tasks = task_rows(
+                select(Task)
+                .where(Task.assignee_id == chosen, t.is_open(), where_visible(Task, current_user))
+                .order_by(Task.due_date, Task.id)
+            )
+        active = and_(
+            Case.status == "active",
+            Case.archived_at.is_(None),
+            Case.planned_end_date.is_not(None),
+            where_visible(Case, current_user),
+        )
+        windows = db.session.execute(
+            select(
+                *(
+                    func.count()
+                    .filter(Case.planned_end_date.between(day, day + dt.timedelta(days=n)))
+                    .label(f"d{n}")
+                    for n in END_WINDOWS
+                ),
+                func.count().filter(Case.planned_end_date < day).label("past"),
+            ).where(active)
+        ).one()
+        ending = db.session.scalars(
+            select(Case)
+            .options(joinedload(Case.family), joinedload(Case.lead_worker))
+            .where(active, Case.planned_end_date <= day + dt.timedelta(days=END_WINDOWS[0]))
+            .order_by(Case.planned_end_date, Case.id)
+            .limit(500)
+        ).all()
+        return self.render(
+            "admin/workflow/board.html",
+            by_role=by_role,
+            role_counts=role_counts,
+            load=load,
+            chosen=db.session.get(Staff, chosen) if chosen else None,
+            chosen_tasks=chosen_tasks,
+            windows=dict(zip([*(f"d{n}" for n in END_WINDOWS), "past"], windows, strict=True)),
+            end_windows=END_WINDOWS,
+            ending=[c for c in ending if c.planned_end_date >= day],
+            past=[c for c in ending if c.planned_end_date < day],
+            today=day,
+            roles=ROLE,
+            status=TASK_STATUS,
+            may_edit=self.may("edit"),
+            case_url=self.case_url,
+        )
+
+    def _task(self, task_id: int) -> Task:
+        task = db.session.scalar(
+            select(Task).where(Task.id == task_id, where_visible(Task, current_user))
+        )
+        if task is None:
+            abort(404)
+        return task
+
+    @expose("/assign/<int:task_id>", methods=("POST",))
+    def assign(self, task_id: int):
+        self.require("edit")
+        task = self._task(task_id)
+        staff = db.session.get(Staff, parse_int(request.form.get("staff")) or 0)
+        refused = self.attempt(lambda: t.assign_task(db.session, task.id, staff, current_user))
+        if refused:
+            flash(str(refused), "error")
+        else:
+            flash(f"Задача «{task.title}» назначена: {task.assignee}.", "success")
+        return redirect(url_for(".index"))
+
+    @expose("/task/<int:task_id>", methods=("GET", "POST"))
+    def task(self, task_id: int):
+        task = self._task(task_id)
+        error = None
+        if request.method == "POST":
+            self.require("edit")
+            form = request.form
+            if form.get("do") == "cancel":
+                error = self.attempt(
+                    lambda: t.cancel_task(db.session, task.id, current_user, form.get("reason"))
+                )
+                done = "Задача отменена."
+            else:
+                staff = db.session.get(Staff, parse_int(form.get("staff")) or 0)
+                error = self.attempt(
+                    lambda: t.reassign_task(
+                        db.session,
+                        task.id,
+                        staff,
+                        current_user,
+                        form.get("reason", ""),
+                        parse_int(form.get("version")),
+                    )
+                )
+                done = "Задача переназначена."
+            if error is None:
+                flash(done, "success")
+                return redirect(url_for(".task", task_id=task_id))
+            task = self._task(task_id)
+        return self.render(
+            "admin/workflow/board_task.html",
+            task=task,
+            error=error,
+            values=request.form,
+            candidates=staff_load(today(), task.role, task.family.district_id),
+            today=today(),
+            status=TASK_STATUS,
+            case_url=self.case_url(task.case_id),
+            may_edit=self.may("edit"),
+        )
+
+
+# --- the ИПСС editor ---------------------------------------------------------------------------
+
+
+class IpssView(WorkflowView):
+    """The ИПСС of a case: edit, revisions, approval, tasks, monitoring, print."""
+
+    def _case(self, case_id: int) -> Case:
+        case = db.session.scalar(
+            select(Case).where(
+                Case.id == case_id, Case.archived_at.is_(None), where_visible(Case, current_user)
+            )
+        )
+        if case is None:
+            abort(404)
+        return case
+
+    @expose("/")
+    def index(self):
+        cases = db.session.execute(
+            select(Case, SupportPlan.status)
+            .outerjoin(SupportPlan, SupportPlan.case_id == Case.id)
+            .options(joinedload(Case.family), joinedload(Case.lead_worker))
+            .where(
+                Case.status == "active",
+                Case.archived_at.is_(None),
+                where_visible(Case, current_user),
+            )
+            .order_by(Case.planned_end_date, Case.id)
+            .limit(300)
+        ).all()
+        return self.render("admin/workflow/ipss_list.html", cases=cases, plan_status=PLAN_STATUS)
+
+    @expose("/<int:case_id>", methods=("GET", "POST"))
+    def plan(self, case_id: int):
+        case = self._case(case_id)
+        self.require("details")
+        error = None
+        if request.method == "POST":
+            self.require("edit")
+            drafts = []
+
+            def save():
+                drafts.extend(self._drafts(case))
+                revision = plans.save_plan(
+                    db.session,
+                    case.id,
+                    current_user,
+                    request.form.get("goal", ""),
+                    drafts,
+                    today(),
+                    parse_int(request.form.get("version")),
+                )
+                flash(
+                    f"ИПСС сохранена: редакция {revision.number}."
+                    if revision
+                    else "Изменений нет.",
+                    "success" if revision else "info",
+                )
+
+            error = self.attempt(save)
+            if error is None:
+                return redirect(url_for(".plan", case_id=case_id))
+            case = self._case(case_id)
+        else:
+            record_event(db.session, "view", Case.__tablename__, case.id)
+            db.session.commit()
+        return self._render_plan(case, error, request.form if error else {})
+
+    def _drafts(self, case: Case) -> list[plans.ActivityDraft]:
+        form = request.form
+        rows = [f"a-{a.id}-" for a in (case.plan.activities if case.plan else [])]
+        rows += [f"new-{n}-" for n in range(NEW_ACTIVITY_ROWS)]
+        drafts = []
+        for row in rows:
+            if f"{row}role" not in form:
+                continue
+            drafts.append(
+                plans.ActivityDraft(
+                    id=int(row.split("-")[1]) if row.startswith("a-") else None,
+                    service_id=parse_int(form.get(f"{row}service")),
+                    responsible_role=form.get(f"{row}role", ""),
+                    planned_date=parse_date(form.get(f"{row}planned_date"), f"{row}planned_date"),
+                    remove=form.get(f"{row}remove") == "y",
+                    row=row,
+                )
+            )
+        return drafts
+
+    def _render_plan(self, case: Case, error: WorkflowError | None, values):
+        plan = case.plan
+        tasks = {}
+        if plan is not None:
+            ids = [a.id for a in plan.activities]
+            for task in db.session.scalars(
+                select(Task).options(joinedload(Task.assignee)).where(Task.activity_id.in_(ids))
+            ):
+                tasks[task.activity_id] = task
+        held = db.session.scalars(
+            select(Review)
+            .options(joinedload(Review.reviewer))
+            .where(Review.case_id == case.id)
+            .order_by(Review.due_on)
+        ).all()
+        services = db.session.scalars(select(Service).order_by(Service.kind, Service.name)).all()
+        editable = self.may("edit") and case.status == "active"
+        new_rows = range(NEW_ACTIVITY_ROWS) if editable else range(0)
+        rows = [f"a-{a.id}-" for a in (plan.activities if plan else [])]
+        rows += [f"new-{n}-" for n in new_rows]
+        # Fields that show their own refusal; any other refusal goes above the form.
+        field_names = ["goal", "held_on", "plan_progress", "effectiveness"] + [
+            f"{row}{name}" for row in rows for name in ("service", "role", "planned_date")
+        ]
+        return self.render(
+            "admin/workflow/ipss.html",
+            case=case,
+            plan=plan,
+            tasks=tasks,
+            reviews=held,
+            services=services,
+            roles=[(r, ROLE.label(r)) for r in plans.ACTIVITY_ROLES],
+            role_label=ROLE.label,
+            activity_status=ACTIVITY_STATUS,
+            task_status=TASK_STATUS,
+            plan_status=PLAN_STATUS,
+            effectiveness=EFFECTIVENESS,
+            new_rows=new_rows,
+            field_names=field_names,
+            editable=editable,
+            may_approve=self.may("approve") and editable,
+            may_review=self.may("review") and case.status == "active",
+            error=error,
+            values=values,
+            today=today(),
+            case_url=self.case_url(case.id),
+        )
+
+    @expose("/<int:case_id>/approve", methods=("POST",))
+    def approve(self, case_id: int):
+        self.require("approve")
+        case = self._case(case_id)
+        made: list = []
+
+        def approve():
+            made.extend(
+                plans.approve_plan(
+                    db.session,
+                    case.id,
+                    current_user,
+                    today(),
+                    parse_int(request.form.get("version")),
+                )
+            )
+
+        error = self.attempt(approve)
+        if error is not None:
+            return self._render_plan(self._case(case_id), error, {})
+        unassigned = sum(1 for task in made if task.assignee_id is None)
+        message = f"ИПСС утверждена. Создано задач: {len(made)}."
+        if unassigned:
+            message += f" Без исполнителя: {unassigned} — они на доске руководителя."
+        flash(message, "success")
+        return redirect(url_for(".plan", case_id=case_id))
+
+    @expose("/<int:case_id>/review", methods=("POST",))
+    def review(self, case_id: int):
+        self.require("review")
+        case = self._case(case_id)
+        form = request.form
+        error = self.attempt(
+            lambda: reviews.hold_review(
+                db.session,
+                case.id,
+                current_user,
+                parse_date(form.get("held_on"), "held_on", required=True),
+                form.get("plan_progress", ""),
+                form.get("family_feedback", ""),
+                form.get("effectiveness", ""),
+                today(),
+            )
+        )
+        if error is not None:
+            return self._render_plan(self._case(case_id), error, form)
+        flash("Мониторинг записан.", "success")
+        return redirect(url_for(".plan", case_id=case_id, _anchor="review"))
+
+    @expose("/<int:case_id>/print")
+    def print_view(self, case_id: int):
+        self.require("details")
+        case = self._case(case_id)
+        record_event(db.session, "view", Case.__tablename__, case.id)
+        db.session.commit()
+        children = db.session.scalars(
+            select(Person)
+            .where(Person.family_id == case.family_id, Person.relation == "child")
+            .order_by(Person.birth_date)
+        ).all()
+        return self.render(
+            "admin/workflow/ipss_print.html",
+            case=case,
+            plan=case.plan,
+            family=db.session.get(Family, case.family_id),
+            children=children,
+            centre=current_app.config["CENTRE_NAME"],
+            role_label=ROLE.label,
+            activity_status=ACTIVITY_STATUS,
+            printed_on=today(),
+        )
