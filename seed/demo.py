@@ -1259,7 +1259,8 @@ class _DemoBuilder:
                 ]
             db.session.add(review)
             counts["мониторингов"] += 1
-            if due >= last_day or months >= SUPPORT_TERM_MONTHS:
+            # A case has one scheduled review at a time: the next comes after this one is held.
+            if review.held_on is None or due >= last_day or months >= SUPPORT_TERM_MONTHS:
                 break
             months += 2
 
