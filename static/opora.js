@@ -18,3 +18,10 @@ document.addEventListener('click', function (event) {
     event.preventDefault();
   }
 });
+
+// Printable documents: a «Печать» button instead of hunting for the browser's menu.
+document.addEventListener('click', function (event) {
+  if (event.target.closest('[data-opora-print]')) {
+    window.print();
+  }
+});
