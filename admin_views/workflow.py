@@ -108,6 +108,8 @@ class MyTasksView(WorkflowView):
 
     def _mine(self, task_id: int) -> Task:
         """One of the user's own tasks; anything else is 404, as if it did not exist."""
+        if current_user.staff_id is None:
+            abort(404)
         task = db.session.scalar(
             select(Task).where(
                 Task.id == task_id,
@@ -115,7 +117,7 @@ class MyTasksView(WorkflowView):
                 where_visible(Task, current_user),
             )
         )
-        if task is None or current_user.staff_id is None:
+        if task is None:
             abort(404)
         return task
 
@@ -123,12 +125,14 @@ class MyTasksView(WorkflowView):
     def index(self):
         day = today()
         week_end = day + dt.timedelta(days=6 - day.weekday())
-        tasks = task_rows(
-            select(Task)
-            .where(Task.assignee_id == current_user.staff_id, t.is_open())
-            .where(where_visible(Task, current_user))
-            .order_by(Task.due_date, Task.id)
-        )
+        tasks = []
+        if current_user.staff_id is not None:  # an account without a staff member has no tasks
+            tasks = task_rows(
+                select(Task)
+                .where(Task.assignee_id == current_user.staff_id, t.is_open())
+                .where(where_visible(Task, current_user))
+                .order_by(Task.due_date, Task.id)
+            )
         groups = {"overdue": [], "today": [], "week": [], "later": []}
         for task in tasks:
             if task.due_date < day:

@@ -311,3 +311,69 @@ def test_monitoring_is_recorded_from_the_plan_page(app, client, login_as, plan_w
     assert post_form(client, f"{url}/review", form, url).status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Довольны" in section(page, "reviews") and "высокая" in section(page, "reviews")
+
+
+# --- reassignment, the plain task form, who may open what ------------------------------------
+
+
+def test_coordinator_reassigns_with_a_reason(app, client, login_as, board_world):
+    """Does the board's task page refuse a reassignment without a reason next to the
+    field, and with one move the task and show both names in the history?"""
+    login_as("coordinator")
+    with app.app_context():
+        task = db.session.scalar(
+            select(Task).where(Task.assignee_id == board_world["busy"]).limit(1)
+        )
+        f.task_assignment(task, task.assignee, reason="Автоназначение")
+        free = db.session.scalar(
+            select(User.staff_id)
+            .join(User.staff)
+            .where(User.role == "psychologist", User.staff_id != board_world["busy"])
+        )
+        db.session.commit()
+        url, version = f"/board/task/{task.id}", task.version
+    form = {"do": "reassign", "staff": str(free), "reason": "", "version": str(version)}
+    refused = post_form(client, url, form).get_data(as_text=True)
+    assert 'id="error-reason"' in refused and "причину" in refused
+    form["reason"] = "Отпуск специалиста"
+    assert post_form(client, url, form).status_code == 302
+    history = section(client.get(url).get_data(as_text=True), "history")
+    assert "Загруженная" in history and "Свободная" in history and "Отпуск специалиста" in history
+
+
+def test_plain_task_form_cannot_set_status_or_assignee(app, client, login_as):
+    """Does the plain task form leave status, assignee and result to the workflow — a
+    task created there is auto-assigned, and a posted status is ignored?"""
+    login_as("coordinator")
+    with app.app_context():
+        psychologist = specialist("psychologist")
+        fam = f.family()
+        db.session.commit()
+        family_id, psychologist_id = fam.id, psychologist.id
+    page = client.get("/task/new/").get_data(as_text=True)
+    assert 'name="status"' not in page and 'name="assignee"' not in page
+    form = {
+        "family": str(family_id),
+        "title": "Позвонить семье",
+        "role": "psychologist",
+        "due_date": "2025-03-20",
+        "status": "done",
+        "result": "Сделано",
+    }
+    post_form(client, "/task/new/", form)
+    with app.app_context():
+        task = db.session.scalar(select(Task).where(Task.title == "Позвонить семье"))
+        assert (task.status, task.assignee_id, task.result) == (
+            "assigned",
+            psychologist_id,
+            None,
+        )
+
+
+@pytest.mark.parametrize("role", ["viewer", "rental_clerk", "admin"])
+def test_workflow_pages_are_closed_to_roles_without_tasks(client, login_as, role):
+    """Are «Мои задачи» and the board closed (403) to roles that hold no tasks?"""
+    login_as(role)
+    assert client.get("/my_tasks/").status_code == 403
+    assert client.get("/board/").status_code == 403
+    assert client.get("/ipss/").status_code == (200 if role == "admin" else 403)

@@ -126,16 +126,20 @@ def _require_assignee(task: Task, actor: User) -> None:
         raise WorkflowError("Это задача другого специалиста.")
 
 
+def _family_district(session: Session, task: Task) -> int | None:
+    return session.scalar(select(Family.district_id).where(Family.id == task.family_id))
+
+
+def _is_eligible(session: Session, task: Task, staff: Staff) -> bool:
+    district_id = _family_district(session, task)
+    query = eligible_staff(task.role, district_id).where(Staff.id == staff.id)
+    return session.scalar(query) is not None
+
+
 def _check_eligible(session: Session, task: Task, staff: Staff | None) -> Staff:
     if staff is None:
         raise WorkflowError("Выберите исполнителя.", field="staff")
-    district_id = session.scalar(select(Family.district_id).where(Family.id == task.family_id))
-    allowed = session.scalar(
-        select(func.count()).where(
-            Staff.id == staff.id, Staff.id.in_(eligible_staff(task.role, district_id))
-        )
-    )
-    if not allowed:
+    if not _is_eligible(session, task, staff):
         where = " на участке семьи" if task.role in DISTRICT_BOUND_ROLES else ""
         raise WorkflowError(
             f"{staff} не может получить задачу: нужен работающий сотрудник с действующей "
@@ -210,15 +214,10 @@ def create_task(
 def _auto_assign(
     session: Session, task: Task, today: dt.date, actor: User | None, prefer: Staff | None = None
 ) -> None:
-    district_id = session.scalar(select(Family.district_id).where(Family.id == task.family_id))
-    if prefer is not None and session.scalar(
-        select(func.count()).where(
-            Staff.id == prefer.id, Staff.id.in_(eligible_staff(task.role, district_id))
-        )
-    ):
+    if prefer is not None and _is_eligible(session, task, prefer):
         _give(session, task, prefer, actor, "Назначено ведущему специалисту случая")
         return
-    chosen = pick_assignee(session, task.role, district_id, today)
+    chosen = pick_assignee(session, task.role, _family_district(session, task), today)
     if chosen is not None:
         _give(session, task, chosen, actor, AUTO_REASON)
 
