@@ -173,8 +173,9 @@ class MyTasksView(WorkflowView):
     def task(self, task_id: int):
         task = self._mine(task_id)
         visit = t.is_visit_task(task)
+        review = t.is_review_task(task)
         error = None
-        if request.method == "POST" and task.is_open:
+        if request.method == "POST" and task.is_open and not review:
             self.require("edit")
             form = request.form
 
@@ -199,6 +200,7 @@ class MyTasksView(WorkflowView):
             "admin/workflow/task.html",
             task=task,
             visit=visit,
+            review=review,
             error=error,
             values=request.form,
             today=today(),
@@ -209,9 +211,7 @@ class MyTasksView(WorkflowView):
         )
 
     def _review_url(self, task: Task) -> str | None:
-        if (task.source_key or "").startswith("review:") and allowed(
-            current_user.role, "ipss", "review"
-        ):
+        if t.is_review_task(task) and allowed(current_user.role, "ipss", "review"):
             return url_for("ipss.plan", case_id=task.case_id, _anchor="review")
         return None
 
@@ -224,8 +224,7 @@ def staff_load(day: dt.date, role: str | None = None, district_id: int | None = 
     load = t.workload(day).subquery()
     query = select(Staff, load.c.open, load.c.overdue).join(load, load.c.id == Staff.id)
     if role is None:
-        query = query.where(Staff.id.in_(select(Staff.id).where(Staff.active.is_(True))))
-        query = query.where(Staff.role.in_(plans.ACTIVITY_ROLES))
+        query = query.where(Staff.active.is_(True), Staff.role.in_(plans.ACTIVITY_ROLES))
         query = query.order_by(Staff.role, Staff.last_name, Staff.first_name, Staff.id)
     else:
         query = query.where(Staff.id.in_(t.eligible_staff(role, district_id)))

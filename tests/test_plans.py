@@ -19,6 +19,7 @@ from workflow_factories import TODAY, active_case, specialist
 
 from models import PlanActivity, PlanRevision, Review, SupportPlan, Task, User, db
 from workflows import plans, reviews, schedule
+from workflows import tasks as t
 from workflows.errors import WorkflowError
 
 
@@ -255,6 +256,14 @@ def test_holding_a_missed_review_closes_its_task(team):
     reviews.hold_review(db.session, case.id, user, dt.date(2025, 3, 5), "Идёт", "", "medium", TODAY)
     task = db.session.scalar(select(Task).where(Task.source_key.like("review:%")))
     assert (task.status, task.result) == ("done", "Мониторинг проведён 05.03.2025.")
+
+
+def test_a_review_reminder_is_closed_by_the_review_not_by_hand(team):
+    """Is completing a missed-review task by hand refused, pointing to the review itself?"""
+    tick(dt.date(2025, 3, 5))
+    task = db.session.scalar(select(Task).where(Task.source_key.like("review:%")))
+    with pytest.raises(WorkflowError, match="запишите мониторинг"):
+        t.complete_task(db.session, task.id, team["user"], "Сделано", TODAY)
 
 
 def test_one_open_review_per_case_is_a_database_rule(team):

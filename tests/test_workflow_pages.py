@@ -352,6 +352,9 @@ def test_plain_task_form_cannot_set_status_or_assignee(app, client, login_as):
         family_id, psychologist_id = fam.id, psychologist.id
     page = client.get("/task/new/").get_data(as_text=True)
     assert 'name="status"' not in page and 'name="assignee"' not in page
+    for endpoint in ("support_plan", "plan_activity"):
+        page = client.get(f"/{endpoint}/new/").get_data(as_text=True)
+        assert 'name="status"' not in page and 'name="approved_on"' not in page, endpoint
     form = {
         "family": str(family_id),
         "title": "Позвонить семье",
@@ -377,3 +380,17 @@ def test_workflow_pages_are_closed_to_roles_without_tasks(client, login_as, role
     assert client.get("/my_tasks/").status_code == 403
     assert client.get("/board/").status_code == 403
     assert client.get("/ipss/").status_code == (200 if role == "admin" else 403)
+
+
+def test_a_second_scheduled_review_is_refused_in_russian(app, client, login_as):
+    """Is a second not-yet-held review of a case, added in the plain form, refused with
+    a Russian message rather than an error page?"""
+    login_as("coordinator")
+    with app.app_context():
+        case = active_case()
+        f.review(case, due_on=dt.date(2025, 3, 1), held_on=None)
+        db.session.commit()
+        case_id = case.id
+    form = {"case": str(case_id), "due_on": "2025-04-01"}
+    page = post_form(client, "/review/new/", form).get_data(as_text=True)
+    assert "уже запланирован мониторинг" in page

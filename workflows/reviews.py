@@ -18,13 +18,13 @@ from models.cases import EFFECTIVENESS
 
 from .dates import add_months
 from .errors import WorkflowError
-from .tasks import close_task_by_key, create_task
+from .tasks import REVIEW_KEY_PREFIX, close_task_by_key, create_task
 
 REVIEW_INTERVAL_MONTHS = 1  # default: monthly
 
 
 def review_task_key(review_id: int) -> str:
-    return f"review:{review_id}"
+    return f"{REVIEW_KEY_PREFIX}{review_id}"
 
 
 def open_review(session: Session, case_id: int, lock: bool = False) -> Review | None:
@@ -122,7 +122,9 @@ def missed_reviews(session: Session, today: dt.date) -> int:
             Case.status == "active",
             Review.held_on.is_(None),
             Review.due_on < today,
-            ~exists().where(Task.source_key == literal("review:") + cast(Review.id, String)),
+            ~exists().where(
+                Task.source_key == literal(REVIEW_KEY_PREFIX) + cast(Review.id, String)
+            ),
         )
         .order_by(Review.id)
     ).all()

@@ -39,6 +39,7 @@ AUTO_REASON = "Автоназначение: наименьшая загрузк
 # A task is a home visit when its service or title says so (the catalogue's
 # «Домашнее визитирование (патронаж) семьи»); its completion records the visit.
 VISIT_WORDS = ("визит", "патронаж")
+REVIEW_KEY_PREFIX = "review:"
 
 
 # --- what the database can count -----------------------------------------------------
@@ -316,6 +317,11 @@ def is_visit_task(task: Task) -> bool:
     return any(word in text.lower() for word in VISIT_WORDS)
 
 
+def is_review_task(task: Task) -> bool:
+    """A reminder of a missed review: it closes when the review is held."""
+    return (task.source_key or "").startswith(REVIEW_KEY_PREFIX)
+
+
 def complete_task(
     session: Session,
     task_id: int,
@@ -334,6 +340,10 @@ def complete_task(
     _require_open(task)
     if task.status == "new":
         raise WorkflowError("Задача ещё не назначена.")
+    if is_review_task(task):
+        raise WorkflowError(
+            "Это задача мониторинга: запишите мониторинг на странице ИПСС, и задача закроется сама."
+        )
     result = (result or "").strip()
     if not result:
         raise WorkflowError("Опишите результат.", field="result")
