@@ -221,13 +221,17 @@ class MyTasksView(WorkflowView):
 
 def staff_load(day: dt.date, role: str | None = None, district_id: int | None = None):
     """(staff, open, overdue) of the staff who may take tasks (of `role` in `district_id`)."""
-    load = t.workload(day).subquery()
+    if role is None:
+        staff_ids = select(Staff.id).where(
+            Staff.active.is_(True), Staff.role.in_(plans.ACTIVITY_ROLES)
+        )
+    else:
+        staff_ids = t.eligible_staff(role, district_id)
+    load = t.workload(day, staff_ids).subquery()
     query = select(Staff, load.c.open, load.c.overdue).join(load, load.c.id == Staff.id)
     if role is None:
-        query = query.where(Staff.active.is_(True), Staff.role.in_(plans.ACTIVITY_ROLES))
         query = query.order_by(Staff.role, Staff.last_name, Staff.first_name, Staff.id)
     else:
-        query = query.where(Staff.id.in_(t.eligible_staff(role, district_id)))
         query = query.order_by(load.c.open, load.c.overdue, Staff.id)
     return db.session.execute(query).all()
 

@@ -70,22 +70,33 @@ def eligible_staff(role: str, district_id: int | None) -> Select:
     return query
 
 
-def workload(today: dt.date) -> Select:
-    """(staff id, open tasks, overdue tasks) for every staff member, by SQL aggregation."""
-    open_count = func.count(Task.id)
-    overdue_count = func.coalesce(func.sum(case((Task.due_date < today, 1), else_=0)), 0)
-    return (
-        select(Staff.id, open_count.label("open"), overdue_count.label("overdue"))
-        .outerjoin(Task, and_(Task.assignee_id == Staff.id, is_open()))
-        .group_by(Staff.id)
-    )
+def workload(today: dt.date, staff_ids: Select | None = None) -> Select:
+    """(staff id, open tasks, overdue tasks) per staff member (of `staff_ids`), by SQL
+    aggregation of the open tasks alone."""
+    overdue = func.sum(case((Task.due_date < today, 1), else_=0))
+    per_assignee = select(
+        Task.assignee_id.label("staff_id"),
+        func.count().label("open"),
+        overdue.label("overdue"),
+    ).where(is_open(), Task.assignee_id.is_not(None))
+    if staff_ids is not None:
+        per_assignee = per_assignee.where(Task.assignee_id.in_(staff_ids))
+    load = per_assignee.group_by(Task.assignee_id).subquery()
+    query = select(
+        Staff.id,
+        func.coalesce(load.c.open, 0).label("open"),
+        func.coalesce(load.c.overdue, 0).label("overdue"),
+    ).outerjoin(load, load.c.staff_id == Staff.id)
+    if staff_ids is not None:
+        query = query.where(Staff.id.in_(staff_ids))
+    return query
 
 
 def pick_assignee(
     session: Session, role: str, district_id: int | None, today: dt.date
 ) -> Staff | None:
     """The least-loaded eligible specialist: open tasks, then overdue tasks, then staff id."""
-    load = workload(today).where(Staff.id.in_(eligible_staff(role, district_id))).subquery()
+    load = workload(today, eligible_staff(role, district_id)).subquery()
     staff_id = session.scalar(
         select(load.c.id).order_by(load.c.open, load.c.overdue, load.c.id).limit(1)
     )
