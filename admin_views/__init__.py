@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import models as m
 
-from . import accounts, cases, people, reference, rental
+from . import accounts, cases, people, reference, rental, rental_desk
 from .auth import csp_nonce
 
 REFERENCE = "Справочники"
@@ -72,6 +72,9 @@ VIEWS = (
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
 )
 
+# Workflow pages (Flask-Admin BaseViews at /<endpoint>/): (view class, menu name, category, endpoint).
+WORKFLOW_VIEWS = ((rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),)
+
 
 class HomeView(AdminIndexView):
     """The start page: who you are and where your work is."""
@@ -105,4 +108,6 @@ def init_admin(app: Flask) -> Admin:
     )
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))
+    for view_class, name, category, endpoint in WORKFLOW_VIEWS:
+        admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
     return admin

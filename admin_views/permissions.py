@@ -39,6 +39,10 @@ SUPPORT = (
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
+# The rental desk (admin_views/rental_desk.py): «list» opens its pages, «edit» does its
+# workflows (lend, extend, return, release, write off, queue). Loans are made only there.
+RENTAL_DESK = "rental_desk"
+NO_CREATE = frozenset({"create"})
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
@@ -51,6 +55,8 @@ def _grant(views, actions) -> dict[str, frozenset[str]]:
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
+        **_grant(("loan", "reservation"), FULL - NO_CREATE),
+        RENTAL_DESK: WRITE,
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
     },
@@ -58,12 +64,14 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
+        RENTAL_DESK: READ,
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
+        RENTAL_DESK: READ,
     },
     **{
         role: {
@@ -76,8 +84,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     },
     "rental_clerk": {
         **_grant(("family", "person"), READ),
-        **_grant(("equipment_type", "equipment_unit", "loan", "reservation"), WRITE_EXPORT),
+        **_grant(("equipment_type", "equipment_unit"), WRITE_EXPORT),
+        **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
+        RENTAL_DESK: WRITE,
     },
     "viewer": {},
 }

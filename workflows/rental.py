@@ -161,9 +161,9 @@ def lend_unit(
         condition_on_issue=condition or unit.condition,
         notes=(notes or "").strip() or None,
     )
+    served = offer or _queue_place(session, child, unit.type_id)
     session.add(loan)
     unit.status = "on_loan"
-    served = offer or _queue_place(session, child, unit.type_id)
     if served is not None:
         served.status = "fulfilled"
         served.offered_unit_id = None
@@ -714,3 +714,14 @@ def _overdue_task(session: Session, loan: Loan, today: dt.date) -> Task:
             )
         )
     return task
+
+
+def receive_unit(
+    session: Session, unit: EquipmentUnit, actor: User | None, today: dt.date
+) -> list[Reservation]:
+    """A new unit joins the stock: recorded, and offered to the queue if free."""
+    _event(session, "received", unit.acquired_on or today, actor, unit_id=unit.id)
+    session.flush()
+    if unit.status != "available":
+        return []
+    return offer_available(session, unit.type_id, today, actor)
