@@ -42,6 +42,8 @@ RENTAL_HISTORY = ("loan_extension",)
 # The rental desk (admin_views/rental_desk.py): «list» opens its pages, «edit» does its
 # workflows (lend, extend, return, release, write off, queue). Loans are made only there.
 RENTAL_DESK = "rental_desk"
+DESK_LOOK = frozenset({"list"})
+DESK_ACT = frozenset({"list", "edit"})
 NO_CREATE = frozenset({"create"})
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
@@ -56,7 +58,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
         **_grant(("loan", "reservation"), FULL - NO_CREATE),
-        RENTAL_DESK: WRITE,
+        RENTAL_DESK: DESK_ACT,
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
     },
@@ -64,14 +66,14 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
-        RENTAL_DESK: READ,
+        RENTAL_DESK: DESK_LOOK,
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
-        RENTAL_DESK: READ,
+        RENTAL_DESK: DESK_LOOK,
     },
     **{
         role: {
@@ -87,7 +89,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("equipment_type", "equipment_unit"), WRITE_EXPORT),
         **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
-        RENTAL_DESK: WRITE,
+        RENTAL_DESK: DESK_ACT,
     },
     "viewer": {},
 }

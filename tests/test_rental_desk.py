@@ -11,6 +11,7 @@ import pytest
 from conftest import make_user, post_form
 from security_factories import flashes, signed_in
 
+from admin_views.rental_desk import today as desk_today
 from models import Case, EquipmentUnit, Loan, RentalEvent, Reservation, db
 from tests import factories as f
 from workflows import rental
@@ -431,3 +432,58 @@ def test_clerk_queues_a_family_and_a_free_unit_is_offered(app, desk):
 def test_case_model_relationships_do_not_write(app_ctx):
     """Are a case's family loans read-only (viewonly), never a second way to attach a loan?"""
     assert Case.family_loans.property.viewonly and Case.family_reservations.property.viewonly
+
+
+def test_offered_family_is_served_from_the_queue_page(app, desk):
+    """Does «Выдать» on an offered place in the queue lend the offered unit to that
+    family and open the new loan?"""
+    with app.app_context():
+        orlov = db.session.get(f.Person, desk["orlov"])
+        place = rental.enqueue(
+            db.session,
+            orlov,
+            db.session.get(f.EquipmentType, desk["kind"]),
+            "3",
+            desk_today(),
+            None,
+            desk_today(),  # the offer must still hold on the real day of the request
+        )
+        db.session.commit()
+        assert place.offered_unit_id == desk["free"]
+        place_id = place.id
+    client = signed_in(app, "clerk")
+    token = _token(client, "/rental_desk/queue/")
+    response = client.post(f"/rental_desk/reservation/{place_id}/lend/", data={"csrf_token": token})
+    assert response.status_code == 302 and "/rental_desk/loan/" in response.headers["Location"]
+    with app.app_context():
+        loan = db.session.scalars(db.select(Loan).where(Loan.unit_id == desk["free"])).one()
+        assert loan.family_id == desk["orlovy"]
+        assert db.session.get(Reservation, place_id).status == "fulfilled"
+
+
+def test_overdue_page_names_the_workers_task_once_the_job_ran(app, desk):
+    """After the overdue job, does the list name the district worker who has the task,
+    and does a family whose district has no worker get an unassigned task?"""
+    with app.app_context():
+        worker = f.staff("district_worker", last_name="Петрова", first_name="Анна")
+        db.session.get(f.District, desk["district"]).responsible_worker = worker
+        db.session.commit()
+        assert rental.task_overdue_loans(db.session, dt.date(2026, 3, 10)) == 1
+        db.session.commit()
+    body = signed_in(app, "clerk").get("/rental_desk/overdue/").get_data(as_text=True)
+    assert "Петрова Анна" in body and "ещё не поставлена" not in body
+    with app.app_context():
+        lonely = f.district(name="Участок без участкового")
+        fam = f.family(lonely, surname="Одиноковы")
+        child = f.person(fam, "child")
+        f.loan(
+            f.equipment_unit(),
+            fam,
+            child,
+            issued_on=dt.date(2026, 1, 1),
+            due_on=dt.date(2026, 2, 1),
+        )
+        db.session.commit()
+        assert rental.task_overdue_loans(db.session, dt.date(2026, 3, 10)) == 1
+        task = db.session.scalars(db.select(f.Task).where(f.Task.family_id == fam.id)).one()
+        assert task.status == "new" and task.assignee_id is None and task.role == "district_worker"
