@@ -39,11 +39,13 @@ SUPPORT = (
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
-# The rental desk (admin_views/rental_desk.py): «list» opens its pages, «edit» does its
-# workflows (lend, extend, return, release, write off, queue). Loans are made only there.
+# The rental desk (admin_views/rental_desk.py): «list» opens its pages, «create» puts a
+# child of a family the user may see in the queue (how a district worker asks for
+# equipment), «edit» does the rest (lend, extend, return, release, write off, reorder).
+# Loans are made only there.
 RENTAL_DESK = "rental_desk"
-DESK_LOOK = frozenset({"list"})
-DESK_ACT = frozenset({"list", "edit"})
+DESK_REQUEST = frozenset({"list", "create"})
+DESK_ACT = frozenset({"list", "create", "edit"})
 NO_CREATE = frozenset({"create"})
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
@@ -66,14 +68,14 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
-        RENTAL_DESK: DESK_LOOK,
+        RENTAL_DESK: DESK_REQUEST,
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
-        RENTAL_DESK: DESK_LOOK,
+        RENTAL_DESK: DESK_REQUEST,
     },
     **{
         role: {

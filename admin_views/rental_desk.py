@@ -137,6 +137,7 @@ class RentalDeskView(BaseView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("may_edit", self._may("edit"))
+        kwargs.setdefault("may_queue", self._may("create"))
         kwargs.setdefault("unit_status", UNIT_STATUS)
         kwargs.setdefault("condition", CONDITION)
         kwargs.setdefault("today", today())
@@ -586,7 +587,8 @@ class RentalDeskView(BaseView):
 
     @expose("/queue/new/", methods=("POST",))
     def enqueue_view(self):
-        self._require_edit()
+        if not self._may("create"):
+            abort(403)
         form = QueueForm(request.form)
         child = self._posted_child(form)
         kinds = db.session.scalars(select(EquipmentType)).all()

@@ -487,3 +487,32 @@ def test_overdue_page_names_the_workers_task_once_the_job_ran(app, desk):
         assert rental.task_overdue_loans(db.session, dt.date(2026, 3, 10)) == 1
         task = db.session.scalars(db.select(f.Task).where(f.Task.family_id == fam.id)).one()
         assert task.status == "new" and task.assignee_id is None and task.role == "district_worker"
+
+
+def test_district_worker_asks_for_equipment_and_the_clerk_then_sees_the_family(app, desk):
+    """Can a district worker put a child of their district in the queue (the family is new
+    to the rental desk), after which the clerk sees that family — while the worker still
+    cannot lend?"""
+    with app.app_context():
+        fam = f.family(db.session.get(f.District, desk["district"]), surname="Новиковы")
+        child = f.person(fam, "child", last_name="Новиков")
+        make_user("district_worker", "worker", districts=[desk["district"]])
+        db.session.commit()
+        child_id, asked = child.id, str(desk_today())
+    clerk = signed_in(app, "clerk")
+    assert "Новиков" not in clerk.get("/rental_desk/queue/?q=Нов").get_data(as_text=True)
+    worker = signed_in(app, "worker")
+    response = post_form(
+        worker,
+        "/rental_desk/queue/new/",
+        {
+            "child": child_id,
+            "type": desk["walker"],
+            "priority": "2",
+            "requested_on": asked,
+        },
+        form_url="/rental_desk/queue/?q=Нов",
+    )
+    assert response.status_code == 302
+    assert worker.get(f"/rental_desk/lend/{desk['free']}/").status_code == 403
+    assert "Новиковы" in clerk.get("/rental_desk/queue/").get_data(as_text=True)
