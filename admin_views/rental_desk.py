@@ -19,6 +19,7 @@ from wtforms import BooleanField, DateField, Form, SelectField, StringField, Tex
 from wtforms.validators import InputRequired, Length, Optional
 
 from models import (
+    Case,
     EquipmentType,
     EquipmentUnit,
     Family,
@@ -323,10 +324,10 @@ class RentalDeskView(BaseView):
 
     # --- a loan ---------------------------------------------------------------------------
 
-    def _loan_page(self, loan: Loan, extend=None, give_back=None, status: int = 200):
+    def _loan_page(self, loan: Loan, extend=None, give_back=None):
         extend = extend or ExtendForm()
         give_back = give_back or ReturnForm()
-        if not request.method == "POST":
+        if request.method != "POST":
             extend.new_due_on.data = loan.due_on + dt.timedelta(days=30)
             give_back.returned_on.data = today()
         extensions = db.session.scalars(
@@ -339,23 +340,18 @@ class RentalDeskView(BaseView):
             found = rental.active_case(db.session, loan.family_id)
             if found is not None and found.id in self._visible_case_ids(found.id):
                 case = found
-        return (
-            self.render(
-                "rental_desk/loan.html",
-                loan=loan,
-                extensions=extensions,
-                extend=extend,
-                give_back=give_back,
-                case=case,
-                overdue=loan.is_overdue(today()),
-            ),
-            status,
+        return self.render(
+            "rental_desk/loan.html",
+            loan=loan,
+            extensions=extensions,
+            extend=extend,
+            give_back=give_back,
+            case=case,
+            overdue=loan.is_overdue(today()),
         )
 
     @staticmethod
     def _visible_case_ids(case_id: int) -> set[int]:
-        from models import Case
-
         query = select(Case.id).where(Case.id == case_id, where_visible(Case, current_user))
         return set(db.session.scalars(query))
 
@@ -429,7 +425,7 @@ class RentalDeskView(BaseView):
 
     # --- a unit --------------------------------------------------------------------------
 
-    def _unit_page(self, unit: EquipmentUnit, status: int = 200, **forms):
+    def _unit_page(self, unit: EquipmentUnit, **forms):
         release = forms.get("release") or ReleaseForm()
         repair = forms.get("repair") or RepairForm()
         write_off = forms.get("write_off") or WriteOffForm()
@@ -458,20 +454,17 @@ class RentalDeskView(BaseView):
                 where_visible(Reservation, current_user),
             )
         ).first()
-        return (
-            self.render(
-                "rental_desk/unit.html",
-                unit=unit,
-                loans=loans,
-                history=history,
-                open_loan=open_loan,
-                offer=offer,
-                release=release,
-                repair=repair,
-                write_off=write_off,
-                visible_families=self._visible_family_ids({e.family_id for e in history}),
-            ),
-            status,
+        return self.render(
+            "rental_desk/unit.html",
+            unit=unit,
+            loans=loans,
+            history=history,
+            open_loan=open_loan,
+            offer=offer,
+            release=release,
+            repair=repair,
+            write_off=write_off,
+            visible_families=self._visible_family_ids({e.family_id for e in history}),
         )
 
     @staticmethod
@@ -539,7 +532,7 @@ class RentalDeskView(BaseView):
 
     # --- the queue --------------------------------------------------------------------------
 
-    def _queue_page(self, form=None, status: int = 200):
+    def _queue_page(self, form=None):
         type_id = request.args.get("type", type=int)
         search = (request.args.get("q") or "").strip()
         types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
@@ -565,20 +558,17 @@ class RentalDeskView(BaseView):
             form.requested_on.data = today()
             if type_id:
                 form.type.data = type_id
-        return (
-            self.render(
-                "rental_desk/queue.html",
-                queues=queues,
-                types=types,
-                type_id=type_id,
-                search=search,
-                form=form,
-                priority_form=PriorityForm(),
-                cancel_form=CancelForm(),
-                priority=RESERVATION_PRIORITY,
-                reservation_status=RESERVATION_STATUS,
-            ),
-            status,
+        return self.render(
+            "rental_desk/queue.html",
+            queues=queues,
+            types=types,
+            type_id=type_id,
+            search=search,
+            form=form,
+            priority_form=PriorityForm(),
+            cancel_form=CancelForm(),
+            priority=RESERVATION_PRIORITY,
+            reservation_status=RESERVATION_STATUS,
         )
 
     @expose("/queue/")
