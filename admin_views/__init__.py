@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import models as m
 
-from . import accounts, cases, people, reference, rental, workflow
+from . import accounts, cases, people, reference, rental, rental_desk, workflow
 from .auth import csp_nonce
 
 REFERENCE = "Справочники"
@@ -78,6 +78,7 @@ WORKFLOW_VIEWS = (
     (workflow.MyTasksView, "Мои задачи", None, "my_tasks"),
     (workflow.BoardView, "Доска руководителя", None, "board"),
     (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
+    (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
 )
 
 

@@ -66,6 +66,8 @@ class CaseView(OporaModelView):
         ("tasks", ("title", "role", "assignee", "status", "due_date")),
         ("visits", ("visited_on", "staff", "purpose", "next_visit_on")),
         ("reviews", ("due_on", "held_on", "effectiveness", "reviewer")),
+        ("family_loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
+        ("family_reservations", ("type", "child", "requested_on", "priority", "status")),
     )
 
     def validate_form(self, form) -> bool:

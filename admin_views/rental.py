@@ -1,8 +1,19 @@
-"""Пункт проката: equipment, units, loans and the queue."""
+"""Пункт проката: equipment, units, loans and the queue.
+
+These are the plain tables. Statuses (a unit's, a loan's, a place in the queue)
+change only through the rental desk's workflows (admin_views/rental_desk.py →
+workflows/rental.py): the forms here leave them out.
+"""
 
 from __future__ import annotations
 
+from flask_login import current_user
+
+from models import db
+from workflows import rental
+
 from .base import OporaModelView
+from .rental_desk import today
 
 
 class EquipmentTypeView(OporaModelView):
@@ -26,7 +37,17 @@ class EquipmentUnitView(OporaModelView):
     column_searchable_list = ("inventory_number", "size")
     column_filters = ("type", "status", "condition")
     column_default_sort = "inventory_number"
+    # No status and no write-off here: the desk lends, returns, releases and writes off.
     form_columns = (
+        "inventory_number",
+        "type",
+        "size",
+        "components",
+        "condition",
+        "acquired_on",
+        "notes",
+    )
+    column_details_list = (
         "inventory_number",
         "type",
         "size",
@@ -38,8 +59,13 @@ class EquipmentUnitView(OporaModelView):
         "write_off_reason",
         "notes",
     )
-    date_order = (("acquired_on", "written_off_on"),)
     details_related = (("loans", ("family", "child", "issued_on", "due_on", "returned_on")),)
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            # A new unit is free: the first family waiting for its type gets the offer.
+            rental.receive_unit(db.session, model, current_user, today())
+            db.session.commit()
 
 
 class LoanView(OporaModelView):
@@ -47,20 +73,22 @@ class LoanView(OporaModelView):
     column_filters = ("issued_on", "due_on", "returned_on", "unit.type")
     column_labels = {"unit.type": "Вид ТСР"}
     column_default_sort = ("issued_on", True)
-    form_columns = (
+    # Lending, extending and returning are the desk's workflows; here only a note.
+    form_columns = ("notes",)
+    column_details_list = (
         "unit",
         "family",
         "child",
         "issued_by",
         "issued_on",
         "due_on",
+        "extensions",
         "condition_on_issue",
         "returned_on",
         "condition_on_return",
         "missing_components",
         "notes",
     )
-    date_order = (("issued_on", "due_on"), ("issued_on", "returned_on"))
 
 
 class LoanExtensionView(OporaModelView):
@@ -81,4 +109,16 @@ class ReservationView(OporaModelView):
     )
     column_filters = ("type", "status", "priority", "requested_on")
     column_default_sort = [("priority", False), ("requested_on", False)]
-    form_columns = ("family", "child", "type", "requested_on", "priority", "status", "notes")
+    # Queueing and a change of order (with its reason) are the desk's workflows.
+    form_columns = ("notes",)
+    column_details_list = (
+        "type",
+        "family",
+        "child",
+        "requested_on",
+        "priority",
+        "status",
+        "offered_unit",
+        "offer_expires_on",
+        "notes",
+    )

@@ -27,7 +27,14 @@ from .reference import (
     Service,
     Staff,
 )
-from .rental import EquipmentType, EquipmentUnit, Loan, LoanExtension, Reservation
+from .rental import (
+    EquipmentType,
+    EquipmentUnit,
+    Loan,
+    LoanExtension,
+    RentalEvent,
+    Reservation,
+)
 
 __all__ = [
     "AUDIT_ACTION",
@@ -54,6 +61,7 @@ __all__ = [
     "PlanActivity",
     "PlanRevision",
     "Programme",
+    "RentalEvent",
     "ProgrammeEnrolment",
     "Reservation",
     "Review",

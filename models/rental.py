@@ -255,3 +255,118 @@ class LoanExtension(db.Model):
 
     def __str__(self) -> str:
         return f"Продление до {self.new_due_on:%d.%m.%Y}"
+
+
+RENTAL_EVENT = Choices(
+    "rental_event_kind",
+    {
+        "received": "поступило",
+        "queued": "поставлена в очередь",
+        "reprioritised": "изменён приоритет",
+        "offered": "предложено семье",
+        "offer_declined": "семья отказалась",
+        "offer_expired": "предложение истекло",
+        "queue_cancelled": "снята с очереди",
+        "issued": "выдано",
+        "extended": "продлено",
+        "returned": "возвращено",
+        "sanitised": "санобработка проведена",
+        "repaired": "отремонтировано",
+        "written_off": "списано",
+        "overdue": "просрочен возврат",
+    },
+)
+# Events that are decisions of a person: they carry their reason (or method).
+EVENTS_WITH_REASON = (
+    "reprioritised",
+    "offer_declined",
+    "queue_cancelled",
+    "sanitised",
+    "written_off",
+)
+
+
+class RentalEvent(CreatedMixin, db.Model):
+    """One line of the rental point's history: of a unit, a loan, a reservation, a family.
+
+    Written only by workflows/rental.py. An overdue loan's task is linked here,
+    once per missed due date (a partial unique index), so the overdue job can
+    run on two servers at once without making two tasks.
+    """
+
+    __tablename__ = "rental_event"
+    __table_args__ = (
+        CheckConstraint(
+            "kind NOT IN ({}) OR details IS NOT NULL".format(
+                ", ".join(f"'{k}'" for k in EVENTS_WITH_REASON)
+            ),
+            name="reason_given",
+        ),
+        CheckConstraint("kind <> 'overdue' OR task_id IS NOT NULL", name="overdue_has_task"),
+        Index(
+            "uq_rental_event_overdue_loan",
+            "loan_id",
+            "occurred_on",
+            unique=True,
+            sqlite_where=text("kind = 'overdue'"),
+            postgresql_where=text("kind = 'overdue'"),
+        ),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    kind: Mapped[str] = RENTAL_EVENT.column(label="Событие")
+    occurred_on: Mapped[dt.date] = column(Date, label="Дата")
+    unit_id: Mapped[int | None] = column(
+        ForeignKey("equipment_unit.id", ondelete="RESTRICT"), label="Единица ТСР", index=True
+    )
+    loan_id: Mapped[int | None] = column(
+        ForeignKey("loan.id", ondelete="RESTRICT"), label="Выдача", index=True
+    )
+    reservation_id: Mapped[int | None] = column(
+        ForeignKey("reservation.id", ondelete="RESTRICT"), label="Заявка", index=True
+    )
+    family_id: Mapped[int | None] = column(
+        ForeignKey("family.id", ondelete="RESTRICT"), label="Семья", index=True
+    )
+    task_id: Mapped[int | None] = column(ForeignKey("task.id", ondelete="RESTRICT"), label="Задача")
+    staff_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Сотрудник"
+    )
+    details: Mapped[str | None] = column(Text, label="Подробности")
+
+    unit: Mapped[EquipmentUnit | None] = relationship(info={"label": "Единица ТСР"})
+    loan: Mapped[Loan | None] = relationship(info={"label": "Выдача"})
+    reservation: Mapped[Reservation | None] = relationship(info={"label": "Заявка"})
+    family: Mapped[Family | None] = relationship(info={"label": "Семья"})  # noqa: F821
+    task: Mapped[Task | None] = relationship(info={"label": "Задача"})  # noqa: F821
+    staff: Mapped[Staff | None] = relationship(info={"label": "Сотрудник"})  # noqa: F821
+
+    @property
+    def kind_label(self) -> str:
+        return RENTAL_EVENT.label(self.kind)
+
+    def __str__(self) -> str:
+        return f"{self.kind_label} {self.occurred_on:%d.%m.%Y}"
+
+
+def _case_rental_relationships() -> None:
+    """A case's page shows its family's loans and queue places (read-only views)."""
+    from .cases import Case
+
+    Case.family_loans = relationship(
+        Loan,
+        primaryjoin="Case.family_id == foreign(Loan.family_id)",
+        viewonly=True,
+        order_by=Loan.issued_on,
+        info={"label": "Выдачи ТСР семье"},
+    )
+    Case.family_reservations = relationship(
+        Reservation,
+        primaryjoin="Case.family_id == foreign(Reservation.family_id)",
+        viewonly=True,
+        order_by=Reservation.requested_on,
+        info={"label": "Очередь на ТСР"},
+    )
+
+
+_case_rental_relationships()

@@ -1,0 +1,721 @@
+"""Рабочее место пункта проката: find a free unit, lend, print the act, extend,
+return, release after sanitising, repair, write off, the queue, overdue loans.
+
+The pages only collect input and call workflows/rental.py; a refusal is shown
+next to its field. Loans, families and children pass the row scope; a page
+never shows health data (only names, address and phone of a family).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from wtforms import BooleanField, DateField, Form, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from models import (
+    Case,
+    EquipmentType,
+    EquipmentUnit,
+    Family,
+    Loan,
+    LoanExtension,
+    Person,
+    RentalEvent,
+    Reservation,
+    db,
+)
+from models.people import RELATION
+from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
+from workflows import rental
+from workflows.errors import WorkflowError
+from workflows.scope import where_visible
+
+from .permissions import allowed
+
+REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
+REQUIRED = "Заполните это поле."
+
+
+class RuForm(Form):
+    class Meta:
+        locales = ("ru",)
+
+
+def _date_field(label: str, required: bool = True) -> DateField:
+    check = InputRequired(REQUIRED) if required else Optional()
+    return DateField(label, validators=[check], format="%Y-%m-%d")
+
+
+class LendForm(RuForm):
+    child = SelectField("Ребёнок", coerce=int, validators=[InputRequired("Выберите ребёнка.")])
+    issued_on = _date_field("Дата выдачи")
+    due_on = _date_field("Вернуть до")
+    condition = SelectField("Состояние при выдаче", choices=CONDITION.pairs())
+    notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
+
+
+class ExtendForm(RuForm):
+    new_due_on = _date_field("Новый срок возврата")
+    reason = TextAreaField("Причина продления", validators=[Length(max=2000)])
+
+
+class ReturnForm(RuForm):
+    returned_on = _date_field("Дата возврата")
+    condition = SelectField(
+        "Состояние при возврате", choices=[("", "— выберите —"), *CONDITION.pairs()]
+    )
+    missing_components = StringField("Недостающие части", validators=[Optional(), Length(max=500)])
+    needs_repair = BooleanField("Требуется ремонт (иначе — на санобработку)")
+
+
+class ReleaseForm(RuForm):
+    method = StringField("Способ санобработки", validators=[Length(max=500)])
+    released_on = _date_field("Дата санобработки")
+
+
+class RepairForm(RuForm):
+    note = StringField("Что сделано", validators=[Optional(), Length(max=500)])
+    repaired_on = _date_field("Дата окончания ремонта")
+
+
+class WriteOffForm(RuForm):
+    reason = TextAreaField("Основание (решение комиссии)", validators=[Length(max=2000)])
+    written_off_on = _date_field("Дата списания")
+
+
+class QueueForm(RuForm):
+    child = SelectField("Ребёнок", coerce=int, validators=[InputRequired("Выберите ребёнка.")])
+    type = SelectField("Вид ТСР", coerce=int, validators=[InputRequired("Выберите вид ТСР.")])
+    priority = SelectField("Приоритет", choices=RESERVATION_PRIORITY.pairs(), default="3")
+    requested_on = _date_field("Дата заявки")
+    notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
+
+
+class PriorityForm(RuForm):
+    priority = SelectField("Новый приоритет", choices=RESERVATION_PRIORITY.pairs())
+    reason = StringField("Причина изменения очерёдности", validators=[Length(max=500)])
+
+
+class CancelForm(RuForm):
+    reason = StringField("Причина", validators=[Length(max=500)])
+
+
+def today() -> dt.date:
+    """Today in the centre's time zone."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return dt.datetime.now(zone).date()
+
+
+def child_label(child: Person) -> str:
+    return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
+
+
+class RentalDeskView(BaseView):
+    """The clerk's workplace; endpoint `rental_desk`, MATRIX key `rental_desk`."""
+
+    # --- access ------------------------------------------------------------------------
+
+    def _may(self, action: str) -> bool:
+        return current_user.is_authenticated and allowed(current_user.role, self.endpoint, action)
+
+    def is_accessible(self) -> bool:
+        return self._may("list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _require_edit(self) -> None:
+        if not self._may("edit"):
+            abort(403)
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("may_edit", self._may("edit"))
+        kwargs.setdefault("may_queue", self._may("create"))
+        kwargs.setdefault("unit_status", UNIT_STATUS)
+        kwargs.setdefault("condition", CONDITION)
+        kwargs.setdefault("today", today())
+        return super().render(template, **kwargs)
+
+    # --- rows through the scope ----------------------------------------------------------
+
+    def _loan(self, loan_id: int) -> Loan:
+        loan = db.session.scalars(
+            select(Loan).where(Loan.id == loan_id, where_visible(Loan, current_user))
+        ).first()
+        if loan is None:
+            abort(404)
+        return loan
+
+    def _unit(self, unit_id: int) -> EquipmentUnit:
+        unit = db.session.get(EquipmentUnit, unit_id)
+        if unit is None:
+            abort(404)
+        return unit
+
+    def _reservation(self, reservation_id: int) -> Reservation:
+        row = db.session.scalars(
+            select(Reservation).where(
+                Reservation.id == reservation_id, where_visible(Reservation, current_user)
+            )
+        ).first()
+        if row is None:
+            abort(404)
+        return row
+
+    def _children(self, search: str | None = None, type_id: int | None = None) -> list[Person]:
+        """Children the user may see: those queued for `type_id`, and those whose
+        family's surname starts with `search`."""
+        query = (
+            select(Person)
+            .join(Family, Family.id == Person.family_id)
+            .where(
+                Person.relation == "child",
+                Person.archived_at.is_(None),
+                Family.archived_at.is_(None),
+                where_visible(Person, current_user),
+            )
+        )
+        wanted = []
+        if type_id is not None:
+            queued = select(Reservation.child_id).where(
+                Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
+            )
+            wanted.append(Person.id.in_(queued))
+        if search:
+            pattern = f"{search.strip().lower()}%"
+            wanted.append(func.lower(Family.surname).like(pattern))
+            wanted.append(func.lower(Person.last_name).like(pattern))
+        if not wanted:
+            return []
+        query = query.where(or_(*wanted)).order_by(Family.surname, Person.last_name).limit(100)
+        return db.session.scalars(query).all()
+
+    def _family_in_scope(self, family_id: int) -> Family:
+        family = db.session.scalars(
+            select(Family).where(Family.id == family_id, where_visible(Family, current_user))
+        ).first()
+        if family is None:
+            abort(404)
+        return family
+
+    @staticmethod
+    def _refuse(form, error: WorkflowError) -> None:
+        """Show the refusal next to its field, or above the form."""
+        db.session.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, str(error)]
+        else:
+            flash(str(error), "error")
+
+    # --- find a free unit -----------------------------------------------------------------
+
+    @expose("/")
+    def index_view(self):
+        types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
+        counts = {
+            (type_id, status): n
+            for type_id, status, n in db.session.execute(
+                select(EquipmentUnit.type_id, EquipmentUnit.status, func.count()).group_by(
+                    EquipmentUnit.type_id, EquipmentUnit.status
+                )
+            )
+        }
+        queued = dict(
+            db.session.execute(
+                select(Reservation.type_id, func.count())
+                .where(Reservation.status.in_(("waiting", "offered")))
+                .group_by(Reservation.type_id)
+            ).all()
+        )
+        type_id = request.args.get("type", type=int)
+        size = (request.args.get("size") or "").strip()
+        units = []
+        if type_id:
+            query = select(EquipmentUnit).where(EquipmentUnit.type_id == type_id)
+            if size:
+                query = query.where(func.lower(EquipmentUnit.size).like(f"%{size.lower()}%"))
+            if not request.args.get("all"):
+                query = query.where(EquipmentUnit.status != "written_off")
+            # Free units first: the clerk is looking for one.
+            query = query.order_by(
+                (EquipmentUnit.status != "available"), EquipmentUnit.inventory_number
+            )
+            units = db.session.scalars(query.limit(200)).all()
+        return self.render(
+            "rental_desk/index.html",
+            types=types,
+            counts=counts,
+            queued=queued,
+            type_id=type_id,
+            size=size,
+            units=units,
+            overdue_count=self._overdue_count(),
+        )
+
+    def _overdue_count(self) -> int:
+        query = rental.overdue_loans_query(today()).where(where_visible(Loan, current_user))
+        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    # --- lend ---------------------------------------------------------------------------
+
+    @expose("/lend/<int:unit_id>/", methods=("GET", "POST"))
+    def lend_view(self, unit_id: int):
+        self._require_edit()
+        unit = self._unit(unit_id)
+        search = (request.values.get("q") or "").strip()
+        form = LendForm(request.form if request.method == "POST" else None)
+        offer = None
+        if unit.status == "reserved":
+            offer = db.session.scalars(
+                select(Reservation).where(
+                    Reservation.offered_unit_id == unit.id, Reservation.status == "offered"
+                )
+            ).first()
+        children = self._children(search, unit.type_id)
+        if offer is not None and offer.child not in children:
+            children.insert(0, offer.child)
+        chosen = self._posted_child(form)
+        if chosen is not None and chosen not in children:
+            children.append(chosen)
+        form.child.choices = [(c.id, child_label(c)) for c in children]
+        if request.method == "GET":
+            form.issued_on.data = today()
+            form.due_on.data = today() + dt.timedelta(days=unit.type.loan_term_days)
+            form.condition.data = unit.condition
+            if offer is not None:
+                form.child.data = offer.child_id
+        elif form.validate():
+            child = db.session.get(Person, form.child.data)
+            try:
+                # An offer that ran out passes on now, whatever happens next.
+                rental.expire_offers(db.session, today(), type_id=unit.type_id)
+                db.session.commit()
+                loan = rental.lend_unit(
+                    db.session,
+                    unit,
+                    child,
+                    current_user,
+                    form.issued_on.data,
+                    form.due_on.data,
+                    form.condition.data,
+                    form.notes.data,
+                )
+                db.session.commit()
+            except WorkflowError as error:
+                self._refuse(form, error)
+            else:
+                flash(
+                    f"Выдано: {unit.inventory_number} — {child.full_name}. Распечатайте акт.",
+                    "success",
+                )
+                return redirect(url_for(".loan_view", loan_id=loan.id))
+        return self.render(
+            "rental_desk/lend.html", unit=unit, form=form, offer=offer, search=search
+        )
+
+    # --- a loan ---------------------------------------------------------------------------
+
+    def _loan_page(self, loan: Loan, extend=None, give_back=None):
+        extend = extend or ExtendForm()
+        give_back = give_back or ReturnForm()
+        if request.method != "POST":
+            extend.new_due_on.data = loan.due_on + dt.timedelta(days=30)
+            give_back.returned_on.data = today()
+        extensions = db.session.scalars(
+            select(LoanExtension)
+            .where(LoanExtension.loan_id == loan.id)
+            .order_by(LoanExtension.extended_at)
+        ).all()
+        case = None
+        if allowed(current_user.role, "case", "details"):
+            found = rental.active_case(db.session, loan.family_id)
+            if found is not None and found.id in self._visible_case_ids(found.id):
+                case = found
+        return self.render(
+            "rental_desk/loan.html",
+            loan=loan,
+            extensions=extensions,
+            extend=extend,
+            give_back=give_back,
+            case=case,
+            overdue=loan.is_overdue(today()),
+        )
+
+    @staticmethod
+    def _visible_case_ids(case_id: int) -> set[int]:
+        query = select(Case.id).where(Case.id == case_id, where_visible(Case, current_user))
+        return set(db.session.scalars(query))
+
+    @expose("/loan/<int:loan_id>/")
+    def loan_view(self, loan_id: int):
+        return self._loan_page(self._loan(loan_id))
+
+    @expose("/loan/<int:loan_id>/extend/", methods=("POST",))
+    def extend_view(self, loan_id: int):
+        self._require_edit()
+        loan = self._loan(loan_id)
+        form = ExtendForm(request.form)
+        if form.validate():
+            try:
+                rental.extend_loan(
+                    db.session, loan, form.new_due_on.data, form.reason.data, current_user, today()
+                )
+                db.session.commit()
+            except WorkflowError as error:
+                self._refuse(form, error)
+            else:
+                flash(f"Выдача продлена до {loan.due_on:%d.%m.%Y}.", "success")
+                return redirect(url_for(".loan_view", loan_id=loan.id))
+        return self._loan_page(self._loan(loan_id), extend=form)
+
+    @expose("/loan/<int:loan_id>/return/", methods=("POST",))
+    def return_view(self, loan_id: int):
+        self._require_edit()
+        loan = self._loan(loan_id)
+        form = ReturnForm(request.form)
+        if form.validate():
+            try:
+                rental.return_loan(
+                    db.session,
+                    loan,
+                    form.returned_on.data,
+                    form.condition.data,
+                    form.missing_components.data,
+                    form.needs_repair.data,
+                    current_user,
+                    today(),
+                )
+                db.session.commit()
+            except WorkflowError as error:
+                self._refuse(form, error)
+            else:
+                where = "в ремонт" if form.needs_repair.data else "на санобработку"
+                flash(f"Возврат оформлен; единица отправлена {where}.", "success")
+                return redirect(url_for(".unit_view", unit_id=loan.unit_id))
+        return self._loan_page(self._loan(loan_id), give_back=form)
+
+    @expose("/loan/<int:loan_id>/act/")
+    def act_view(self, loan_id: int):
+        loan = self._loan(loan_id)
+        representatives = db.session.scalars(
+            select(Person)
+            .where(
+                Person.family_id == loan.family_id,
+                Person.relation.in_(REPRESENTATIVES),
+                Person.archived_at.is_(None),
+            )
+            .order_by(Person.id)
+        ).all()
+        return self.render(
+            "rental_desk/act.html",
+            loan=loan,
+            representatives=representatives,
+            relation=RELATION,
+            centre=current_app.config["CENTRE_NAME"],
+        )
+
+    # --- a unit --------------------------------------------------------------------------
+
+    def _unit_page(self, unit: EquipmentUnit, **forms):
+        release = forms.get("release") or ReleaseForm()
+        repair = forms.get("repair") or RepairForm()
+        write_off = forms.get("write_off") or WriteOffForm()
+        if request.method != "POST":
+            for form, field in (
+                (release, "released_on"),
+                (repair, "repaired_on"),
+                (write_off, "written_off_on"),
+            ):
+                getattr(form, field).data = today()
+        loans = db.session.scalars(
+            select(Loan)
+            .where(Loan.unit_id == unit.id, where_visible(Loan, current_user))
+            .order_by(Loan.issued_on.desc(), Loan.id.desc())
+        ).all()
+        history = db.session.scalars(
+            select(RentalEvent)
+            .where(RentalEvent.unit_id == unit.id)
+            .order_by(RentalEvent.occurred_on.desc(), RentalEvent.id.desc())
+        ).all()
+        open_loan = next((loan for loan in loans if loan.is_open), None)
+        offer = db.session.scalars(
+            select(Reservation).where(
+                Reservation.offered_unit_id == unit.id,
+                Reservation.status == "offered",
+                where_visible(Reservation, current_user),
+            )
+        ).first()
+        return self.render(
+            "rental_desk/unit.html",
+            unit=unit,
+            loans=loans,
+            history=history,
+            open_loan=open_loan,
+            offer=offer,
+            release=release,
+            repair=repair,
+            write_off=write_off,
+            visible_families=self._visible_family_ids({e.family_id for e in history}),
+        )
+
+    @staticmethod
+    def _visible_family_ids(ids: set[int | None]) -> set[int]:
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return set()
+        query = select(Family.id).where(Family.id.in_(ids), where_visible(Family, current_user))
+        return set(db.session.scalars(query))
+
+    @expose("/unit/<int:unit_id>/")
+    def unit_view(self, unit_id: int):
+        return self._unit_page(self._unit(unit_id))
+
+    def _unit_action(self, unit_id: int, form_class, key: str, act, done: str):
+        self._require_edit()
+        unit = self._unit(unit_id)
+        form = form_class(request.form)
+        if form.validate():
+            try:
+                result = act(unit, form)
+                db.session.commit()
+            except WorkflowError as error:
+                self._refuse(form, error)
+            else:
+                flash(done if not callable(done) else done(result), "success")
+                return redirect(url_for(".unit_view", unit_id=unit.id))
+        return self._unit_page(self._unit(unit_id), **{key: form})
+
+    @expose("/unit/<int:unit_id>/release/", methods=("POST",))
+    def release_view(self, unit_id: int):
+        def act(unit, form):
+            return rental.release_unit(
+                db.session, unit, form.method.data, form.released_on.data, current_user, today()
+            )
+
+        def done(offer):
+            if offer is None:
+                return "Единица выпущена после санобработки и свободна."
+            return (
+                f"Единица выпущена после санобработки и предложена по очереди семье "
+                f"{offer.family.surname} до {offer.offer_expires_on:%d.%m.%Y}."
+            )
+
+        return self._unit_action(unit_id, ReleaseForm, "release", act, done)
+
+    @expose("/unit/<int:unit_id>/repaired/", methods=("POST",))
+    def repaired_view(self, unit_id: int):
+        def act(unit, form):
+            rental.finish_repair(
+                db.session, unit, form.note.data, form.repaired_on.data, current_user, today()
+            )
+
+        done = "Ремонт окончен; единица отправлена на санобработку."
+        return self._unit_action(unit_id, RepairForm, "repair", act, done)
+
+    @expose("/unit/<int:unit_id>/write_off/", methods=("POST",))
+    def write_off_view(self, unit_id: int):
+        def act(unit, form):
+            rental.write_off_unit(
+                db.session, unit, form.reason.data, form.written_off_on.data, current_user, today()
+            )
+
+        return self._unit_action(unit_id, WriteOffForm, "write_off", act, "Единица списана.")
+
+    # --- the queue --------------------------------------------------------------------------
+
+    def _queue_page(self, form=None):
+        type_id = request.args.get("type", type=int)
+        search = (request.args.get("q") or "").strip()
+        types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
+        query = (
+            select(Reservation)
+            .where(
+                Reservation.status.in_(("waiting", "offered")),
+                where_visible(Reservation, current_user),
+            )
+            .order_by(Reservation.type_id, *rental.queue_order())
+        )
+        if type_id:
+            query = query.where(Reservation.type_id == type_id)
+        places = db.session.scalars(query).all()
+        queues: dict[EquipmentType, list[Reservation]] = {}
+        for place in places:
+            queues.setdefault(place.type, []).append(place)
+        form = form or QueueForm()
+        form.type.choices = [(t.id, t.name) for t in types]
+        children = self._children(search) if search else []
+        form.child.choices = [(c.id, child_label(c)) for c in children]
+        if request.method != "POST":
+            form.requested_on.data = today()
+            if type_id:
+                form.type.data = type_id
+        return self.render(
+            "rental_desk/queue.html",
+            queues=queues,
+            types=types,
+            type_id=type_id,
+            search=search,
+            form=form,
+            priority_form=PriorityForm(),
+            cancel_form=CancelForm(),
+            priority=RESERVATION_PRIORITY,
+            reservation_status=RESERVATION_STATUS,
+        )
+
+    @expose("/queue/")
+    def queue_view(self):
+        return self._queue_page()
+
+    @expose("/queue/new/", methods=("POST",))
+    def enqueue_view(self):
+        if not self._may("create"):
+            abort(403)
+        form = QueueForm(request.form)
+        child = self._posted_child(form)
+        kinds = db.session.scalars(select(EquipmentType)).all()
+        form.type.choices = [(t.id, t.name) for t in kinds]
+        form.child.choices = [(child.id, child_label(child))] if child else []
+        if form.validate():
+            kind = db.session.get(EquipmentType, form.type.data)
+            try:
+                place = rental.enqueue(
+                    db.session,
+                    child,
+                    kind,
+                    form.priority.data,
+                    form.requested_on.data,
+                    current_user,
+                    today(),
+                    form.notes.data,
+                )
+                db.session.commit()
+            except WorkflowError as error:
+                self._refuse(form, error)
+            else:
+                message = f"{child.full_name} поставлен(а) в очередь на «{kind}»."
+                if place.status == "offered":
+                    message += (
+                        f" Свободная единица {place.offered_unit.inventory_number} предложена "
+                        f"семье до {place.offer_expires_on:%d.%m.%Y}."
+                    )
+                flash(message, "success")
+                return redirect(url_for(".queue_view", type=kind.id))
+        return self._queue_page(form)
+
+    def _posted_child(self, form) -> Person | None:
+        """The child a posted form names, if the user may see it (a typed id is not trusted)."""
+        raw = form.child.raw_data[0] if form.child.raw_data else ""
+        return self._visible_child(int(raw)) if str(raw).isdigit() else None
+
+    def _visible_child(self, person_id: int) -> Person | None:
+        return db.session.scalars(
+            select(Person).where(
+                Person.id == person_id,
+                Person.relation == "child",
+                where_visible(Person, current_user),
+            )
+        ).first()
+
+    def _queue_action(self, reservation_id: int, form_class, act, done: str):
+        self._require_edit()
+        place = self._reservation(reservation_id)
+        form = form_class(request.form)
+        if form.validate():
+            try:
+                act(place, form)
+                db.session.commit()
+            except WorkflowError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(done, "success")
+        else:
+            for errors in form.errors.values():
+                flash(" ".join(errors), "error")
+        return redirect(url_for(".queue_view", type=place.type_id))
+
+    @expose("/reservation/<int:reservation_id>/priority/", methods=("POST",))
+    def priority_view(self, reservation_id: int):
+        def act(place, form):
+            rental.reprioritise(
+                db.session, place, form.priority.data, form.reason.data, current_user, today()
+            )
+
+        return self._queue_action(reservation_id, PriorityForm, act, "Приоритет изменён.")
+
+    @expose("/reservation/<int:reservation_id>/cancel/", methods=("POST",))
+    def cancel_view(self, reservation_id: int):
+        def act(place, form):
+            rental.cancel_reservation(db.session, place, form.reason.data, current_user, today())
+
+        return self._queue_action(reservation_id, CancelForm, act, "Заявка снята с очереди.")
+
+    @expose("/reservation/<int:reservation_id>/lend/", methods=("POST",))
+    def lend_from_queue_view(self, reservation_id: int):
+        self._require_edit()
+        place = self._reservation(reservation_id)
+        try:
+            rental.expire_offers(db.session, today(), type_id=place.type_id)
+            db.session.commit()
+            loan = rental.lend_from_queue(db.session, place, current_user, today())
+            db.session.commit()
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for(".queue_view", type=place.type_id))
+        flash(f"Выдано: {loan.unit.inventory_number} — {loan.child.full_name}.", "success")
+        return redirect(url_for(".loan_view", loan_id=loan.id))
+
+    # --- overdue and history -----------------------------------------------------------------
+
+    @expose("/overdue/")
+    def overdue_view(self):
+        query = rental.overdue_loans_query(today()).where(where_visible(Loan, current_user))
+        loans = db.session.scalars(query.limit(500)).all()
+        tasks = {
+            e.loan_id: e.task
+            for e in db.session.scalars(
+                select(RentalEvent).where(
+                    RentalEvent.kind == "overdue",
+                    RentalEvent.loan_id.in_([loan.id for loan in loans]),
+                )
+            )
+        }
+        return self.render("rental_desk/overdue.html", loans=loans, tasks=tasks)
+
+    @expose("/family/<int:family_id>/")
+    def family_view(self, family_id: int):
+        family = self._family_in_scope(family_id)
+        loans = db.session.scalars(
+            select(Loan)
+            .where(Loan.family_id == family.id, where_visible(Loan, current_user))
+            .order_by(Loan.issued_on.desc(), Loan.id.desc())
+        ).all()
+        places = db.session.scalars(
+            select(Reservation)
+            .where(Reservation.family_id == family.id)
+            .order_by(Reservation.requested_on.desc(), Reservation.id.desc())
+        ).all()
+        history = db.session.scalars(
+            select(RentalEvent)
+            .where(RentalEvent.family_id == family.id)
+            .order_by(RentalEvent.occurred_on.desc(), RentalEvent.id.desc())
+        ).all()
+        return self.render(
+            "rental_desk/family.html",
+            family=family,
+            loans=loans,
+            places=places,
+            history=history,
+            priority=RESERVATION_PRIORITY,
+            reservation_status=RESERVATION_STATUS,
+        )
