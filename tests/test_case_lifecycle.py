@@ -45,7 +45,10 @@ def setting(app_ctx):
     }
 
 
-def _apply(s, on=D(2025, 1, 20)) -> Case:
+APPLIED, ASSESSED, STARTED = D(2025, 1, 20), D(2025, 1, 25), D(2025, 2, 1)
+
+
+def _apply(s, on=APPLIED) -> Case:
     return wf.open_case(
         db.session,
         s["actor"],
@@ -56,13 +59,13 @@ def _apply(s, on=D(2025, 1, 20)) -> Case:
     )
 
 
-def _assess(s, case, on=D(2025, 1, 25)):
+def _assess(s, case, on=ASSESSED):
     return wf.record_assessment(
         db.session, s["actor"], case, levels=ALL_MEDIUM, assessed_on=on, today=TODAY
     )
 
 
-def _sign(s, case, start=D(2025, 2, 1), end=None, number="Д-1/2025", **kw):
+def _sign(s, case, start=STARTED, end=None, number="Д-1/2025", **kw):
     args = {
         "decision_date": D(2025, 1, 27),
         "contract_number": number,

@@ -462,7 +462,8 @@ def _duplicate_inventory_number():
 def _duplicate_contract():
     fam, mother, _ = f.family_with_members()
     f.case(fam, mother, contract_number="Д-1")
-    f.case(fam, mother, contract_number="Д-1")
+    other, other_mother, _ = f.family_with_members()  # one open case per family
+    f.case(other, other_mother, contract_number="Д-1")
 
 
 def _duplicate_snils():
