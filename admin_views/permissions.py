@@ -27,7 +27,6 @@ REFERENCE = (
 )
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (
-    "case",
     "assessment",
     "support_plan",
     "plan_activity",
@@ -42,6 +41,16 @@ RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
+# A case is created only through «Новое обращение» (intake), and its status,
+# contract and closure change only through the case_flow pages.
+CASE = ("case",)
+CASE_RIGHTS = FULL - {"create"}
+# The workflow pages (admin_views/case_flow.py): reception's day view (list) and
+# booking (create); intake registers families and applications (create);
+# case_flow shows the printable contract (details) and runs the steps (edit).
+RECEPTION_DESK = frozenset({"list", "create"})
+INTAKE = frozenset({"create"})
+CASE_FLOW = frozenset({"details", "edit"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -51,19 +60,29 @@ def _grant(views, actions) -> dict[str, frozenset[str]]:
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
+        **_grant(CASE, CASE_RIGHTS),
+        "case_flow": frozenset({"details"}),
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
     },
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
+        **_grant(CASE, CASE_RIGHTS),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
+        "reception": RECEPTION_DESK,
+        "intake": INTAKE,
+        "case_flow": CASE_FLOW,
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
+        **_grant(CASE, CASE_RIGHTS - {"delete"}),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
+        "reception": RECEPTION_DESK,
+        "intake": INTAKE,
+        "case_flow": CASE_FLOW,
     },
     **{
         role: {
@@ -71,6 +90,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             **_grant(("family", "person", "case", "support_plan", "review"), READ),
             **_grant(("assessment", "plan_activity", "visit", "task", "appointment"), WRITE),
             **_grant(SUPPORT_HISTORY, READ),
+            "reception": RECEPTION_DESK,
+            "case_flow": frozenset({"details"}),
         }
         for role in SPECIALISTS
     },

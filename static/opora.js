@@ -18,3 +18,10 @@ document.addEventListener('click', function (event) {
     event.preventDefault();
   }
 });
+
+// A printable document's «Печать» button.
+document.addEventListener('click', function (event) {
+  if (event.target.closest('[data-opora-print]')) {
+    window.print();
+  }
+});
