@@ -7,8 +7,7 @@ from flask_admin import expose
 
 from models import Case
 from models.cases import CASE_STATUS
-from workflows.cases import ensure_open
-from workflows.errors import WorkflowError
+from workflows.cases import CLOSED
 
 from .base import OporaModelView
 
@@ -81,10 +80,8 @@ class CaseView(OporaModelView):
         row_id = request.args.get("id")
         if row_id is not None:
             case = self.get_one(row_id)
-            try:
-                ensure_open(case)
-            except WorkflowError as error:
-                flash(str(error), "error")
+            if case.status == "closed":
+                flash(CLOSED, "error")
                 return redirect(url_for(".details_view", id=case.id))
         return super().edit_view()
 
@@ -113,13 +110,12 @@ class CaseView(OporaModelView):
 
 
 def ensure_open_or_refuse(case: Case | None) -> None:
-    """Refuse a change on a closed case (shown as a flash by handle_view_exception)."""
-    if case is None:
-        return
-    try:
-        ensure_open(case)
-    except WorkflowError as error:
-        raise ValueError(str(error)) from error
+    """Refuse a change on a closed case (shown as a flash by handle_view_exception).
+
+    Only closure makes a case read-only here; archiving keeps its own rules.
+    """
+    if case is not None and case.status == "closed":
+        raise ValueError(CLOSED)
 
 
 class ClosedCaseGuard:
