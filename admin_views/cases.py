@@ -6,7 +6,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
 from models import Case
-from models.cases import CASE_STATUS
+from models.cases import CASE_STATUS, CLOSURE_REASON
 from workflows.cases import CLOSED
 
 from .base import OporaModelView
@@ -65,6 +65,12 @@ class CaseView(OporaModelView):
         ("visits", ("visited_on", "staff", "purpose", "next_visit_on")),
         ("reviews", ("due_on", "held_on", "effectiveness", "reviewer")),
     )
+
+    column_formatters_detail = {
+        "closure_reason": lambda view, context, model, name: CLOSURE_REASON.label(
+            model.closure_reason
+        ),
+    }
 
     def status_label(self, model) -> str:
         return CASE_STATUS.label(model.status)
