@@ -11,7 +11,7 @@ from flask_login import current_user
 
 import models as m
 
-from . import accounts, cases, people, reference, rental, rental_desk, workflow
+from . import accounts, case_flow, cases, people, reference, rental, rental_desk, workflow
 from .auth import csp_nonce
 
 REFERENCE = "Справочники"
@@ -82,6 +82,14 @@ WORKFLOW_VIEWS = (
 )
 
 
+# Workflow pages beside the tables: (view class, menu name, category, endpoint).
+WORKFLOW_VIEWS = (
+    (case_flow.IntakeView, "Новое обращение", SUPPORT, "intake"),
+    (case_flow.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
+    (case_flow.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
+)
+
+
 class HomeView(AdminIndexView):
     """The start page: who you are and where your work is."""
 
@@ -122,4 +130,6 @@ def init_admin(app: Flask) -> Admin:
         admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))
+    for view_class, name, category, endpoint in WORKFLOW_VIEWS:
+        admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
     return admin

@@ -544,6 +544,9 @@ class OporaModelView(ModelView):
             if str(seen.data) != str(model.version):
                 flash(STALE_MESSAGE, "error")
                 form.process(formdata=None, obj=model)
+                for field in form:
+                    # Date inputs render raw_data first: drop the refused POST's text.
+                    field.raw_data = None
                 form.seen_version.data = model.version
                 return False
             delattr(form, "seen_version")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
 from flask_login import current_user
 
-from models import db
-from models.cases import SUPPORT_TERM_MONTHS
-from workflows.consent import NO_CONSENT, has_active_consent
-from workflows.dates import add_months
+from models import Case, db
+from models.cases import CASE_STATUS, CLOSURE_REASON
+from workflows.cases import CLOSED
 from workflows.schedule import centre_today
 from workflows.tasks import auto_assign_task
 
@@ -16,7 +16,11 @@ from .base import OporaModelView
 
 
 class CaseView(OporaModelView):
+    """Cases: read and lightly corrected here; created through «Новое обращение» and
+    moved through their statuses only by the case_flow pages (workflows/cases.py)."""
+
     audit_opening = True
+    details_template = "admin/case_details.html"
     column_list = (
         "id",
         "family",
@@ -38,26 +42,23 @@ class CaseView(OporaModelView):
     )
     column_sortable_list = ("id", "application_date", "status", "start_date", "planned_end_date")
     column_default_sort = ("application_date", True)
-    form_columns = (
+    # Status, contract and closure fields are set by the workflows only.
+    form_columns = ("application_date", "applicant", "lead_worker")
+    column_details_list = (
         "family",
         "application_date",
         "applicant",
+        "status",
         "decision_date",
         "contract_number",
         "contract_date",
         "start_date",
         "planned_end_date",
         "lead_worker",
-        "status",
         "closure_reason",
         "closed_on",
         "outcome",
-    )
-    column_details_list = form_columns + ("created_at",)
-    date_order = (
-        ("start_date", "planned_end_date"),
-        ("application_date", "closed_on"),
-        ("application_date", "decision_date"),
+        "created_at",
     )
     details_related = (
         ("assessments", ("domain", "need_level", "notes", "assessed_on")),
@@ -70,40 +71,90 @@ class CaseView(OporaModelView):
         ("family_reservations", ("type", "child", "requested_on", "priority", "status")),
     )
 
+    column_formatters_detail = {
+        "closure_reason": lambda view, context, model, name: CLOSURE_REASON.label(
+            model.closure_reason
+        ),
+    }
+
+    def status_label(self, model) -> str:
+        return CASE_STATUS.label(model.status)
+
+    def next_actions(self, model):
+        from .case_flow import next_actions
+
+        return next_actions(model, self.role)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """A closed or archived case is read-only: its edit page sends back to its details."""
+        row_id = request.args.get("id")
+        if row_id is not None:
+            case = self.get_one(row_id)
+            if case.status == "closed":
+                flash(CLOSED, "error")
+                return redirect(url_for(".details_view", id=case.id))
+        return super().edit_view()
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form.case_family_id = obj.family_id if obj is not None else None
+        return form
+
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
-        start, end = getattr(form, "start_date", None), getattr(form, "planned_end_date", None)
-        if valid and start and end and start.data and end.data:
-            limit = add_months(start.data, SUPPORT_TERM_MONTHS)
-            if end.data > limit:
-                end.errors = list(end.errors) + [
-                    f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше шести месяцев."
-                ]
-                valid = False
-        family, applied = getattr(form, "family", None), getattr(form, "application_date", None)
-        creating = request.endpoint == f"{self.endpoint}.create_view"
-        if valid and creating and family and family.data and applied and applied.data:
-            if not has_active_consent(db.session, family.data.id, applied.data):
-                family.errors = list(family.errors) + [NO_CONSENT]
-                valid = False
-        applicant = getattr(form, "applicant", None)
-        if valid and applicant and family and applicant.data and family.data:
-            if applicant.data.family_id != family.data.id:
+        applicant, family_id = (
+            getattr(form, "applicant", None),
+            getattr(form, "case_family_id", None),
+        )
+        if valid and applicant is not None and applicant.data and family_id is not None:
+            if applicant.data.family_id != family_id:
                 applicant.errors = list(applicant.errors) + [
                     "Заявитель должен быть членом этой семьи."
                 ]
                 valid = False
         return valid
 
+    def on_model_change(self, form, model, is_created):
+        ensure_open_or_refuse(model)
+        return super().on_model_change(form, model, is_created)
 
-class AssessmentView(OporaModelView):
+
+def ensure_open_or_refuse(case: Case | None) -> None:
+    """Refuse a change on a closed case (shown as a flash by handle_view_exception).
+
+    Only closure makes a case read-only here; archiving keeps its own rules.
+    """
+    if case is not None and case.status == "closed":
+        raise ValueError(CLOSED)
+
+
+class ClosedCaseGuard:
+    """Records of a closed case (assessments, visits, reviews, the plan, tasks) stay as they were."""
+
+    def _case_of(self, model):
+        case = getattr(model, "case", None)
+        if case is None and hasattr(model, "plan") and model.plan is not None:
+            case = model.plan.case
+        return case
+
+    def on_model_change(self, form, model, is_created):
+        ensure_open_or_refuse(self._case_of(model))
+        return super().on_model_change(form, model, is_created)
+
+    def on_model_delete(self, model):
+        ensure_open_or_refuse(self._case_of(model))
+        return super().on_model_delete(model)
+
+
+class AssessmentView(ClosedCaseGuard, OporaModelView):
     column_list = ("case", "domain", "need_level", "assessed_on", "assessed_by")
     column_filters = ("domain", "need_level", "assessed_on")
     column_default_sort = ("assessed_on", True)
     form_columns = ("case", "domain", "need_level", "notes", "assessed_on", "assessed_by")
 
 
-class SupportPlanView(OporaModelView):
+class SupportPlanView(ClosedCaseGuard, OporaModelView):
     column_list = ("case", "status", "approved_on", "approved_by")
     column_filters = ("status", "approved_on")
     column_default_sort = ("id", True)
@@ -126,7 +177,7 @@ class PlanRevisionView(OporaModelView):
     form_columns = ("plan", "number", "changed_at", "changed_by", "summary")
 
 
-class PlanActivityView(OporaModelView):
+class PlanActivityView(ClosedCaseGuard, OporaModelView):
     column_list = ("plan", "service", "responsible_role", "specialist", "planned_date", "status")
     column_filters = ("status", "responsible_role", "planned_date", "service", "specialist")
     column_default_sort = ("planned_date", False)
@@ -141,7 +192,7 @@ class PlanActivityView(OporaModelView):
     column_details_list = form_columns + ("status", "result", "done_on")
 
 
-class VisitView(OporaModelView):
+class VisitView(ClosedCaseGuard, OporaModelView):
     column_list = ("case", "visited_on", "staff", "purpose", "next_visit_on")
     column_searchable_list = ("purpose",)
     column_filters = ("visited_on", "staff", "next_visit_on")
@@ -150,7 +201,7 @@ class VisitView(OporaModelView):
     date_order = (("visited_on", "next_visit_on"),)
 
 
-class TaskView(OporaModelView):
+class TaskView(ClosedCaseGuard, OporaModelView):
     column_list = ("title", "family", "role", "assignee", "status", "due_date")
     column_searchable_list = ("title",)
     column_filters = ("status", "role", "assignee", "due_date")
@@ -195,7 +246,7 @@ class TaskAssignmentView(OporaModelView):
     form_columns = ("task", "staff", "assigned_at", "reason")
 
 
-class ReviewView(OporaModelView):
+class ReviewView(ClosedCaseGuard, OporaModelView):
     column_list = ("case", "due_on", "held_on", "reviewer", "effectiveness")
     column_filters = ("due_on", "held_on", "effectiveness", "reviewer")
     column_default_sort = ("due_on", True)

@@ -27,7 +27,6 @@ REFERENCE = (
 )
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (
-    "case",
     "assessment",
     "support_plan",
     "plan_activity",
@@ -50,6 +49,16 @@ NO_CREATE = frozenset({"create"})
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
+# A case is created only through «Новое обращение» (intake), and its status,
+# contract and closure change only through the case_flow pages.
+CASE = ("case",)
+CASE_RIGHTS = FULL - {"create"}
+# The workflow pages (admin_views/case_flow.py): reception's day view (list) and
+# booking (create); intake registers families and applications (create);
+# case_flow shows the printable contract (details) and runs the steps (edit).
+RECEPTION_DESK = frozenset({"list", "create"})
+INTAKE = frozenset({"create"})
+CASE_FLOW = frozenset({"details", "edit"})
 
 # The workflow pages (admin_views/workflow.py). «edit» there means: save the ИПСС,
 # record a task's result, assign on the board; «approve» approves an ИПСС and
@@ -78,21 +87,31 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
         **_grant(("loan", "reservation"), FULL - NO_CREATE),
         RENTAL_DESK: DESK_ACT,
+        **_grant(CASE, CASE_RIGHTS),
+        "case_flow": frozenset({"details"}),
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
     },
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
+        **_grant(CASE, CASE_RIGHTS),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
         RENTAL_DESK: DESK_REQUEST,
+        "reception": RECEPTION_DESK,
+        "intake": INTAKE,
+        "case_flow": CASE_FLOW,
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
+        **_grant(CASE, CASE_RIGHTS - {"delete"}),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
         RENTAL_DESK: DESK_REQUEST,
+        "reception": RECEPTION_DESK,
+        "intake": INTAKE,
+        "case_flow": CASE_FLOW,
     },
     **{
         role: {
@@ -100,6 +119,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             **_grant(("family", "person", "case", "support_plan", "review"), READ),
             **_grant(("assessment", "plan_activity", "visit", "task", "appointment"), WRITE),
             **_grant(SUPPORT_HISTORY, READ),
+            "reception": RECEPTION_DESK,
+            "case_flow": frozenset({"details"}),
         }
         for role in SPECIALISTS
     },

@@ -128,7 +128,21 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
             name="active_has_start",
         ),
         CheckConstraint("closed_on IS NULL OR closed_on >= application_date", name="closed_order"),
+        # A case is active only under a signed contract with a planned end.
+        CheckConstraint(
+            "status IN ('application', 'assessment') OR (contract_number IS NOT NULL "
+            "AND contract_date IS NOT NULL AND planned_end_date IS NOT NULL)",
+            name="active_has_contract",
+        ),
         Index("ix_support_case_status_end", "status", "planned_end_date"),
+        # One application covers every kind of help: one open case per family.
+        Index(
+            "uq_support_case_open_family",
+            "family_id",
+            unique=True,
+            sqlite_where=text("status <> 'closed' AND archived_at IS NULL"),
+            postgresql_where=text("status <> 'closed' AND archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)

@@ -46,15 +46,11 @@ def test_active_consent_rule(app_ctx):
 
 
 def _open_case(client, family_id, mother_id):
+    """Accept the application on «Новое обращение», the one way a case is opened."""
     return post_form(
         client,
-        "/case/new/",
-        {
-            "family": family_id,
-            "applicant": mother_id,
-            "application_date": TODAY.isoformat(),
-            "status": "application",
-        },
+        f"/intake/family/{family_id}",
+        {"applicant": mother_id, "application_date": TODAY.isoformat()},
     )
 
 

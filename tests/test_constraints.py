@@ -150,8 +150,9 @@ def test_duplicate_contract_number_is_refused(household):
     fam, mother, _ = household
     f.case(fam, mother, contract_number="Д-77/2025")
     db.session.commit()
+    other, other_mother, _ = f.family_with_members()  # one open case per family
     with refused("contract_number"):
-        f.case(fam, mother, contract_number="Д-77/2025")
+        f.case(other, other_mother, contract_number="Д-77/2025")
 
 
 def test_case_ending_before_it_starts_is_refused(household):

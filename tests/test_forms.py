@@ -13,7 +13,7 @@ import re
 
 import factories as f
 import pytest
-from conftest import post_form
+from conftest import Auth, csrf_token, make_user, post_form
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -367,15 +367,53 @@ def test_agreement_ending_before_start_is_refused(app, client, admin):
     assert_refused(app, response, "valid_to", "раньше", PartnerAgreement, before)
 
 
-def _case_form(household, start: str, end: str) -> dict:
-    return {
-        "family": household["family"],
-        "applicant": household["mother"],
-        "application_date": "2025-01-20",
-        "start_date": start,
-        "planned_end_date": end,
-        "status": "active",
-    }
+def _decision(app, client, household, start: str, end: str):
+    """Post the decision-and-contract form (the only way a case gets its dates) as a
+    coordinator, for a case of the household in assessment."""
+    begin = dt.date.fromisoformat(start)
+    with app.app_context():
+        fam = db.session.get(Family, household["family"])
+        case = f.case(
+            fam,
+            db.session.get(Person, household["mother"]),
+            status="assessment",
+            application_date=begin - dt.timedelta(days=10),
+            decision_date=None,
+            contract_number=None,
+            contract_date=None,
+            start_date=None,
+            planned_end_date=None,
+        )
+        lead = f.staff("district_worker")
+        make_user("coordinator", "decider")
+        db.session.commit()
+        case_id, lead_id = case.id, lead.id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    Auth(client).login("decider")
+    url = f"/case_flow/{case_id}/decision"
+    response = post_form(
+        client,
+        url,
+        {
+            "decision_date": (begin - dt.timedelta(days=2)).isoformat(),
+            "contract_number": "Д-17/2025",
+            "contract_date": (begin - dt.timedelta(days=1)).isoformat(),
+            "start_date": start,
+            "planned_end_date": end,
+            "lead_worker": lead_id,
+        },
+    )
+    with app.app_context():
+        return response, db.session.get(Case, case_id).status
+
+
+def _decision_errors(response) -> list[str]:
+    page = response.get_data(as_text=True)
+    start = page.find('id="field-planned_end_date"')
+    assert start != -1, "no planned end field on the page"
+    group = page[start : page.find('class="form-group', start + 10)]
+    found = re.findall(r'<div class="invalid-feedback d-block">(.*?)</div>', group, re.S)
+    return [html.unescape(m).strip() for m in found]
 
 
 @pytest.mark.parametrize(
@@ -384,9 +422,10 @@ def _case_form(household, start: str, end: str) -> dict:
 )
 def test_case_longer_than_six_months_is_refused(app, client, household, start, end):
     """Is a planned end more than six months after the start refused («шести месяцев»)?"""
-    before = count(app, Case)
-    response = post_form(client, "/case/new/", _case_form(household, start, end))
-    assert_refused(app, response, "planned_end_date", "шести месяцев", Case, before)
+    response, status = _decision(app, client, household, start, end)
+    assert response.status_code == 200
+    assert any("шести месяцев" in e for e in _decision_errors(response))
+    assert status == "assessment"
 
 
 @pytest.mark.parametrize(
@@ -394,19 +433,17 @@ def test_case_longer_than_six_months_is_refused(app, client, household, start, e
 )
 def test_case_of_exactly_six_months_is_stored(app, client, household, start, end):
     """Is a case of exactly six months (clamped at February's end) stored?"""
-    before = count(app, Case)
-    response = post_form(client, "/case/new/", _case_form(household, start, end))
-    assert response.status_code == 302, field_errors(
-        response.get_data(as_text=True), "planned_end_date"
-    )
-    assert count(app, Case) == before + 1
+    response, status = _decision(app, client, household, start, end)
+    assert response.status_code == 302, _decision_errors(response)
+    assert status == "active"
 
 
 def test_case_ending_before_start_is_refused(app, client, household):
     """Is a case whose planned end is before its start refused?"""
-    before = count(app, Case)
-    response = post_form(client, "/case/new/", _case_form(household, "2025-02-01", "2025-01-31"))
-    assert_refused(app, response, "planned_end_date", "раньше", Case, before)
+    response, status = _decision(app, client, household, "2025-02-01", "2025-01-31")
+    assert response.status_code == 200
+    assert any("раньше" in e for e in _decision_errors(response))
+    assert status == "assessment"
 
 
 # --- database refusals shown as messages ------------------------------------------------------
@@ -463,7 +500,8 @@ def _duplicate_inventory_number():
 def _duplicate_contract():
     fam, mother, _ = f.family_with_members()
     f.case(fam, mother, contract_number="Д-1")
-    f.case(fam, mother, contract_number="Д-1")
+    other, other_mother, _ = f.family_with_members()  # one open case per family
+    f.case(other, other_mother, contract_number="Д-1")
 
 
 def _duplicate_snils():

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import Consent
+from models import Consent, Family, Person
+from workflows.errors import WorkflowError
 
 NO_CONSENT = (
     "У семьи нет действующего согласия на обработку персональных данных: "
@@ -25,3 +26,28 @@ def has_active_consent(session: Session, family_id: int, on: dt.date) -> bool:
         )
     )
     return bool(session.scalar(query))
+
+
+DEFAULT_SCOPE = (
+    "обработка персональных данных семьи, в том числе сведений о здоровье детей, "
+    "для социального сопровождения"
+)
+
+
+def record_consent(
+    session: Session,
+    family: Family,
+    person: Person,
+    given_on: dt.date,
+    scope: str = DEFAULT_SCOPE,
+    today: dt.date | None = None,
+) -> Consent:
+    """Record a consent given by a member of the family (usually the applicant)."""
+    if person.family_id != family.id:
+        raise WorkflowError("Согласие даёт член этой семьи.", "person")
+    if given_on > (today or dt.date.today()):
+        raise WorkflowError("Дата согласия не может быть в будущем.", "given_on")
+    consent = Consent(family=family, person=person, given_on=given_on, scope=scope.strip())
+    session.add(consent)
+    session.flush()
+    return consent

@@ -1,14 +1,14 @@
 """Tasks remember what made the scheduler create them; one open review per case
 
 Revision ID: 0004_tasks
-Revises: 0002
+Revises: 0003_cases
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_tasks"
-down_revision = "0002"
+down_revision = "0003_cases"
 branch_labels = None
 depends_on = None
 

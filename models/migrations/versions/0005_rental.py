@@ -1,7 +1,7 @@
 """The rental point's history: one table of events per unit, loan, reservation and family
 
 Revision ID: 0005_rental
-Revises: 0002
+Revises: 0004_tasks
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from models.rental import EVENTS_WITH_REASON, RENTAL_EVENT
 
 revision = "0005_rental"
-down_revision = "0002"
+down_revision = "0004_tasks"
 branch_labels = None
 depends_on = None
 

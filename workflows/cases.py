@@ -1,0 +1,615 @@
+"""The life of a support case: application → assessment → active → closed.
+
+Plain functions over a session (no HTTP). Each checks its transition and
+refuses with a Russian `WorkflowError` naming the form field at fault; the
+database holds the same rules where it can (six months, one open case per
+family, a contract for an active case, a complete closure). A transition
+locks the case row first, so two users acting on one case at once cannot
+both pass the status check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Appointment, Assessment, Case, District, Family, Person, Staff, Task, User
+from models.base import utcnow
+from models.cases import (
+    CASE_STATUS,
+    CLOSURE_REASON,
+    LIFE_DOMAIN,
+    NEED_LEVEL,
+    OPEN_TASK_STATUSES,
+    SUPPORT_TERM_MONTHS,
+)
+from models.people import RELATION
+from workflows.consent import NO_CONSENT, has_active_consent
+from workflows.dates import add_months
+from workflows.errors import WorkflowError
+from workflows.scope import SEE_ALL, where_visible
+
+# Who may apply for a family: a parent or a legal representative (seed 001).
+APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
+
+CLOSED = "Случай закрыт: изменить его нельзя."
+ARCHIVED = "Случай в архиве: изменить его нельзя."
+CONTRACT_TAKEN = "Договор с таким номером уже есть."
+SNILS_TAKEN = "Человек с таким СНИЛС уже есть в банке данных: найдите его семью поиском."
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or dt.date.today()
+
+
+def ensure_open(case: Case) -> None:
+    """Refuse any change to a closed or archived case: it is read-only everywhere."""
+    if case.archived_at is not None:
+        raise WorkflowError(ARCHIVED)
+    if case.status == "closed":
+        raise WorkflowError(CLOSED)
+
+
+def _lock(session: Session, case: Case) -> None:
+    """Re-read the case under a row lock, then check it may still change."""
+    session.refresh(case, with_for_update=True)
+    ensure_open(case)
+
+
+def _saved(session: Session, messages: dict[str, tuple[str, str]]) -> None:
+    """Flush inside a savepoint; a constraint the database refuses becomes a WorkflowError.
+
+    `messages` maps a fragment of the constraint's name to (message, field).
+    """
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig).lower()
+        for fragment, (message, field) in messages.items():
+            if fragment in text:
+                raise WorkflowError(message, field) from exc
+        raise
+
+
+def six_month_limit(start: dt.date) -> dt.date:
+    """The last planned end date a case starting on `start` may have."""
+    return add_months(start, SUPPORT_TERM_MONTHS)
+
+
+def check_planned_end(start: dt.date, end: dt.date) -> None:
+    """The six-month rule (seed 001) in words, for the form and the workflow alike."""
+    if end < start:
+        raise WorkflowError("Плановое окончание не может быть раньше начала.", "planned_end_date")
+    limit = six_month_limit(start)
+    if end > limit:
+        raise WorkflowError(
+            f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше шести месяцев.",
+            "planned_end_date",
+        )
+
+
+# --- finding a family ------------------------------------------------------------------
+
+
+def _like_prefix(value: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", value.strip().lower()) + "%"
+
+
+def _squash_sql(column):
+    """lower(column) without spaces, commas and dots: «ул. Ленина, 1» = «ул Ленина 1»."""
+    for char in (" ", ",", "."):
+        column = func.replace(column, char, "")
+    return func.lower(column)
+
+
+def squash(value: str) -> str:
+    return re.sub(r"[\s,.]", "", value or "").lower()
+
+
+def find_families(
+    session: Session,
+    user: User,
+    *,
+    surname: str = "",
+    address: str = "",
+    snils: str = "",
+    limit: int = 20,
+) -> list[Family]:
+    """Families the user may see whose surname (or a member's), address or member's SNILS match.
+
+    The surname matches from its beginning, the address anywhere (spaces, commas
+    and dots ignored), the SNILS exactly; empty criteria are ignored.
+    """
+    conditions = []
+    if surname.strip():
+        pattern = _like_prefix(surname)
+        members = select(Person.family_id).where(
+            func.lower(Person.last_name).like(pattern, escape="\\")
+        )
+        conditions.append(
+            or_(func.lower(Family.surname).like(pattern, escape="\\"), Family.id.in_(members))
+        )
+    if address.strip():
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", squash(address)) + "%"
+        conditions.append(_squash_sql(Family.address).like(pattern, escape="\\"))
+    if snils.strip():
+        conditions.append(Family.id.in_(select(Person.family_id).where(Person.snils == snils)))
+    if not conditions:
+        return []
+    query = (
+        select(Family)
+        .where(and_(*conditions), where_visible(Family, user), Family.archived_at.is_(None))
+        .order_by(Family.surname, Family.address)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass
+class Duplicates:
+    """Families that look like one about to be registered."""
+
+    visible: list[Family]
+    hidden: int  # out of the user's scope: counted, never shown
+
+    def __bool__(self) -> bool:
+        return bool(self.visible) or self.hidden > 0
+
+    def message(self) -> str:
+        names = "; ".join(str(f) for f in self.visible)
+        text = f"Похожая семья уже есть в банке данных: {names}." if names else ""
+        if self.hidden:
+            text += (
+                " Похожая семья есть на другом участке (вам не видна): "
+                "уточните у руководителя службы."
+            )
+        return text.strip()
+
+
+def similar_families(
+    session: Session, user: User, surname: str, address: str, snils: str | None = None
+) -> Duplicates:
+    """Families with the same surname and address, or with a member holding this SNILS."""
+    same = and_(
+        func.lower(Family.surname) == surname.strip().lower(),
+        _squash_sql(Family.address) == squash(address),
+    )
+    if snils:
+        same = or_(same, Family.id.in_(select(Person.family_id).where(Person.snils == snils)))
+    ids = list(session.scalars(select(Family.id).where(same, Family.archived_at.is_(None))))
+    if not ids:
+        return Duplicates([], 0)
+    visible = list(
+        session.scalars(
+            select(Family)
+            .where(Family.id.in_(ids), where_visible(Family, user))
+            .order_by(Family.id)
+        )
+    )
+    return Duplicates(visible, len(ids) - len(visible))
+
+
+# --- registering a family and its applicant ----------------------------------------------
+
+
+def allowed_districts(session: Session, user: User) -> list[District]:
+    """Districts where the user may register a family: all for the coordinator, else their own."""
+    if user.role in SEE_ALL:
+        return list(session.scalars(select(District).order_by(District.name)))
+    staff = session.get(Staff, user.staff_id) if user.staff_id else None
+    return sorted(staff.districts, key=lambda d: d.name) if staff else []
+
+
+@dataclass
+class ApplicantData:
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+    sex: str
+    relation: str
+    snils: str | None = None
+    phone: str | None = None
+
+
+def _check_applicant(data: ApplicantData, today: dt.date) -> None:
+    if data.relation not in APPLICANT_RELATIONS:
+        allowed = ", ".join(RELATION.label(r) for r in APPLICANT_RELATIONS)
+        raise WorkflowError(f"Заявителем может быть только {allowed}.", "relation")
+    if data.birth_date > today:
+        raise WorkflowError("Дата рождения не может быть в будущем.", "birth_date")
+
+
+def _new_person(session: Session, family: Family, data: ApplicantData) -> Person:
+    if data.snils and session.scalar(select(Person.id).where(Person.snils == data.snils)):
+        raise WorkflowError(SNILS_TAKEN, "snils")
+    person = Person(
+        family=family,
+        last_name=data.last_name,
+        first_name=data.first_name,
+        middle_name=data.middle_name or None,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        relation=data.relation,
+        snils=data.snils or None,
+        phone=data.phone or None,
+    )
+    session.add(person)
+    return person
+
+
+def register_family(
+    session: Session,
+    actor: User,
+    *,
+    surname: str,
+    district,
+    address: str,
+    phone: str | None,
+    applicant: ApplicantData,
+    confirm_duplicate: bool = False,
+    today: dt.date | None = None,
+) -> tuple[Family, Person]:
+    """A new family in the data bank with its applicant (a parent or legal representative).
+
+    Refused when a similar family exists (same surname and address, or the
+    applicant's SNILS) unless the user confirmed it is another family; a SNILS
+    already in the bank is refused always (it is unique).
+    """
+    today = _today(today)
+    if district is None or district.id not in {d.id for d in allowed_districts(session, actor)}:
+        raise WorkflowError("Выберите участок из своих.", "district")
+    _check_applicant(applicant, today)
+    duplicates = similar_families(session, actor, surname, address, applicant.snils)
+    if applicant.snils and session.scalar(select(Person.id).where(Person.snils == applicant.snils)):
+        raise WorkflowError(SNILS_TAKEN, "snils")
+    if duplicates and not confirm_duplicate:
+        raise WorkflowError(
+            duplicates.message() + " Найдите её поиском или подтвердите, что это другая семья.",
+            "confirm_duplicate",
+        )
+    family = Family(
+        surname=surname.strip(),
+        district=district,
+        address=address.strip(),
+        phone=phone or None,
+        identified_by="self",
+        status="registered",
+    )
+    session.add(family)
+    person = _new_person(session, family, applicant)
+    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    return family, person
+
+
+def add_applicant(
+    session: Session, actor: User, family: Family, data: ApplicantData, today: dt.date | None = None
+) -> Person:
+    """A parent or legal representative added to a family found by the search."""
+    if family.archived_at is not None:
+        raise WorkflowError("Семья в архиве.", "family")
+    _check_applicant(data, _today(today))
+    person = _new_person(session, family, data)
+    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    return person
+
+
+def applicants_of(family: Family) -> list[Person]:
+    """Members of a family who may apply for it."""
+    return [
+        p for p in family.members if p.relation in APPLICANT_RELATIONS and p.archived_at is None
+    ]
+
+
+# --- the application --------------------------------------------------------------------
+
+
+def open_case_of(session: Session, family_id: int) -> Case | None:
+    """The family's case that is not closed (and not archived), if any."""
+    query = select(Case).where(
+        Case.family_id == family_id, Case.status != "closed", Case.archived_at.is_(None)
+    )
+    return session.scalars(query).first()
+
+
+def _already_open(case: Case) -> str:
+    return (
+        f"У семьи уже есть открытый случай № {case.id} ({CASE_STATUS.label(case.status)}): "
+        "одно заявление охватывает все виды помощи."
+    )
+
+
+def open_case(
+    session: Session,
+    actor: User,
+    *,
+    family: Family,
+    applicant: Person,
+    application_date: dt.date,
+    appointment: Appointment | None = None,
+    today: dt.date | None = None,
+) -> Case:
+    """Register the family's application (заявление): a new case in status `application`.
+
+    One application covers every kind of help, so a family has at most one
+    open case. Refused without an active consent to personal-data processing.
+    With `appointment`, the reception that led here is linked to the case.
+    """
+    today = _today(today)
+    if family.archived_at is not None:
+        raise WorkflowError("Семья в архиве: сначала восстановите её.", "family")
+    if applicant is None or applicant.family_id != family.id:
+        raise WorkflowError("Заявитель должен быть членом этой семьи.", "applicant")
+    if applicant.relation not in APPLICANT_RELATIONS:
+        raise WorkflowError(
+            "Заявителем может быть только родитель или законный представитель.", "applicant"
+        )
+    if application_date > today:
+        raise WorkflowError("Дата заявления не может быть в будущем.", "application_date")
+    if not has_active_consent(session, family.id, application_date):
+        raise WorkflowError(NO_CONSENT, "consent")
+    existing = open_case_of(session, family.id)
+    if existing is not None:
+        raise WorkflowError(_already_open(existing), "family")
+    if appointment is not None:
+        session.refresh(appointment, with_for_update=True)
+        if appointment.case_id is not None:
+            raise WorkflowError(
+                f"По этой записи уже открыт случай № {appointment.case_id}.", "appointment"
+            )
+    case = Case(
+        family=family,
+        applicant=applicant,
+        application_date=application_date,
+        status="application",
+    )
+    session.add(case)
+    already = ("У семьи уже есть открытый случай.", "family")
+    _saved(session, {"open_family": already, "support_case.family_id": already})
+    if appointment is not None:
+        appointment.case = case
+        appointment.family = family
+        if not appointment.outcome:
+            appointment.outcome = (
+                f"Принято заявление на социальное сопровождение (случай № {case.id})."
+            )
+        session.flush()
+    return case
+
+
+# --- assessment ----------------------------------------------------------------------------
+
+
+def record_assessment(
+    session: Session,
+    actor: User,
+    case: Case,
+    *,
+    levels: dict[str, tuple[str, str | None]],
+    assessed_on: dt.date,
+    today: dt.date | None = None,
+) -> list[Assessment]:
+    """The needs assessment: a need level and notes for each of the six life domains.
+
+    The case moves from `application` to `assessment`; while it is there the
+    assessment can be corrected. After the contract it is no longer changed here.
+    """
+    today = _today(today)
+    _lock(session, case)
+    if case.status not in ("application", "assessment"):
+        raise WorkflowError(
+            "Оценка проводится до заключения договора: случай уже на сопровождении."
+        )
+    for domain in LIFE_DOMAIN.codes:
+        level = (levels.get(domain) or (None, None))[0]
+        if level not in NEED_LEVEL.codes:
+            raise WorkflowError(
+                f"Укажите нуждаемость: {LIFE_DOMAIN.label(domain)} сфера.", f"{domain}_level"
+            )
+    if assessed_on > today:
+        raise WorkflowError("Дата оценки не может быть в будущем.", "assessed_on")
+    if assessed_on < case.application_date:
+        raise WorkflowError(
+            f"Оценка не может быть раньше заявления ({case.application_date:%d.%m.%Y}).",
+            "assessed_on",
+        )
+    existing = {a.domain: a for a in case.assessments}
+    staff_id = actor.staff_id
+    rows = []
+    for domain in LIFE_DOMAIN.codes:
+        level, notes = levels[domain]
+        row = existing.get(domain) or Assessment(case_id=case.id, domain=domain)
+        row.need_level = level
+        row.notes = (notes or "").strip() or None
+        row.assessed_on = assessed_on
+        row.assessed_by_id = staff_id
+        session.add(row)
+        rows.append(row)
+    case.status = "assessment"
+    session.flush()
+    return rows
+
+
+# --- decision and contract ------------------------------------------------------------------
+
+
+def lead_workers(session: Session) -> list[Staff]:
+    """Active district workers: who may lead a case."""
+    query = (
+        select(Staff)
+        .where(Staff.role == "district_worker", Staff.active.is_(True))
+        .order_by(Staff.last_name, Staff.first_name)
+    )
+    return list(session.scalars(query))
+
+
+def sign_contract(
+    session: Session,
+    actor: User,
+    case: Case,
+    *,
+    decision_date: dt.date,
+    contract_number: str,
+    contract_date: dt.date,
+    start_date: dt.date,
+    planned_end_date: dt.date | None,
+    lead_worker: Staff | None,
+    today: dt.date | None = None,
+) -> Case:
+    """The decision that the family needs support and the contract: the case becomes `active`.
+
+    The planned end defaults to six months after the start (31 Aug → 28/29 Feb)
+    and may not be later; the dates follow one another: application ≤ decision
+    ≤ contract ≤ start.
+    """
+    today = _today(today)
+    _lock(session, case)
+    if case.status == "application":
+        raise WorkflowError("Сначала проведите оценку потребностей семьи.")
+    if case.status != "assessment":
+        raise WorkflowError(f"Договор уже заключён: № {case.contract_number}.")
+    number = (contract_number or "").strip()
+    if not number:
+        raise WorkflowError("Укажите номер договора.", "contract_number")
+    if decision_date < case.application_date:
+        raise WorkflowError(
+            f"Решение не может быть раньше заявления ({case.application_date:%d.%m.%Y}).",
+            "decision_date",
+        )
+    if decision_date > today:
+        raise WorkflowError("Дата решения не может быть в будущем.", "decision_date")
+    if contract_date < decision_date:
+        raise WorkflowError("Договор не может быть раньше решения о нуждаемости.", "contract_date")
+    if contract_date > today:
+        raise WorkflowError("Дата договора не может быть в будущем.", "contract_date")
+    if start_date < contract_date:
+        raise WorkflowError("Сопровождение начинается не раньше даты договора.", "start_date")
+    end = planned_end_date or six_month_limit(start_date)
+    check_planned_end(start_date, end)
+    if lead_worker is None or lead_worker.role != "district_worker" or not lead_worker.active:
+        raise WorkflowError(
+            "Ведущий специалист — работающий участковый социальный работник.", "lead_worker"
+        )
+    taken = select(Case.id).where(Case.contract_number == number, Case.id != case.id)
+    if session.scalar(taken) is not None:
+        raise WorkflowError(CONTRACT_TAKEN, "contract_number")
+    case.decision_date = decision_date
+    case.contract_number = number
+    case.contract_date = contract_date
+    case.start_date = start_date
+    case.planned_end_date = end
+    case.lead_worker = lead_worker
+    case.status = "active"
+    case.family.status = "supported"
+    _saved(
+        session,
+        {
+            "contract_number": (CONTRACT_TAKEN, "contract_number"),
+            "six_months": (
+                "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
+                "planned_end_date",
+            ),
+        },
+    )
+    return case
+
+
+# --- closure ----------------------------------------------------------------------------------
+
+
+def open_tasks(session: Session, case: Case) -> list[Task]:
+    query = (
+        select(Task)
+        .where(Task.case_id == case.id, Task.status.in_(OPEN_TASK_STATUSES))
+        .order_by(Task.due_date, Task.id)
+    )
+    return list(session.scalars(query))
+
+
+def close_case(
+    session: Session,
+    actor: User,
+    case: Case,
+    *,
+    reason: str,
+    closed_on: dt.date,
+    outcome: str | None,
+    cancel_open_tasks: bool,
+    cancel_reason: str | None = None,
+    today: dt.date | None = None,
+) -> int:
+    """Close an active case with a reason (goal achieved, refused, moved, term expired).
+
+    Open tasks either block the closure (the user finishes them first) or are
+    cancelled with a reason, as the user chooses. Returns how many tasks were
+    cancelled. A closed case is read-only from then on.
+    """
+    today = _today(today)
+    _lock(session, case)
+    if case.status != "active":
+        raise WorkflowError(
+            "Закрыть можно только случай на сопровождении (после договора). "
+            "Заявление, по которому договор не заключён, переносится в архив."
+        )
+    if reason not in CLOSURE_REASON.codes:
+        raise WorkflowError("Выберите причину закрытия.", "reason")
+    if closed_on > today:
+        raise WorkflowError("Дата закрытия не может быть в будущем.", "closed_on")
+    if closed_on < case.start_date:
+        raise WorkflowError(
+            f"Дата закрытия не может быть раньше начала сопровождения ({case.start_date:%d.%m.%Y}).",
+            "closed_on",
+        )
+    if reason == "term_expired" and closed_on < case.planned_end_date:
+        raise WorkflowError(
+            f"Срок ещё не истёк: плановое окончание {case.planned_end_date:%d.%m.%Y}.", "reason"
+        )
+    pending = list(
+        session.scalars(
+            select(Task)
+            .where(Task.case_id == case.id, Task.status.in_(OPEN_TASK_STATUSES))
+            .with_for_update()
+        )
+    )
+    if pending and not cancel_open_tasks:
+        raise WorkflowError(
+            f"У случая есть незавершённые задачи ({len(pending)}): завершите их "
+            "или закройте случай с отменой задач.",
+            "open_tasks",
+        )
+    why = (cancel_reason or "").strip() or f"Случай закрыт: {CLOSURE_REASON.label(reason)}."
+    now = utcnow()
+    for task in pending:
+        task.status = "cancelled"
+        task.closed_at = now
+        task.result = why
+    case.status = "closed"
+    case.closure_reason = reason
+    case.closed_on = closed_on
+    case.outcome = (outcome or "").strip() or None
+    case.family.status = "deregistered" if reason == "moved" else "registered"
+    session.flush()
+    return len(pending)
+
+
+# --- what to do next ----------------------------------------------------------------------------
+
+
+NEXT_STEP = {
+    "application": ("assessment", "Провести оценку потребностей"),
+    "assessment": ("decision", "Оформить решение и договор"),
+    "active": ("closure", "Закрыть случай"),
+}
+
+
+def next_step(case: Case) -> tuple[str, str] | None:
+    """(step, words) of the case's next lifecycle step, or None for a closed or archived case."""
+    if case.archived_at is not None:
+        return None
+    return NEXT_STEP.get(case.status)

@@ -1,0 +1,171 @@
+"""Reception: pre-registration of appointments with a specialist by time slot (seed 004).
+
+A reception day runs without a break, Saturdays included (working parents come
+then), in slots of half an hour. One specialist has at most one appointment a
+slot: the database holds it with a unique (specialist, start) and the loser of
+a race gets the same Russian message as a clerk who picked a busy slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Appointment, Family, Staff, User
+from models.reference import APPOINTMENT_CHANNEL
+from workflows.errors import WorkflowError
+from workflows.scope import where_visible
+
+SLOT = dt.timedelta(minutes=30)
+OPENS = dt.time(9, 0)
+CLOSES = dt.time(18, 0)
+SUNDAY = 6
+
+
+def slot_busy(starts_at: dt.datetime) -> str:
+    return f"У специалиста уже есть запись на {starts_at:%d.%m.%Y %H:%M}: выберите другое время."
+
+
+def day_slots(day: dt.date) -> list[dt.datetime]:
+    """The reception slots of a day, from opening to closing; none on Sunday."""
+    if day.weekday() == SUNDAY:
+        return []
+    slots, moment = [], dt.datetime.combine(day, OPENS)
+    end = dt.datetime.combine(day, CLOSES)
+    while moment < end:
+        slots.append(moment)
+        moment += SLOT
+    return slots
+
+
+def is_slot(starts_at: dt.datetime) -> bool:
+    return starts_at in day_slots(starts_at.date())
+
+
+def receiving_staff(session: Session) -> list[Staff]:
+    """Active staff who hold receptions (everyone but the rental point)."""
+    query = (
+        select(Staff)
+        .where(Staff.active.is_(True), Staff.role.not_in(("rental_clerk", "viewer", "admin")))
+        .order_by(Staff.last_name, Staff.first_name)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass
+class Slot:
+    starts_at: dt.datetime
+    appointment: Appointment | None  # shown only when the user may see it
+    busy: bool
+
+    @property
+    def free(self) -> bool:
+        return not self.busy
+
+
+def day_view(session: Session, user: User, specialist: Staff, day: dt.date) -> list[Slot]:
+    """Every slot of the specialist's day: free, or busy with the appointment if the user may see it.
+
+    A slot taken by a family outside the user's scope shows as busy without a name.
+    Appointments off the grid (made before the grid existed) are listed too.
+    """
+    start = dt.datetime.combine(day, dt.time.min)
+    booked = {
+        a.starts_at: a
+        for a in session.scalars(
+            select(Appointment).where(
+                Appointment.specialist_id == specialist.id,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < start + dt.timedelta(days=1),
+            )
+        )
+    }
+    visible = set(
+        session.scalars(
+            select(Appointment.id).where(
+                Appointment.id.in_([a.id for a in booked.values()]),
+                where_visible(Appointment, user),
+            )
+        )
+    )
+    moments = sorted(set(day_slots(day)) | set(booked))
+    return [
+        Slot(
+            m,
+            booked[m] if m in booked and booked[m].id in visible else None,
+            m in booked,
+        )
+        for m in moments
+    ]
+
+
+def book_appointment(
+    session: Session,
+    actor: User,
+    *,
+    specialist: Staff | None,
+    starts_at: dt.datetime,
+    channel: str,
+    purpose: str,
+    family: Family | None = None,
+    citizen_name: str | None = None,
+    citizen_phone: str | None = None,
+    today: dt.date | None = None,
+) -> Appointment:
+    """Pre-register a citizen or a family with a specialist for one free slot."""
+    today = today or dt.date.today()
+    if specialist is None or not specialist.active:
+        raise WorkflowError("Выберите работающего специалиста.", "specialist")
+    if starts_at.date() < today:
+        raise WorkflowError("Нельзя записать на прошедший день.", "starts_at")
+    if starts_at.weekday() == SUNDAY:
+        raise WorkflowError("В воскресенье приёма нет; суббота — приёмный день.", "starts_at")
+    if not is_slot(starts_at):
+        raise WorkflowError(
+            f"Приём — с {OPENS:%H:%M} до {CLOSES:%H:%M}, каждые полчаса.", "starts_at"
+        )
+    if channel not in APPOINTMENT_CHANNEL.codes:
+        raise WorkflowError("Выберите способ записи: лично или по телефону.", "channel")
+    if not (purpose or "").strip():
+        raise WorkflowError("Укажите цель обращения.", "purpose")
+    if family is None and not (citizen_name or "").strip():
+        raise WorkflowError("Укажите семью или ФИО заявителя.", "citizen_name")
+    if (
+        family is not None
+        and session.scalar(
+            select(Family.id).where(Family.id == family.id, where_visible(Family, actor))
+        )
+        is None
+    ):
+        raise WorkflowError("Семья не найдена.", "family")
+    taken = select(Appointment.id).where(
+        Appointment.specialist_id == specialist.id, Appointment.starts_at == starts_at
+    )
+    if session.scalar(taken) is not None:
+        raise WorkflowError(slot_busy(starts_at), "starts_at")
+    appointment = Appointment(
+        specialist=specialist,
+        starts_at=starts_at,
+        channel=channel,
+        purpose=purpose.strip(),
+        family=family,
+        citizen_name=(citizen_name or "").strip() or None,
+        citizen_phone=(citizen_phone or "").strip() or None,
+    )
+    session.add(appointment)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise WorkflowError(slot_busy(starts_at), "starts_at") from exc
+    return appointment
+
+
+def check_convertible(appointment: Appointment) -> None:
+    """An appointment becomes an application once."""
+    if appointment.case_id is not None:
+        raise WorkflowError(f"По этой записи уже открыт случай № {appointment.case_id}.")
