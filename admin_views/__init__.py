@@ -73,20 +73,16 @@ VIEWS = (
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
 )
 
-# The workflow pages (not tables): (view class, menu name, category, endpoint).
+# The workflow pages beside the tables: (view class, menu name, category, endpoint).
+# In the menu they come first within their category; those without one come first of all.
 WORKFLOW_VIEWS = (
     (workflow.MyTasksView, "Мои задачи", None, "my_tasks"),
     (workflow.BoardView, "Доска руководителя", None, "board"),
-    (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
-    (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
-)
-
-
-# Workflow pages beside the tables: (view class, menu name, category, endpoint).
-WORKFLOW_VIEWS = (
     (case_flow.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (case_flow.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
+    (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_flow.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
+    (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
 )
 
 
@@ -126,10 +122,11 @@ def init_admin(app: Flask) -> Admin:
         # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
         translations_path=str(Path(__file__).parent / "translations"),
     )
-    for view_class, name, category, endpoint in WORKFLOW_VIEWS:
-        admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
-    for view_class, model, name, category, endpoint in VIEWS:
-        admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))
-    for view_class, name, category, endpoint in WORKFLOW_VIEWS:
-        admin.add_view(view_class(name=name, category=category, endpoint=endpoint))
+    views = [
+        *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
+        *(cls(model, name=name, category=cat, endpoint=ep) for cls, model, name, cat, ep in VIEWS),
+    ]
+    categories = list(dict.fromkeys([None, *(category for *_, category, _ in VIEWS)]))
+    for view in sorted(views, key=lambda view: categories.index(view.category)):
+        admin.add_view(view)
     return admin

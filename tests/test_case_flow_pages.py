@@ -548,4 +548,4 @@ def test_closure_with_open_tasks_refused_or_cancelled(app, place):
     assert _status(app, case_id) == "closed"
     with app.app_context():
         task = db.session.scalar(select(Task))
-        assert (task.status, task.result) == ("cancelled", "Семья отказалась от помощи")
+        assert (task.status, task.result) == ("cancelled", "Отменена: Семья отказалась от помощи")

@@ -414,7 +414,7 @@ def test_closure_cancels_open_tasks_with_the_reason(setting):
     assert cancelled == 1
     tasks = {t.title: t for t in db.session.scalars(select(Task))}
     assert tasks["Открытая"].status == "cancelled"
-    assert tasks["Открытая"].result == "Семья отказалась"
+    assert tasks["Открытая"].result == "Отменена: Семья отказалась"
     assert tasks["Открытая"].closed_at is not None
     assert tasks["Выполненная"].status == "done"
 

@@ -465,8 +465,15 @@ def test_overdue_page_names_the_workers_task_once_the_job_ran(app, desk):
     """After the overdue job, does the list name the district worker who has the task,
     and does a family whose district has no worker get an unassigned task?"""
     with app.app_context():
-        worker = f.staff("district_worker", last_name="Петрова", first_name="Анна")
-        db.session.get(f.District, desk["district"]).responsible_worker = worker
+        district = db.session.get(f.District, desk["district"])
+        worker = make_user(
+            "district_worker",
+            "petrova",
+            districts=[district],
+            last_name="Петрова",
+            first_name="Анна",
+        ).staff
+        district.responsible_worker = worker
         db.session.commit()
         assert rental.task_overdue_loans(db.session, dt.date(2026, 3, 10)) == 1
         db.session.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import make_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -373,8 +374,11 @@ def test_overdue_loan_becomes_one_task_for_the_district_worker(desk):
     """Does an overdue loan become exactly one task for the family's district worker
     (however often the job runs), and a new one only after a later due date is missed?"""
     unit, clerk, (a, *_) = desk["unit"], desk["clerk"], desk["children"]
-    worker = f.staff("district_worker", last_name="Петрова")
-    a.family.district.responsible_worker = worker
+    district = a.family.district
+    worker = make_user(
+        "district_worker", "petrova", districts=[district], last_name="Петрова"
+    ).staff
+    district.responsible_worker = worker
     loan = rental.lend_unit(db.session, unit, a, clerk, TODAY)
     db.session.commit()
     assert rental.task_overdue_loans(db.session, loan.due_on) == 0  # due today: not late

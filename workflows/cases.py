@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Appointment, Assessment, Case, District, Family, Person, Staff, Task, User
-from models.base import utcnow
 from models.cases import (
     CASE_STATUS,
     CLOSURE_REASON,
@@ -33,6 +32,7 @@ from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months
 from workflows.errors import WorkflowError
 from workflows.scope import SEE_ALL, where_visible
+from workflows.tasks import cancel_task
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
 APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
@@ -584,11 +584,8 @@ def close_case(
             "open_tasks",
         )
     why = (cancel_reason or "").strip() or f"Случай закрыт: {CLOSURE_REASON.label(reason)}."
-    now = utcnow()
     for task in pending:
-        task.status = "cancelled"
-        task.closed_at = now
-        task.result = why
+        cancel_task(session, task.id, None, why)  # the closure's right covers its tasks
     case.status = "closed"
     case.closure_reason = reason
     case.closed_on = closed_on

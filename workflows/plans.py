@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from models import ROLE, Case, PlanActivity, PlanRevision, Service, SupportPlan, Task, User
 from models.base import utcnow
 
+from .cases import ensure_open
 from .errors import WorkflowError
 from .reviews import schedule_next_review
 from .tasks import cancel_task, create_task, retarget_task
@@ -64,6 +65,7 @@ def _active_case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise WorkflowError("Случай не найден.")
+    ensure_open(case)
     if case.status != "active":
         raise WorkflowError("ИПСС составляется и меняется только для случая на сопровождении.")
     return case

@@ -29,13 +29,13 @@ from models import (
     RentalEvent,
     Reservation,
     Task,
-    TaskAssignment,
     User,
 )
 from models.base import utcnow
 from models.rental import CONDITION, RESERVATION_PRIORITY, UNIT_STATUS
 
 from .errors import WorkflowError
+from .tasks import create_task
 
 # How long an offer holds a unit for the family at the head of the queue.
 OFFER_DAYS = 3
@@ -685,35 +685,23 @@ def task_overdue_loans(session: Session, today: dt.date) -> int:
 
 
 def _overdue_task(session: Session, loan: Loan, today: dt.date) -> Task:
-    # The smallest direct code on Task; the lead routes it through workflows/tasks.py.
+    """A task for the family's district worker: the district's responsible worker
+    if they can take it, else the least-loaded district worker there."""
     family = session.get(Family, loan.family_id)
-    worker = family.district.responsible_worker
-    assignee_id = worker.id if worker is not None and worker.active else None
     case = active_case(session, family.id)
-    task = Task(
+    return create_task(
+        session,
         family_id=family.id,
         case_id=case.id if case else None,
         title=(
             f"Просрочен возврат ТСР: {loan.unit.inventory_number} ({loan.unit.type}), "
             f"срок был {loan.due_on:%d.%m.%Y}. Связаться с семьёй."
-        )[:255],
+        ),
         role="district_worker",
-        assignee_id=assignee_id,
-        status="assigned" if assignee_id else "new",
         due_date=today + dt.timedelta(days=OVERDUE_TASK_DAYS),
+        today=today,
+        prefer=family.district.responsible_worker,
     )
-    session.add(task)
-    session.flush()
-    if assignee_id:
-        session.add(
-            TaskAssignment(
-                task_id=task.id,
-                staff_id=assignee_id,
-                assigned_at=utcnow(),
-                reason="ответственный участковый семьи",
-            )
-        )
-    return task
 
 
 def receive_unit(

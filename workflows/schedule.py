@@ -8,7 +8,7 @@ waits for the first to commit and then finds nothing left to do. Unique keys
 (Task.source_key, one open review per case) hold even without the lock.
 
 Overdue tasks need no job: «overdue» is computed from the dates on every page.
-Other branches add their jobs to JOBS (a label and the function).
+Each job is listed once in JOBS (a label and the function).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, Task
 
+from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
 
@@ -72,11 +73,13 @@ def cases_reaching_term(session: Session, today: dt.date) -> int:
     return len(cases)
 
 
-# (what the job did, in Russian; the job). Other branches' jobs are added here.
+# (what the job did, in Russian; the job).
 JOBS: list[tuple[str, Job]] = [
     ("Запланирован очередной мониторинг случаев", schedule_reviews),
     ("Задачи по пропущенному мониторингу", missed_reviews),
     ("Задачи по окончанию срока сопровождения", cases_reaching_term),
+    ("Непринятые предложения ТСР переданы следующим в очереди", expire_offers),
+    ("Задачи по просроченным выдачам ТСР", task_overdue_loans),
 ]
 
 
