@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -34,10 +34,12 @@ from models.reference import APPOINTMENT_CHANNEL
 from workflows import cases as wf
 from workflows import reception
 from workflows.consent import DEFAULT_SCOPE, NO_CONSENT, has_active_consent, record_consent
+from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from . import validators as v
+from .pages import PageView
 from .permissions import allowed, may_read_health
 
 REQUIRED = "Обязательное поле."
@@ -69,41 +71,6 @@ def _apply_error(form: FlaskForm, error: WorkflowError) -> None:
         flash(str(error), "error")
 
 
-class FlowView(BaseView):
-    """A workflow page: reachable when the matrix grants its endpoint any action."""
-
-    menu_visible = True
-
-    def _allowed(self, action: str) -> bool:
-        return current_user.is_authenticated and allowed(current_user.role, self.endpoint, action)
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and any(
-            self._allowed(a) for a in ("list", "details", "create", "edit")
-        )
-
-    def is_visible(self) -> bool:
-        return self.menu_visible
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def need(self, action: str) -> None:
-        if not self._allowed(action):
-            abort(403)
-
-    @staticmethod
-    def visible_or_404(model, row_id: int):
-        row = db.session.scalar(
-            select(model).where(model.id == row_id, where_visible(model, current_user))
-        )
-        if row is None:
-            abort(404)
-        return row
-
-
 # --- reception -------------------------------------------------------------------------------
 
 
@@ -127,17 +94,17 @@ def _slot_times() -> list[tuple[str, str]]:
 
 def _parse_day(raw: str | None) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw) if raw else dt.date.today()
+        return dt.date.fromisoformat(raw) if raw else centre_today()
     except ValueError:
-        return dt.date.today()
+        return centre_today()
 
 
-class ReceptionView(FlowView):
+class ReceptionView(PageView):
     """Предварительная запись: a specialist's day, slot by slot; booking a free slot."""
 
     @expose("/")
     def index(self):
-        self.need("list")
+        self.require("list")
         staff = reception.receiving_staff(db.session)
         chosen = request.args.get("specialist", type=int)
         specialist = next((s for s in staff if s.id == chosen), None)
@@ -153,14 +120,14 @@ class ReceptionView(FlowView):
             slots=slots,
             previous_day=day - dt.timedelta(days=1),
             next_day=day + dt.timedelta(days=1),
-            may_book=self._allowed("create") and day >= dt.date.today(),
+            may_book=self.may("create") and day >= centre_today(),
             may_intake=allowed(current_user.role, "intake", "create"),
             channels=dict(APPOINTMENT_CHANNEL.pairs()),
         )
 
     @expose("/book", methods=("GET", "POST"))
     def book(self):
-        self.need("create")
+        self.require("create")
         form = BookingForm()
         staff = reception.receiving_staff(db.session)
         form.specialist.choices = [(0, "— выберите —")] + [
@@ -269,7 +236,7 @@ class ConsentForm(FlaskForm):
     scope = TextAreaField("Объём согласия", validators=[_required(), v.text_length()])
 
 
-class IntakeView(FlowView):
+class IntakeView(PageView):
     """Новое обращение: find or register the family, record the applicant and consent,
     then open the case in status «заявление»."""
 
@@ -287,7 +254,7 @@ class IntakeView(FlowView):
 
     @expose("/")
     def index(self):
-        self.need("create")
+        self.require("create")
         appointment = self._appointment()
         form = SearchForm(formdata=request.args)
         if (
@@ -315,7 +282,7 @@ class IntakeView(FlowView):
             (
                 family,
                 wf.applicants_of(family),
-                has_active_consent(db.session, family.id, dt.date.today()),
+                has_active_consent(db.session, family.id, centre_today()),
                 wf.open_case_of(db.session, family.id),
             )
             for family in families
@@ -330,7 +297,7 @@ class IntakeView(FlowView):
 
     @expose("/new", methods=("GET", "POST"))
     def new_family(self):
-        self.need("create")
+        self.require("create")
         appointment = self._appointment()
         form = NewFamilyForm()
         districts = wf.allowed_districts(db.session, current_user)
@@ -384,21 +351,21 @@ class IntakeView(FlowView):
         application.applicant.choices = [(p.id, p.full_name) for p in applicants]
         if application.application_date.data is None:
             application.application_date.data = (
-                appointment.starts_at.date() if appointment else dt.date.today()
+                appointment.starts_at.date() if appointment else centre_today()
             )
-            if application.application_date.data > dt.date.today():
-                application.application_date.data = dt.date.today()
+            if application.application_date.data > centre_today():
+                application.application_date.data = centre_today()
         consent = consent or ConsentForm(formdata=None)
         consent.person.choices = application.applicant.choices
         if consent.given_on.data is None:
-            consent.given_on.data = dt.date.today()
+            consent.given_on.data = centre_today()
         if not consent.scope.data:
             consent.scope.data = DEFAULT_SCOPE
         return self.render(
             "case_flow/intake_family.html",
             family=family,
             applicants=applicants,
-            consented=has_active_consent(db.session, family.id, dt.date.today()),
+            consented=has_active_consent(db.session, family.id, centre_today()),
             no_consent=NO_CONSENT,
             open_case=wf.open_case_of(db.session, family.id),
             application=application,
@@ -409,7 +376,7 @@ class IntakeView(FlowView):
 
     @expose("/family/<int:family_id>", methods=("GET", "POST"))
     def family(self, family_id: int):
-        self.need("create")
+        self.require("create")
         family = self.visible_or_404(Family, family_id)
         appointment = self._appointment()
         form = ApplicationForm()
@@ -440,7 +407,7 @@ class IntakeView(FlowView):
 
     @expose("/family/<int:family_id>/applicant", methods=("POST",))
     def applicant(self, family_id: int):
-        self.need("create")
+        self.require("create")
         family = self.visible_or_404(Family, family_id)
         appointment = self._appointment()
         form = ApplicantForm()
@@ -464,7 +431,7 @@ class IntakeView(FlowView):
 
     @expose("/family/<int:family_id>/consent", methods=("POST",))
     def consent(self, family_id: int):
-        self.need("create")
+        self.require("create")
         family = self.visible_or_404(Family, family_id)
         appointment = self._appointment()
         form = ConsentForm()
@@ -555,7 +522,7 @@ class ClosureForm(FlaskForm):
     cancel_reason = _text("Причина отмены задач", Optional())
 
 
-class CaseFlowView(FlowView):
+class CaseFlowView(PageView):
     """The steps of one case: assessment, decision and contract, closure, the printed contract."""
 
     menu_visible = False
@@ -565,7 +532,7 @@ class CaseFlowView(FlowView):
         return redirect(url_for("case.index_view"))
 
     def _case(self, case_id: int, action: str = "edit") -> Case:
-        self.need(action)
+        self.require(action)
         return self.visible_or_404(Case, case_id)
 
     def _refuse_if_closed(self, case: Case):
@@ -593,7 +560,7 @@ class CaseFlowView(FlowView):
             for row in case.assessments:
                 getattr(form, f"{row.domain}_level").data = row.need_level
                 getattr(form, f"{row.domain}_notes").data = row.notes
-            form.assessed_on.data = dt.date.today()
+            form.assessed_on.data = centre_today()
         if form.validate_on_submit():
             levels = {
                 d: (getattr(form, f"{d}_level").data, getattr(form, f"{d}_notes").data)
@@ -631,7 +598,7 @@ class CaseFlowView(FlowView):
         workers = wf.lead_workers(db.session)
         form.lead_worker.choices = [(0, "— выберите —")] + [(w.id, w.full_name) for w in workers]
         if request.method == "GET":
-            today = dt.date.today()
+            today = centre_today()
             form.decision_date.data = form.contract_date.data = form.start_date.data = today
             form.lead_worker.data = case.lead_worker_id or (
                 current_user.staff_id if current_user.role == "district_worker" else 0
@@ -670,7 +637,7 @@ class CaseFlowView(FlowView):
             return refusal
         form = ClosureForm()
         if request.method == "GET":
-            form.closed_on.data = dt.date.today()
+            form.closed_on.data = centre_today()
         if form.validate_on_submit():
             try:
                 cancelled = wf.close_case(

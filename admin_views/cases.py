@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from models import Case, db
 from models.cases import CASE_STATUS, CLOSURE_REASON
 from workflows.cases import CLOSED
-from workflows.schedule import centre_today
+from workflows.dates import centre_today
 from workflows.tasks import auto_assign_task
 
 from .base import OporaModelView
@@ -234,7 +234,7 @@ class TaskView(ClosedCaseGuard, OporaModelView):
 
     def after_model_change(self, form, model, is_created):
         if is_created:
-            today = centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            today = centre_today()
             auto_assign_task(db.session, model.id, today, current_user)
             db.session.commit()
 

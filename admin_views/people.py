@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from models import db
 from models.people import FAMILY_CATEGORIES
 from workflows.consent import has_active_consent
+from workflows.dates import centre_today
 
 from .base import OporaModelView
 from .permissions import allowed
@@ -81,7 +80,7 @@ class FamilyView(OporaModelView):
     def details_notices(self, model):
         if not allowed(self.role, "consent", "list"):
             return []
-        today = dt.date.today()
+        today = centre_today()
         if has_active_consent(db.session, model.id, today):
             return []
         withdrawn = [c.withdrawn_on for c in model.consents if c.withdrawn_on]

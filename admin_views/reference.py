@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from markupsafe import Markup
+
+from workflows.dates import centre_today
 
 from .base import OporaModelView
 
@@ -82,9 +82,9 @@ def _expiry(view, context, model, name):
     if model.valid_to is None:
         return ""
     text = model.valid_to.strftime("%d.%m.%Y")
-    if model.expires_soon(dt.date.today()):
+    if model.expires_soon(centre_today()):
         return Markup('<span class="badge badge-warning">{} — истекает</span>').format(text)
-    if model.status == "active" and model.valid_to < dt.date.today():
+    if model.status == "active" and model.valid_to < centre_today():
         return Markup('<span class="badge badge-danger">{} — истекло</span>').format(text)
     return text
 

@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from models import db
 from workflows import rental
+from workflows.dates import centre_today
 
 from .base import OporaModelView
-from .rental_desk import today
 
 
 class EquipmentTypeView(OporaModelView):
@@ -64,7 +64,7 @@ class EquipmentUnitView(OporaModelView):
     def after_model_change(self, form, model, is_created):
         if is_created:
             # A new unit is free: the first family waiting for its type gets the offer.
-            rental.receive_unit(db.session, model, current_user, today())
+            rental.receive_unit(db.session, model, current_user, centre_today())
             db.session.commit()
 
 

@@ -9,10 +9,9 @@ never shows health data (only names, address and phone of a family).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import BooleanField, DateField, Form, SelectField, StringField, TextAreaField
@@ -33,9 +32,11 @@ from models import (
 from models.people import RELATION
 from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
 from workflows import rental
+from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
+from .pages import PageView
 from .permissions import allowed
 
 REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
@@ -106,53 +107,25 @@ class CancelForm(RuForm):
     reason = StringField("Причина", validators=[Length(max=500)])
 
 
-def today() -> dt.date:
-    """Today in the centre's time zone."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return dt.datetime.now(zone).date()
-
-
 def child_label(child: Person) -> str:
     return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
 
 
-class RentalDeskView(BaseView):
+class RentalDeskView(PageView):
     """The clerk's workplace; endpoint `rental_desk`, MATRIX key `rental_desk`."""
 
-    # --- access ------------------------------------------------------------------------
-
-    def _may(self, action: str) -> bool:
-        return current_user.is_authenticated and allowed(current_user.role, self.endpoint, action)
-
-    def is_accessible(self) -> bool:
-        return self._may("list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _require_edit(self) -> None:
-        if not self._may("edit"):
-            abort(403)
-
     def render(self, template, **kwargs):
-        kwargs.setdefault("may_edit", self._may("edit"))
-        kwargs.setdefault("may_queue", self._may("create"))
+        kwargs.setdefault("may_edit", self.may("edit"))
+        kwargs.setdefault("may_queue", self.may("create"))
         kwargs.setdefault("unit_status", UNIT_STATUS)
         kwargs.setdefault("condition", CONDITION)
-        kwargs.setdefault("today", today())
+        kwargs.setdefault("today", centre_today())
         return super().render(template, **kwargs)
 
     # --- rows through the scope ----------------------------------------------------------
 
     def _loan(self, loan_id: int) -> Loan:
-        loan = db.session.scalars(
-            select(Loan).where(Loan.id == loan_id, where_visible(Loan, current_user))
-        ).first()
-        if loan is None:
-            abort(404)
-        return loan
+        return self.visible_or_404(Loan, loan_id)
 
     def _unit(self, unit_id: int) -> EquipmentUnit:
         unit = db.session.get(EquipmentUnit, unit_id)
@@ -161,14 +134,7 @@ class RentalDeskView(BaseView):
         return unit
 
     def _reservation(self, reservation_id: int) -> Reservation:
-        row = db.session.scalars(
-            select(Reservation).where(
-                Reservation.id == reservation_id, where_visible(Reservation, current_user)
-            )
-        ).first()
-        if row is None:
-            abort(404)
-        return row
+        return self.visible_or_404(Reservation, reservation_id)
 
     def _children(self, search: str | None = None, type_id: int | None = None) -> list[Person]:
         """Children the user may see: those queued for `type_id`, and those whose
@@ -199,12 +165,7 @@ class RentalDeskView(BaseView):
         return db.session.scalars(query).all()
 
     def _family_in_scope(self, family_id: int) -> Family:
-        family = db.session.scalars(
-            select(Family).where(Family.id == family_id, where_visible(Family, current_user))
-        ).first()
-        if family is None:
-            abort(404)
-        return family
+        return self.visible_or_404(Family, family_id)
 
     @staticmethod
     def _refuse(form, error: WorkflowError) -> None:
@@ -262,14 +223,14 @@ class RentalDeskView(BaseView):
         )
 
     def _overdue_count(self) -> int:
-        query = rental.overdue_loans_query(today()).where(where_visible(Loan, current_user))
+        query = rental.overdue_loans_query(centre_today()).where(where_visible(Loan, current_user))
         return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
     # --- lend ---------------------------------------------------------------------------
 
     @expose("/lend/<int:unit_id>/", methods=("GET", "POST"))
     def lend_view(self, unit_id: int):
-        self._require_edit()
+        self.require("edit")
         unit = self._unit(unit_id)
         search = (request.values.get("q") or "").strip()
         form = LendForm(request.form if request.method == "POST" else None)
@@ -288,8 +249,8 @@ class RentalDeskView(BaseView):
             children.append(chosen)
         form.child.choices = [(c.id, child_label(c)) for c in children]
         if request.method == "GET":
-            form.issued_on.data = today()
-            form.due_on.data = today() + dt.timedelta(days=unit.type.loan_term_days)
+            form.issued_on.data = centre_today()
+            form.due_on.data = centre_today() + dt.timedelta(days=unit.type.loan_term_days)
             form.condition.data = unit.condition
             if offer is not None:
                 form.child.data = offer.child_id
@@ -297,7 +258,7 @@ class RentalDeskView(BaseView):
             child = db.session.get(Person, form.child.data)
             try:
                 # An offer that ran out passes on now, whatever happens next.
-                rental.expire_offers(db.session, today(), type_id=unit.type_id)
+                rental.expire_offers(db.session, centre_today(), type_id=unit.type_id)
                 db.session.commit()
                 loan = rental.lend_unit(
                     db.session,
@@ -329,7 +290,7 @@ class RentalDeskView(BaseView):
         give_back = give_back or ReturnForm()
         if request.method != "POST":
             extend.new_due_on.data = loan.due_on + dt.timedelta(days=30)
-            give_back.returned_on.data = today()
+            give_back.returned_on.data = centre_today()
         extensions = db.session.scalars(
             select(LoanExtension)
             .where(LoanExtension.loan_id == loan.id)
@@ -347,7 +308,7 @@ class RentalDeskView(BaseView):
             extend=extend,
             give_back=give_back,
             case=case,
-            overdue=loan.is_overdue(today()),
+            overdue=loan.is_overdue(centre_today()),
         )
 
     @staticmethod
@@ -361,13 +322,18 @@ class RentalDeskView(BaseView):
 
     @expose("/loan/<int:loan_id>/extend/", methods=("POST",))
     def extend_view(self, loan_id: int):
-        self._require_edit()
+        self.require("edit")
         loan = self._loan(loan_id)
         form = ExtendForm(request.form)
         if form.validate():
             try:
                 rental.extend_loan(
-                    db.session, loan, form.new_due_on.data, form.reason.data, current_user, today()
+                    db.session,
+                    loan,
+                    form.new_due_on.data,
+                    form.reason.data,
+                    current_user,
+                    centre_today(),
                 )
                 db.session.commit()
             except WorkflowError as error:
@@ -379,7 +345,7 @@ class RentalDeskView(BaseView):
 
     @expose("/loan/<int:loan_id>/return/", methods=("POST",))
     def return_view(self, loan_id: int):
-        self._require_edit()
+        self.require("edit")
         loan = self._loan(loan_id)
         form = ReturnForm(request.form)
         if form.validate():
@@ -392,7 +358,7 @@ class RentalDeskView(BaseView):
                     form.missing_components.data,
                     form.needs_repair.data,
                     current_user,
-                    today(),
+                    centre_today(),
                 )
                 db.session.commit()
             except WorkflowError as error:
@@ -435,7 +401,7 @@ class RentalDeskView(BaseView):
                 (repair, "repaired_on"),
                 (write_off, "written_off_on"),
             ):
-                getattr(form, field).data = today()
+                getattr(form, field).data = centre_today()
         loans = db.session.scalars(
             select(Loan)
             .where(Loan.unit_id == unit.id, where_visible(Loan, current_user))
@@ -480,7 +446,7 @@ class RentalDeskView(BaseView):
         return self._unit_page(self._unit(unit_id))
 
     def _unit_action(self, unit_id: int, form_class, key: str, act, done: str):
-        self._require_edit()
+        self.require("edit")
         unit = self._unit(unit_id)
         form = form_class(request.form)
         if form.validate():
@@ -498,7 +464,12 @@ class RentalDeskView(BaseView):
     def release_view(self, unit_id: int):
         def act(unit, form):
             return rental.release_unit(
-                db.session, unit, form.method.data, form.released_on.data, current_user, today()
+                db.session,
+                unit,
+                form.method.data,
+                form.released_on.data,
+                current_user,
+                centre_today(),
             )
 
         def done(offer):
@@ -515,7 +486,12 @@ class RentalDeskView(BaseView):
     def repaired_view(self, unit_id: int):
         def act(unit, form):
             rental.finish_repair(
-                db.session, unit, form.note.data, form.repaired_on.data, current_user, today()
+                db.session,
+                unit,
+                form.note.data,
+                form.repaired_on.data,
+                current_user,
+                centre_today(),
             )
 
         done = "Ремонт окончен; единица отправлена на санобработку."
@@ -525,7 +501,12 @@ class RentalDeskView(BaseView):
     def write_off_view(self, unit_id: int):
         def act(unit, form):
             rental.write_off_unit(
-                db.session, unit, form.reason.data, form.written_off_on.data, current_user, today()
+                db.session,
+                unit,
+                form.reason.data,
+                form.written_off_on.data,
+                current_user,
+                centre_today(),
             )
 
         return self._unit_action(unit_id, WriteOffForm, "write_off", act, "Единица списана.")
@@ -555,7 +536,7 @@ class RentalDeskView(BaseView):
         children = self._children(search) if search else []
         form.child.choices = [(c.id, child_label(c)) for c in children]
         if request.method != "POST":
-            form.requested_on.data = today()
+            form.requested_on.data = centre_today()
             if type_id:
                 form.type.data = type_id
         return self.render(
@@ -577,7 +558,7 @@ class RentalDeskView(BaseView):
 
     @expose("/queue/new/", methods=("POST",))
     def enqueue_view(self):
-        if not self._may("create"):
+        if not self.may("create"):
             abort(403)
         form = QueueForm(request.form)
         child = self._posted_child(form)
@@ -594,7 +575,7 @@ class RentalDeskView(BaseView):
                     form.priority.data,
                     form.requested_on.data,
                     current_user,
-                    today(),
+                    centre_today(),
                     form.notes.data,
                 )
                 db.session.commit()
@@ -626,7 +607,7 @@ class RentalDeskView(BaseView):
         ).first()
 
     def _queue_action(self, reservation_id: int, form_class, act, done: str):
-        self._require_edit()
+        self.require("edit")
         place = self._reservation(reservation_id)
         form = form_class(request.form)
         if form.validate():
@@ -647,7 +628,12 @@ class RentalDeskView(BaseView):
     def priority_view(self, reservation_id: int):
         def act(place, form):
             rental.reprioritise(
-                db.session, place, form.priority.data, form.reason.data, current_user, today()
+                db.session,
+                place,
+                form.priority.data,
+                form.reason.data,
+                current_user,
+                centre_today(),
             )
 
         return self._queue_action(reservation_id, PriorityForm, act, "Приоритет изменён.")
@@ -655,18 +641,20 @@ class RentalDeskView(BaseView):
     @expose("/reservation/<int:reservation_id>/cancel/", methods=("POST",))
     def cancel_view(self, reservation_id: int):
         def act(place, form):
-            rental.cancel_reservation(db.session, place, form.reason.data, current_user, today())
+            rental.cancel_reservation(
+                db.session, place, form.reason.data, current_user, centre_today()
+            )
 
         return self._queue_action(reservation_id, CancelForm, act, "Заявка снята с очереди.")
 
     @expose("/reservation/<int:reservation_id>/lend/", methods=("POST",))
     def lend_from_queue_view(self, reservation_id: int):
-        self._require_edit()
+        self.require("edit")
         place = self._reservation(reservation_id)
         try:
-            rental.expire_offers(db.session, today(), type_id=place.type_id)
+            rental.expire_offers(db.session, centre_today(), type_id=place.type_id)
             db.session.commit()
-            loan = rental.lend_from_queue(db.session, place, current_user, today())
+            loan = rental.lend_from_queue(db.session, place, current_user, centre_today())
             db.session.commit()
         except WorkflowError as error:
             db.session.rollback()
@@ -679,7 +667,7 @@ class RentalDeskView(BaseView):
 
     @expose("/overdue/")
     def overdue_view(self):
-        query = rental.overdue_loans_query(today()).where(where_visible(Loan, current_user))
+        query = rental.overdue_loans_query(centre_today()).where(where_visible(Loan, current_user))
         loans = db.session.scalars(query.limit(500)).all()
         tasks = {
             e.loan_id: e.task

@@ -7,6 +7,8 @@ import re
 
 from wtforms.validators import Email, Length, StopValidation, ValidationError
 
+from workflows.dates import centre_today
+
 SNILS_DIGITS = re.compile(r"^\d{11}$")
 PHONE = re.compile(r"^\+?[\d\s()\-]{5,20}$")
 PERSON_NAME = re.compile(r"^[А-Яа-яЁёA-Za-z][А-Яа-яЁёA-Za-z\-' .]*$")
@@ -107,7 +109,7 @@ class DateInRange:
             value = value.date()
         if not EARLIEST_DATE <= value <= LATEST_DATE:
             raise StopValidation("Дата должна быть между 01.01.1900 и 31.12.2100.")
-        if self.past_only and value > dt.date.today():
+        if self.past_only and value > centre_today():
             raise StopValidation("Дата не может быть в будущем.")
 
 

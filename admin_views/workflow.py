@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,19 +22,16 @@ from models.audit import record_event
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
 from workflows import plans, reviews
 from workflows import tasks as t
+from workflows.dates import centre_today
 from workflows.errors import WorkflowError
-from workflows.schedule import centre_today
 from workflows.scope import where_visible
 
 from .base import STALE_MESSAGE, integrity_message
+from .pages import PageView
 from .permissions import allowed
 
 NEW_ACTIVITY_ROWS = 3
 END_WINDOWS = (30, 14, 7)
-
-
-def today() -> dt.date:
-    return centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def parse_date(raw: str | None, field: str, required: bool = False) -> dt.date | None:
@@ -54,23 +51,8 @@ def parse_int(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-class WorkflowView(BaseView):
-    """A page (not a table) whose access comes from the permission matrix."""
-
-    def may(self, action: str) -> bool:
-        return current_user.is_authenticated and allowed(current_user.role, self.endpoint, action)
-
-    def is_accessible(self) -> bool:
-        return self.may("list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def require(self, action: str) -> None:
-        if not self.may(action):
-            abort(403)
+class WorkflowView(PageView):
+    """A page of the task workflow: runs a change and turns a refusal into a message."""
 
     def attempt(self, change) -> WorkflowError | None:
         """Run a workflow change and commit it; a refusal rolls everything back."""
@@ -123,7 +105,7 @@ class MyTasksView(WorkflowView):
 
     @expose("/")
     def index(self):
-        day = today()
+        day = centre_today()
         week_end = day + dt.timedelta(days=6 - day.weekday())
         tasks = []
         if current_user.staff_id is not None:  # an account without a staff member has no tasks
@@ -188,7 +170,12 @@ class MyTasksView(WorkflowView):
                         parse_date(form.get("next_visit_on"), "next_visit_on"),
                     )
                 t.complete_task(
-                    db.session, task.id, current_user, form.get("result", ""), today(), record
+                    db.session,
+                    task.id,
+                    current_user,
+                    form.get("result", ""),
+                    centre_today(),
+                    record,
                 )
 
             error = self.attempt(complete)
@@ -203,7 +190,7 @@ class MyTasksView(WorkflowView):
             review=review,
             error=error,
             values=request.form,
-            today=today(),
+            today=centre_today(),
             status=TASK_STATUS,
             case_url=self.case_url(task.case_id),
             review_url=self._review_url(task),
@@ -241,7 +228,7 @@ class BoardView(WorkflowView):
 
     @expose("/")
     def index(self):
-        day = today()
+        day = centre_today()
         unassigned = task_rows(
             select(Task)
             .where(Task.status == "new", where_visible(Task, current_user))
@@ -313,12 +300,7 @@ class BoardView(WorkflowView):
         )
 
     def _task(self, task_id: int) -> Task:
-        task = db.session.scalar(
-            select(Task).where(Task.id == task_id, where_visible(Task, current_user))
-        )
-        if task is None:
-            abort(404)
-        return task
+        return self.visible_or_404(Task, task_id)
 
     @expose("/assign/<int:task_id>", methods=("POST",))
     def assign(self, task_id: int):
@@ -366,8 +348,8 @@ class BoardView(WorkflowView):
             task=task,
             error=error,
             values=request.form,
-            candidates=staff_load(today(), task.role, task.family.district_id),
-            today=today(),
+            candidates=staff_load(centre_today(), task.role, task.family.district_id),
+            today=centre_today(),
             status=TASK_STATUS,
             case_url=self.case_url(task.case_id),
             may_edit=self.may("edit"),
@@ -423,7 +405,7 @@ class IpssView(WorkflowView):
                     current_user,
                     request.form.get("goal", ""),
                     drafts,
-                    today(),
+                    centre_today(),
                     parse_int(request.form.get("version")),
                 )
                 flash(
@@ -506,7 +488,7 @@ class IpssView(WorkflowView):
             may_review=self.may("review") and case.status == "active",
             error=error,
             values=values,
-            today=today(),
+            today=centre_today(),
             case_url=self.case_url(case.id),
         )
 
@@ -522,7 +504,7 @@ class IpssView(WorkflowView):
                     db.session,
                     case.id,
                     current_user,
-                    today(),
+                    centre_today(),
                     parse_int(request.form.get("version")),
                 )
             )
@@ -551,7 +533,7 @@ class IpssView(WorkflowView):
                 form.get("plan_progress", ""),
                 form.get("family_feedback", ""),
                 form.get("effectiveness", ""),
-                today(),
+                centre_today(),
             )
         )
         if error is not None:
@@ -579,5 +561,5 @@ class IpssView(WorkflowView):
             centre=current_app.config["CENTRE_NAME"],
             role_label=ROLE.label,
             activity_status=ACTIVITY_STATUS,
-            printed_on=today(),
+            printed_on=centre_today(),
         )

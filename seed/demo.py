@@ -49,7 +49,7 @@ from models import (
     db,
 )
 from models.cases import LIFE_DOMAIN, SUPPORT_TERM_MONTHS
-from workflows.dates import add_months
+from workflows.dates import add_months, centre_today
 
 from .reference import load_reference
 from .snils import make_snils
@@ -490,7 +490,7 @@ class _DemoBuilder:
     """Builds the demo data set in the current session; nothing is committed here."""
 
     def __init__(self) -> None:
-        self.today = dt.date.today()
+        self.today = centre_today()
         self.rng = random.Random(DEMO_SEED)
         self.fake = Faker("ru_RU")
         self.fake.seed_instance(DEMO_SEED)

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from models import Appointment, Case, Consent, District, Family, Person, Staff, Task, Visit, db
 from models.cases import LIFE_DOMAIN
-from workflows.dates import add_months
+from workflows.dates import add_months, centre_today
 
-TODAY = dt.date.today()
+TODAY = centre_today()
 D = dt.date
 
 

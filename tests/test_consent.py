@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from models import Case, Consent, District, Family, Person, db
 from tests.conftest import post_form
 from workflows.consent import has_active_consent
+from workflows.dates import centre_today
 
-TODAY = dt.date.today()
+TODAY = centre_today()
 
 
 def _family(with_consent: bool, withdrawn_on: dt.date | None = None) -> tuple[int, int]:

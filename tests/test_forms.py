@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admin_views.base import integrity_message
 from models import Case, Family, Loan, PartnerAgreement, Person, Staff, db
+from workflows.dates import centre_today
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
@@ -139,7 +140,7 @@ def test_snils_of_wrong_length_is_refused(app, client, person_form):
 def test_birth_date_in_future_is_refused(app, client, person_form):
     """Is a birth date in the future refused?"""
     before = count(app, Person)
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (centre_today() + dt.timedelta(days=1)).isoformat()
     response = post_form(client, "/person/new/", {**person_form, "birth_date": tomorrow})
     assert_refused(app, response, "birth_date", "в будущем", Person, before)
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models import Appointment, Case, Family, Person, Staff, User, db
 from workflows import cases as wf
 from workflows import reception
+from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
 MONDAY = dt.date(2026, 11, 16)
@@ -148,7 +149,7 @@ def test_two_clerks_booking_one_slot(app):
         actor_id = f.user("coordinator").id
         lawyer_id = f.staff("lawyer").id
         db.session.commit()
-    at = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 0))
+    at = dt.datetime.combine(centre_today() + dt.timedelta(days=1), dt.time(10, 0))
     if at.weekday() == 6:
         at += dt.timedelta(days=1)
 
@@ -157,7 +158,7 @@ def test_two_clerks_booking_one_slot(app):
             db.session.get(User, actor_id),
             db.session.get(Staff, lawyer_id),
             at,
-            today=dt.date.today(),
+            today=centre_today(),
         )
         threading.Event().wait(hold)
         db.session.commit()
@@ -185,7 +186,7 @@ def test_two_users_opening_one_familys_case(app):
             db.session.get(User, actor_id),
             family=db.session.get(Family, family_id),
             applicant=db.session.get(Person, mother_id),
-            application_date=dt.date.today(),
+            application_date=centre_today(),
         )
         threading.Event().wait(hold)
         db.session.commit()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import func, select
 
@@ -32,7 +30,7 @@ from models.cases import CASE_STATUS, CLOSURE_REASON, OPEN_TASK_STATUSES
 from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partner
 from seed.demo import DEMO_PASSWORD
 from seed.reference import load_reference
-from workflows.dates import add_months
+from workflows.dates import add_months, centre_today
 
 DEMO_ROLES = {
     "admin": "admin",
@@ -133,7 +131,7 @@ def test_demo_has_cases_in_every_status(demo):
         family = case.family
         assert case.applicant in family.members and case.applicant.relation != "child"
         assert any(c.is_active(case.application_date) for c in family.consents)
-        assert any(c.is_active(dt.date.today()) for c in family.consents)
+        assert any(c.is_active(centre_today()) for c in family.consents)
         assert case.lead_worker is family.district.responsible_worker
         if case.start_date:
             assert case.planned_end_date <= add_months(case.start_date, 6)
@@ -179,7 +177,7 @@ def test_no_unit_has_two_open_loans(demo):
     assert len(units) >= 35
     for unit in units:
         assert open_loans.get(unit.id, 0) == (1 if unit.status == "on_loan" else 0), unit
-    today = dt.date.today()
+    today = centre_today()
     loans = db.session.scalars(select(Loan)).all()
     assert any(loan.is_overdue(today) for loan in loans)
     assert any(loan.returned_on for loan in loans)
@@ -190,7 +188,7 @@ def test_no_unit_has_two_open_loans(demo):
 
 def test_demo_tasks_show_today_and_overdue_work(demo):
     """Are there tasks due today and overdue, some for the psychologist, each with its history?"""
-    today = dt.date.today()
+    today = centre_today()
     psychologist = db.session.scalar(select(User).where(User.username == "psychologist")).staff
     tasks = db.session.scalars(select(Task)).all()
     open_tasks = [t for t in tasks if t.status in OPEN_TASK_STATUSES]
@@ -210,7 +208,7 @@ def test_demo_tasks_show_today_and_overdue_work(demo):
 
 def test_demo_partners_and_calendar(demo):
     """Are there partners of every kind, agreements near expiry, and receptions today and on Saturdays?"""
-    today = dt.date.today()
+    today = centre_today()
     assert set(db.session.scalars(select(Partner.kind))) == set(PARTNER_KIND.codes)
     agreements = db.session.scalars(select(PartnerAgreement)).all()
     assert {a.status for a in agreements} == set(AGREEMENT_STATUS.codes)

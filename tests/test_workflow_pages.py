@@ -20,7 +20,7 @@ from models import Case, PlanRevision, Task, User, Visit, db
 
 @pytest.fixture(autouse=True)
 def pinned_today(monkeypatch):
-    monkeypatch.setattr(workflow, "today", lambda: TODAY)
+    monkeypatch.setattr(workflow, "centre_today", lambda: TODAY)
 
 
 def sign_in_as(app, auth, staff_id: int) -> None:

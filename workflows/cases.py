@@ -29,7 +29,7 @@ from models.cases import (
 )
 from models.people import RELATION
 from workflows.consent import NO_CONSENT, has_active_consent
-from workflows.dates import add_months
+from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import SEE_ALL, where_visible
 from workflows.tasks import cancel_task
@@ -44,7 +44,7 @@ SNILS_TAKEN = "Человек с таким СНИЛС уже есть в бан
 
 
 def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+    return today or centre_today()
 
 
 def ensure_open(case: Case) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from models import ROLE, db
 
 from .accounts import create_user
 from .backup import backup, restore
-from .schedule import centre_today, run_tick
+from .dates import centre_today
+from .schedule import run_tick
 
 
 def init_commands(app: Flask) -> None:
@@ -70,6 +71,6 @@ def init_commands(app: Flask) -> None:
     )
     def tick_command(on):
         """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
-        today = on.date() if on else centre_today(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        today = on.date() if on else centre_today()
         for label, count in run_tick(db.session, today):
             click.echo(f"{label}: {count}")

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TIMEZONE = "Europe/Moscow"
+
+
+def centre_today() -> dt.date:
+    """Today in the centre's time zone (OPORA_TIMEZONE), whatever zone the server's
+    clock keeps: what «today», «due» and «overdue» mean everywhere."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE
+    return dt.datetime.now(ZoneInfo(zone)).date()
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

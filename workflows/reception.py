@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Appointment, Family, Staff, User
 from models.reference import APPOINTMENT_CHANNEL
+from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
@@ -117,7 +118,7 @@ def book_appointment(
     today: dt.date | None = None,
 ) -> Appointment:
     """Pre-register a citizen or a family with a specialist for one free slot."""
-    today = today or dt.date.today()
+    today = today or centre_today()
     if specialist is None or not specialist.active:
         raise WorkflowError("Выберите работающего специалиста.", "specialist")
     if starts_at.date() < today:

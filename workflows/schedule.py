@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
@@ -30,11 +29,6 @@ Job = Callable[[Session, dt.date], int]
 # Any constant the application owns; «opora tick» in ASCII.
 TICK_LOCK_KEY = 0x6F706F7261_7469
 CASE_END_NOTICE_DAYS = 14
-
-
-def centre_today(zone: str) -> dt.date:
-    """Today's date in the centre's time zone (what «today» and «overdue» mean)."""
-    return dt.datetime.now(ZoneInfo(zone)).date()
 
 
 def term_task_key(case_id: int) -> str:

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from admin_views.validators import format_snils, snils_checksum
 from models import District, EquipmentType, EquipmentUnit, Family, Loan, Person, db
+from workflows.dates import centre_today
 
 pytestmark = pytest.mark.e2e
 
@@ -193,7 +194,7 @@ def test_rental_clerk_sees_no_health_data(app, page, screenshot):
         unit = EquipmentUnit(inventory_number="ТСР-0001", type_id=kind.id, status="on_loan")
         db.session.add(unit)
         db.session.flush()
-        today = dt.date.today()
+        today = centre_today()
         db.session.add(
             Loan(
                 unit_id=unit.id,

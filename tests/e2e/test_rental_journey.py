@@ -21,6 +21,7 @@ from models import (
     Reservation,
     db,
 )
+from workflows.dates import centre_today
 
 from .test_journeys import HEALTH_WORDS, PAGE_TEXT_JS, english_on_screen, open_menu, sign_in, snils
 
@@ -45,7 +46,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     """Can the rental clerk find the free size-40 wheelchair, lend it to the Лебедевы,
     print the act, take it back, send it to sanitising and release it, after which
     the first family in the queue (the Кузнецовы, before the Петровы) holds the offer?"""
-    today = dt.date.today()
+    today = centre_today()
     with app.app_context():
         district = District(name="Участок № 5")
         db.session.add(district)
