@@ -642,6 +642,10 @@ class OporaModelView(ModelView):
         """(Bootstrap level, text) notices shown above a row's details."""
         return []
 
+    def details_actions(self, model) -> list[tuple[str, str, str]]:
+        """(words, url, element id) of the work pages to go to from a row's details."""
+        return []
+
     def related_tables(self, model):
         """(title, headers, rows) for each relationship in details_related the role may list."""
         tables = []

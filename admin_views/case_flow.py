@@ -691,6 +691,9 @@ def next_actions(case: Case, role: str | None) -> list[tuple[str, str, str]]:
         name, words = step
         if name != "assessment" or may_read_health(role):
             actions.append((words, url_for(f"case_flow.{name}", case_id=case.id), f"next-{name}"))
+    if case.status == "active" and allowed(role, "ipss", "details"):
+        # The plan is the work of an active case; closing it comes after.
+        actions.insert(0, ("ИПСС и мониторинг", url_for("ipss.plan", case_id=case.id), "open-ipss"))
     if case.contract_number and allowed(role, "case_flow", "details"):
         actions.append(
             (
@@ -698,5 +701,9 @@ def next_actions(case: Case, role: str | None) -> list[tuple[str, str, str]]:
                 url_for("case_flow.contract", case_id=case.id),
                 "print-contract",
             )
+        )
+    if case.plan is not None and allowed(role, "ipss", "details"):
+        actions.append(
+            ("ИПСС для печати", url_for("ipss.print_view", case_id=case.id), "print-ipss")
         )
     return actions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import url_for
+
 from models import db
 from models.people import FAMILY_CATEGORIES
 from workflows.consent import has_active_consent
@@ -76,6 +78,19 @@ class FamilyView(OporaModelView):
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
     )
+
+    def details_actions(self, model):
+        actions = []
+        if allowed(self.role, "intake", "create") and model.archived_at is None:
+            url = url_for("intake.family", family_id=model.id)
+            actions.append(("Новое обращение", url, "family-intake"))
+        if allowed(self.role, "reception", "create"):
+            url = url_for("reception.book", family=model.id)
+            actions.append(("Записать на приём", url, "family-book"))
+        if allowed(self.role, "rental_desk", "list"):
+            url = url_for("rental_desk.family_view", family_id=model.id)
+            actions.append(("Прокат ТСР: выдачи и очередь", url, "family-rental"))
+        return actions
 
     def details_notices(self, model):
         if not allowed(self.role, "consent", "list"):
