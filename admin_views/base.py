@@ -642,6 +642,9 @@ class OporaModelView(ModelView):
         """(Bootstrap level, text) notices shown above a row's details."""
         return []
 
+    # Related rows made by a workflow page, not by the plain form: no «Добавить» for them.
+    details_related_by_workflow: frozenset[str] = frozenset()
+
     def details_actions(self, model) -> list[tuple[str, str, str]]:
         """(words, url, element id) of the work pages to go to from a row's details."""
         return []
@@ -685,6 +688,7 @@ class OporaModelView(ModelView):
             add_url = None
             if (
                 rel.back_populates
+                and rel_name not in self.details_related_by_workflow
                 and (rel.uselist or not rows)
                 and allowed(self.role, view.endpoint, "create")
             ):

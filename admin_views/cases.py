@@ -71,6 +71,9 @@ class CaseView(OporaModelView):
         ("family_reservations", ("type", "child", "requested_on", "priority", "status")),
     )
 
+    # The assessment, the ИПСС, tasks and reviews are made by the case's workflow pages.
+    details_related_by_workflow = frozenset({"assessments", "plan", "tasks", "reviews"})
+
     column_formatters_detail = {
         "closure_reason": lambda view, context, model, name: CLOSURE_REASON.label(
             model.closure_reason

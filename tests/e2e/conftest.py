@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=ru-RU",  # date inputs show дд.мм.гггг, as in the clerks' browsers
 ]
 TIMEOUT_MS = 10_000
 NONCE = re.compile(r"'nonce-[^']*'")
