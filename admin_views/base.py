@@ -9,6 +9,7 @@ refusals into Russian messages and archives instead of deleting.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -43,6 +44,7 @@ from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
 from . import validators as v
+from .export import ExportMixin
 from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
@@ -219,7 +221,7 @@ AJAX_SEARCH_FIELDS = {
 }
 
 
-class OporaModelView(ModelView):
+class OporaModelView(ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
@@ -361,10 +363,6 @@ class OporaModelView(ModelView):
     def can_view_details(self):
         return self._allowed("details")
 
-    @property
-    def can_export(self):
-        return False  # Excel export comes with the reports issue (xlsxwriter, streamed)
-
     # --- rows ------------------------------------------------------------------------
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
@@ -469,6 +467,22 @@ class OporaModelView(ModelView):
     @_details_columns.setter
     def _details_columns(self, value):
         self.__dict__["_all_details_columns"] = value
+
+    def get_filter_arg(self, index, flt) -> str:
+        """The filter's URL name from its column and operation, e.g. `district_name_equals`.
+
+        Flask-Admin builds it from the label with Latin letters kept only: every
+        Russian label became `_equals`, so different filters shared one URL name.
+        """
+        column = getattr(flt, "column", None)
+        key = getattr(column, "key", None)
+        if key is None:
+            return str(index)
+        table = getattr(getattr(column, "table", None), "name", None)
+        operation = flt.operation()
+        operation = getattr(operation, "_args", (operation,))[0]
+        prefix = f"{table}_" if table and table != self.model.__tablename__ else ""
+        return re.sub(r"[^a-z0-9]+", "_", f"{prefix}{key} {operation}".lower())
 
     def _filter_hidden(self, flt) -> bool:
         return getattr(getattr(flt, "column", None), "key", None) in self._hidden()
