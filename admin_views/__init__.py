@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
 
-from . import accounts, cases, people, reference, rental
+from . import accounts, cases, dashboard, people, reference, rental, reports
 from .auth import csp_nonce
 
 REFERENCE = "Справочники"
@@ -73,8 +75,12 @@ VIEWS = (
 )
 
 
+# Pages that are not a table: (view class, menu name, category, endpoint, url).
+WORKFLOW_VIEWS = ((reports.ReportsView, "Отчёты", None, "reports", "/reports"),)
+
+
 class HomeView(AdminIndexView):
-    """The start page: who you are and where your work is."""
+    """The start page: who you are, the figures your role acts on, where your work is."""
 
     def is_accessible(self) -> bool:
         return current_user.is_authenticated
@@ -89,7 +95,15 @@ class HomeView(AdminIndexView):
             if getattr(view, "model", None) is not None and view.is_accessible():
                 url = url_for(f"{view.endpoint}.index_view")
                 groups.setdefault(view.category, []).append((view.name, url))
-        return self.render("admin/home.html", groups=groups)
+        for view in self.admin._views:
+            if isinstance(view, reports.ReportsView) and view.is_accessible():
+                for title, _description, url in view.items():
+                    groups.setdefault(view.name, []).append((title, url))
+        today = dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+        figures, charts = dashboard.build(current_user, today)
+        return self.render(
+            "admin/home.html", groups=groups, figures=figures, charts=charts, today=today
+        )
 
 
 def init_admin(app: Flask) -> Admin:
@@ -105,4 +119,6 @@ def init_admin(app: Flask) -> Admin:
     )
     for view_class, model, name, category, endpoint in VIEWS:
         admin.add_view(view_class(model, name=name, category=category, endpoint=endpoint))
+    for view_class, name, category, endpoint, url in WORKFLOW_VIEWS:
+        admin.add_view(view_class(name=name, category=category, endpoint=endpoint, url=url))
     return admin

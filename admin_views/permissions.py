@@ -42,6 +42,15 @@ RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
+# The reports (L: open the page, X: download the .xlsx); figures within the user's scope.
+REPORTS = (
+    "report_pilot",
+    "report_regional",
+    "report_agreements",
+    "report_rental",
+    "report_workload",
+)
+REPORT = frozenset({"list", "export"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -53,17 +62,20 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
+        **_grant(REPORTS, REPORT),
     },
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
+        **_grant(REPORTS, REPORT),
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
+        **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
         role: {
@@ -78,8 +90,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("family", "person"), READ),
         **_grant(("equipment_type", "equipment_unit", "loan", "reservation"), WRITE_EXPORT),
         **_grant(RENTAL_HISTORY, READ),
+        **_grant(("report_rental",), REPORT),
     },
-    "viewer": {},
+    "viewer": _grant(REPORTS, REPORT),
 }
 
 # Roles that may read health data: disability, groups, assessments, medical notes.
