@@ -17,7 +17,7 @@ from conftest import make_user
 from openpyxl import load_workbook
 from security_factories import row_ids, signed_in
 
-from models import AuditRecord, db
+from models import AuditRecord, Family, db
 from models.base import utcnow
 from workflows.export import Sheet, content_disposition, neutralise, write_workbook
 
@@ -250,3 +250,21 @@ def test_every_filter_has_its_own_url_name(app):
             filters = getattr(view, "_filters", None)
             if filters:
                 assert len(view._filter_args) == len(filters), view.endpoint
+
+
+def test_export_loads_related_rows_while_streaming(app, data):
+    """Do relation cells that need another query (a unit names its type) come out right
+    while the rows stream from the cursor — the clerk's export of loans?"""
+    with app.app_context():
+        kind = f.equipment_type(name="Кресло-коляска")
+        families = db.session.query(Family).filter(Family.archived_at.is_(None)).all()
+        for n, fam in enumerate(families):
+            unit = f.equipment_unit(kind, inventory_number=f"ИНВ-{n:03d}", status="on_loan")
+            f.loan(unit, fam, fam.members[0], issued_on=dt.date(2025, 2, n + 1))
+        db.session.commit()
+    client = signed_in(app, "rental_clerk")
+    headers, rows = table(workbook(client.get("/loan/export/xlsx/?sort=3")))
+    assert headers[:4] == ["Единица ТСР", "Семья", "Ребёнок", "Дата выдачи"]
+    assert len(rows) == 5
+    assert [r[0] for r in rows] == [f"ИНВ-{n:03d} (Кресло-коляска)" for n in range(5)]
+    assert rows[0][3] == dt.datetime(2025, 2, 1)
