@@ -15,19 +15,26 @@ CASE_SERIES = (
 )
 
 
-def _nice_max(value: int) -> int:
-    """A round top for the axis at or above `value`."""
-    if value <= 5:
-        return 5
-    step = 10 ** (len(str(value)) - 1)
-    return ((value + step - 1) // step) * step
+TICKS = 4
+
+
+def _nice_step(value: int) -> int:
+    """A round step (1, 2, 5 × 10ⁿ) so that TICKS steps reach at least `value`."""
+    need = max(1, -(-value // TICKS))
+    scale = 1
+    while True:
+        for base in (1, 2, 5):
+            if base * scale >= need:
+                return base * scale
+        scale *= 10
 
 
 def stacked_months(points: list[dict], label: str) -> Markup:
     """Stacked columns per month (cases by status at the month's end)."""
     width, height, left, bottom, top = 640, 230, 36, 40, 12
     plot_h = height - bottom - top
-    top_value = _nice_max(max((sum(p[k] for k, *_ in CASE_SERIES) for p in points), default=0))
+    step = _nice_step(max((sum(p[k] for k, *_ in CASE_SERIES) for p in points), default=0))
+    top_value = step * TICKS
     slot = (width - left - 8) / max(len(points), 1)
     bar = slot * 0.62
     parts = [
@@ -35,9 +42,9 @@ def stacked_months(points: list[dict], label: str) -> Markup:
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",
     ]
-    for tick in range(0, 5):
-        value = top_value * tick // 4
-        y = top + plot_h - plot_h * tick / 4
+    for tick in range(TICKS + 1):
+        value = step * tick
+        y = top + plot_h - plot_h * tick / TICKS
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" stroke="#e5e8ec"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '

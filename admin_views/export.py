@@ -74,17 +74,22 @@ class ExportMixin:
         )
         return query, args
 
-    def export_value(self, row, name: str):
-        """A cell's value, typed: dates stay dates, codes become Russian words."""
-        value = rec_getattr(row, name)
-        choices = self.column_choices.get(name) if self.column_choices else None
-        if choices and value is not None:
-            return dict(choices).get(value, value)
-        if isinstance(value, (list, tuple, set)):
-            return ", ".join(str(v) for v in value)
-        if value is None or isinstance(value, (str, int, float, bool, dt.date)):
-            return value
-        return str(value)
+    def export_cell(self, name: str):
+        """A function giving a row's cell for column `name`, typed: dates stay dates,
+        codes become Russian words, related rows their names."""
+        words = dict((self.column_choices or {}).get(name) or ())
+
+        def cell(row):
+            value = rec_getattr(row, name)
+            if value is None or isinstance(value, (int, float, bool, dt.date)):
+                return value
+            if isinstance(value, str):
+                return words.get(value, value)
+            if isinstance(value, (list, tuple, set)):
+                return ", ".join(str(v) for v in value)
+            return str(value)
+
+        return cell
 
     def describe_selection(self, args) -> str:
         """The list's filters and search in words, for the workbook's second line."""
@@ -103,15 +108,12 @@ class ExportMixin:
     def export_xlsx(self) -> Response:
         query, args = self.export_query()
         columns = self.export_columns()
-        names = [name for name, _label in columns]
         zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
         now = utcnow()
         selection = self.describe_selection(args)
         user = current_user.staff or current_user.username
-        rows = (
-            [self.export_value(row, name) for name in names]
-            for row in query.yield_per(EXPORT_BATCH)
-        )
+        cells = [self.export_cell(name) for name, _label in columns]
+        rows = ([cell(row) for cell in cells] for row in query.yield_per(EXPORT_BATCH))
         sheet = Sheet(
             name=self.name,
             title=f"{self.name}: {selection}",
