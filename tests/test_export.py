@@ -16,6 +16,9 @@ import pytest
 from conftest import make_user
 from openpyxl import load_workbook
 from security_factories import row_ids, signed_in
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from test_migrations import empty_database_url, migrated  # noqa: F401 - fixtures
 
 from models import AuditRecord, Family, db
 from models.base import utcnow
@@ -268,3 +271,15 @@ def test_export_loads_related_rows_while_streaming(app, data):
     assert len(rows) == 5
     assert [r[0] for r in rows] == [f"ИНВ-{n:03d} (Кресло-коляска)" for n in range(5)]
     assert rows[0][3] == dt.datetime(2025, 2, 1)
+
+
+def test_migrated_database_records_exports(migrated):  # noqa: F811
+    """Does the database built by the migrations (0006_reports) accept an «export» event,
+    and still refuse an action that is not in the list?"""
+    db.session.add(AuditRecord(action="export", username="admin", table_name="family"))
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text("INSERT INTO audit_record (at, action) VALUES (CURRENT_TIMESTAMP, 'exfiltrate')")
+        )
+    db.session.rollback()
