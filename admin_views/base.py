@@ -485,7 +485,19 @@ class OporaModelView(ExportMixin, ModelView):
         return re.sub(r"[^a-z0-9]+", "_", f"{prefix}{key} {operation}".lower())
 
     def _filter_hidden(self, flt) -> bool:
-        return getattr(getattr(flt, "column", None), "key", None) in self._hidden()
+        """A filter on a field the role may not see, here or on a related table
+        (a clerk must not narrow persons by their family's category)."""
+        column = getattr(flt, "column", None)
+        key = getattr(column, "key", None)
+        table = getattr(getattr(column, "table", None), "name", None)
+        if table is None or table == self.model.__tablename__:
+            return key in self._hidden()
+        model = next(
+            (m.class_ for m in db.Model.registry.mappers if m.local_table.name == table), None
+        )
+        if model is None or not has_request_context():
+            return False
+        return key in hidden_fields(self.role, table, model_fields(model), health_columns(model))
 
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()

@@ -1,4 +1,4 @@
-"""«Выгрузить в Excel» on every list: the same rows, filters, search and sort as the list.
+"""«Выгрузить таблицу» on every list: an Excel file of the same rows, filters, search and sort.
 
 Flask-Admin's own export loads every row into memory and writes a CSV that
 Excel garbles; here its route `/<endpoint>/export/xlsx/` streams the list's

@@ -493,7 +493,7 @@ def test_report_page_shows_the_figures(app, world):
     client = signed_in(app, "viewer")
     body = client.get("/reports/regional/?date_to=2025-12-31").get_data(as_text=True)
     assert "Участок А" in body and "Несовершеннолетних в СОП" in body
-    assert "Скачать .xlsx" in body
+    assert "Скачать таблицу" in body
     assert '<td class="text-right">5</td>' in body  # the total of children
 
 

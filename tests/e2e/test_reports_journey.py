@@ -35,7 +35,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
     expect(page.locator("tfoot")).to_contain_text("Итого")
     screenshot(page, "21-report-regional")
     with page.expect_download() as caught:
-        page.get_by_role("link", name="Скачать .xlsx").click()
+        page.get_by_role("link", name="Скачать таблицу").click()
     download = caught.value
     today = dt.date.today().strftime("%d.%m.%Y")
     assert download.suggested_filename == f"Статистика по участкам {today}.xlsx"
@@ -45,7 +45,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
 
     page.goto("/family/?search=Б")
     with page.expect_download() as caught:
-        page.get_by_role("link", name="Выгрузить в Excel").click()
+        page.get_by_role("link", name="Выгрузить таблицу").click()
     assert caught.value.suggested_filename == f"Семьи {today}.xlsx"
     path = tmp_path / "families.xlsx"
     caught.value.save_as(path)
