@@ -10,9 +10,22 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
+from workflows.dates import centre_today
 
-from . import accounts, case_flow, cases, people, reference, rental, rental_desk, workflow
+from . import (
+    accounts,
+    case_flow,
+    cases,
+    dashboard,
+    people,
+    reference,
+    rental,
+    rental_desk,
+    reports,
+    workflow,
+)
 from .auth import csp_nonce
+from .pages import PageView
 
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
@@ -83,11 +96,12 @@ WORKFLOW_VIEWS = (
     (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_flow.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
+    (reports.ReportsView, "Отчёты", None, "reports"),
 )
 
 
 class HomeView(AdminIndexView):
-    """The start page: who you are and where your work is."""
+    """The start page: who you are, the figures your role acts on, where your work is."""
 
     def is_accessible(self) -> bool:
         return current_user.is_authenticated
@@ -103,12 +117,20 @@ class HomeView(AdminIndexView):
                 continue
             if getattr(view, "model", None) is not None:
                 url = url_for(f"{view.endpoint}.index_view")
-            elif isinstance(view, workflow.WorkflowView):
+            elif isinstance(view, reports.ReportsView):
+                for title, _description, url in view.items():
+                    groups.setdefault(view.name, []).append((title, url))
+                continue
+            elif isinstance(view, PageView) and view.is_visible():
                 url = url_for(f"{view.endpoint}.index")
             else:
                 continue
             groups.setdefault(view.category or WORK, []).append((view.name, url))
-        return self.render("admin/home.html", groups=groups)
+        today = centre_today()
+        figures, charts = dashboard.build(current_user, today)
+        return self.render(
+            "admin/home.html", groups=groups, figures=figures, charts=charts, today=today
+        )
 
 
 def init_admin(app: Flask) -> Admin:

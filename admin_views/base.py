@@ -9,6 +9,7 @@ refusals into Russian messages and archives instead of deleting.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -43,6 +44,7 @@ from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
 from . import validators as v
+from .export import ExportMixin
 from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
@@ -221,7 +223,7 @@ AJAX_SEARCH_FIELDS = {
 }
 
 
-class OporaModelView(ModelView):
+class OporaModelView(ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
@@ -363,10 +365,6 @@ class OporaModelView(ModelView):
     def can_view_details(self):
         return self._allowed("details")
 
-    @property
-    def can_export(self):
-        return False  # Excel export comes with the reports issue (xlsxwriter, streamed)
-
     # --- rows ------------------------------------------------------------------------
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
@@ -472,8 +470,36 @@ class OporaModelView(ModelView):
     def _details_columns(self, value):
         self.__dict__["_all_details_columns"] = value
 
+    def get_filter_arg(self, index, flt) -> str:
+        """The filter's URL name from its column and operation, e.g. `district_name_equals`.
+
+        Flask-Admin builds it from the label with Latin letters kept only: every
+        Russian label became `_equals`, so different filters shared one URL name.
+        """
+        column = getattr(flt, "column", None)
+        key = getattr(column, "key", None)
+        if key is None:
+            return str(index)
+        table = getattr(getattr(column, "table", None), "name", None)
+        operation = flt.operation()
+        operation = getattr(operation, "_args", (operation,))[0]
+        prefix = f"{table}_" if table and table != self.model.__tablename__ else ""
+        return re.sub(r"[^a-z0-9]+", "_", f"{prefix}{key} {operation}".lower())
+
     def _filter_hidden(self, flt) -> bool:
-        return getattr(getattr(flt, "column", None), "key", None) in self._hidden()
+        """A filter on a field the role may not see, here or on a related table
+        (a clerk must not narrow persons by their family's category)."""
+        column = getattr(flt, "column", None)
+        key = getattr(column, "key", None)
+        table = getattr(getattr(column, "table", None), "name", None)
+        if table is None or table == self.model.__tablename__:
+            return key in self._hidden()
+        model = next(
+            (m.class_ for m in db.Model.registry.mappers if m.local_table.name == table), None
+        )
+        if model is None or not has_request_context():
+            return False
+        return key in hidden_fields(self.role, table, model_fields(model), health_columns(model))
 
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()

@@ -36,6 +36,8 @@ class CaseView(OporaModelView):
         "status",
         "closure_reason",
         "application_date",
+        "start_date",
+        "closed_on",
         "planned_end_date",
         "lead_worker",
         "family.district",
@@ -182,7 +184,15 @@ class PlanRevisionView(OporaModelView):
 
 class PlanActivityView(ClosedCaseGuard, OporaModelView):
     column_list = ("plan", "service", "responsible_role", "specialist", "planned_date", "status")
-    column_filters = ("status", "responsible_role", "planned_date", "service", "specialist")
+    column_filters = (
+        "status",
+        "responsible_role",
+        "planned_date",
+        "service",
+        "service.kind",
+        "specialist",
+    )
+    column_labels = {"service.kind": "Вид помощи"}
     column_default_sort = ("planned_date", False)
     form_columns = (
         "plan",

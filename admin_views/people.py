@@ -125,8 +125,20 @@ class PersonView(OporaModelView):
         "disability_status",
     )
     column_searchable_list = ("last_name", "first_name", "middle_name", "snils")
-    column_filters = ("relation", "sex", "birth_date", "disability_status", "family.district")
-    column_labels = {"family.district": "Участок"}
+    column_filters = (
+        "relation",
+        "sex",
+        "birth_date",
+        "disability_status",
+        "family.district",
+        "family.is_low_income",
+        "family.is_dangerous",
+    )
+    column_labels = {
+        "family.district": "Участок",
+        "family.is_low_income": "Семья малоимущая",
+        "family.is_dangerous": "Семья в СОП",
+    }
     column_sortable_list = ("last_name", "first_name", "birth_date", "relation")
     column_default_sort = [("last_name", False), ("first_name", False)]
     form_columns = (

@@ -38,44 +38,43 @@ SUPPORT = (
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
-# The rental desk (admin_views/rental_desk.py): «list» opens its pages, «create» puts a
-# child of a family the user may see in the queue (how a district worker asks for
-# equipment), «edit» does the rest (lend, extend, return, release, write off, reorder).
-# Loans are made only there.
-RENTAL_DESK = "rental_desk"
-DESK_REQUEST = frozenset({"list", "create"})
-DESK_ACT = frozenset({"list", "create", "edit"})
-NO_CREATE = frozenset({"create"})
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
 SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
-# A case is created only through «Новое обращение» (intake), and its status,
-# contract and closure change only through the case_flow pages.
-CASE = ("case",)
+# A case is created only through «Новое обращение» and changes status only through
+# its workflow pages, so no role has «create» on the case table itself.
 CASE_RIGHTS = FULL - {"create"}
-# The workflow pages (admin_views/case_flow.py): reception's day view (list) and
-# booking (create); intake registers families and applications (create);
-# case_flow shows the printable contract (details) and runs the steps (edit).
-RECEPTION_DESK = frozenset({"list", "create"})
+# Loans and queue places are made only at the rental desk.
+NO_CREATE = frozenset({"create"})
+
+# The workflow pages (admin_views/pages.py). The endpoint is the key; a role granted
+# any action there may open the page, and each button asks for its own action:
+# reception   L: the day view, C: book a slot
+# intake      C: register a family and an application
+# case_flow   D: the printable contract, E: assessment, decision and contract, closure
+# ipss        L/D: read the plan, E: edit it, P: approve it, M: record a review
+# my_tasks    L: one's tasks, E: start, record the result, complete
+# board       L: the coordinator's board, E: assign, reassign, cancel
+# rental_desk L: its pages, C: put a child of a family one may see in the queue
+#             (how a district worker asks for equipment), E: lend, extend, return,
+#             release, repair, write off, reorder the queue
+# report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
+RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
 CASE_FLOW = frozenset({"details", "edit"})
-
-# The workflow pages (admin_views/workflow.py). «edit» there means: save the ИПСС,
-# record a task's result, assign on the board; «approve» approves an ИПСС and
-# «review» records a monitoring review.
-PLAN_AUTHOR = frozenset({"list", "details", "edit", "approve", "review"})
-WORKFLOW = {
-    "admin": {"ipss": READ},
-    "coordinator": {
-        "ipss": PLAN_AUTHOR,
-        "my_tasks": frozenset({"list", "edit"}),
-        "board": frozenset({"list", "edit"}),
-    },
-    "district_worker": {"ipss": PLAN_AUTHOR, "my_tasks": frozenset({"list", "edit"})},
-    # The psychologist analyses and amends the programme and judges its effectiveness.
-    "psychologist": {"ipss": frozenset({"list", "details", "edit", "review"})},
-    **{role: {"ipss": READ} for role in ("social_pedagogue", "social_worker", "lawyer", "nurse")},
-}
+PLAN_AUTHOR = READ | {"edit", "approve", "review"}
+MY_TASKS = frozenset({"list", "edit"})
+BOARD = frozenset({"list", "edit"})
+DESK_REQUEST = frozenset({"list", "create"})
+DESK = frozenset({"list", "create", "edit"})
+REPORTS = (
+    "report_pilot",
+    "report_regional",
+    "report_agreements",
+    "report_rental",
+    "report_workload",
+)
+REPORT = frozenset({"list", "export"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -86,32 +85,41 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
         **_grant(("loan", "reservation"), FULL - NO_CREATE),
-        RENTAL_DESK: DESK_ACT,
-        **_grant(CASE, CASE_RIGHTS),
-        "case_flow": frozenset({"details"}),
+        "case": CASE_RIGHTS,
         **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
+        "case_flow": frozenset({"details"}),
+        "ipss": READ,
+        "rental_desk": DESK,
+        **_grant(REPORTS, REPORT),
     },
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
-        **_grant(CASE, CASE_RIGHTS),
+        "case": CASE_RIGHTS,
         **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
-        RENTAL_DESK: DESK_REQUEST,
-        "reception": RECEPTION_DESK,
+        "reception": RECEPTION,
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
+        "ipss": PLAN_AUTHOR,
+        "my_tasks": MY_TASKS,
+        "board": BOARD,
+        "rental_desk": DESK_REQUEST,
+        **_grant(REPORTS, REPORT),
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
-        **_grant(CASE, CASE_RIGHTS - {"delete"}),
+        "case": CASE_RIGHTS - {"delete"},
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
-        RENTAL_DESK: DESK_REQUEST,
-        "reception": RECEPTION_DESK,
+        "reception": RECEPTION,
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
+        "ipss": PLAN_AUTHOR,
+        "my_tasks": MY_TASKS,
+        "rental_desk": DESK_REQUEST,
+        **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
         role: {
@@ -119,8 +127,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             **_grant(("family", "person", "case", "support_plan", "review"), READ),
             **_grant(("assessment", "plan_activity", "visit", "task", "appointment"), WRITE),
             **_grant(SUPPORT_HISTORY, READ),
-            "reception": RECEPTION_DESK,
+            "reception": RECEPTION,
             "case_flow": frozenset({"details"}),
+            # The psychologist analyses and amends the programme and judges its effect.
+            "ipss": READ | {"edit", "review"} if role == "psychologist" else READ,
+            "my_tasks": MY_TASKS,
         }
         for role in SPECIALISTS
     },
@@ -129,14 +140,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("equipment_type", "equipment_unit"), WRITE_EXPORT),
         **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
-        RENTAL_DESK: DESK_ACT,
+        "rental_desk": DESK,
+        "report_rental": REPORT,
     },
-    "viewer": {},
+    "viewer": _grant(REPORTS, REPORT),
 }
-for _role, _views in WORKFLOW.items():
-    MATRIX[_role].update(_views)
-for _role in SPECIALISTS:
-    MATRIX[_role]["my_tasks"] = frozenset({"list", "edit"})
 
 # Roles that may read health data: disability, groups, assessments, medical notes.
 HEALTH_ROLES = frozenset(

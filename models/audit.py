@@ -22,6 +22,7 @@ AUDIT_ACTION = Choices(
         "login": "вход",
         "login_failed": "неудачный вход",
         "logout": "выход",
+        "export": "выгрузка в Excel",
     },
 )
 

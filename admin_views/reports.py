@@ -1,0 +1,243 @@
+"""Отчёты: five report pages with their parameters and an .xlsx download.
+
+The page collects the parameters, asks workflows/reports.py for the figures
+and shows them; the download writes the same tables with the export writer.
+Which report a role may open (and download) is the permission matrix's
+`report_<slug>` entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import DateField, Form, SelectField
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import DateInput
+
+from models import Department, District, db
+from models.audit import record_event
+from models.base import utcnow
+from models.reference import staff_district
+from workflows import reports
+from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
+
+from .base import FormTranslations
+from .permissions import allowed
+
+DESCRIPTIONS = {
+    "pilot": "Семьи и случаи сопровождения, закрытия по причинам, дети-инвалиды и дети с ОВЗ, "
+    "мероприятия ИПСС по видам помощи и специалистам, визиты, мониторинг, выдачи ТСР.",
+    "regional": "Семьи с детьми, дети, дети в малоимущих семьях, дети-инвалиды, "
+    "несовершеннолетние в СОП — по участкам и всего.",
+    "agreements": "Действующие, истекающие в 30 дней, истекшие и расторгнутые соглашения "
+    "по типам партнёров.",
+    "rental": "Выдачи и возвраты, загрузка по видам ТСР, очередь и время ожидания, просрочки.",
+    "workload": "Открытые, просроченные, ближайшие и выполненные задачи каждого специалиста.",
+}
+# Which parameters each report takes: a period or a single date, district, department.
+PARAMETERS = {
+    "pilot": ("period", "district", "department"),
+    "regional": ("date", "district"),
+    "agreements": ("date",),
+    "rental": ("period", "district"),
+    "workload": ("period", "district", "department"),
+}
+
+
+class ReportForm(Form):
+    """The parameters, read from the query string (a GET form: nothing changes)."""
+
+    class Meta:
+        def get_translations(self, form):
+            return FormTranslations()
+
+    date_from = DateField("С", validators=[Optional()], widget=DateInput())
+    date_to = DateField("По", validators=[InputRequired("Укажите дату.")], widget=DateInput())
+    district = SelectField(
+        "Участок", choices=[], default="", invalid_choice_message="Выберите участок из списка."
+    )
+    department = SelectField(
+        "Отделение", choices=[], default="", invalid_choice_message="Выберите отделение из списка."
+    )
+
+    def validate_date_to(self, field):
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("Конец периода не может быть раньше начала.")
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def district_choices(user) -> list[tuple[str, str]]:
+    """Districts the user may pick: all for the whole-centre roles, otherwise their own."""
+    query = select(District.id, District.name).order_by(District.name)
+    if user.role not in reports.WHOLE_CENTRE:
+        own = select(staff_district.c.district_id).where(
+            staff_district.c.staff_id == (user.staff_id or 0)
+        )
+        query = query.where(District.id.in_(own))
+    return [(str(i), name) for i, name in db.session.execute(query)]
+
+
+class ReportsView(BaseView):
+    """/reports/ (the list), /reports/<slug>/ (a report), /reports/<slug>/xlsx (its workbook)."""
+
+    def _slugs(self) -> list[str]:
+        role = current_user.role if current_user.is_authenticated else None
+        return [s for s in reports.REPORTS if allowed(role, f"report_{s}", "list")]
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and bool(self._slugs())
+
+    def is_visible(self) -> bool:
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _require(self, slug: str, action: str) -> None:
+        if slug not in reports.REPORTS:
+            abort(404)
+        if not allowed(current_user.role, f"report_{slug}", action):
+            abort(403)
+
+    def items(self) -> list[tuple[str, str, str]]:
+        """(title, description, url) of each report the user may open."""
+        return [
+            (reports.REPORTS[s], DESCRIPTIONS[s], url_for(f"{self.endpoint}.report", slug=s))
+            for s in self._slugs()
+        ]
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/reports_index.html", items=self.items())
+
+    def _form(self, slug: str) -> ReportForm:
+        today = _today()
+        form = ReportForm(request.args)
+        wanted = PARAMETERS[slug]
+        form.district.choices = [("", "все доступные")] + district_choices(current_user)
+        form.department.choices = [("", "все")] + [
+            (str(i), f"{code} — {name}")
+            for i, code, name in db.session.execute(
+                select(Department.id, Department.code, Department.name).order_by(Department.code)
+            )
+        ]
+        if not request.args:
+            form.date_from.data = today.replace(month=1, day=1)
+            form.date_to.data = today
+        if "period" not in wanted:
+            form.date_from.data = form.date_to.data
+            form.date_to.label.text = "На дату"
+        return form
+
+    def _params(self, slug: str, form: ReportForm) -> reports.Params | None:
+        wanted = PARAMETERS[slug]
+        if "period" not in wanted:
+            form.date_from.data = None
+        valid = form.validate()
+        if "period" not in wanted:
+            form.date_from.data = form.date_to.data
+        elif form.date_from.data is None and not form.date_from.errors:
+            form.date_from.errors = ["Укажите дату."]
+            valid = False
+        if not valid:
+            return None
+        district = form.district.data if "district" in wanted else ""
+        department = form.department.data if "department" in wanted else ""
+        return reports.Params(
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+            district_id=int(district) if district else None,
+            department_id=int(department) if department else None,
+            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        )
+
+    @expose("/<slug>/")
+    def report(self, slug: str):
+        self._require(slug, "list")
+        form = self._form(slug)
+        params = self._params(slug, form) if request.args else self._defaults(form)
+        report = (
+            reports.build_report(slug, db.session, current_user, params, _today())
+            if params
+            else None
+        )
+        return self.render(
+            "admin/report.html",
+            slug=slug,
+            title=reports.REPORTS[slug],
+            form=form,
+            wanted=PARAMETERS[slug],
+            report=report,
+            can_download=allowed(current_user.role, f"report_{slug}", "export"),
+            query=request.args.to_dict(),
+        )
+
+    def _defaults(self, form: ReportForm) -> reports.Params:
+        return reports.Params(
+            form.date_from.data,
+            form.date_to.data,
+            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        )
+
+    @expose("/<slug>/xlsx")
+    def xlsx(self, slug: str):
+        self._require(slug, "export")
+        form = self._form(slug)
+        params = self._params(slug, form) if request.args else self._defaults(form)
+        if params is None:
+            return redirect(url_for(".report", slug=slug, **request.args.to_dict()))
+        report = reports.build_report(slug, db.session, current_user, params, _today())
+        zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        now = utcnow()
+        user = current_user.staff or current_user.username
+        scope = describe_params(form, PARAMETERS[slug], params)
+        sheets = [
+            Sheet(
+                name=table.title,
+                title=f"{report.title}: {table.title} ({scope})",
+                subtitle=f"Сформировал(а) {user} ({current_user.role_label}), {stamp(now, zone)}",
+                headers=table.headers,
+                rows=table.rows,
+                total=table.total,
+            )
+            for table in report.tables
+        ]
+        out, _counts = workbook_file(sheets, zone)
+        record_event(
+            db.session,
+            "export",
+            f"report:{slug}",
+            changes={"parameters": scope},
+        )
+        db.session.commit()
+        day = now.astimezone(ZoneInfo(zone)).date()
+        response = Response(out.read(), mimetype=XLSX_MIMETYPE)
+        out.close()
+        response.headers["Content-Disposition"] = content_disposition(
+            f"{report.title} {day:%d.%m.%Y}.xlsx", f"report-{slug}-{day:%Y-%m-%d}.xlsx"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def describe_params(form: ReportForm, wanted, params: reports.Params) -> str:
+    """The parameters in words, for the workbook's title line and the audit trail."""
+    if "period" in wanted:
+        parts = [f"{params.date_from:%d.%m.%Y}–{params.date_to:%d.%m.%Y}"]
+    else:
+        parts = [f"на {params.date_to:%d.%m.%Y}"]
+    if params.district_id is not None:
+        parts.append(dict(form.district.choices).get(str(params.district_id), ""))
+    if params.department_id is not None:
+        parts.append(dict(form.department.choices).get(str(params.department_id), ""))
+    return ", ".join(p for p in parts if p)

@@ -1,0 +1,174 @@
+"""Excel workbooks written row by row: exports of lists and reports.
+
+xlsxwriter in constant_memory mode flushes each row to a temporary file as soon
+as the next one starts, and the rows come from a generator (a server-side
+cursor for lists), so a 100,000-row export does not grow the worker. Cells are
+typed (dates are dates, numbers are numbers) and text that a spreadsheet could
+take for a formula is neutralised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import itertools
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A cell beginning with one of these can be read as a formula (or DDE) by a
+# spreadsheet; the apostrophe makes it plain text (OWASP «CSV injection»).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+# Rows looked at to size the columns; they are held back, then written.
+WIDTH_SAMPLE = 200
+MIN_WIDTH, MAX_WIDTH = 6, 60
+HEADER_ROW = 2  # title, who/what/when, then the header
+
+
+def neutralise(text: str) -> str:
+    """Text safe to put in a cell: never taken for a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """An attachment header whose Cyrillic name survives every browser (RFC 6266/5987)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback) or "export.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def sheet_title(name: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", name)[:31] or "Лист1"
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a title, lines saying who exported what and when, headers, rows."""
+
+    name: str
+    title: str
+    subtitle: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence]
+    # A total row under the data (reports); None for plain lists.
+    total: Sequence | None = None
+    widths: dict[int, int] = field(default_factory=dict)
+
+
+class _Formats:
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.title = book.add_format({"bold": True, "font_size": 13})
+        self.subtitle = book.add_format({"italic": True, "font_color": "#555555"})
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#E8EEF4", "border": 1, "text_wrap": True, "valign": "top"}
+        )
+        self.date = book.add_format({"num_format": "dd.mm.yyyy", "align": "left"})
+        self.datetime = book.add_format({"num_format": "dd.mm.yyyy hh:mm", "align": "left"})
+        self.total = book.add_format({"bold": True, "top": 1})
+
+
+def _cell_width(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, dt.datetime):
+        return 16
+    if isinstance(value, dt.date):
+        return 10
+    if isinstance(value, bool):
+        return 3
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _write_cell(sheet, row: int, col: int, value, formats: _Formats, zone: ZoneInfo, fmt=None):
+    if value is None or value == "":
+        if fmt is not None:
+            sheet.write_blank(row, col, None, fmt)
+        return
+    if isinstance(value, bool):
+        sheet.write_string(row, col, "да" if value else "нет", fmt)
+    elif isinstance(value, (int, float, decimal.Decimal)):
+        sheet.write_number(row, col, float(value), fmt)
+    elif isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # stored in UTC; SQLite hands it back without a zone
+            value = value.replace(tzinfo=dt.UTC)
+        local = value.astimezone(zone).replace(tzinfo=None)
+        sheet.write_datetime(row, col, local, formats.datetime)
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, col, value, formats.date)
+    else:
+        sheet.write_string(row, col, neutralise(str(value)), fmt)
+
+
+def _write_sheet(book, formats: _Formats, spec: Sheet, zone: ZoneInfo) -> int:
+    sheet = book.add_worksheet(sheet_title(spec.name))
+    rows = iter(spec.rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE))
+    for col, header in enumerate(spec.headers):
+        width = max(
+            [_cell_width(header) * 0.9]
+            + [_cell_width(r[col]) for r in sample]
+            + [_cell_width(spec.total[col]) if spec.total else 0]
+        )
+        width = spec.widths.get(col, width)
+        sheet.set_column(col, col, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
+    # constant_memory: rows are written strictly top to bottom.
+    sheet.write_string(0, 0, neutralise(spec.title), formats.title)
+    sheet.write_string(1, 0, neutralise(spec.subtitle), formats.subtitle)
+    for col, header in enumerate(spec.headers):
+        sheet.write_string(HEADER_ROW, col, neutralise(str(header)), formats.header)
+    row_index = HEADER_ROW
+    for values in itertools.chain(sample, rows):
+        row_index += 1
+        for col, value in enumerate(values):
+            _write_cell(sheet, row_index, col, value, formats, zone)
+    written = row_index - HEADER_ROW
+    last_col = max(len(spec.headers) - 1, 0)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    sheet.autofilter(HEADER_ROW, 0, max(row_index, HEADER_ROW), last_col)
+    if spec.total is not None:
+        row_index += 1
+        for col, value in enumerate(spec.total):
+            _write_cell(sheet, row_index, col, value, formats, zone, formats.total)
+    return written
+
+
+def write_workbook(out: IO[bytes], sheets: Sequence[Sheet], zone: str) -> list[int]:
+    """Write `sheets` into `out` as an .xlsx; returns the number of data rows of each."""
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # Never turn text into formulas, numbers or links behind our back.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "tmpdir": tempfile.gettempdir(),
+        },
+    )
+    formats = _Formats(book)
+    tz = ZoneInfo(zone)
+    counts = [_write_sheet(book, formats, spec, tz) for spec in sheets]
+    book.close()
+    return counts
+
+
+def workbook_file(sheets: Sequence[Sheet], zone: str) -> tuple[IO[bytes], list[int]]:
+    """The workbook in an anonymous temporary file, rewound, ready to be streamed."""
+    out = tempfile.TemporaryFile()
+    counts = write_workbook(out, sheets, zone)
+    out.seek(0)
+    return out, counts
+
+
+def stamp(now: dt.datetime, zone: str) -> str:
+    """«22.11.2026 10:15» in the centre's time zone."""
+    return now.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")

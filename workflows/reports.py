@@ -1,0 +1,668 @@
+"""The five reports: every figure is one SQL aggregate, counted within the user's scope.
+
+No report loads rows into Python to count them; the database groups and
+counts, Python only arranges the few aggregated numbers into tables. Who may
+open which report is the permission matrix's business (admin_views); which
+rows a report counts is decided here by `report_scope`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from models import (
+    Case,
+    District,
+    EquipmentType,
+    EquipmentUnit,
+    Family,
+    Loan,
+    Partner,
+    PartnerAgreement,
+    Person,
+    PlanActivity,
+    Reservation,
+    Review,
+    Service,
+    Staff,
+    SupportPlan,
+    Task,
+    User,
+    Visit,
+)
+from models.accounts import ROLE
+from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
+from models.reference import (
+    AGREEMENT_EXPIRY_WARNING_DAYS,
+    PARTNER_KIND,
+    SERVICE_KIND,
+    staff_district,
+)
+
+from .dates import add_months
+from .scope import where_visible
+
+# Roles that read the whole centre's figures. The viewer sees no personal
+# row anywhere, only these aggregates; everybody else counts what they may see.
+WHOLE_CENTRE = frozenset({"admin", "coordinator", "viewer"})
+ADULT_AGE_MONTHS = 18 * 12
+CASE_END_WARNING_DAYS = 30
+DUE_SOON_DAYS = 7
+
+REPORTS = {
+    "pilot": "Ход пилотного проекта",
+    "regional": "Статистика по участкам",
+    "agreements": "Соглашения с партнёрами",
+    "rental": "Пункт проката",
+    "workload": "Нагрузка и сроки специалистов",
+}
+
+
+def report_scope(model, user: User):
+    """The WHERE clause limiting what a report counts for `user`."""
+    return true() if user.role in WHOLE_CENTRE else where_visible(model, user)
+
+
+@dataclass
+class Params:
+    """A report's parameters: the period, a district and a department (both optional)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    district_id: int | None = None
+    department_id: int | None = None
+    zone: str = "Europe/Moscow"
+
+
+@dataclass
+class Table:
+    """One table of a report: a title, headers, rows of figures and an optional total."""
+
+    title: str
+    headers: list[str]
+    rows: list[list]
+    total: list | None = None
+
+
+@dataclass
+class Report:
+    slug: str
+    title: str
+    params: Params
+    tables: list[Table]
+    notes: list[str] = field(default_factory=list)
+
+
+class days_between(FunctionElement):
+    """Whole days from `earlier` to `later` (two dates) on either database."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+# --- small building blocks ---------------------------------------------------------------
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _count(session, model, *conditions) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+
+def _in_district(family_id_column, district_id: int | None):
+    if district_id is None:
+        return true()
+    return family_id_column.in_(select(Family.id).where(Family.district_id == district_id))
+
+
+def _case_in_district(case_id_column, district_id: int | None):
+    if district_id is None:
+        return true()
+    return case_id_column.in_(select(Case.id).where(_in_district(Case.family_id, district_id)))
+
+
+def _of_department(staff_id_column, department_id: int | None):
+    if department_id is None:
+        return true()
+    return staff_id_column.in_(select(Staff.id).where(Staff.department_id == department_id))
+
+
+def _between(column, params: Params):
+    return column.between(params.date_from, params.date_to)
+
+
+def child_condition(on: dt.date):
+    """A child: relation «child», born on or before `on` and younger than 18 on `on`."""
+    cutoff = add_months(on, -ADULT_AGE_MONTHS)
+    return and_(Person.relation == "child", Person.birth_date > cutoff, Person.birth_date <= on)
+
+
+def children_where(user: User, on: dt.date, district_id: int | None = None):
+    """Children counted by the reports: non-archived children of non-archived families."""
+    return (
+        child_condition(on),
+        Person.archived_at.is_(None),
+        Family.archived_at.is_(None),
+        report_scope(Person, user),
+        report_scope(Family, user),
+        true() if district_id is None else Family.district_id == district_id,
+    )
+
+
+def _staff_name(last, first, middle) -> str:
+    return " ".join(p for p in (last, first, middle) if p)
+
+
+def _day_start(day: dt.date, zone: str) -> dt.datetime:
+    """Midnight of `day` in the centre's zone, in UTC, as the timestamps are stored."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+# --- 2. regional statistics (seed 003) ---------------------------------------------------
+
+REGIONAL_KEYS = (
+    "families",
+    "children",
+    "low_income_children",
+    "disabled_children",
+    "dangerous_minors",
+)
+
+
+def regional_statistics(session, user: User, on: dt.date, district_id: int | None = None) -> dict:
+    """Seed 003's figures per district and in total, on the date `on`.
+
+    Over non-archived families and persons: families with children (≥1 child),
+    children, children in low-income families, disabled children, and minors in
+    a socially dangerous situation (children of families `is_dangerous`).
+    Returns {"on", "rows": [{"district_id", "district", <keys>}], "total": {<keys>}}.
+    """
+    figures = (
+        select(
+            Family.district_id,
+            func.count(distinct(Family.id)),
+            func.count(Person.id),
+            _count_if(Family.is_low_income),
+            _count_if(Person.disability_status == "disabled"),
+            _count_if(Family.is_dangerous),
+        )
+        .select_from(Person)
+        .join(Family, Person.family_id == Family.id)
+        .where(*children_where(user, on, district_id))
+        .group_by(Family.district_id)
+    )
+    counted = {row[0]: [int(v) for v in row[1:]] for row in session.execute(figures)}
+    districts = select(District.id, District.name).order_by(District.name)
+    if district_id is not None:
+        districts = districts.where(District.id == district_id)
+    elif user.role not in WHOLE_CENTRE:
+        own = (
+            select(staff_district.c.district_id).where(staff_district.c.staff_id == user.staff_id)
+            if user.staff_id
+            else select(District.id).where(false())
+        )
+        districts = districts.where(or_(District.id.in_(own), District.id.in_(list(counted))))
+    rows = []
+    for district, name in session.execute(districts):
+        values = counted.get(district, [0] * len(REGIONAL_KEYS))
+        rows.append(
+            {
+                "district_id": district,
+                "district": name,
+                **dict(zip(REGIONAL_KEYS, values, strict=True)),
+            }
+        )
+    total = {key: sum(row[key] for row in rows) for key in REGIONAL_KEYS}
+    return {"on": on, "rows": rows, "total": total}
+
+
+REGIONAL_HEADERS = (
+    "Участок",
+    "Семей с детьми",
+    "Детей",
+    "Детей в малоимущих семьях",
+    "Детей-инвалидов",
+    "Несовершеннолетних в СОП",
+)
+
+
+def regional_report(session, user: User, params: Params) -> Report:
+    stats = regional_statistics(session, user, params.date_to, params.district_id)
+    table = Table(
+        f"На {params.date_to:%d.%m.%Y}",
+        list(REGIONAL_HEADERS),
+        [[row["district"], *(row[k] for k in REGIONAL_KEYS)] for row in stats["rows"]],
+        ["Итого", *(stats["total"][k] for k in REGIONAL_KEYS)],
+    )
+    notes = [
+        "Ребёнок — член семьи со степенью родства «ребёнок», которому на дату отчёта нет 18 лет; "
+        "семьи и люди в архиве не учитываются.",
+        "Несовершеннолетние в СОП — дети семей, отмеченных «в социально опасном положении».",
+    ]
+    return Report("regional", REPORTS["regional"], params, [table], notes)
+
+
+# --- 1. pilot project progress (seed 002 §2.3) -------------------------------------------
+
+
+def pilot_report(session, user: User, params: Params) -> Report:
+    """Families and cases, closures by reason, children, activities, visits, reviews, loans."""
+    d, dep, on = params.district_id, params.department_id, params.date_to
+    case_where = (
+        report_scope(Case, user),
+        Case.archived_at.is_(None),
+        _in_district(Case.family_id, d),
+        _of_department(Case.lead_worker_id, dep),
+    )
+    disabled = session.execute(
+        select(
+            _count_if(Person.disability_status == "disabled"),
+            _count_if(Person.disability_status == "ovz"),
+        )
+        .select_from(Person)
+        .join(Family, Person.family_id == Family.id)
+        .where(*children_where(user, on, d))
+    ).one()
+    main = [
+        [
+            "Семей на сопровождении (статус семьи)",
+            _count(
+                session,
+                Family,
+                Family.status == "supported",
+                Family.archived_at.is_(None),
+                report_scope(Family, user),
+                true() if d is None else Family.district_id == d,
+            ),
+        ],
+        [
+            "Случаев на сопровождении (статус «сопровождение»)",
+            _count(session, Case, Case.status == "active", *case_where),
+        ],
+        [
+            "Новых заявлений за период",
+            _count(session, Case, _between(Case.application_date, params), *case_where),
+        ],
+        [
+            "Закрыто случаев за период",
+            _count(session, Case, _between(Case.closed_on, params), *case_where),
+        ],
+        [f"Детей-инвалидов на {on:%d.%m.%Y}", int(disabled[0])],
+        [f"Детей с ОВЗ на {on:%d.%m.%Y}", int(disabled[1])],
+        [
+            "Визитов за период",
+            _count(
+                session,
+                Visit,
+                _between(Visit.visited_on, params),
+                report_scope(Visit, user),
+                _case_in_district(Visit.case_id, d),
+                _of_department(Visit.staff_id, dep),
+            ),
+        ],
+        [
+            "Проведено мониторингов за период",
+            _count(
+                session,
+                Review,
+                _between(Review.held_on, params),
+                report_scope(Review, user),
+                _case_in_district(Review.case_id, d),
+                _of_department(Review.reviewer_id, dep),
+            ),
+        ],
+        ["Выдано ТСР за период", _loans(session, user, params, Loan.issued_on)],
+        ["Возвращено ТСР за период", _loans(session, user, params, Loan.returned_on)],
+    ]
+    reasons = dict(
+        session.execute(
+            select(Case.closure_reason, func.count())
+            .where(_between(Case.closed_on, params), *case_where)
+            .group_by(Case.closure_reason)
+        ).all()
+    )
+    closures = [[label, reasons.get(code, 0)] for code, label in CLOSURE_REASON.pairs()]
+
+    activity_from = (
+        select(PlanActivity)
+        .join(SupportPlan, PlanActivity.plan_id == SupportPlan.id)
+        .join(Service, PlanActivity.service_id == Service.id)
+        .where(
+            _between(PlanActivity.planned_date, params),
+            report_scope(PlanActivity, user),
+            _case_in_district(SupportPlan.case_id, d),
+            _of_department(PlanActivity.specialist_id, dep),
+        )
+    )
+    done = PlanActivity.status == "done"
+    by_kind = {
+        kind: (int(total), int(made))
+        for kind, total, made in session.execute(
+            activity_from.with_only_columns(Service.kind, func.count(), _count_if(done)).group_by(
+                Service.kind
+            )
+        )
+    }
+    kinds = [[label, *by_kind.get(code, (0, 0))] for code, label in SERVICE_KIND.pairs()]
+    by_specialist = session.execute(
+        activity_from.outerjoin(Staff, PlanActivity.specialist_id == Staff.id)
+        .with_only_columns(
+            Staff.last_name, Staff.first_name, Staff.middle_name, func.count(), _count_if(done)
+        )
+        .group_by(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
+        .order_by(Staff.last_name, Staff.first_name)
+    ).all()
+    specialists = [
+        [_staff_name(last, first, middle) or "не назначен", int(total), int(made)]
+        for last, first, middle, total, made in by_specialist
+    ]
+    tables = [
+        Table("Основные показатели", ["Показатель", "Значение"], main),
+        Table(
+            "Закрытые за период случаи по причинам",
+            ["Причина закрытия", "Случаев"],
+            closures,
+            ["Итого", sum(r[1] for r in closures)],
+        ),
+        Table(
+            "Мероприятия ИПСС за период по видам помощи",
+            ["Вид помощи", "Запланировано", "Выполнено"],
+            kinds,
+            ["Итого", sum(r[1] for r in kinds), sum(r[2] for r in kinds)],
+        ),
+        Table(
+            "Мероприятия ИПСС за период по специалистам",
+            ["Специалист", "Запланировано", "Выполнено"],
+            specialists,
+            ["Итого", sum(r[1] for r in specialists), sum(r[2] for r in specialists)],
+        ),
+    ]
+    notes = [
+        "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
+        "и к плановым датам мероприятий; дети — на последний день периода.",
+        "Отделение ограничивает случаи (по ведущему специалисту), визиты, мониторинг и "
+        "мероприятия его сотрудниками.",
+    ]
+    return Report("pilot", REPORTS["pilot"], params, tables, notes)
+
+
+def _loans(session, user, params: Params, date_column) -> int:
+    return _count(
+        session,
+        Loan,
+        _between(date_column, params),
+        Loan.archived_at.is_(None),
+        report_scope(Loan, user),
+        _in_district(Loan.family_id, params.district_id),
+    )
+
+
+# --- 3. partner agreements ------------------------------------------------------------------
+
+
+def agreement_states(on: dt.date) -> dict:
+    """Conditions on PartnerAgreement for each state on the date `on`."""
+    soon = on + dt.timedelta(days=AGREEMENT_EXPIRY_WARNING_DAYS)
+    active = PartnerAgreement.status == "active"
+    return {
+        "active": and_(
+            active,
+            PartnerAgreement.valid_from <= on,
+            or_(PartnerAgreement.valid_to.is_(None), PartnerAgreement.valid_to >= on),
+        ),
+        "expiring": and_(active, PartnerAgreement.valid_to.between(on, soon)),
+        "expired": and_(active, PartnerAgreement.valid_to < on),
+        "terminated": PartnerAgreement.status == "terminated",
+    }
+
+
+def agreements_report(session, user: User, params: Params) -> Report:
+    """Agreements active, expiring within 30 days, expired and terminated, by partner kind."""
+    on = params.date_to
+    states = agreement_states(on)
+    counted = {
+        kind: [int(v) for v in values]
+        for kind, *values in session.execute(
+            select(Partner.kind, *(_count_if(c) for c in states.values()))
+            .select_from(PartnerAgreement)
+            .join(Partner, PartnerAgreement.partner_id == Partner.id)
+            .where(PartnerAgreement.archived_at.is_(None))
+            .group_by(Partner.kind)
+        )
+    }
+    rows = [[label, *counted.get(code, [0] * len(states))] for code, label in PARTNER_KIND.pairs()]
+    total = ["Итого", *(sum(r[i] for r in rows) for i in range(1, len(states) + 1))]
+    expiring = session.execute(
+        select(Partner.name, PartnerAgreement.number, PartnerAgreement.valid_to)
+        .join(Partner, PartnerAgreement.partner_id == Partner.id)
+        .where(states["expiring"], PartnerAgreement.archived_at.is_(None))
+        .order_by(PartnerAgreement.valid_to, Partner.name)
+    ).all()
+    tables = [
+        Table(
+            f"На {on:%d.%m.%Y} по типам партнёров",
+            [
+                "Тип партнёра",
+                "Действуют",
+                f"Истекают в {AGREEMENT_EXPIRY_WARNING_DAYS} дней",
+                "Истекли",
+                "Расторгнуты",
+            ],
+            rows,
+            total,
+        ),
+        Table(
+            f"Истекают в ближайшие {AGREEMENT_EXPIRY_WARNING_DAYS} дней",
+            ["Партнёр", "Номер", "Действует по"],
+            [list(r) for r in expiring],
+        ),
+    ]
+    notes = [
+        "«Истекают» — действующие соглашения со сроком до 30 дней от даты отчёта (входят в "
+        "«Действуют»); «Истекли» — не расторгнутые, но со сроком раньше даты отчёта."
+    ]
+    return Report("agreements", REPORTS["agreements"], params, tables, notes)
+
+
+# --- 4. rental point -------------------------------------------------------------------------
+
+
+def rental_report(session, user: User, params: Params, today: dt.date) -> Report:
+    """Loans issued and returned in the period, utilisation, queue and overdue loans by type."""
+    d = params.district_id
+    loan_where = (
+        Loan.archived_at.is_(None),
+        report_scope(Loan, user),
+        _in_district(Loan.family_id, d),
+    )
+    is_open = Loan.returned_on.is_(None)
+    loans = {
+        type_id: [int(v) for v in values]
+        for type_id, *values in session.execute(
+            select(
+                EquipmentUnit.type_id,
+                _count_if(_between(Loan.issued_on, params)),
+                _count_if(_between(Loan.returned_on, params)),
+                _count_if(is_open),
+                _count_if(and_(is_open, Loan.due_on < today)),
+            )
+            .select_from(Loan)
+            .join(EquipmentUnit, Loan.unit_id == EquipmentUnit.id)
+            .where(*loan_where)
+            .group_by(EquipmentUnit.type_id)
+        )
+    }
+    units = dict(
+        session.execute(
+            select(EquipmentUnit.type_id, func.count())
+            .where(EquipmentUnit.status != "written_off")
+            .group_by(EquipmentUnit.type_id)
+        ).all()
+    )
+    queue = {
+        type_id: (int(waiting), float(mean or 0))
+        for type_id, waiting, mean in session.execute(
+            select(
+                Reservation.type_id,
+                func.count(),
+                func.avg(days_between(literal(today, Date), Reservation.requested_on)),
+            )
+            .where(
+                Reservation.status == "waiting",
+                report_scope(Reservation, user),
+                _in_district(Reservation.family_id, d),
+            )
+            .group_by(Reservation.type_id)
+        )
+    }
+    rows = []
+    for type_id, name in session.execute(
+        select(EquipmentType.id, EquipmentType.name).order_by(EquipmentType.name)
+    ):
+        issued, returned, on_loan, overdue = loans.get(type_id, [0, 0, 0, 0])
+        in_service = units.get(type_id, 0)
+        waiting, mean = queue.get(type_id, (0, 0.0))
+        share = round(100 * on_loan / in_service, 1) if in_service else 0
+        rows.append(
+            [name, in_service, on_loan, share, issued, returned, overdue, waiting, round(mean, 1)]
+        )
+    total_units = sum(r[1] for r in rows)
+    total_on_loan = sum(r[2] for r in rows)
+    total_waiting = sum(r[7] for r in rows)
+    total = [
+        "Итого",
+        total_units,
+        total_on_loan,
+        round(100 * total_on_loan / total_units, 1) if total_units else 0,
+        *(sum(r[i] for r in rows) for i in (4, 5, 6)),
+        total_waiting,
+        round(sum(r[7] * r[8] for r in rows) / total_waiting, 1) if total_waiting else 0,
+    ]
+    table = Table(
+        "По видам ТСР",
+        [
+            "Вид ТСР",
+            "Единиц в работе",
+            "На руках",
+            "Загрузка, %",
+            "Выдано за период",
+            "Возвращено за период",
+            f"Просрочено на {today:%d.%m.%Y}",
+            "В очереди",
+            "Ожидание в очереди, дней (среднее)",
+        ],
+        rows,
+        total,
+    )
+    notes = [
+        "«Единиц в работе» — все единицы, кроме списанных; «Загрузка» — доля единиц на руках.",
+        f"На руках, просрочено и очередь — на {today:%d.%m.%Y}; выдано и возвращено — за период.",
+    ]
+    return Report("rental", REPORTS["rental"], params, [table], notes)
+
+
+# --- 5. workload and deadlines -------------------------------------------------------------
+
+
+def workload_report(session, user: User, params: Params, today: dt.date) -> Report:
+    """Open, overdue, due-soon and done tasks per specialist (and those not yet assigned)."""
+    is_open = Task.status.in_(OPEN_TASK_STATUSES)
+    soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    done_from = _day_start(params.date_from, params.zone)
+    done_to = _day_start(params.date_to + dt.timedelta(days=1), params.zone)
+    figures = session.execute(
+        select(
+            Task.assignee_id,
+            _count_if(is_open),
+            _count_if(and_(is_open, Task.due_date < today)),
+            _count_if(and_(is_open, Task.due_date.between(today, soon))),
+            _count_if(
+                and_(Task.status == "done", Task.closed_at >= done_from, Task.closed_at < done_to)
+            ),
+        )
+        .where(
+            report_scope(Task, user),
+            _in_district(Task.family_id, params.district_id),
+            _of_department(Task.assignee_id, params.department_id),
+        )
+        .group_by(Task.assignee_id)
+    ).all()
+    counted = {assignee: [int(v) for v in values] for assignee, *values in figures}
+    people = session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name, Staff.role)
+        .where(Staff.id.in_([k for k in counted if k is not None]))
+        .order_by(Staff.last_name, Staff.first_name)
+    ).all()
+    rows = [
+        [_staff_name(last, first, middle), ROLE.label(role), *counted[staff_id]]
+        for staff_id, last, first, middle, role in people
+    ]
+    if None in counted and any(counted[None][:3]):
+        rows.append(["Не назначены", "—", *counted[None]])
+    total = ["Итого", "", *(sum(r[i] for r in rows) for i in range(2, 6))]
+    table = Table(
+        "По специалистам",
+        [
+            "Специалист",
+            "Роль",
+            "Открытых задач",
+            f"Просрочено на {today:%d.%m.%Y}",
+            f"Срок в ближайшие {DUE_SOON_DAYS} дней",
+            "Выполнено за период",
+        ],
+        rows,
+        total,
+    )
+    notes = [
+        "Открытые — новые, назначенные и в работе; просроченные — открытые со сроком раньше "
+        "сегодняшнего дня. Отделение — отделение исполнителя."
+    ]
+    return Report("workload", REPORTS["workload"], params, [table], notes)
+
+
+def build_report(slug: str, session, user: User, params: Params, today: dt.date) -> Report:
+    """The report `slug` for `user` with `params`."""
+    if slug == "pilot":
+        return pilot_report(session, user, params)
+    if slug == "regional":
+        return regional_report(session, user, params)
+    if slug == "agreements":
+        return agreements_report(session, user, params)
+    if slug == "rental":
+        return rental_report(session, user, params, today)
+    if slug == "workload":
+        return workload_report(session, user, params, today)
+    raise KeyError(slug)
