@@ -180,7 +180,7 @@ class RentalDeskView(PageView):
     # --- find a free unit -----------------------------------------------------------------
 
     @expose("/")
-    def index_view(self):
+    def index(self):
         types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
         counts = {
             (type_id, status): n
