@@ -2,7 +2,8 @@
 
 A figure is shown when the role may open the list it counts (or, for the
 viewer, the report it belongs to); where the role may open the list, the
-figure links to it with the same filter, so the number and the list agree.
+figure links to it with the same filter, so the number and the list agree
+(the user's own tasks link to «Мои задачи», which groups the same tasks).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def _list_url(role, endpoint: str, filters: list[tuple[str, str]]) -> str | None
     return url_for(f"{endpoint}.index_view", **args)
 
 
+def _page_url(role, endpoint: str, page: str) -> str | None:
+    """A workflow page's address, if the role may open it."""
+    return url_for(f"{endpoint}.{page}") if allowed(role, endpoint, "list") else None
+
+
 def _may(role, endpoint: str, report: str) -> bool:
     return allowed(role, endpoint, "list") or allowed(role, f"report_{report}", "list")
 
@@ -51,11 +57,16 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Мои просроченные задачи",
                 figures.my_overdue_tasks(session, user, today),
+                _page_url(role, "my_tasks", "index"),
                 alarm=True,
             )
         )
         shown.append(
-            Figure("Мои задачи на сегодня", figures.my_tasks_due_today(session, user, today))
+            Figure(
+                "Мои задачи на сегодня",
+                figures.my_tasks_due_today(session, user, today),
+                _page_url(role, "my_tasks", "index"),
+            )
         )
     if _may(role, "case", "pilot"):
         soon = (today + dt.timedelta(days=CASE_END_WARNING_DAYS)).isoformat()
