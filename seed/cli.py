@@ -46,9 +46,8 @@ def init_seed_cli(app: Flask) -> None:
             )
             figures = scale.count_figures(db.session, dt.date.today())
             click.echo(
-                "Показатели: семей с детьми {0.families:,}, детей {0.children:,}, "
-                "в малоимущих семьях {0.low_income_children:,}, детей-инвалидов "
-                "{0.disabled_children:,}, несовершеннолетних в СОП {0.dangerous_minors:,}".format(
-                    figures
-                )
+                f"Показатели: семей с детьми {figures.families:,}, детей {figures.children:,}, "
+                f"в малоимущих семьях {figures.low_income_children:,}, "
+                f"детей-инвалидов {figures.disabled_children:,}, "
+                f"несовершеннолетних в СОП {figures.dangerous_minors:,}"
             )

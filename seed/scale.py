@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -203,9 +202,8 @@ class BulkWriter:
         self.written[table] = self.written.get(table, 0) + len(rows)
 
     def next_id(self, table: str) -> int:
-        return self.connection.execute(
-            text(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"')
-        ).scalar()  # noqa: S608
+        query = f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'  # noqa: S608 - our names
+        return self.connection.execute(text(query)).scalar()
 
     def finish(self, tables: Iterable[str]) -> None:
         """Move PostgreSQL's id sequences past the written ids and refresh statistics."""
@@ -213,12 +211,9 @@ class BulkWriter:
             self.connection.execute(text("ANALYZE"))
             return
         for table in tables:
-            self.connection.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                    f'(SELECT coalesce(max(id), 1) FROM "{table}"))'  # noqa: S608
-                )
-            )
+            sequence = f"pg_get_serial_sequence('\"{table}\"', 'id')"
+            query = f'SELECT setval({sequence}, (SELECT coalesce(max(id), 1) FROM "{table}"))'  # noqa: S608
+            self.connection.execute(text(query))
 
 
 def _sqlite_value(value):
