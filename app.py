@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from models import db
+from models import db, use_trigram_indexes
 from models.audit import install_audit
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +93,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        use_trigram_indexes()  # models/search.py: substring search served by pg_trgm
     install_audit(Session)
     migrate.init_app(
         app,

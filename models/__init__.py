@@ -28,6 +28,7 @@ from .reference import (
     Staff,
 )
 from .rental import EquipmentType, EquipmentUnit, Loan, LoanExtension, Reservation
+from .search import use_trigram_indexes
 
 __all__ = [
     "AUDIT_ACTION",
@@ -65,4 +66,5 @@ __all__ = [
     "User",
     "Visit",
     "db",
+    "use_trigram_indexes",
 ]
