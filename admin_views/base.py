@@ -30,7 +30,7 @@ from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import Date, DateTime, String, Text, false, inspect, or_
+from sqlalchemy import Date, DateTime, String, Text, false, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import with_parent
 from sqlalchemy.orm.exc import StaleDataError
@@ -235,7 +235,9 @@ class OporaModelView(ModelView):
     details_modal = False
     edit_modal = False
     create_modal = False
-    named_filter_urls = True
+    # Named filter URLs are built from ASCII letters of the label and operation:
+    # Russian labels leave «_equals» for every filter, and the last one wins.
+    named_filter_urls = False
     column_display_actions = True
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
@@ -414,6 +416,12 @@ class OporaModelView(ModelView):
         count = None
         if execute and page_size:
             count = paging.bounded_count(db.session, query, pk)
+        if count is not None and (search or filters):
+            # Few rows match: find them first (the search's own indexes), then sort
+            # them. Without the fence the planner may walk the sort's index over
+            # the whole table looking for rare matches.
+            ids = query.order_by(None).with_entities(pk).offset(0).subquery()
+            query, joins = super().get_query().filter(pk.in_(select(ids.c[0]))), {}
         query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         keys, descending = self._keyset(sort_column, sort_desc)
