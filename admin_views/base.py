@@ -447,6 +447,13 @@ class OporaModelView(ModelView):
                 g.opora_next_cursor = paging.encode_cursor(signature, keys, rows[-1])
         return count, rows
 
+    def _get_list_extra_args(self):
+        # The cursor belongs to one «Далее» link: sort links, «Назад», the search
+        # and filter forms must not carry it on.
+        view_args = super()._get_list_extra_args()
+        view_args.extra_args.pop("after", None)
+        return view_args
+
     def _keyset(self, sort_column, sort_desc):
         """(key columns, descending) of the list's sort if keyset paging suits it."""
         if sort_column is not None:
