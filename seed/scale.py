@@ -205,11 +205,31 @@ class BulkWriter:
         query = f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"'  # noqa: S608 - our names
         return self.connection.execute(text(query)).scalar()
 
+    def set_aside_gin_indexes(self, tables: Iterable[str]) -> None:
+        """Drop the GIN (trigram) indexes of `tables` until finish(): built once at the
+        end they cost seconds, kept up to date row by row they cost most of the load.
+        Inside the load's transaction, so a failed load gets them back."""
+        self.gin_indexes: list[tuple[str, str]] = []
+        if not self.postgres:
+            return
+        rows = self.connection.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = ANY(:tables) AND indexdef LIKE '% USING gin %'"
+            ),
+            {"tables": list(tables)},
+        )
+        self.gin_indexes = [(name, definition) for name, definition in rows]
+        for name, _definition in self.gin_indexes:
+            self.connection.execute(text(f'DROP INDEX "{name}"'))
+
     def finish(self, tables: Iterable[str]) -> None:
-        """Move PostgreSQL's id sequences past the written ids and refresh statistics."""
+        """Rebuild set-aside indexes and move PostgreSQL's id sequences past the written ids."""
         if not self.postgres:
             self.connection.execute(text("ANALYZE"))
             return
+        for _name, definition in self.gin_indexes:
+            self.connection.execute(text(definition))
         for table in tables:
             sequence = f"pg_get_serial_sequence('\"{table}\"', 'id')"
             query = f'SELECT setval({sequence}, (SELECT coalesce(max(id), 1) FROM "{table}"))'  # noqa: S608
@@ -985,6 +1005,7 @@ class ScaleGenerator:
 
     def run(self, progress=None) -> dict[str, int]:
         plans = plan_families(self.figures, self.rng)
+        self.writer.set_aside_gin_indexes(CHUNK_TABLES)
         self.build_staff()
         self.build_units()
         self.write_units()

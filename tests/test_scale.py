@@ -6,7 +6,7 @@ import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import (
     AuditRecord,
@@ -144,3 +144,15 @@ def test_seed_command_prints_the_figures(runner):
     expected = scale.REGIONAL.scaled(120)
     assert f"семей с детьми {expected.families}" in result.output
     assert f"детей {expected.children}," in result.output
+
+
+def test_search_indexes_are_rebuilt_after_the_load(loaded):
+    """Are the trigram indexes set aside during the load back afterwards (PostgreSQL)?"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("trigram indexes exist only on PostgreSQL")
+    names = set(
+        db.session.scalars(
+            text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '% USING gin %'")
+        )
+    )
+    assert {"ix_family_surname_trgm", "ix_person_last_name_trgm"} <= names

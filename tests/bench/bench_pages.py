@@ -145,6 +145,15 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the gunicorn workers so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def fill(url: str, names: dict) -> str:
     return url.format(**names)
 
@@ -264,18 +273,24 @@ def xlsx_floor(database_url: str) -> tuple[float, int]:
     return time.monotonic() - started, rows
 
 
-def measure(browser: Browser, path: str, count: int) -> tuple[int, list[float]]:
+def measure(browser: Browser, path: str, count: int, pids: list[int]):
+    """(status, latencies in ms, server CPU ms per request) of `count` requests after a warm-up.
+
+    The server's CPU time per request does not grow when other processes share
+    the machine; the latency does.
+    """
     status, _ = browser.get(path)
     if status != 200:
-        return status, []
+        return status, [], 0.0
     for _ in range(2):
         browser.get(path)
     times = []
+    cpu_before = cpu_seconds(pids)
     for _ in range(count):
         started = time.perf_counter()
         status, _ = browser.get(path)
         times.append((time.perf_counter() - started) * 1000)
-    return status, times
+    return status, times, (cpu_seconds(pids) - cpu_before) * 1000 / count
 
 
 def machine() -> str:
@@ -343,26 +358,30 @@ def main() -> None:
             browsers[who].login(names[who], SCALE_PASSWORD)
 
         lines = [
-            "| страница | кто | URL | медиана, мс | p95, мс | цель |",
-            "|---|---|---|---|---|---|",
+            "| страница | кто | URL | медиана, мс | p95, мс | CPU сервера, мс | цель |",
+            "|---|---|---|---|---|---|---|",
         ]
         missing = []
         for title, who, url in PAGES:
             path = fill(url, names)
-            status, times = measure(browsers[who], path, options.requests)
+            status, times, cpu = measure(
+                browsers[who], path, options.requests, worker_pids(gunicorn.pid)
+            )
             shown = url.replace("{panel}", names["panel"])
             if status != 200:
                 missing.append(f"{shown} ({status})")
-                lines.append(f"| {title} | {who} | `{shown}` | MISSING ({status}) | | |")
+                lines.append(f"| {title} | {who} | `{shown}` | MISSING ({status}) | | | |")
                 print(f"!!! MISSING {status}: {title} {path}")
                 continue
             median, p95 = statistics.median(times), percentile(times, 0.95)
             ok = median <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS
             lines.append(
-                f"| {title} | {who} | `{shown}` | {median:.1f} | {p95:.1f} | "
+                f"| {title} | {who} | `{shown}` | {median:.1f} | {p95:.1f} | {cpu:.1f} | "
                 f"{'да' if ok else 'НЕТ'} |"
             )
-            print(f"{title:45} {who:12} median {median:7.1f} ms  p95 {p95:7.1f} ms")
+            print(
+                f"{title:40} {who:12} median {median:6.1f} ms  p95 {p95:6.1f} ms  cpu {cpu:5.1f} ms"
+            )
 
         floor, floor_rows = xlsx_floor(database_url)
         pids = worker_pids(gunicorn.pid)
@@ -372,7 +391,7 @@ def main() -> None:
         status, body = browsers["coordinator"].get(export_path)
         export_seconds = time.monotonic() - started
         after = {pid: peak_rss_mb(pid) for pid in worker_pids(gunicorn.pid)}
-        if status == 200:
+        if status == 200 and body[:2] == b"PK":  # an .xlsx is a zip file
             export = (
                 f"Экспорт семей в Excel (`{export_path}`): {export_seconds:.1f} с, "
                 f"{len(body) / 1e6:.1f} МБ; пиковый RSS воркера {max(after.values()):.0f} МБ "
@@ -383,7 +402,7 @@ def main() -> None:
         else:
             missing.append(f"{export_path} ({status})")
             export = (
-                f"Экспорт семей в Excel (`{export_path}`): MISSING ({status}). "
+                f"Экспорт семей в Excel (`{export_path}`): MISSING ({status}, не файл Excel). "
                 f"Голый цикл xlsxwriter constant_memory по {floor_rows:,} строкам: {floor:.1f} с."
             )
         print(export)
@@ -393,7 +412,8 @@ def main() -> None:
         section = [
             f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC — {options.families:,} семей",
             "",
-            f"Машина: {machine()}. gunicorn, {options.workers} sync workers; "
+            f"Машина: {machine()}; средняя загрузка перед замером {os.getloadavg()[0]:.1f}. "
+            f"gunicorn, {options.workers} sync workers; "
             f"{options.requests} запросов на страницу после прогрева; цель: медиана ≤ "
             f"{TARGET_MEDIAN_MS} мс, p95 ≤ {TARGET_P95_MS} мс. Участковый `{names['worker']}` "
             f"(участок из {names['worker_last_page'] * 25 + 25} семей максимум), специалист "
