@@ -416,10 +416,11 @@ class OporaModelView(ModelView):
         count = None
         if execute and page_size:
             count = paging.bounded_count(db.session, query, pk)
-        if count is not None and (search or filters):
-            # Few rows match: find them first (the search's own indexes), then sort
-            # them. Without the fence the planner may walk the sort's index over
-            # the whole table looking for rare matches.
+        if count is not None:
+            # Few rows match (a search, a filter, a district worker's scope): find them
+            # first, by the indexes of the search and the scope, then sort them. Without
+            # the fence the planner may walk the sort's index over the whole table
+            # looking for rare matches (the last page of a district: all 76,000).
             ids = query.order_by(None).with_entities(pk).offset(0).subquery()
             query, joins = super().get_query().filter(pk.in_(select(ids.c[0]))), {}
         query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
