@@ -331,11 +331,13 @@ def main() -> None:
         sql(SERVER_URL, f'CREATE DATABASE "{database}"', autocommit=True)
     gunicorn = None
     try:
+        loading = "набор загружен ранее (--reuse)"
         if not options.reuse:
             run([*flask, "db", "upgrade"], env)
             started = time.monotonic()
             print(run([*flask, "seed", "--families", str(options.families)], env))
-            print(f"loaded in {time.monotonic() - started:.0f} s")
+            loading = f"загрузка набора {time.monotonic() - started:.0f} с"
+            print(loading)
         names = bench_names(database_url, env)
         from seed.scale import SCALE_PASSWORD
 
@@ -417,7 +419,7 @@ def main() -> None:
             f"{options.requests} запросов на страницу после прогрева; цель: медиана ≤ "
             f"{TARGET_MEDIAN_MS} мс, p95 ≤ {TARGET_P95_MS} мс. Участковый `{names['worker']}` "
             f"(участок из {names['worker_last_page'] * 25 + 25} семей максимум), специалист "
-            f"`{names['specialist']}` ({names['specialist_tasks']} открытых задач).",
+            f"`{names['specialist']}` ({names['specialist_tasks']} открытых задач); {loading}.",
             "",
             *lines,
             "",
