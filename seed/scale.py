@@ -260,6 +260,7 @@ STREETS = [
     "ул. Первомайская", "ул. Строителей", "пер. Почтовый", "ул. Луговая",
 ]  # fmt: skip
 SURNAMES = list(RussianNames.last_names_male)
+MALE_FIRST_NAMES = list(MALE_NAMES)
 
 # Staff per family of the region (at least one of each).
 STAFF_RATIOS = {
@@ -550,6 +551,10 @@ class ScaleGenerator:
         self.staff: dict[str, list[StaffMember]] = {}
         staff_rows, user_rows, link_rows = [], [], []
         self.district_ids = [self.ids.take("district") for _ in range(district_count)]
+        self.municipality = {
+            district_id: MUNICIPALITIES[index % len(MUNICIPALITIES)]
+            for index, district_id in enumerate(self.district_ids)
+        }
         self.district_worker: dict[int, StaffMember] = {}
         for role, count in counts.items():
             for n in range(1, count + 1):
@@ -605,10 +610,10 @@ class ScaleGenerator:
 
     def adult_name(self, sex: str, surname: str | None = None) -> tuple[str, str, str]:
         surname = surname or self.rng.choice(SURNAMES)
-        father = self.rng.choice(list(MALE_NAMES))
+        father = self.rng.choice(MALE_FIRST_NAMES)
         if sex == "f":
             return feminine_surname(surname), self.rng.choice(FEMALE_NAMES), MALE_NAMES[father][1]
-        return surname, self.rng.choice(list(MALE_NAMES)), MALE_NAMES[father][0]
+        return surname, self.rng.choice(MALE_FIRST_NAMES), MALE_NAMES[father][0]
 
     # --- rental point ---
 
@@ -672,7 +677,7 @@ class ScaleGenerator:
             person_id = self.ids.take("person")
             if relation == "child":
                 given = first or rng.choice(BOY_NAMES if sex == "m" else GIRL_NAMES)
-                father = rng.choice(list(MALE_NAMES))
+                father = rng.choice(MALE_FIRST_NAMES)
                 middle = MALE_NAMES[father][0 if sex == "m" else 1]
                 last = surname if sex == "m" else feminine_surname(surname)
             else:
@@ -721,7 +726,7 @@ class ScaleGenerator:
             "family",
             {
                 "id": family_id, "surname": surname, "district_id": district_id,
-                "address": f"{MUNICIPALITIES[self.district_ids.index(district_id) % 22]}, "
+                "address": f"{self.municipality[district_id]}, "
                 f"{rng.choice(STREETS)}, д. {rng.randint(1, 120)}, кв. {rng.randint(1, 90)}",
                 "phone": self.phone(), "is_large": plan.children >= 3,
                 "is_low_income": plan.low_income, "is_single_parent": not two_parents,
