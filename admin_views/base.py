@@ -416,7 +416,15 @@ class OporaModelView(ModelView):
         count = None
         if execute and page_size:
             count = paging.bounded_count(db.session, query, pk)
-        if count is not None:
+        few = count is not None or (
+            # A search for a common surname: thousands of matches, all of them far
+            # down the name index (3 million persons, «Смирн…»: 15 s of index walk).
+            execute
+            and page_size
+            and search
+            and paging.bounded_count(db.session, query, pk, paging.FENCE_CAP) is not None
+        )
+        if few:
             # Few rows match (a search, a filter, a district worker's scope): find them
             # first, by the indexes of the search and the scope, then sort them. Without
             # the fence the planner may walk the sort's index over the whole table

@@ -21,6 +21,8 @@ from sqlalchemy.orm import ColumnProperty, joinedload
 from models import EquipmentUnit, PlanActivity, Reservation, TaskAssignment
 
 COUNT_CAP = 1_000
+# A search matching up to this many rows is sorted from its matches (see get_list).
+FENCE_CAP = 20_000
 
 # Relations a model's __str__ reads: loaded together with the model in lists.
 STR_RELATIONS: dict[type, tuple[str, ...]] = {
@@ -31,11 +33,12 @@ STR_RELATIONS: dict[type, tuple[str, ...]] = {
 }
 
 
-def bounded_count(session, query, pk) -> int | None:
-    """Rows of `query` if at most COUNT_CAP, else None («more than the cap»)."""
-    limited = query.order_by(None).with_entities(pk).limit(COUNT_CAP + 1).subquery()
+def bounded_count(session, query, pk, cap: int | None = None) -> int | None:
+    """Rows of `query` if at most `cap` (COUNT_CAP), else None («more than the cap»)."""
+    cap = COUNT_CAP if cap is None else cap
+    limited = query.order_by(None).with_entities(pk).limit(cap + 1).subquery()
     count = session.query(func.count()).select_from(limited).scalar()
-    return count if count <= COUNT_CAP else None
+    return count if count <= cap else None
 
 
 def eager_options(model, names):

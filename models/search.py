@@ -14,6 +14,7 @@ from sqlalchemy import DDL, Index, event
 from .base import db
 from .cases import Case
 from .people import Family, Person
+from .rental import Loan
 
 # The searchable text columns of the large tables (column_searchable_list of their views).
 TRIGRAM_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -29,6 +30,7 @@ Index("ix_family_district_surname", Family.district_id, Family.surname, Family.i
 Index("ix_person_name_id", Person.last_name, Person.first_name, Person.id)
 Index("ix_person_family_name", Person.family_id, Person.last_name, Person.first_name)
 Index("ix_support_case_applied_id", Case.application_date, Case.id)
+Index("ix_loan_issued_id", Loan.issued_on, Loan.id)
 
 CREATE_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 

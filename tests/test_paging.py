@@ -95,3 +95,18 @@ def test_filter_by_district_filters_by_that_district(client, auth, app, families
     first_district, _second = families
     page = client.get("/family/", query_string={f"flt0_{arg}": first_district})
     assert shown_surnames(page.get_data(as_text=True)) == SURNAMES[1::2]
+
+
+@pytest.mark.parametrize("fence_cap", [0, 100])
+def test_search_beyond_the_cap_sorts_its_matches(
+    client, auth, app, families, family_view, monkeypatch, fence_cap
+):
+    """With more matches than the count cap, fenced or not, does a search show the
+    first matches in order and page on by key?"""
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(paging, "FENCE_CAP", fence_cap)
+    f.sign_in(app, auth, "coordinator")
+    first = client.get("/family/", query_string={"search": "ы"}).get_data(as_text=True)
+    assert shown_surnames(first) == SURNAMES[:3]
+    second = client.get(next_link(first)).get_data(as_text=True)
+    assert shown_surnames(second) == SURNAMES[3:6]

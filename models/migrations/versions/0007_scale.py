@@ -20,6 +20,7 @@ INDEXES = (
     ("ix_person_name_id", "person", ["last_name", "first_name", "id"]),
     ("ix_person_family_name", "person", ["family_id", "last_name", "first_name"]),
     ("ix_support_case_applied_id", "support_case", ["application_date", "id"]),
+    ("ix_loan_issued_id", "loan", ["issued_on", "id"]),
 )
 
 
