@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from models import db
+from models import db, use_trigram_indexes
 from models.audit import install_audit
 
 HERE = Path(__file__).resolve().parent
@@ -92,6 +92,18 @@ def create_app(config: dict | None = None) -> Flask:
         # the audit trail) and scheme come from X-Forwarded-* set by N proxies.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        use_trigram_indexes()  # models/search.py: substring search served by pg_trgm
+        # The data fits in memory (or on SSD): a random read costs little more than a
+        # sequential one. With the default 4.0 the planner scans a whole table to
+        # avoid a few hundred index lookups (a district worker's families).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        cost = os.environ.get("OPORA_PG_RANDOM_PAGE_COST", "1.1")
+        options["connect_args"] = {
+            **options.get("connect_args", {}),
+            "options": f"-c random_page_cost={float(cost)}",
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_audit(Session)
     migrate.init_app(

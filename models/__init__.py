@@ -35,6 +35,7 @@ from .rental import (
     RentalEvent,
     Reservation,
 )
+from .search import use_trigram_indexes
 
 __all__ = [
     "AUDIT_ACTION",
@@ -73,4 +74,5 @@ __all__ = [
     "User",
     "Visit",
     "db",
+    "use_trigram_indexes",
 ]

@@ -1,0 +1,143 @@
+"""Does a page cost the same number of SQL queries with 2 rows as with 8 (no N+1)?
+
+Every family added brings its own members, case, plan, task, visit, review, unit
+(of its own type), loan and reservation, so that a relation loaded per row would
+show up as more queries. Lists and details are checked for the coordinator
+(everything) and for a district worker (row scope), on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from admin_views.permissions import allowed
+from models import db
+from tests import factories as f
+
+LISTS = (
+    "family",
+    "person",
+    "consent",
+    "programme_enrolment",
+    "case",
+    "task",
+    "support_plan",
+    "plan_activity",
+    "visit",
+    "review",
+    "task_assignment",
+    "loan",
+    "reservation",
+    "equipment_unit",
+    "loan_extension",
+)
+DETAILS = ("family", "person", "case", "support_plan", "task", "loan")
+
+
+@contextmanager
+def counted_queries():
+    """Counts the statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def add_family(district, worker) -> dict[str, int]:
+    """A family with one of everything the main pages show; returns the row ids."""
+    family, mother, child = f.family_with_members(district_row=district)
+    f.consent(family, mother)
+    f.programme_enrolment(family)
+    case = f.case(family, mother, lead_worker=worker)
+    plan = f.support_plan(case)
+    activity = f.plan_activity(plan, specialist=worker)
+    task = f.task(family, case, activity=activity, assignee=worker, status="assigned")
+    f.task_assignment(task, worker)
+    f.visit(case, worker)
+    f.review(case, reviewer=worker)
+    loan = f.loan(f.equipment_unit(status="on_loan"), family, child, issued_by=worker)
+    f.loan_extension(loan)
+    f.reservation(family, child)
+    return {
+        "family": family.id,
+        "person": child.id,
+        "case": case.id,
+        "support_plan": plan.id,
+        "task": task.id,
+        "loan": loan.id,
+    }
+
+
+@pytest.fixture
+def world(app):
+    """A district, its worker's id, and a way to add families to it."""
+    with app.app_context():
+        district = f.district()
+        worker = f.staff("district_worker", districts=[district])
+        db.session.commit()
+        ids = district.id, worker.id
+
+    def grow(count: int) -> dict[str, int]:
+        with app.app_context():
+            district, worker = db.session.get(f.District, ids[0]), db.session.get(f.Staff, ids[1])
+            rows = [add_family(district, worker) for _ in range(count)]
+            db.session.commit()
+            return rows[-1]
+
+    return ids, grow
+
+
+def queries_for(app, client, url: str) -> int:
+    with app.app_context(), counted_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(statements)
+
+
+def sign_in(app, auth, role: str, staff_id: int | None):
+    with app.app_context():
+        staff_row = db.session.get(f.Staff, staff_id) if staff_id else None
+        f.user(role, staff_row=staff_row, username=role)
+        db.session.commit()
+    assert auth.login(role, f.PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("role", ["coordinator", "district_worker"])
+def test_list_and_details_queries_do_not_grow_with_rows(app, client, auth, world, role):
+    """Is the number of queries per list and details page the same for 2 and for 8 families?"""
+    (_district_id, worker_id), grow = world
+    sign_in(app, auth, role, worker_id if role == "district_worker" else None)
+    lists = [name for name in LISTS if allowed(role, name, "list")]
+    details = [name for name in DETAILS if allowed(role, name, "details")]
+    grow(2)
+    few_lists = {name: queries_for(app, client, f"/{name}/") for name in lists}
+    newest = grow(6)
+    many_lists = {name: queries_for(app, client, f"/{name}/") for name in lists}
+    assert many_lists == few_lists
+    small = {
+        name: queries_for(app, client, f"/{name}/details/?id={newest[name]}") for name in details
+    }
+    # A family page with more members, loans and cases than before: still the same count.
+    with app.app_context():
+        family = db.session.get(f.Family, newest["family"])
+        worker = db.session.get(f.Staff, worker_id)
+        mother = family.members[0]
+        for _ in range(3):
+            child = f.person(family, "child")
+            f.loan(f.equipment_unit(status="on_loan"), family, child, issued_by=worker)
+            f.case(family, mother, lead_worker=worker)
+        db.session.commit()
+    large = {
+        name: queries_for(app, client, f"/{name}/details/?id={newest[name]}") for name in details
+    }
+    assert large == small

@@ -1,0 +1,158 @@
+"""Does the scale generator give seed 003's figures exactly, in proportion, within every rule?"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from sqlalchemy import func, select, text
+
+from models import (
+    AuditRecord,
+    Case,
+    Consent,
+    District,
+    EquipmentUnit,
+    Family,
+    Loan,
+    Person,
+    PlanActivity,
+    Reservation,
+    Review,
+    Staff,
+    SupportPlan,
+    Task,
+    User,
+    Visit,
+    db,
+)
+from seed import scale
+from seed.reference import load_reference
+
+TODAY = dt.date(2026, 11, 22)
+FAMILIES = 600
+
+
+def test_regional_plan_gives_the_five_figures_exactly():
+    """Do the regional preset's family plans add up to 76,000 / 111,000 / 20,441 / 2,357 / 363?"""
+    figures = scale.REGIONAL.scaled(scale.PRESETS["regional"])
+    assert figures == scale.REGIONAL
+    plans = scale.plan_families(figures, random.Random(scale.SCALE_SEED))
+    assert len(plans) == 76_000
+    assert all(1 <= p.children <= 3 for p in plans)
+    assert sum(p.children for p in plans) == 111_000
+    assert sum(p.children for p in plans if p.low_income) == 20_441
+    assert sum(p.disabled for p in plans) == 2_357
+    assert sum(p.children for p in plans if p.dangerous) == 363
+    assert all(p.disabled <= p.children for p in plans)
+
+
+@pytest.mark.parametrize("families", [10, 999, 250_000, 1_000_000])
+def test_scaled_figures_keep_the_proportions(families):
+    """Does --families N scale every figure by N / 76,000 (rounded)?"""
+    figures = scale.REGIONAL.scaled(families)
+    ratio = families / 76_000
+    assert figures.families == families
+    assert figures.children == round(111_000 * ratio)
+    assert figures.low_income_children == round(20_441 * ratio)
+    assert figures.disabled_children == round(2_357 * ratio)
+    assert figures.dangerous_minors == round(363 * ratio)
+
+
+def test_adult_cutoff_is_the_eighteenth_birthday():
+    """Is a person born exactly 18 years before the report date an adult on it?"""
+    assert scale.adult_cutoff(dt.date(2026, 11, 22)) == dt.date(2008, 11, 22)
+    assert scale.adult_cutoff(dt.date(2028, 2, 29)) == dt.date(2010, 2, 28)
+
+
+@pytest.fixture
+def loaded(app_ctx):
+    load_reference()
+    written = scale.load_scale(FAMILIES, today=TODAY)
+    return written
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_small_set_has_the_scaled_figures_for_years(loaded):
+    """Does the loaded set show the five figures, scaled, today and four years on?"""
+    expected = scale.REGIONAL.scaled(FAMILIES)
+    assert scale.count_figures(db.session, TODAY) == expected
+    # Every generated minor stays under 18 for years: the figures do not drift.
+    assert scale.count_figures(db.session, TODAY.replace(year=TODAY.year + 4)) == expected
+    # Members that never count exist: archived families, adults with relation «child».
+    assert count(Family, Family.archived_at.is_not(None)) > 0
+    assert count(Person, Person.relation == "child") > expected.children
+
+
+def test_small_set_is_proportional_and_complete(loaded):
+    """Are staff, districts, accounts, cases in every status, the ИПСС, tasks, visits,
+    reviews, rental and audit rows all there, in proportion?"""
+    assert count(District) == max(2, round(FAMILIES / scale.FAMILIES_PER_DISTRICT))
+    assert count(Staff, Staff.role == "district_worker") == count(District)
+    assert count(User) == count(Staff)
+    statuses = set(db.session.scalars(select(Case.status).distinct()))
+    assert statuses == {"application", "assessment", "active", "closed"}
+    cases = count(Case)
+    assert 0.10 * FAMILIES < cases < 0.20 * FAMILIES
+    assert count(SupportPlan) == count(Case, Case.status.in_(("active", "closed")))
+    assert count(PlanActivity) == 3 * count(SupportPlan)
+    assert count(Task) == count(PlanActivity)
+    assert count(Visit) > 0 and count(Review) == count(SupportPlan)
+    assert count(Loan, Loan.returned_on.is_(None)) > 0
+    assert count(Reservation) > 0
+    assert count(AuditRecord) >= count(Family) + cases
+    # Every case has a consent given on or before its application.
+    without_consent = count(
+        Case,
+        ~select(Consent.id)
+        .where(Consent.family_id == Case.family_id, Consent.given_on <= Case.application_date)
+        .exists(),
+    )
+    assert without_consent == 0
+    # A unit's status agrees with its open loan.
+    on_loan = set(
+        db.session.scalars(select(EquipmentUnit.id).where(EquipmentUnit.status == "on_loan"))
+    )
+    lent = set(db.session.scalars(select(Loan.unit_id).where(Loan.returned_on.is_(None))))
+    assert on_loan == lent
+
+
+def test_generated_accounts_sign_in(loaded, app, auth):
+    """Can a generated district worker sign in with the documented password?"""
+    db.session.remove()
+    response = auth.login("worker1", scale.SCALE_PASSWORD)
+    assert response.status_code == 302
+
+
+def test_new_rows_after_the_load_get_fresh_ids(loaded):
+    """Does an ordinary insert after the bulk load get an id past the loaded ones?"""
+    family = db.session.scalars(select(Family).limit(1)).one()
+    added = Family(surname="Новикова", district_id=family.district_id, address="ул. Новая, 1")
+    db.session.add(added)
+    db.session.commit()
+    assert added.id > db.session.scalar(select(func.max(Family.id)).where(Family.id != added.id))
+
+
+def test_seed_command_prints_the_figures(runner):
+    """Does `flask seed --families N` load the set and print the five figures?"""
+    result = runner.invoke(args=["seed", "--families", "120"])
+    assert result.exit_code == 0, result.output
+    expected = scale.REGIONAL.scaled(120)
+    assert f"семей с детьми {expected.families}" in result.output
+    assert f"детей {expected.children}," in result.output
+
+
+def test_search_indexes_are_rebuilt_after_the_load(loaded):
+    """Are the trigram indexes set aside during the load back afterwards (PostgreSQL)?"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("trigram indexes exist only on PostgreSQL")
+    names = set(
+        db.session.scalars(
+            text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '% USING gin %'")
+        )
+    )
+    assert {"ix_family_surname_trgm", "ix_person_last_name_trgm"} <= names
