@@ -239,9 +239,6 @@ class OporaModelView(ExportMixin, ModelView):
     details_modal = False
     edit_modal = False
     create_modal = False
-    # Named filter URLs are built from ASCII letters of the label and operation:
-    # Russian labels leave «_equals» for every filter, and the last one wins.
-    named_filter_urls = False
     column_display_actions = True
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS

@@ -37,6 +37,11 @@ class ExportMixin:
     def can_export(self) -> bool:
         return self._allowed("export")
 
+    def export_url(self) -> str:
+        """The list's export address: its filters, search and sort, but not its page."""
+        args = {k: v for k, v in request.args.items() if k not in ("page", "after")}
+        return self.get_url(".export", export_type="xlsx", **args)
+
     @expose("/export/<export_type>/")
     def export(self, export_type: str):
         if not self.can_export:

@@ -66,6 +66,9 @@ def test_large_list_pages_by_key(client, auth, app, families, family_view, monke
     assert shown_surnames(client.get("/family/?page=1").get_data(as_text=True)) == SURNAMES[3:6]
     third = client.get(next_link(second)).get_data(as_text=True)
     assert shown_surnames(third) == SURNAMES[6:]
+    # The export of a later page is the export of the whole list, not of that page.
+    export = re.search(r'href="([^"]*/export/xlsx/[^"]*)"', second).group(1)
+    assert "after=" not in export and "page=" not in export
 
 
 def test_a_cursor_for_another_sort_is_ignored(client, auth, app, families, family_view):
