@@ -29,6 +29,7 @@ from models import (
 )
 from seed import scale
 from seed.reference import load_reference
+from workflows.reports import regional_statistics
 
 TODAY = dt.date(2026, 11, 22)
 FAMILIES = 600
@@ -86,6 +87,23 @@ def test_small_set_has_the_scaled_figures_for_years(loaded):
     # Members that never count exist: archived families, adults with relation «child».
     assert count(Family, Family.archived_at.is_not(None)) > 0
     assert count(Person, Person.relation == "child") > expected.children
+
+
+def test_regional_report_shows_the_generated_figures(loaded):
+    """Does the regional statistics report (seed 003's shape) show exactly the five figures
+    the generator was asked for, and do its districts add up to its total?"""
+    coordinator = db.session.scalar(select(User).where(User.role == "coordinator"))
+    report = regional_statistics(db.session, coordinator, TODAY)
+    expected = scale.REGIONAL.scaled(FAMILIES)
+    assert report["total"] == {
+        "families": expected.families,
+        "children": expected.children,
+        "low_income_children": expected.low_income_children,
+        "disabled_children": expected.disabled_children,
+        "dangerous_minors": expected.dangerous_minors,
+    }
+    for key, value in report["total"].items():
+        assert sum(row[key] for row in report["rows"]) == value
 
 
 def test_small_set_is_proportional_and_complete(loaded):
