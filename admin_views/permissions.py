@@ -28,14 +28,15 @@ REFERENCE = (
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (
     "assessment",
-    "support_plan",
-    "plan_activity",
     "visit",
     "task",
     "review",
     "appointment",
 )
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
+# The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
+# the revisions and the tasks in step; their tables are for reading.
+PLAN = ("support_plan", "plan_activity")
 RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
@@ -86,7 +87,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
         **_grant(("loan", "reservation"), FULL - NO_CREATE),
         "case": CASE_RIGHTS,
-        **_grant(SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
+        **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
         "case_flow": frozenset({"details"}),
         "ipss": READ,
@@ -97,7 +98,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         "case": CASE_RIGHTS,
-        **_grant(SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
+        **_grant(PLAN + SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
         "reception": RECEPTION,
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
@@ -111,6 +112,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         "case": CASE_RIGHTS - {"delete"},
+        **_grant(PLAN, READ_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
         **_grant(("loan", "reservation"), READ),
         "reception": RECEPTION,
@@ -124,8 +126,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     **{
         role: {
             **_grant(("district", "staff", "service", "programme", "partner", "event"), READ),
-            **_grant(("family", "person", "case", "support_plan", "review"), READ),
-            **_grant(("assessment", "plan_activity", "visit", "task", "appointment"), WRITE),
+            **_grant(("family", "person", "case", "review") + PLAN, READ),
+            **_grant(("assessment", "visit", "task", "appointment"), WRITE),
             **_grant(SUPPORT_HISTORY, READ),
             "reception": RECEPTION,
             "case_flow": frozenset({"details"}),
@@ -179,20 +181,21 @@ def hidden_fields(role: str | None, table: str, fields, health: set[str]) -> set
     return hidden
 
 
-def matrix_rows() -> list[tuple[str, str, str]]:
-    """(role, view, actions) rows, for the README and the matrix test."""
-    short = {
-        "list": "L",
-        "details": "D",
-        "create": "C",
-        "edit": "E",
-        "delete": "A",
-        "export": "X",
-        "approve": "P",
-        "review": "M",
-    }
-    rows = []
-    for role, views in MATRIX.items():
-        for view, actions in sorted(views.items()):
-            rows.append((role, view, "".join(short[a] for a in ACTIONS if a in actions)))
-    return rows
+LETTERS = dict(zip(ACTIONS, "LDCEAXPM", strict=True))
+
+
+def matrix_table() -> str:
+    """The matrix as the README's Markdown table: a row per section, a column per role."""
+    roles = list(MATRIX)
+    sections = list(dict.fromkeys(view for views in MATRIX.values() for view in views))
+    lines = [
+        "| раздел | " + " | ".join(roles) + " |",
+        "|" + "---|" * (len(roles) + 1),
+    ]
+    for section in sections:
+        cells = (
+            "".join(LETTERS[a] for a in ACTIONS if a in MATRIX[role].get(section, ())) or "—"
+            for role in roles
+        )
+        lines.append(f"| {section} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

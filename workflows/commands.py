@@ -54,12 +54,10 @@ def init_commands(app: Flask) -> None:
 
     @app.cli.command("permissions")
     def permissions_command():
-        """Print the permission matrix as a Markdown table."""
-        from admin_views.permissions import matrix_rows
+        """Print the permission matrix as the README's Markdown table."""
+        from admin_views.permissions import matrix_table
 
-        click.echo("| роль | раздел | права |\n|---|---|---|")
-        for role, view, actions in matrix_rows():
-            click.echo(f"| {role} | {view} | {actions} |")
+        click.echo(matrix_table())
 
     @app.cli.command("tick")
     @click.option(
