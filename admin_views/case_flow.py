@@ -62,15 +62,6 @@ def _text(label: str, *validators, **kw) -> StringField:
     return StringField(label, validators=[*validators, Length(max=255), v.NoMarkup()], **kw)
 
 
-def _apply_error(form: FlaskForm, error: WorkflowError) -> None:
-    """Show a workflow's refusal next to its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        flash(str(error), "error")
-
-
 # --- reception -------------------------------------------------------------------------------
 
 
@@ -165,7 +156,7 @@ class ReceptionView(PageView):
                 db.session.rollback()
                 if error.field == "starts_at":
                     error.field = "time"
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 flash(f"Записано: {appointment.specialist}, {starts_at:%d.%m.%Y %H:%M}.", "success")
                 return redirect(
@@ -331,7 +322,7 @@ class IntakeView(PageView):
                 if error.field == "confirm_duplicate":
                     duplicates = str(error)
                 else:
-                    _apply_error(form, error)
+                    self.refuse(form, error)
             else:
                 flash(f"Семья зарегистрирована: {family}.", "success")
                 return redirect(
@@ -394,8 +385,7 @@ class IntakeView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 flash(
                     f"Заявление принято: случай № {case.id}. "
@@ -416,8 +406,7 @@ class IntakeView(PageView):
                 person = wf.add_applicant(db.session, current_user, family, form.applicant_data())
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 flash(f"Заявитель добавлен: {person.full_name}.", "success")
                 return redirect(
@@ -442,8 +431,7 @@ class IntakeView(PageView):
                 record_consent(db.session, family, person, form.given_on.data, form.scope.data)
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 flash("Согласие на обработку персональных данных записано.", "success")
                 return redirect(
@@ -576,8 +564,7 @@ class CaseFlowView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 return self._done(
                     case, "Оценка потребностей сохранена. Следующий шаг — решение и договор."
@@ -619,8 +606,7 @@ class CaseFlowView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 return self._done(
                     case,
@@ -652,8 +638,7 @@ class CaseFlowView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                db.session.rollback()
-                _apply_error(form, error)
+                self.refuse(form, error)
             else:
                 extra = f" Отменено задач: {cancelled}." if cancelled else ""
                 return self._done(case, "Случай закрыт." + extra)

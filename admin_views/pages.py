@@ -7,12 +7,13 @@ come through workflows.scope, so a row out of scope answers 404 here as in the t
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 from sqlalchemy import select
 
 from models import db
+from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from .permissions import allowed
@@ -52,3 +53,14 @@ class PageView(BaseView):
         if row is None:
             abort(404)
         return row
+
+    @staticmethod
+    def refuse(form, error: WorkflowError) -> None:
+        """Undo the refused change and show its Russian reason next to its field
+        (or above the form when it concerns no one field)."""
+        db.session.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, str(error)]
+        else:
+            flash(str(error), "error")

@@ -167,16 +167,6 @@ class RentalDeskView(PageView):
     def _family_in_scope(self, family_id: int) -> Family:
         return self.visible_or_404(Family, family_id)
 
-    @staticmethod
-    def _refuse(form, error: WorkflowError) -> None:
-        """Show the refusal next to its field, or above the form."""
-        db.session.rollback()
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            flash(str(error), "error")
-
     # --- find a free unit -----------------------------------------------------------------
 
     @expose("/")
@@ -272,7 +262,7 @@ class RentalDeskView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                self._refuse(form, error)
+                self.refuse(form, error)
             else:
                 flash(
                     f"Выдано: {unit.inventory_number} — {child.full_name}. Распечатайте акт.",
@@ -337,7 +327,7 @@ class RentalDeskView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                self._refuse(form, error)
+                self.refuse(form, error)
             else:
                 flash(f"Выдача продлена до {loan.due_on:%d.%m.%Y}.", "success")
                 return redirect(url_for(".loan_view", loan_id=loan.id))
@@ -362,7 +352,7 @@ class RentalDeskView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                self._refuse(form, error)
+                self.refuse(form, error)
             else:
                 where = "в ремонт" if form.needs_repair.data else "на санобработку"
                 flash(f"Возврат оформлен; единица отправлена {where}.", "success")
@@ -454,7 +444,7 @@ class RentalDeskView(PageView):
                 result = act(unit, form)
                 db.session.commit()
             except WorkflowError as error:
-                self._refuse(form, error)
+                self.refuse(form, error)
             else:
                 flash(done if not callable(done) else done(result), "success")
                 return redirect(url_for(".unit_view", unit_id=unit.id))
@@ -580,7 +570,7 @@ class RentalDeskView(PageView):
                 )
                 db.session.commit()
             except WorkflowError as error:
-                self._refuse(form, error)
+                self.refuse(form, error)
             else:
                 message = f"{child.full_name} поставлен(а) в очередь на «{kind}»."
                 if place.status == "offered":
