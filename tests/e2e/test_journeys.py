@@ -86,6 +86,8 @@ def pick_ajax(page, field: str, typed: str, option: str) -> None:
 
 def english_on_screen(page, where: str) -> list[str]:
     """Latin words a clerk can read on the page (the panel speaks Russian only)."""
+    # Before the stylesheets apply, closed menus (the language switch) still show.
+    page.wait_for_load_state("load")
     words = sorted(set(LATIN_WORD.findall(page.locator("body").inner_text())))
     return [f"{where}: English text on screen: {', '.join(words)}"] if words else []
 
