@@ -32,6 +32,8 @@ from .permissions import allowed
 
 NEW_ACTIVITY_ROWS = 3
 END_WINDOWS = (30, 14, 7)
+# Unassigned tasks shown per role on the board, most urgent first.
+UNASSIGNED_SHOWN = 15
 
 
 def parse_date(raw: str | None, field: str, required: bool = False) -> dt.date | None:
@@ -76,9 +78,9 @@ class WorkflowView(PageView):
         return url_for("case.details_view", id=case_id)
 
 
-def task_rows(query) -> list[Task]:
+def task_rows(query, limit: int = 500) -> list[Task]:
     return db.session.scalars(
-        query.options(joinedload(Task.family), joinedload(Task.assignee)).limit(500)
+        query.options(joinedload(Task.family), joinedload(Task.assignee)).limit(limit)
     ).all()
 
 
@@ -229,25 +231,29 @@ class BoardView(WorkflowView):
     @expose("/")
     def index(self):
         day = centre_today()
-        unassigned = task_rows(
-            select(Task)
-            .where(Task.status == "new", where_visible(Task, current_user))
-            .order_by(Task.role, Task.due_date, Task.id)
-        )
-        by_role: dict[str, list] = {}
-        candidates: dict[tuple, list] = {}
-        for task in unassigned:
-            key = (task.role, task.family.district_id)
-            if key not in candidates:
-                candidates[key] = staff_load(day, *key)
-            by_role.setdefault(task.role, []).append((task, candidates[key]))
         role_counts = dict(
             db.session.execute(
                 select(Task.role, func.count())
                 .where(Task.status == "new", where_visible(Task, current_user))
                 .group_by(Task.role)
+                .order_by(Task.role)
             ).all()
         )
+        # The most urgent unassigned tasks of each role, each with its candidates;
+        # the rest wait in the task list («все» links there).
+        by_role: dict[str, list] = {}
+        candidates: dict[tuple, list] = {}
+        for role in role_counts:
+            for task in task_rows(
+                select(Task)
+                .where(Task.status == "new", Task.role == role, where_visible(Task, current_user))
+                .order_by(Task.due_date, Task.id),
+                limit=UNASSIGNED_SHOWN,
+            ):
+                key = (task.role, task.family.district_id)
+                if key not in candidates:
+                    candidates[key] = staff_load(day, *key)
+                by_role.setdefault(role, []).append((task, candidates[key]))
         load = staff_load(day)
         chosen = parse_int(request.args.get("staff"))
         chosen_tasks = []

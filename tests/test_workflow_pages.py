@@ -188,6 +188,33 @@ def test_board_figures(app, client, login_as, board_world):
     assert re.search(r'id="ending-past">1<', page)
 
 
+def test_board_shows_the_most_urgent_unassigned_and_links_to_all(
+    app, client, login_as, board_world, monkeypatch
+):
+    """With more unassigned tasks of a role than the board shows, are the most urgent
+    shown and does «Все N задач» open the task list of exactly those tasks?"""
+    monkeypatch.setattr(workflow, "UNASSIGNED_SHOWN", 2)
+    with app.app_context():
+        fam = db.session.get(Task, board_world["new_psy"]).family
+        for days in (5, 6, 7):
+            f.task(fam, title=f"Позже на {days}", due_date=TODAY + dt.timedelta(days))
+        db.session.commit()
+    login_as("coordinator")
+    page = client.get("/board/").get_data(as_text=True)
+    shown = section(page, "unassigned-psychologist")
+    assert "Диагностика без исполнителя" in shown and "Позже на 5" in shown
+    assert "Позже на 7" not in shown
+    link = re.search(
+        r'id="all-unassigned-psychologist" href="([^"]+)"|href="([^"]+)" id="all-unassigned-psychologist"',
+        page,
+    )
+    url = (link.group(1) or link.group(2)).replace("&amp;", "&")
+    listed = client.get(url).get_data(as_text=True)
+    titles = ("Диагностика без исполнителя", "Позже на 5", "Позже на 6", "Позже на 7")
+    assert all(title in listed for title in titles)
+    assert "Юрист нужен" not in listed
+
+
 def test_coordinator_assigns_from_the_board(app, client, login_as, board_world):
     """Does «Назначить» on the board give the task to the chosen specialist?"""
     login_as("coordinator")
