@@ -241,6 +241,8 @@ class BoardView(WorkflowView):
         )
         # The most urgent unassigned tasks of each role, each with its candidates;
         # the rest wait in the task list («все» links there).
+        load = staff_load(day)
+        loads = {row[0].id: row for row in load}
         by_role: dict[str, list] = {}
         candidates: dict[tuple, list] = {}
         for role in role_counts:
@@ -251,10 +253,13 @@ class BoardView(WorkflowView):
                 limit=UNASSIGNED_SHOWN,
             ):
                 key = (task.role, task.family.district_id)
-                if key not in candidates:
-                    candidates[key] = staff_load(day, *key)
+                if key not in candidates:  # who may take it, least loaded first
+                    eligible = db.session.scalars(t.eligible_staff(*key)).all()
+                    candidates[key] = sorted(
+                        (loads[i] for i in eligible if i in loads),
+                        key=lambda row: (row[1], row[2], row[0].id),
+                    )
                 by_role.setdefault(role, []).append((task, candidates[key]))
-        load = staff_load(day)
         chosen = parse_int(request.args.get("staff"))
         chosen_tasks = []
         if chosen is not None:
