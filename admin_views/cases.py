@@ -279,16 +279,10 @@ class AppointmentView(OporaModelView):
     column_searchable_list = ("citizen_name", "purpose")
     column_filters = ("starts_at", "specialist", "channel")
     column_default_sort = ("starts_at", True)
-    form_columns = (
-        "specialist",
-        "starts_at",
-        "channel",
-        "family",
-        "citizen_name",
-        "citizen_phone",
-        "purpose",
-        "outcome",
-    )
+    # Booked only at reception (workflows/reception.py: the slot grid, opening days, one
+    # visitor per slot); here the who, why and outcome are corrected, never the slot.
+    form_columns = ("channel", "family", "citizen_name", "citizen_phone", "purpose", "outcome")
+    column_details_list = ("specialist", "starts_at", *form_columns, "case")
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)

@@ -31,7 +31,6 @@ SUPPORT = (
     "visit",
     "task",
     "review",
-    "appointment",
 )
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 # The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
@@ -45,7 +44,8 @@ SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "n
 # A case is created only through «Новое обращение» and changes status only through
 # its workflow pages, so no role has «create» on the case table itself.
 CASE_RIGHTS = FULL - {"create"}
-# Loans and queue places are made only at the rental desk.
+# Loans and queue places are made only at the rental desk, appointments only at
+# reception (which keeps the slot grid, the opening days and one visitor per slot).
 NO_CREATE = frozenset({"create"})
 
 # The workflow pages (admin_views/pages.py). The endpoint is the key; a role granted
@@ -85,7 +85,7 @@ def _grant(views, actions) -> dict[str, frozenset[str]]:
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
         **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
-        **_grant(("loan", "reservation"), FULL - NO_CREATE),
+        **_grant(("loan", "reservation", "appointment"), FULL - NO_CREATE),
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
@@ -97,6 +97,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
+        "appointment": FULL - NO_CREATE,
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),
         "reception": RECEPTION,
@@ -111,6 +112,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "district_worker": {
         **_grant(REFERENCE, READ),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
+        "appointment": WRITE_EXPORT - NO_CREATE,
         "case": CASE_RIGHTS - {"delete"},
         **_grant(PLAN, READ_EXPORT),
         **_grant(SUPPORT_HISTORY, READ),
@@ -127,7 +129,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         role: {
             **_grant(("district", "staff", "service", "programme", "partner", "event"), READ),
             **_grant(("family", "person", "case", "review") + PLAN, READ),
-            **_grant(("assessment", "visit", "task", "appointment"), WRITE),
+            **_grant(("assessment", "visit", "task"), WRITE),
+            "appointment": WRITE - NO_CREATE,
             **_grant(SUPPORT_HISTORY, READ),
             "reception": RECEPTION,
             "case_flow": frozenset({"details"}),

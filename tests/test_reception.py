@@ -195,3 +195,20 @@ def test_two_users_opening_one_familys_case(app):
     assert sorted(results)[0] == "ok" and "открытый случай" in sorted(results)[1], results
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_plain_table_neither_books_nor_moves_a_slot(app, client, login_as):
+    """Is an appointment booked only at reception — no «create» in the plain table, and its
+    edit form corrects the purpose but cannot move the slot off the grid or onto Sunday?"""
+    login_as("coordinator")
+    with app.app_context():
+        booked = f.appointment(f.staff("psychologist"))
+        db.session.commit()
+        booked_id, starts_at = booked.id, booked.starts_at
+    refused = client.get("/appointment/new/")
+    assert refused.status_code == 302 and "/new/" not in refused.location
+    page = client.get(f"/appointment/edit/?id={booked_id}").get_data(as_text=True)
+    assert 'name="purpose"' in page
+    assert 'name="starts_at"' not in page and 'name="specialist"' not in page
+    with app.app_context():
+        assert db.session.get(Appointment, booked_id).starts_at == starts_at
