@@ -17,10 +17,6 @@ def _categories(view, context, model, name):
     return ", ".join(model.categories)
 
 
-def _full_name(view, context, model, name):
-    return model.full_name
-
-
 class FamilyView(OporaModelView):
     audit_opening = True
 

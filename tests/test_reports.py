@@ -21,10 +21,11 @@ from security_factories import row_ids, signed_in
 from models import AuditRecord, User, db
 from models.base import utcnow
 from workflows import dashboard, reports
+from workflows.dates import centre_today
 from workflows.reports import Params, regional_statistics
 
 FROM, TO = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
-TODAY = dt.date.today()
+TODAY = centre_today()  # the date the panel counts from
 PERIOD = f"{FROM.isoformat()} to {TO.isoformat()}"
 MSK = dt.timezone(dt.timedelta(hours=3))
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from models import District, Family, Person, Service, db
+from workflows.dates import centre_today
 
 from .test_journeys import english_on_screen, open_menu, sign_in, snils
 
@@ -31,6 +32,7 @@ NEEDS = {
 
 
 def sign_out(page) -> None:
+    page.wait_for_load_state("load")  # the menu opens only once Bootstrap's script runs
     page.locator("#user-menu").click()
     page.locator("#logout").click()
     expect(page.get_by_role("button", name="Войти")).to_be_visible()
@@ -49,7 +51,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     a psychologist's consultation and approve it; the psychologist find that task in
     «Мои задачи», open the case from it and complete it with a result; and the
     coordinator then see the task done on the board and on the case?"""
-    today = dt.date.today()
+    today = centre_today()  # the date the panel shows
     planned = today + dt.timedelta(days=3)
     with app.app_context():
         ours = District(name="Участок № 2", territory="Западный микрорайон")

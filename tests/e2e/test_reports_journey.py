@@ -7,12 +7,12 @@ browser downloads: the Russian file name must arrive intact.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from test_reports import world  # noqa: F401 - the hand-built data set, as a fixture
+
+from workflows.dates import centre_today
 
 from .test_journeys import sign_in
 
@@ -37,7 +37,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
     with page.expect_download() as caught:
         page.get_by_role("link", name="Скачать таблицу").click()
     download = caught.value
-    today = dt.date.today().strftime("%d.%m.%Y")
+    today = centre_today().strftime("%d.%m.%Y")
     assert download.suggested_filename == f"Статистика по участкам {today}.xlsx"
     path = tmp_path / "report.xlsx"
     download.save_as(path)
