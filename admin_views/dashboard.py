@@ -30,7 +30,8 @@ class Figure:
     alarm: bool = False  # a non-zero value needs action
 
 
-def _list_url(role, endpoint: str, filters: list[tuple[str, str]]) -> str | None:
+def list_url(role, endpoint: str, filters: list[tuple[str, str]]) -> str | None:
+    """The list of `endpoint` with `filters` (Flask-Admin's flt arguments), if the role may open it."""
     if not allowed(role, endpoint, "list"):
         return None
     args = {f"flt{i}_{name}": value for i, (name, value) in enumerate(filters)}
@@ -74,7 +75,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 f"Случаи: срок сопровождения истекает в {CASE_END_WARNING_DAYS} дней",
                 figures.cases_near_end(session, user, today),
-                _list_url(
+                list_url(
                     role,
                     "case",
                     [("status_equals", "active"), ("planned_end_date_between", f"{iso} to {soon}")],
@@ -86,7 +87,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Случаи: плановое окончание уже прошло",
                 figures.cases_past_end(session, user, today),
-                _list_url(
+                list_url(
                     role,
                     "case",
                     [("status_equals", "active"), ("planned_end_date_smaller_than", iso)],
@@ -108,7 +109,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Очередь на ТСР",
                 figures.queue_length(session, user),
-                _list_url(role, "reservation", [("status_equals", "waiting")]),
+                list_url(role, "reservation", [("status_equals", "waiting")]),
             )
         )
     if _may(role, "loan", "rental"):
@@ -116,7 +117,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Просроченные выдачи ТСР",
                 figures.overdue_loans(session, user, today),
-                _list_url(role, "loan", [("returned_on_empty", "1"), ("due_on_smaller_than", iso)]),
+                list_url(role, "loan", [("returned_on_empty", "1"), ("due_on_smaller_than", iso)]),
                 alarm=True,
             )
         )
@@ -131,7 +132,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Соглашения с партнёрами истекают в 30 дней",
                 figures.expiring_agreements(session, today),
-                _list_url(
+                list_url(
                     role,
                     "partner_agreement",
                     [("status_equals", "active"), ("valid_to_between", f"{iso} to {soon}")],

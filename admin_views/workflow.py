@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import and_, func, select
@@ -27,13 +27,21 @@ from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from .base import STALE_MESSAGE, integrity_message
+from .dashboard import list_url
 from .pages import PageView
 from .permissions import allowed
 
 NEW_ACTIVITY_ROWS = 3
 END_WINDOWS = (30, 14, 7)
-# Unassigned tasks shown per role on the board, most urgent first.
+# Unassigned tasks shown per role on the board, and cases of each end list, most urgent
+# first; the rest are in the task and case lists the board links to.
 UNASSIGNED_SHOWN = 15
+ENDING_SHOWN = 25
+# Candidates offered for an unassigned task (least loaded first; its page offers all), and
+# specialists of a role in the board's workload table (most overdue first; the workload
+# report lists all).
+CANDIDATES_SHOWN = 10
+WORKLOAD_SHOWN = 25
 
 
 def parse_date(raw: str | None, field: str, required: bool = False) -> dt.date | None:
@@ -73,9 +81,13 @@ class WorkflowView(PageView):
         return None
 
     def case_url(self, case_id: int | None) -> str | None:
-        if case_id is None or not allowed(current_user.role, "case", "details"):
+        """The case's page if the user may open cases (lists ask per row: one url_for a request)."""
+        if case_id is None:
             return None
-        return url_for("case.details_view", id=case_id)
+        if "case_details_url" not in g:
+            may = allowed(current_user.role, "case", "details")
+            g.case_details_url = url_for("case.details_view") if may else None
+        return None if g.case_details_url is None else f"{g.case_details_url}?id={case_id}"
 
 
 def task_rows(query, limit: int = 500) -> list[Task]:
@@ -243,23 +255,31 @@ class BoardView(WorkflowView):
         # the rest wait in the task list («все» links there).
         load = staff_load(day)
         loads = {row[0].id: row for row in load}
-        by_role: dict[str, list] = {}
-        candidates: dict[tuple, list] = {}
-        for role in role_counts:
-            for task in task_rows(
+        urgent = {
+            role: task_rows(
                 select(Task)
                 .where(Task.status == "new", Task.role == role, where_visible(Task, current_user))
                 .order_by(Task.due_date, Task.id),
                 limit=UNASSIGNED_SHOWN,
-            ):
-                key = (task.role, task.family.district_id)
-                if key not in candidates:  # who may take it, least loaded first
-                    eligible = db.session.scalars(t.eligible_staff(*key)).all()
-                    candidates[key] = sorted(
-                        (loads[i] for i in eligible if i in loads),
-                        key=lambda row: (row[1], row[2], row[0].id),
-                    )
-                by_role.setdefault(role, []).append((task, candidates[key]))
+            )
+            for role in role_counts
+        }
+        # Who may take each task, least loaded first: one query for all of them.
+        keys = {(task.role, task.family.district_id) for tasks in urgent.values() for task in tasks}
+        candidates = {
+            key: sorted(
+                (loads[i] for i in eligible if i in loads),
+                key=lambda row: (row[1], row[2], row[0].id),
+            )[:CANDIDATES_SHOWN]
+            for key, eligible in t.eligible_staff_of(db.session, keys).items()
+        }
+        by_role = {
+            role: [(task, candidates[task.role, task.family.district_id]) for task in tasks]
+            for role, tasks in urgent.items()
+        }
+        by_load: dict[str, list] = {}  # the workload table: each role, most overdue first
+        for row in sorted(load, key=lambda row: (-row[2], -row[1], row[0].last_name)):
+            by_load.setdefault(row[0].role, []).append(row)
         chosen = parse_int(request.args.get("staff"))
         chosen_tasks = []
         if chosen is not None:
@@ -285,24 +305,45 @@ class BoardView(WorkflowView):
                 func.count().filter(Case.planned_end_date < day).label("past"),
             ).where(active)
         ).one()
-        ending = db.session.scalars(
-            select(Case)
-            .options(joinedload(Case.family), joinedload(Case.lead_worker))
-            .where(active, Case.planned_end_date <= day + dt.timedelta(days=END_WINDOWS[0]))
-            .order_by(Case.planned_end_date, Case.id)
-            .limit(500)
-        ).all()
+        soon = day + dt.timedelta(days=END_WINDOWS[0])
+        ending, past = (
+            db.session.scalars(
+                select(Case)
+                .options(joinedload(Case.family), joinedload(Case.lead_worker))
+                .where(active, window)
+                .order_by(Case.planned_end_date, Case.id)
+                .limit(ENDING_SHOWN)
+            ).all()
+            for window in (Case.planned_end_date.between(day, soon), Case.planned_end_date < day)
+        )
+        case_filter = [("status_equals", "active")]
+        all_ending = list_url(
+            current_user.role,
+            "case",
+            [*case_filter, ("planned_end_date_between", f"{day} to {soon}")],
+        )
+        all_past = list_url(
+            current_user.role, "case", [*case_filter, ("planned_end_date_smaller_than", f"{day}")]
+        )
         return self.render(
             "admin/workflow/board.html",
             by_role=by_role,
             role_counts=role_counts,
-            load=load,
+            by_load=by_load,
+            workload_shown=WORKLOAD_SHOWN,
+            workload_report=(
+                url_for("reports.report", slug="workload")
+                if allowed(current_user.role, "report_workload", "list")
+                else None
+            ),
             chosen=db.session.get(Staff, chosen) if chosen else None,
             chosen_tasks=chosen_tasks,
             windows=dict(zip([*(f"d{n}" for n in END_WINDOWS), "past"], windows, strict=True)),
             end_windows=END_WINDOWS,
-            ending=[c for c in ending if c.planned_end_date >= day],
-            past=[c for c in ending if c.planned_end_date < day],
+            ending=ending,
+            past=past,
+            all_ending=all_ending,
+            all_past=all_past,
             today=day,
             roles=ROLE,
             status=TASK_STATUS,

@@ -16,6 +16,7 @@ family's district (table staff_district) qualify; if nobody fits, the task stays
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
@@ -54,12 +55,17 @@ def is_overdue(today: dt.date) -> ColumnElement[bool]:
     return and_(is_open(), Task.due_date < today)
 
 
+def _eligible():
+    """Who may take tasks of their role: active staff with an active account of that role."""
+    return (Staff.active.is_(True), User.active.is_(True), User.role == Staff.role)
+
+
 def eligible_staff(role: str, district_id: int | None) -> Select:
     """Staff ids that may receive a task of `role` for a family of `district_id`."""
     query = (
         select(Staff.id)
         .join(User, User.staff_id == Staff.id)
-        .where(Staff.role == role, Staff.active.is_(True), User.active.is_(True), User.role == role)
+        .where(Staff.role == role, *_eligible())
     )
     if role in DISTRICT_BOUND_ROLES:
         query = query.where(
@@ -68,6 +74,29 @@ def eligible_staff(role: str, district_id: int | None) -> Select:
             )
         )
     return query
+
+
+def eligible_staff_of(
+    session: Session, keys: set[tuple[str, int | None]]
+) -> dict[tuple[str, int | None], set[int]]:
+    """`eligible_staff` for many (role, district) pairs at once, in one query."""
+    rows = session.execute(
+        select(Staff.id, Staff.role, staff_district.c.district_id)
+        .join(User, User.staff_id == Staff.id)
+        .outerjoin(staff_district, staff_district.c.staff_id == Staff.id)
+        .where(Staff.role.in_({role for role, _ in keys}), *_eligible())
+    ).all()
+    by_role: dict[str, set[int]] = defaultdict(set)
+    by_district: dict[tuple[str, int | None], set[int]] = defaultdict(set)
+    for staff_id, role, district_id in rows:
+        by_role[role].add(staff_id)
+        by_district[role, district_id].add(staff_id)
+    return {
+        (role, district_id): (
+            by_district[role, district_id] if role in DISTRICT_BOUND_ROLES else by_role[role]
+        )
+        for role, district_id in keys
+    }
 
 
 def workload(today: dt.date, staff_ids: Select | None = None) -> Select:
