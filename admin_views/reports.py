@@ -171,6 +171,7 @@ class ReportsView(BaseView):
             if params
             else None
         )
+        db.session.commit()  # the district figures a report counted are kept for the next one
         return self.render(
             "admin/report.html",
             slug=slug,

@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .figures import DistrictFigures, DistrictTally
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
     Appointment,
@@ -49,6 +50,8 @@ __all__ = [
     "CouncilMeeting",
     "Department",
     "District",
+    "DistrictFigures",
+    "DistrictTally",
     "EquipmentType",
     "EquipmentUnit",
     "Event",

@@ -367,6 +367,15 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
         ),
         Index("ix_task_assignee_status_due", "assignee_id", "status", "due_date"),
         Index("ix_task_role_status", "role", "status"),
+        # The board: each role's unassigned tasks, most urgent first.
+        Index(
+            "ix_task_new_role_due",
+            "role",
+            "due_date",
+            "id",
+            sqlite_where=text("status = 'new'"),
+            postgresql_where=text("status = 'new'"),
+        ),
     )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)

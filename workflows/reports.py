@@ -17,7 +17,7 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
-    distinct,
+    delete,
     false,
     func,
     literal,
@@ -25,12 +25,16 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
     Case,
     District,
+    DistrictFigures,
+    DistrictTally,
     EquipmentType,
     EquipmentUnit,
     Family,
@@ -50,6 +54,7 @@ from models import (
 )
 from models.accounts import ROLE
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
+from models.figures import FIGURES
 from models.reference import (
     AGREEMENT_EXPIRY_WARNING_DAYS,
     PARTNER_KIND,
@@ -170,16 +175,130 @@ def child_condition(on: dt.date):
     return and_(Person.relation == "child", Person.birth_date > cutoff, Person.birth_date <= on)
 
 
-def children_where(user: User, on: dt.date, district_id: int | None = None):
-    """Children counted by the reports: non-archived children of non-archived families."""
-    return (
-        child_condition(on),
-        Person.archived_at.is_(None),
-        Family.archived_at.is_(None),
-        report_scope(Person, user),
-        report_scope(Family, user),
-        true() if district_id is None else Family.district_id == district_id,
+def _district_counts(on: dt.date, districts=None, person_scope=None, family_scope=None):
+    """Per district (of `districts`, or all): its tally version and FIGURES on `on`.
+
+    Children are persons «child» under 18 on `on`, not archived, of families not
+    archived (within the scopes, if given). The version and the counts come from
+    one statement, so from one snapshot: the counts are exact for that version.
+    """
+    in_districts = true() if districts is None else Family.district_id.in_(districts)
+    children = (
+        select(
+            Person.family_id,
+            func.count().label("children"),
+            _count_if(Person.disability_status == "disabled").label("disabled"),
+            _count_if(Person.disability_status == "ovz").label("ovz"),
+        )
+        .where(child_condition(on), Person.archived_at.is_(None))
+        .where(true() if person_scope is None else person_scope)
+        .where(
+            true()
+            if districts is None
+            else Person.family_id.in_(select(Family.id).where(in_districts))
+        )
+        .group_by(Person.family_id)
+        .subquery()
     )
+    n = children.c.children
+    return (
+        select(
+            District.id,
+            func.coalesce(DistrictTally.version, 0),
+            func.count(children.c.family_id),
+            func.coalesce(func.sum(n), 0),
+            func.coalesce(func.sum(case((Family.is_low_income, n), else_=0)), 0),
+            func.coalesce(func.sum(children.c.disabled), 0),
+            func.coalesce(func.sum(children.c.ovz), 0),
+            func.coalesce(func.sum(case((Family.is_dangerous, n), else_=0)), 0),
+        )
+        .select_from(District)
+        .outerjoin(DistrictTally, DistrictTally.district_id == District.id)
+        .outerjoin(
+            Family,
+            and_(
+                Family.district_id == District.id,
+                Family.archived_at.is_(None),
+                true() if family_scope is None else family_scope,
+            ),
+        )
+        .outerjoin(children, children.c.family_id == Family.id)
+        .where(true() if districts is None else District.id.in_(districts))
+        .group_by(District.id, DistrictTally.version)
+    )
+
+
+def _named(values) -> dict[str, int]:
+    return {key: int(value) for key, value in zip(FIGURES, values, strict=True)}
+
+
+def _keep_figures(session, on: dt.date, counted: list) -> None:
+    """Store freshly counted figures (replacing any of the same date) and drop outdated ones."""
+    rows = [
+        {"district_id": district, "on_date": on, "version": version, **_named(values)}
+        for district, version, *values in counted
+    ]
+    if not rows:
+        return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(DistrictFigures)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["district_id", "on_date"],
+            set_={key: statement.excluded[key] for key in ("version", *FIGURES)},
+        ),
+        rows,
+    )
+    current = (
+        select(DistrictTally.version)
+        .where(DistrictTally.district_id == DistrictFigures.district_id)
+        .scalar_subquery()
+    )
+    session.execute(
+        delete(DistrictFigures).where(
+            DistrictFigures.district_id.in_([row["district_id"] for row in rows]),
+            DistrictFigures.version < current,
+        )
+    )
+
+
+def district_figures(session, on: dt.date, districts: list[int] | None = None) -> dict:
+    """{district id: {figure: count}} on `on` over the whole centre (FIGURES).
+
+    Figures kept for the district's current version are read; the others are
+    counted (only those districts) and kept. The caller's commit keeps them.
+    """
+    kept_version = func.coalesce(DistrictTally.version, 0)
+    kept = session.execute(
+        select(DistrictFigures.district_id, *(getattr(DistrictFigures, k) for k in FIGURES))
+        .outerjoin(DistrictTally, DistrictTally.district_id == DistrictFigures.district_id)
+        .where(DistrictFigures.on_date == on, DistrictFigures.version == kept_version)
+        .where(true() if districts is None else DistrictFigures.district_id.in_(districts))
+    ).all()
+    figures = {district: _named(values) for district, *values in kept}
+    wanted = districts if districts is not None else session.scalars(select(District.id)).all()
+    missing = [district for district in wanted if district not in figures]
+    if missing:
+        everything = districts is None and len(missing) == len(wanted)
+        counted = session.execute(_district_counts(on, None if everything else missing)).all()
+        _keep_figures(session, on, counted)
+        figures.update({district: _named(values) for district, _version, *values in counted})
+    return figures
+
+
+def children_figures(session, user: User, on: dt.date, district_id: int | None = None) -> dict:
+    """{district id: {figure: count}} of the children `user` counts (see FIGURES).
+
+    The whole-centre roles read the kept district figures; everybody else's
+    figures are counted within their row scope.
+    """
+    districts = None if district_id is None else [district_id]
+    if user.role in WHOLE_CENTRE:
+        return district_figures(session, on, districts)
+    counted = session.execute(
+        _district_counts(on, districts, where_visible(Person, user), where_visible(Family, user))
+    )
+    return {district: _named(values) for district, _version, *values in counted}
 
 
 def _staff_name(last, first, middle) -> str:
@@ -210,21 +329,8 @@ def regional_statistics(session, user: User, on: dt.date, district_id: int | Non
     a socially dangerous situation (children of families `is_dangerous`).
     Returns {"on", "rows": [{"district_id", "district", <keys>}], "total": {<keys>}}.
     """
-    figures = (
-        select(
-            Family.district_id,
-            func.count(distinct(Family.id)),
-            func.count(Person.id),
-            _count_if(Family.is_low_income),
-            _count_if(Person.disability_status == "disabled"),
-            _count_if(Family.is_dangerous),
-        )
-        .select_from(Person)
-        .join(Family, Person.family_id == Family.id)
-        .where(*children_where(user, on, district_id))
-        .group_by(Family.district_id)
-    )
-    counted = {row[0]: [int(v) for v in row[1:]] for row in session.execute(figures)}
+    figures = children_figures(session, user, on, district_id)
+    counted = [district for district, values in figures.items() if values["children"]]
     districts = select(District.id, District.name).order_by(District.name)
     if district_id is not None:
         districts = districts.where(District.id == district_id)
@@ -234,15 +340,15 @@ def regional_statistics(session, user: User, on: dt.date, district_id: int | Non
             if user.staff_id
             else select(District.id).where(false())
         )
-        districts = districts.where(or_(District.id.in_(own), District.id.in_(list(counted))))
+        districts = districts.where(or_(District.id.in_(own), District.id.in_(counted)))
     rows = []
     for district, name in session.execute(districts):
-        values = counted.get(district, [0] * len(REGIONAL_KEYS))
+        values = figures.get(district, {})
         rows.append(
             {
                 "district_id": district,
                 "district": name,
-                **dict(zip(REGIONAL_KEYS, values, strict=True)),
+                **{key: values.get(key, 0) for key in REGIONAL_KEYS},
             }
         )
     total = {key: sum(row[key] for row in rows) for key in REGIONAL_KEYS}
@@ -287,15 +393,10 @@ def pilot_report(session, user: User, params: Params) -> Report:
         _in_district(Case.family_id, d),
         _of_department(Case.lead_worker_id, dep),
     )
-    disabled = session.execute(
-        select(
-            _count_if(Person.disability_status == "disabled"),
-            _count_if(Person.disability_status == "ovz"),
-        )
-        .select_from(Person)
-        .join(Family, Person.family_id == Family.id)
-        .where(*children_where(user, on, d))
-    ).one()
+    children = children_figures(session, user, on, d).values()
+    disabled = [
+        sum(values[key] for values in children) for key in ("disabled_children", "ovz_children")
+    ]
     main = [
         [
             "Семей на сопровождении (статус семьи)",
@@ -320,8 +421,8 @@ def pilot_report(session, user: User, params: Params) -> Report:
             "Закрыто случаев за период",
             _count(session, Case, _between(Case.closed_on, params), *case_where),
         ],
-        [f"Детей-инвалидов на {on:%d.%m.%Y}", int(disabled[0])],
-        [f"Детей с ОВЗ на {on:%d.%m.%Y}", int(disabled[1])],
+        [f"Детей-инвалидов на {on:%d.%m.%Y}", disabled[0]],
+        [f"Детей с ОВЗ на {on:%d.%m.%Y}", disabled[1]],
         [
             "Визитов за период",
             _count(
@@ -356,38 +457,46 @@ def pilot_report(session, user: User, params: Params) -> Report:
     )
     closures = [[label, reasons.get(code, 0)] for code, label in CLOSURE_REASON.pairs()]
 
-    activity_from = (
-        select(PlanActivity)
-        .join(SupportPlan, PlanActivity.plan_id == SupportPlan.id)
+    # One pass over the period's activities, by kind and specialist; both tables add it up.
+    done = PlanActivity.status == "done"
+    counted = session.execute(
+        select(Service.kind, PlanActivity.specialist_id, func.count(), _count_if(done))
         .join(Service, PlanActivity.service_id == Service.id)
         .where(
             _between(PlanActivity.planned_date, params),
             report_scope(PlanActivity, user),
-            _case_in_district(SupportPlan.case_id, d),
+            true()
+            if d is None
+            else PlanActivity.plan_id.in_(
+                select(SupportPlan.id).where(_case_in_district(SupportPlan.case_id, d))
+            ),
             _of_department(PlanActivity.specialist_id, dep),
         )
-    )
-    done = PlanActivity.status == "done"
-    by_kind = {
-        kind: (int(total), int(made))
-        for kind, total, made in session.execute(
-            activity_from.with_only_columns(Service.kind, func.count(), _count_if(done)).group_by(
-                Service.kind
+        .group_by(Service.kind, PlanActivity.specialist_id)
+    ).all()
+    by_kind: dict[str, list[int]] = {}
+    by_staff: dict[int | None, list[int]] = {}
+    for kind, staff_id, total, made in counted:
+        for sums, key in ((by_kind, kind), (by_staff, staff_id)):
+            row = sums.setdefault(key, [0, 0])
+            row[0] += int(total)
+            row[1] += int(made)
+    kinds = [[label, *by_kind.get(code, (0, 0))] for code, label in SERVICE_KIND.pairs()]
+    names = {
+        staff_id: (last, first, _staff_name(last, first, middle))
+        for staff_id, last, first, middle in session.execute(
+            select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name).where(
+                Staff.id.in_([key for key in by_staff if key is not None])
             )
         )
     }
-    kinds = [[label, *by_kind.get(code, (0, 0))] for code, label in SERVICE_KIND.pairs()]
-    by_specialist = session.execute(
-        activity_from.outerjoin(Staff, PlanActivity.specialist_id == Staff.id)
-        .with_only_columns(
-            Staff.last_name, Staff.first_name, Staff.middle_name, func.count(), _count_if(done)
-        )
-        .group_by(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
-        .order_by(Staff.last_name, Staff.first_name)
-    ).all()
+    unassigned = (None, None, "не назначен")
     specialists = [
-        [_staff_name(last, first, middle) or "не назначен", int(total), int(made)]
-        for last, first, middle, total, made in by_specialist
+        [names.get(staff_id, unassigned)[2], *sums]
+        for staff_id, sums in sorted(
+            by_staff.items(),
+            key=lambda item: (item[0] is None, names.get(item[0], unassigned)[:2]),
+        )
     ]
     tables = [
         Table("Основные показатели", ["Показатель", "Значение"], main),
