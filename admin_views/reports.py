@@ -70,6 +70,18 @@ class ReportForm(Form):
             raise ValidationError("Конец периода не может быть раньше начала.")
 
 
+def cell(value) -> str:
+    """A report cell as text: numbers with a decimal comma, dates дд.мм.гггг, nothing for None
+    (a function, not a template macro: national reports have thousands of cells)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
 def _today() -> dt.date:
     return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
@@ -179,6 +191,7 @@ class ReportsView(BaseView):
             form=form,
             wanted=PARAMETERS[slug],
             report=report,
+            cell=cell,
             can_download=allowed(current_user.role, f"report_{slug}", "export"),
             query=request.args.to_dict(),
         )

@@ -8,6 +8,7 @@ Access comes from the permission matrix; rows from workflows.scope.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
@@ -20,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import ROLE, Case, Family, Person, Review, Service, Staff, SupportPlan, Task, db
 from models.audit import record_event
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from models.reference import full_name
 from workflows import plans, reviews
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -220,8 +222,19 @@ class MyTasksView(WorkflowView):
 # --- the coordinator's board -------------------------------------------------------------------
 
 
+class Load(NamedTuple):
+    """A specialist who may take tasks, with their open and overdue task counts."""
+
+    id: int
+    name: str
+    role: str
+    open: int
+    overdue: int
+
+
 def staff_load(day: dt.date, role: str | None = None, district_id: int | None = None):
-    """(staff, open, overdue) of the staff who may take tasks (of `role` in `district_id`)."""
+    """The Load of the staff who may take tasks (of `role` in `district_id`), as plain rows:
+    a centre has thousands of specialists at national scale."""
     if role is None:
         staff_ids = select(Staff.id).where(
             Staff.active.is_(True), Staff.role.in_(plans.ACTIVITY_ROLES)
@@ -229,12 +242,23 @@ def staff_load(day: dt.date, role: str | None = None, district_id: int | None = 
     else:
         staff_ids = t.eligible_staff(role, district_id)
     load = t.workload(day, staff_ids).subquery()
-    query = select(Staff, load.c.open, load.c.overdue).join(load, load.c.id == Staff.id)
+    query = select(
+        Staff.id,
+        Staff.last_name,
+        Staff.first_name,
+        Staff.middle_name,
+        Staff.role,
+        load.c.open,
+        load.c.overdue,
+    ).join(load, load.c.id == Staff.id)
     if role is None:
         query = query.order_by(Staff.role, Staff.last_name, Staff.first_name, Staff.id)
     else:
         query = query.order_by(load.c.open, load.c.overdue, Staff.id)
-    return db.session.execute(query).all()
+    return [
+        Load(staff_id, full_name(last, first, middle), staff_role, int(open_), int(overdue))
+        for staff_id, last, first, middle, staff_role, open_, overdue in db.session.execute(query)
+    ]
 
 
 class BoardView(WorkflowView):
@@ -254,7 +278,7 @@ class BoardView(WorkflowView):
         # The most urgent unassigned tasks of each role, each with its candidates;
         # the rest wait in the task list («все» links there).
         load = staff_load(day)
-        loads = {row[0].id: row for row in load}
+        loads = {row.id: row for row in load}
         urgent = {
             role: task_rows(
                 select(Task)
@@ -269,7 +293,7 @@ class BoardView(WorkflowView):
         candidates = {
             key: sorted(
                 (loads[i] for i in eligible if i in loads),
-                key=lambda row: (row[1], row[2], row[0].id),
+                key=lambda row: (row.open, row.overdue, row.id),
             )[:CANDIDATES_SHOWN]
             for key, eligible in t.eligible_staff_of(db.session, keys).items()
         }
@@ -278,8 +302,8 @@ class BoardView(WorkflowView):
             for role, tasks in urgent.items()
         }
         by_load: dict[str, list] = {}  # the workload table: each role, most overdue first
-        for row in sorted(load, key=lambda row: (-row[2], -row[1], row[0].last_name)):
-            by_load.setdefault(row[0].role, []).append(row)
+        for row in sorted(load, key=lambda row: (-row.overdue, -row.open, row.name)):
+            by_load.setdefault(row.role, []).append(row)
         chosen = parse_int(request.args.get("staff"))
         chosen_tasks = []
         if chosen is not None:
@@ -288,10 +312,11 @@ class BoardView(WorkflowView):
                 .where(Task.assignee_id == chosen, t.is_open(), where_visible(Task, current_user))
                 .order_by(Task.due_date, Task.id)
             )
+        soon = day + dt.timedelta(days=END_WINDOWS[0])
         active = and_(
             Case.status == "active",
             Case.archived_at.is_(None),
-            Case.planned_end_date.is_not(None),
+            Case.planned_end_date <= soon,  # the windows and the lists end there
             where_visible(Case, current_user),
         )
         windows = db.session.execute(
@@ -305,7 +330,6 @@ class BoardView(WorkflowView):
                 func.count().filter(Case.planned_end_date < day).label("past"),
             ).where(active)
         ).one()
-        soon = day + dt.timedelta(days=END_WINDOWS[0])
         ending, past = (
             db.session.scalars(
                 select(Case)

@@ -94,6 +94,8 @@ TASK_STATUS = Choices(
     },
 )
 OPEN_TASK_STATUSES = ("new", "assigned", "in_progress")
+OPEN_TASK_ROWS = "status IN ('new', 'assigned', 'in_progress')"
+ACTIVE_CASE_ROWS = "status = 'active' AND archived_at IS NULL"
 
 EFFECTIVENESS = Choices(
     "effectiveness",
@@ -135,6 +137,28 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
             name="active_has_contract",
         ),
         Index("ix_support_case_status_end", "status", "planned_end_date"),
+        # The reports count a period's applications and closures (by reason).
+        Index(
+            "ix_support_case_live_applied",
+            "application_date",
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+        Index(
+            "ix_support_case_live_closed",
+            "closed_on",
+            "closure_reason",
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+        # The board and the home page count and list active cases by their planned end.
+        Index(
+            "ix_support_case_active_end",
+            "planned_end_date",
+            "id",
+            sqlite_where=text(ACTIVE_CASE_ROWS),
+            postgresql_where=text(ACTIVE_CASE_ROWS),
+        ),
         # One application covers every kind of help: one open case per family.
         Index(
             "uq_support_case_open_family",
@@ -300,6 +324,10 @@ class PlanActivity(VersionedMixin, db.Model):
     """One activity of an ИПСС: a service, a responsible role and a date."""
 
     __tablename__ = "plan_activity"
+    # The pilot report counts a period's activities by kind and specialist (index-only).
+    __table_args__ = (
+        Index("ix_plan_activity_planned", "planned_date", "service_id", "specialist_id", "status"),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     plan_id: Mapped[int] = column(
@@ -367,6 +395,22 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
         ),
         Index("ix_task_assignee_status_due", "assignee_id", "status", "due_date"),
         Index("ix_task_role_status", "role", "status"),
+        # Everybody's workload (open tasks per assignee, overdue by due date).
+        Index(
+            "ix_task_open_assignee",
+            "assignee_id",
+            "due_date",
+            sqlite_where=text(OPEN_TASK_ROWS),
+            postgresql_where=text(OPEN_TASK_ROWS),
+        ),
+        # Tasks done in a period, per assignee (the workload report).
+        Index(
+            "ix_task_done_closed",
+            "closed_at",
+            "assignee_id",
+            sqlite_where=text("status = 'done'"),
+            postgresql_where=text("status = 'done'"),
+        ),
         # The board: each role's unassigned tasks, most urgent first.
         Index(
             "ix_task_new_role_due",
@@ -456,6 +500,7 @@ class Review(CreatedMixin, db.Model):
     __tablename__ = "review"
     __table_args__ = (
         Index("ix_review_case_due", "case_id", "due_on"),
+        Index("ix_review_held_on", "held_on"),
         # One scheduled (not yet held) review per case at a time.
         Index(
             "uq_review_open_case",

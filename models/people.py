@@ -85,7 +85,16 @@ event_family = Table(
 
 class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     __tablename__ = "family"
-    __table_args__ = (Index("ix_family_district_status", "district_id", "status"),)
+    __table_args__ = (
+        Index("ix_family_district_status", "district_id", "status"),
+        # The pilot report counts the families of each status.
+        Index(
+            "ix_family_live_status",
+            "status",
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     surname: Mapped[str] = column(String(64), label="Фамилия семьи", index=True)

@@ -155,6 +155,11 @@ class District(db.Model):
         return self.name
 
 
+def full_name(last: str | None, first: str | None, middle: str | None) -> str:
+    """Фамилия Имя Отчество, without the parts that are missing."""
+    return " ".join(part for part in (last, first, middle) if part)
+
+
 class Staff(db.Model):
     """A member of staff or a partner specialist working by agreement."""
 
@@ -186,7 +191,7 @@ class Staff(db.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
     def __str__(self) -> str:
         return self.full_name

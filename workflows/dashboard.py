@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from models import (
     Case,
@@ -24,7 +24,7 @@ from models import (
 from models.cases import OPEN_TASK_STATUSES
 
 from .dates import add_months
-from .reports import CASE_END_WARNING_DAYS, _count, _count_if, agreement_states, report_scope
+from .reports import CASE_END_WARNING_DAYS, _count, agreement_states, report_scope
 
 
 def my_overdue_tasks(session, user: User, today: dt.date) -> int:
@@ -105,35 +105,48 @@ def month_ends(today: dt.date, months: int) -> list[dt.date]:
 
 def cases_by_month(session, user: User, today: dt.date, months: int = 12) -> list[dict]:
     """Per month: cases in application or assessment and in support at the month's end,
-    and cases closed during the month — one aggregate query for all months."""
+    and cases closed during the month.
+
+    One aggregate query: each case's application, start and closure dates are put
+    in the month they fall in (-1 before the first month, `months` for none or
+    later), the cases are counted per such triple, and the months are summed up
+    from the few triples — three small expressions per case instead of three per
+    case and month.
+    """
     ends = month_ends(today, months)
-    columns = []
-    for end in ends:
-        start = end.replace(day=1)
-        not_closed = or_(Case.closed_on.is_(None), Case.closed_on > end)
-        columns += [
-            _count_if(
-                and_(
-                    Case.application_date <= end,
-                    or_(Case.start_date.is_(None), Case.start_date > end),
-                    not_closed,
-                )
-            ),
-            _count_if(and_(Case.start_date <= end, not_closed)),
-            _count_if(Case.closed_on.between(start, end)),
-        ]
-    values = session.execute(
-        select(*columns).where(Case.archived_at.is_(None), report_scope(Case, user))
-    ).one()
-    return [
-        {
-            "month": end,
-            "application": int(values[3 * i] or 0),
-            "active": int(values[3 * i + 1] or 0),
-            "closed": int(values[3 * i + 2] or 0),
-        }
-        for i, end in enumerate(ends)
-    ]
+    first = ends[0].replace(day=1)
+    never = months
+
+    def month_of(column):
+        return case(
+            (column.is_(None), never),
+            (column < first, -1),
+            *((column <= end, i) for i, end in enumerate(ends)),
+            else_=never,
+        )
+
+    applied, started, closed = (
+        month_of(c) for c in (Case.application_date, Case.start_date, Case.closed_on)
+    )
+    triples = session.execute(
+        select(applied, started, closed, func.count())
+        .where(Case.archived_at.is_(None), report_scope(Case, user))
+        # A case closed before the first month counts in none of them.
+        .where(or_(Case.closed_on.is_(None), Case.closed_on >= first))
+        .group_by(applied, started, closed)
+    ).all()
+    result = []
+    for i, end in enumerate(ends):
+        counts = {"application": 0, "active": 0, "closed": 0}
+        for a, s, c, n in triples:
+            if a <= i < s and c > i:
+                counts["application"] += n
+            if s <= i < c:
+                counts["active"] += n
+            if c == i:
+                counts["closed"] += n
+        result.append({"month": end, **counts})
+    return result
 
 
 def loans_by_type(session, user: User) -> list[tuple[str, int]]:
