@@ -149,3 +149,49 @@ def test_list_and_details_queries_do_not_grow_with_rows(app, client, auth, world
         name: queries_for(app, client, f"/{name}/details/?id={newest[name]}") for name in details
     }
     assert large == small
+
+
+def test_board_and_my_tasks_queries_do_not_grow_with_rows(app, client, auth):
+    """Do the coordinator's board and a specialist's «Мои задачи» cost the same number of
+    queries with unassigned tasks in 2 districts as in 8 (candidates per district, no N+1)?"""
+    with app.app_context():
+        psychologist = f.staff("psychologist")
+        f.user("psychologist", staff_row=psychologist, username="psychologist")
+        f.user("coordinator", username="coordinator")
+        db.session.commit()
+        psychologist_id = psychologist.id
+
+    def grow(count: int) -> None:
+        with app.app_context():
+            psychologist = db.session.get(f.Staff, psychologist_id)
+            for _ in range(count):
+                district = f.district()
+                worker = f.staff("district_worker", districts=[district])
+                f.user("district_worker", staff_row=worker)
+                family, mother, _child = f.family_with_members(district_row=district)
+                f.task(family, role="district_worker")  # unassigned, candidates per district
+                f.task(family, role="psychologist", assignee=psychologist, status="assigned")
+                f.case(
+                    family,
+                    mother,
+                    lead_worker=worker,
+                    status="active",
+                    contract_number=f"Д-{f.seq()}",
+                    contract_date=dt.date.today(),
+                    start_date=dt.date.today(),
+                    planned_end_date=dt.date.today() + dt.timedelta(days=10),
+                )
+            db.session.commit()
+
+    def pages() -> dict[str, int]:
+        counts = {}
+        for user, url in (("coordinator", "/board/"), ("psychologist", "/my_tasks/")):
+            assert auth.login(user, f.PASSWORD).status_code == 302
+            counts[url] = queries_for(app, client, url)
+            auth.logout()
+        return counts
+
+    grow(2)
+    few = pages()
+    grow(6)
+    assert pages() == few

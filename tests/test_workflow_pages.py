@@ -11,6 +11,7 @@ import re
 import factories as f
 import pytest
 from conftest import post_form
+from security_factories import row_ids
 from sqlalchemy import select
 from workflow_factories import TODAY, active_case, specialist
 
@@ -213,6 +214,47 @@ def test_board_shows_the_most_urgent_unassigned_and_links_to_all(
     titles = ("Диагностика без исполнителя", "Позже на 5", "Позже на 6", "Позже на 7")
     assert all(title in listed for title in titles)
     assert "Юрист нужен" not in listed
+
+
+def test_board_lists_the_earliest_ending_cases_and_links_to_all(
+    app, client, login_as, board_world, monkeypatch
+):
+    """With more cases ending within 30 days than the board lists, are the earliest listed
+    and does «Все N случаев» open the case list of exactly those cases?"""
+    monkeypatch.setattr(workflow, "ENDING_SHOWN", 1)
+    with app.app_context():
+        ends = {
+            (case.planned_end_date - TODAY).days: case.id
+            for case in db.session.scalars(select(Case).where(Case.status == "active"))
+        }
+    login_as("coordinator")
+    page = client.get("/board/").get_data(as_text=True)
+    soon = section(page, "cases-soon")
+    assert f'id="case-{ends[5]}"' in soon and f'id="case-{ends[10]}"' not in soon
+    assert f'id="case-{ends[-1]}"' in section(page, "cases-past")
+    assert 'id="all-cases-past"' not in page  # the one past case is listed
+    link = re.search(r'href="([^"]+)" id="all-cases-soon">Все 3 случаев', page)
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert row_ids(listed, "case") == {ends[5], ends[10], ends[20]}
+
+
+def test_board_offers_the_least_loaded_and_shows_the_most_overdue(
+    app, client, login_as, board_world, monkeypatch
+):
+    """With few places, does a task offer the least loaded specialist and the workload
+    table show the most overdue one, with the rest in the workload report?"""
+    monkeypatch.setattr(workflow, "CANDIDATES_SHOWN", 1)
+    monkeypatch.setattr(workflow, "WORKLOAD_SHOWN", 1)
+    login_as("coordinator")
+    page = client.get("/board/").get_data(as_text=True)
+    options = re.search(
+        rf'id="assign-staff-{board_world["new_psy"]}".*?</select>', page, re.S
+    ).group(0)
+    assert options.count("<option") == 1 and "Свободная" in options
+    workload = section(page, "workload")
+    assert f'id="staff-{board_world["busy"]}"' in workload and "Свободная" not in workload
+    more = re.search(r'id="workload-more-psychologist">.*?</tr>', page, re.S).group(0)
+    assert "Показаны 1 самых загруженных из 2" in more and "/reports/workload/" in more
 
 
 def test_coordinator_assigns_from_the_board(app, client, login_as, board_world):
