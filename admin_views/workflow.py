@@ -83,7 +83,7 @@ class WorkflowView(PageView):
         return None
 
     def case_url(self, case_id: int | None) -> str | None:
-        """The case's page if the user may open cases (lists ask per row: one url_for a request)."""
+        """The case's page if the user may open cases; lists ask per row, so built once a request."""
         if case_id is None:
             return None
         if "case_details_url" not in g:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from models.cases import ACTIVE_CASE_ROWS, OPEN_TASK_ROWS
-from models.figures import drop_triggers, triggers
+from models.figures import FIGURES, drop_triggers, triggers
 from models.people import CHILD_ROWS
 
 revision = "0008_figures"
@@ -53,17 +53,7 @@ def upgrade():
         sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("on_date", sa.Date(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        *(
-            sa.Column(name, sa.Integer(), nullable=False)
-            for name in (
-                "families",
-                "children",
-                "low_income_children",
-                "disabled_children",
-                "ovz_children",
-                "dangerous_minors",
-            )
-        ),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in FIGURES),
         sa.ForeignKeyConstraint(
             ["district_id"],
             ["district.id"],
