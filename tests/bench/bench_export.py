@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 FAMILIES = int(os.environ.get("BENCH_FAMILIES", "100000"))
 DISTRICTS = 10
 BATCH = 10_000
+EXPORT_SECTION = "## Export benchmark (`tests/bench/bench_export.py`)"
 
 
 def num(n: int) -> str:
@@ -245,11 +246,12 @@ def write_results(engine_name: str, load_seconds: float, runs) -> None:
     import platform
 
     lines = [
-        "# Export benchmark",
+        EXPORT_SECTION,
         "",
         f"`tests/bench/bench_export.py` on {engine_name}, {time.strftime('%Y-%m-%d')}, "
-        f"{os.cpu_count()} CPU cores shared with other work, Python {platform.python_version()}. "
-        f"{num(FAMILIES)} families bulk-inserted in {load_seconds:.1f} s.",
+        f"{os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.1f}), Python "
+        f"{platform.python_version()}. {num(FAMILIES)} families bulk-inserted in "
+        f"{load_seconds:.1f} s.",
         "Each line is a fresh process; peak is its resident high-water mark, growth is the peak "
         "minus the resident size just before the export began.",
         "",
@@ -263,7 +265,10 @@ def write_results(engine_name: str, load_seconds: float, runs) -> None:
             f"{r['bytes'] / 1024 / 1024:.1f} |"
         )
     text = "\n".join(lines) + "\n"
-    (HERE / "RESULTS.md").write_text(text)
+    # The page benchmark's sections come first; this one is the file's last, replaced.
+    results = HERE / "RESULTS.md"
+    previous = results.read_text() if results.exists() else "# Benchmark results\n"
+    results.write_text(previous.split(EXPORT_SECTION)[0].rstrip() + "\n\n" + text)
     print(text)
 
 
