@@ -10,6 +10,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
+from models.base import plural
 from workflows.dates import centre_today
 
 from . import (
@@ -144,6 +145,7 @@ def init_admin(app: Flask) -> Admin:
         # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
         translations_path=str(Path(__file__).parent / "translations"),
     )
+    app.jinja_env.globals["plural"] = plural  # «3 случая», «25 случаев» in the templates
     views = [
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
         *(cls(model, name=name, category=cat, endpoint=ep) for cls, model, name, cat, ep in VIEWS),

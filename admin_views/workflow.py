@@ -38,12 +38,12 @@ END_WINDOWS = (30, 14, 7)
 # Unassigned tasks shown per role on the board, and cases of each end list, most urgent
 # first; the rest are in the task and case lists the board links to.
 UNASSIGNED_SHOWN = 15
-ENDING_SHOWN = 25
+ENDING_SHOWN = 10
 # Candidates offered for an unassigned task (least loaded first; its page offers all), and
 # specialists of a role in the board's workload table (most overdue first; the workload
 # report lists all).
 CANDIDATES_SHOWN = 10
-WORKLOAD_SHOWN = 25
+WORKLOAD_SHOWN = 10
 
 
 def parse_date(raw: str | None, field: str, required: bool = False) -> dt.date | None:
@@ -302,7 +302,7 @@ class BoardView(WorkflowView):
             for role, tasks in urgent.items()
         }
         by_load: dict[str, list] = {}  # the workload table: each role, most overdue first
-        for row in sorted(load, key=lambda row: (-row.overdue, -row.open, row.name)):
+        for row in sorted(load, key=lambda row: (row.role, -row.overdue, -row.open, row.name)):
             by_load.setdefault(row.role, []).append(row)
         chosen = parse_int(request.args.get("staff"))
         chosen_tasks = []

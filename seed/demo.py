@@ -48,6 +48,7 @@ from models import (
     Visit,
     db,
 )
+from models.base import plural
 from models.cases import LIFE_DOMAIN, SUPPORT_TERM_MONTHS
 from workflows.dates import add_months, centre_today
 
@@ -428,17 +429,6 @@ TRANSLIT = dict(
         strict=True,
     )
 )
-
-
-def plural(number: int, one: str, few: str, many: str) -> str:
-    """«1 семья», «3 семьи», «80 семей»: a number with the Russian noun form it takes."""
-    if number % 10 == 1 and number % 100 != 11:
-        word = one
-    elif 2 <= number % 10 <= 4 and not 12 <= number % 100 <= 14:
-        word = few
-    else:
-        word = many
-    return f"{number} {word}"
 
 
 def latin(text: str) -> str:

@@ -522,7 +522,7 @@ class ScaleGenerator:
         )
         self.contract_prefix = f"М-{today:%y%m%d}"
         self.services = [
-            (sid, kind) for sid, kind in session.execute(select(Service.id, Service.kind))
+            tuple(row) for row in session.execute(select(Service.id, Service.kind, Service.name))
         ]
         self.programmes = list(session.scalars(select(Programme.id)))
         self.types = list(session.scalars(select(EquipmentType.id)))
@@ -891,7 +891,7 @@ class ScaleGenerator:
 
     def build_activity(self, case_id, family_id, plan_id, lead, start, case_row) -> None:
         rng = self.rng
-        service_id, kind = rng.choice(self.services)
+        service_id, kind, service_name = rng.choice(self.services)
         role = ROLE_OF_SERVICE_KIND[kind]
         specialist = lead if role == "district_worker" else rng.choice(self.staff[role])
         planned = start + dt.timedelta(days=rng.randint(5, 150))
@@ -925,7 +925,7 @@ class ScaleGenerator:
             "task",
             {
                 "family_id": family_id, "case_id": case_id, "activity_id": activity_id,
-                "title": f"Мероприятие ИПСС: {kind}", "role": role,
+                "title": service_name, "role": role,  # as approving an ИПСС names it
                 "assignee_id": assignee.id if assignee else None, "status": task_status,
                 "due_date": planned, "result": "Выполнено." if task_status == "done" else None,
                 "closed_at": closed_at, "version": 1, "created_at": created,

@@ -233,7 +233,7 @@ def test_board_lists_the_earliest_ending_cases_and_links_to_all(
     assert f'id="case-{ends[5]}"' in soon and f'id="case-{ends[10]}"' not in soon
     assert f'id="case-{ends[-1]}"' in section(page, "cases-past")
     assert 'id="all-cases-past"' not in page  # the one past case is listed
-    link = re.search(r'href="([^"]+)" id="all-cases-soon">Все 3 случаев', page)
+    link = re.search(r'href="([^"]+)" id="all-cases-soon">Все 3 случая', page)
     listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert row_ids(listed, "case") == {ends[5], ends[10], ends[20]}
 
