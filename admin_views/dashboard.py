@@ -38,6 +38,20 @@ def list_url(role, endpoint: str, filters: list[tuple[str, str]]) -> str | None:
     return url_for(f"{endpoint}.index_view", **args)
 
 
+def cases_ending_url(role, today: dt.date, days: int) -> str | None:
+    """The case list of the active cases whose planned end is within `days` from today."""
+    soon = today + dt.timedelta(days=days)
+    filters = [("status_equals", "active"), ("planned_end_date_between", f"{today} to {soon}")]
+    return list_url(role, "case", filters)
+
+
+def cases_past_end_url(role, today: dt.date) -> str | None:
+    """The case list of the active cases whose planned end has passed."""
+    return list_url(
+        role, "case", [("status_equals", "active"), ("planned_end_date_smaller_than", f"{today}")]
+    )
+
+
 def _page_url(role, endpoint: str, page: str) -> str | None:
     """A workflow page's address, if the role may open it."""
     return url_for(f"{endpoint}.{page}") if allowed(role, endpoint, "list") else None
@@ -70,16 +84,11 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             )
         )
     if _may(role, "case", "pilot"):
-        soon = (today + dt.timedelta(days=CASE_END_WARNING_DAYS)).isoformat()
         shown.append(
             Figure(
                 f"Случаи: срок сопровождения истекает в {CASE_END_WARNING_DAYS} дней",
                 figures.cases_near_end(session, user, today),
-                list_url(
-                    role,
-                    "case",
-                    [("status_equals", "active"), ("planned_end_date_between", f"{iso} to {soon}")],
-                ),
+                cases_ending_url(role, today, CASE_END_WARNING_DAYS),
                 alarm=True,
             )
         )
@@ -87,11 +96,7 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
             Figure(
                 "Случаи: плановое окончание уже прошло",
                 figures.cases_past_end(session, user, today),
-                list_url(
-                    role,
-                    "case",
-                    [("status_equals", "active"), ("planned_end_date_smaller_than", iso)],
-                ),
+                cases_past_end_url(role, today),
                 alarm=True,
             )
         )

@@ -20,8 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import ROLE, Case, Family, Person, Review, Service, Staff, SupportPlan, Task, db
 from models.audit import record_event
+from models.base import full_name
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
-from models.reference import full_name
 from workflows import plans, reviews
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -29,7 +29,7 @@ from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from .base import STALE_MESSAGE, integrity_message
-from .dashboard import list_url
+from .dashboard import cases_ending_url, cases_past_end_url
 from .pages import PageView
 from .permissions import allowed
 
@@ -340,15 +340,8 @@ class BoardView(WorkflowView):
             ).all()
             for window in (Case.planned_end_date.between(day, soon), Case.planned_end_date < day)
         )
-        case_filter = [("status_equals", "active")]
-        all_ending = list_url(
-            current_user.role,
-            "case",
-            [*case_filter, ("planned_end_date_between", f"{day} to {soon}")],
-        )
-        all_past = list_url(
-            current_user.role, "case", [*case_filter, ("planned_end_date_smaller_than", f"{day}")]
-        )
+        all_ending = cases_ending_url(current_user.role, day, END_WINDOWS[0])
+        all_past = cases_past_end_url(current_user.role, day)
         return self.render(
             "admin/workflow/board.html",
             by_role=by_role,

@@ -47,6 +47,11 @@ def column(*args, label: str, **kwargs):
     return mapped_column(*args, info=info, **kwargs)
 
 
+def full_name(last: str | None, first: str | None, middle: str | None) -> str:
+    """Фамилия Имя Отчество, without the parts that are missing."""
+    return " ".join(part for part in (last, first, middle) if part)
+
+
 def plural(number: int, one: str, few: str, many: str) -> str:
     """«1 семья», «3 семьи», «80 семей»: a number with the Russian noun form it takes."""
     if number % 10 == 1 and number % 100 != 11:

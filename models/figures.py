@@ -143,8 +143,6 @@ DROP_POSTGRESQL_TRIGGERS = (
     "DROP FUNCTION IF EXISTS family_district_tally()",
     "DROP FUNCTION IF EXISTS district_tally_bump(integer)",
 )
-# The triggers a bulk load sets aside (it loads into an empty database, so no figures are kept).
-POSTGRESQL_TRIGGER_TABLES = {"family": "family_district_tally", "person": "person_district_tally"}
 
 
 def _sqlite_trigger(name: str, event_sql: str, table: str, *districts: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, relationship
 
-from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db
+from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db, full_name
 
 FAMILY_STATUS = Choices(
     "family_status",
@@ -209,7 +209,7 @@ class Person(ArchivedMixin, VersionedMixin, db.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
     @property
     def is_child(self) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, relationship
 
 from .accounts import ROLE
-from .base import ArchivedMixin, Choices, VersionedMixin, column, db
+from .base import ArchivedMixin, Choices, VersionedMixin, column, db, full_name
 
 SERVICE_KIND = Choices(
     "service_kind",
@@ -153,11 +153,6 @@ class District(db.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def full_name(last: str | None, first: str | None, middle: str | None) -> str:
-    """Фамилия Имя Отчество, without the parts that are missing."""
-    return " ".join(part for part in (last, first, middle) if part)
 
 
 class Staff(db.Model):

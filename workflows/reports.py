@@ -53,13 +53,13 @@ from models import (
     Visit,
 )
 from models.accounts import ROLE
+from models.base import full_name
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
 from models.figures import FIGURES
 from models.reference import (
     AGREEMENT_EXPIRY_WARNING_DAYS,
     PARTNER_KIND,
     SERVICE_KIND,
-    full_name,
     staff_district,
 )
 
@@ -297,7 +297,7 @@ def children_figures(session, user: User, on: dt.date, district_id: int | None =
     if user.role in WHOLE_CENTRE:
         return district_figures(session, on, districts)
     counted = session.execute(
-        _district_counts(on, districts, where_visible(Person, user), where_visible(Family, user))
+        _district_counts(on, districts, report_scope(Person, user), report_scope(Family, user))
     )
     return {district: _named(values) for district, _version, *values in counted}
 
