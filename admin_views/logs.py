@@ -28,6 +28,7 @@ import time
 import uuid
 
 from flask import Flask, g, has_app_context, has_request_context, request
+from sqlalchemy import inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An id from the balancer is kept if it is plain: no spaces, quotes or control characters
@@ -57,12 +58,14 @@ def request_id_for(incoming: str | None) -> str:
 
 
 def _loaded_user_id() -> int | None:
-    # Only a user this request has already loaded: writing a log line never queries
-    # the database (which may be the very thing that is down).
+    # Only a user this request has already loaded, and its id read from the identity map:
+    # after a commit the row is expired, and reading an attribute would query the
+    # database (which may be the very thing that failed).
     user = g.get("_login_user") if has_app_context() else None
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "id", None)
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is None or not state.identity:
+        return None  # anonymous: not a mapped row
+    return state.identity[0]
 
 
 def request_fields() -> dict:
@@ -93,7 +96,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        context = request_fields()
+        try:
+            context = request_fields()
+        except Exception:  # a line is written without its context rather than not at all
+            context = {}
         for key in self.CONTEXT:
             value = getattr(record, key, None)
             if value is None:
@@ -167,6 +173,8 @@ class AccessLog:
         except Exception:
             propagate = self.app.config.get("PROPAGATE_EXCEPTIONS")
             if propagate or (propagate is None and (self.app.testing or self.app.debug)):
+                raise
+            if answered:  # the response has begun: only the server can end it now
                 raise
             access_logger.exception("unhandled error", extra={"request_id": request_id})
             return last_resort_page(start, sys.exc_info())
