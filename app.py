@@ -166,6 +166,12 @@ def server_error(error):
     original = getattr(error, "original_exception", None)
     if original is not None and database_unavailable(original):
         return database_error(original)
+    try:
+        # A failed flush leaves the session unusable, and the hooks after this one (the
+        # security headers ask who is signed in) would fail on it: the page lost them.
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        pass  # the page is still answered; the session is discarded at teardown
     return error_page(500, *ERROR_PAGES[500])
 
 

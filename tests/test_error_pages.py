@@ -13,10 +13,10 @@ import factories as f
 import pytest
 from conftest import PASSWORD, Auth, csrf_token, make_user, post_form
 from flask import abort
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 from variant_apps import variant_app
 
-from models import Family, db
+from models import District, Family, db
 
 ENGLISH = (
     "Bad Request",
@@ -137,10 +137,21 @@ def _bad_request():
     abort(400)
 
 
+def _failed_flush():
+    """A programming error the database refuses: a second district of the same name."""
+    name = db.session.scalar(select(District.name))
+    db.session.add(District(name=name))
+    db.session.commit()
+
+
 @pytest.fixture
 def buggy_app(app):
     """The suite's database behind an app that answers 500 as production does."""
-    routes = (("/test/boom", _boom), ("/test/bad-request", _bad_request))
+    routes = (
+        ("/test/boom", _boom),
+        ("/test/bad-request", _bad_request),
+        ("/test/failed-flush", _failed_flush),
+    )
     with variant_app(app.config["SQLALCHEMY_DATABASE_URI"], routes, TESTING=False) as variant:
         with app.app_context():
             make_user("admin")
@@ -152,6 +163,18 @@ def buggy_app(app):
 def test_bug_is_500_in_russian(buggy_app):
     """Is an unexpected exception a calm Russian 500?"""
     assert_russian_page(buggy_app.get("/test/boom"), 500, "Что-то пошло не так")
+
+
+def test_refused_flush_is_500_with_the_security_headers(app, buggy_app):
+    """Does a database refusal nobody caught answer the Russian 500, with the headers
+    that need the signed-in user (the session was left unusable by the failed flush)?"""
+    with app.app_context():
+        f.district()
+        db.session.commit()
+    response = buggy_app.get("/test/failed-flush")
+    assert_russian_page(response, 500, "Что-то пошло не так")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_bad_request_is_400_in_russian(buggy_app):
