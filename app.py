@@ -177,8 +177,7 @@ def server_error(error):
 
 def init_error_pages(app: Flask) -> None:
     for code in ERROR_PAGES:
-        if code != 503:
-            app.register_error_handler(code, server_error if code == 500 else http_error)
+        app.register_error_handler(code, server_error if code == 500 else http_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, http_error)
     app.register_error_handler(sa_exc.DBAPIError, database_error)
@@ -192,7 +191,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder="static",
         instance_path=str(HERE / "instance"),
     )
-    init_logging(app)  # first: the request id exists before any other hook runs
+    init_logging(app)  # first: start-up's own messages are JSON lines too
     Path(app.instance_path).mkdir(exist_ok=True)
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
