@@ -11,14 +11,17 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, current_app, g, jsonify, make_response, request, session
 from flask_babel import Babel
 from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_views.logs import ENVIRON_ID, init_logging
 from models import db, use_trigram_indexes
 from models.audit import install_audit
 
@@ -59,7 +62,9 @@ class Config:
     CENTRE_NAME = os.environ.get(
         "OPORA_CENTRE_NAME", "Комплексный центр социального обслуживания населения"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a traceback or an engine log line shows the SQL, never the values
+    # bound to it (a SNILS, a surname, an address).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("OPORA_TIMEZONE", "Europe/Moscow")
     FLASK_ADMIN_SWATCH = "default"
@@ -68,10 +73,115 @@ class Config:
     SESSION_COOKIE_SECURE = PRODUCTION
     REMEMBER_COOKIE_SECURE = PRODUCTION
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A request body larger than this is refused (413): the widest form, every text at its
+    # 5,000-character limit and URL-encoded, stays far below it.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
 
 def select_locale() -> str:
     return session.get("lang") or request.accept_languages.best_match(["ru"]) or "ru"
+
+
+# Calm Russian words for every refusal the panel can answer with.
+ERROR_PAGES = {
+    400: (
+        "Запрос не принят",
+        "В запросе ошибка. Вернитесь на предыдущую страницу и попробуйте ещё раз.",
+    ),
+    403: ("Нет доступа", "У вашей роли нет доступа к этой странице."),
+    404: ("Не найдено", "Такой страницы или записи нет."),
+    405: (
+        "Действие недоступно",
+        "Эта страница не принимает такой запрос. Вернитесь назад и воспользуйтесь кнопками страницы.",
+    ),
+    413: (
+        "Слишком большой объём",
+        "Отправлено слишком много данных. Сократите текст и отправьте форму ещё раз.",
+    ),
+    500: ("Ошибка", "Что-то пошло не так. Изменения не сохранены; попробуйте ещё раз."),
+    503: (
+        "База данных недоступна",
+        "База данных сейчас не отвечает. Изменения не сохранены; попробуйте ещё раз через минуту.",
+    ),
+}
+FORM_EXPIRED = (
+    "Форма устарела",
+    "Форма была открыта слишком долго или сеанс завершился. Вернитесь назад, обновите "
+    "страницу и отправьте форму ещё раз.",
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Is this the database not answering (down, unreachable, locked), not a refused value?"""
+    if isinstance(error, sa_exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        )
+    return isinstance(error, sa_exc.TimeoutError)  # no free connection in the pool
+
+
+def error_page(code: int, title: str, message: str):
+    # Rendered from the Jinja environment itself, past the context processors: Flask-Login's
+    # would look the user up, and the page must need neither a user nor the database.
+    page = current_app.jinja_env.get_template("errors/error.html").render(
+        title=title, message=message, request_id=request.environ.get(ENVIRON_ID)
+    )
+    return make_response(page, code)
+
+
+def http_error(error: HTTPException):
+    """Werkzeug's refusals (400 and a refused CSRF token, 403, 404, 405, 413…) in Russian."""
+    if error.code is None or error.code < 400:
+        return error
+    if isinstance(error, CSRFError):
+        title, message = FORM_EXPIRED
+    else:
+        title, message = (
+            ERROR_PAGES.get(error.code) or ERROR_PAGES[400 if error.code < 500 else 500]
+        )
+    response = error_page(error.code, title, message)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # Allow of a 405, WWW-Authenticate of a 401
+    return response
+
+
+def database_error(error: sa_exc.SQLAlchemyError):
+    """The database down or unreachable: a Russian 503 (any other database error goes on
+    to the 500 page, logged by Flask, or to the test that provoked it)."""
+    if not database_unavailable(error):
+        raise error
+    current_app.logger.error("database unavailable", exc_info=error)
+    # The user cannot be loaded without the database: the hooks after this one
+    # (security headers) must not try again.
+    if "_login_user" not in g:
+        g._login_user = current_app.login_manager.anonymous_user()
+    response = error_page(503, *ERROR_PAGES[503])
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def server_error(error):
+    """An unhandled exception; the database behind it answers 503 as above."""
+    original = getattr(error, "original_exception", None)
+    if original is not None and database_unavailable(original):
+        return database_error(original)
+    try:
+        # A failed flush leaves the session unusable, and the hooks after this one (the
+        # security headers ask who is signed in) would fail on it: the page lost them.
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        pass  # the page is still answered; the session is discarded at teardown
+    return error_page(500, *ERROR_PAGES[500])
+
+
+def init_error_pages(app: Flask) -> None:
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, server_error if code == 500 else http_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, http_error)
+    app.register_error_handler(sa_exc.DBAPIError, database_error)
+    app.register_error_handler(sa_exc.TimeoutError, database_error)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -81,6 +191,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder="static",
         instance_path=str(HERE / "instance"),
     )
+    init_logging(app)  # first: start-up's own messages are JSON lines too
     Path(app.instance_path).mkdir(exist_ok=True)
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
@@ -126,6 +237,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_admin(app)
     init_seed_cli(app)
     init_commands(app)
+    init_error_pages(app)  # after init_auth: these replace its 403/404/500 pages
 
     @app.get("/healthz")
     def healthz():

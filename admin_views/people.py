@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
+from flask_login import current_user
 
 from models import db
 from models.people import FAMILY_CATEGORIES
+from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
+from workflows.errors import WorkflowError
 
 from .base import OporaModelView
 from .permissions import allowed
@@ -74,6 +77,27 @@ class FamilyView(OporaModelView):
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
     )
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        # Where the family was when the edit began: keeping it there is no move.
+        form.current_district_id = obj.district_id if obj is not None else None
+        return form
+
+    def validate_form(self, form) -> bool:
+        """A district worker places a family only in their own districts (as intake does)."""
+        valid = super().validate_form(form)
+        field = getattr(form, "district", None)
+        if request.method != "POST" or field is None or field.data is None:
+            return valid
+        try:
+            check_family_district(
+                db.session, current_user, field.data, getattr(form, "current_district_id", None)
+            )
+        except WorkflowError as error:
+            field.errors = [*field.errors, str(error)]
+            return False
+        return valid
 
     def details_actions(self, model):
         actions = []

@@ -206,6 +206,24 @@ def allowed_districts(session: Session, user: User) -> list[District]:
     return sorted(staff.districts, key=lambda d: d.name) if staff else []
 
 
+NOT_OWN_DISTRICT = "Выберите участок из своих."
+
+
+def check_family_district(
+    session: Session, user: User, district: District | None, current_id: int | None = None
+) -> None:
+    """Refuse a district the user may not register a family in or move one to.
+
+    The coordinator places a family anywhere, a district worker in their own districts.
+    Keeping a family in the district it is in (`current_id`) is no move: a worker edits
+    the family of a case they lead in another district without moving it.
+    """
+    if district is not None and current_id is not None and district.id == current_id:
+        return
+    if district is None or district.id not in {d.id for d in allowed_districts(session, user)}:
+        raise WorkflowError(NOT_OWN_DISTRICT, "district")
+
+
 @dataclass
 class ApplicantData:
     last_name: str
@@ -263,8 +281,7 @@ def register_family(
     already in the bank is refused always (it is unique).
     """
     today = _today(today)
-    if district is None or district.id not in {d.id for d in allowed_districts(session, actor)}:
-        raise WorkflowError("Выберите участок из своих.", "district")
+    check_family_district(session, actor, district)
     _check_applicant(applicant, today)
     duplicates = similar_families(session, actor, surname, address, applicant.snils)
     if applicant.snils and session.scalar(select(Person.id).where(Person.snils == applicant.snils)):
