@@ -6,6 +6,7 @@ everything else lives in models/, admin_views/, workflows/ and seed/.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import secrets
@@ -68,6 +69,10 @@ class Config:
     SESSION_COOKIE_SECURE = PRODUCTION
     REMEMBER_COOKIE_SECURE = PRODUCTION
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A session ends this long after sign-in however busy (idle: 30 minutes).
+    SESSION_ABSOLUTE_LIFETIME = dt.timedelta(
+        hours=float(os.environ.get("OPORA_SESSION_HOURS", "12"))
+    )
 
 
 def select_locale() -> str:
