@@ -6,6 +6,7 @@ everything else lives in models/, admin_views/, workflows/ and seed/.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import secrets
@@ -76,6 +77,10 @@ class Config:
     # A request body larger than this is refused (413): the widest form, every text at its
     # 5,000-character limit and URL-encoded, stays far below it.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    # A session ends this long after sign-in however busy (idle: 30 minutes).
+    SESSION_ABSOLUTE_LIFETIME = dt.timedelta(
+        hours=float(os.environ.get("OPORA_SESSION_HOURS", "12"))
+    )
 
 
 def select_locale() -> str:

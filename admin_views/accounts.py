@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import flash, request
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
 from models.accounts import MIN_PASSWORD_LENGTH
+from workflows.accounts import password_problem, set_temporary_password
 
 from .base import OporaModelView
 
@@ -28,10 +30,21 @@ class UserView(OporaModelView):
                     message=f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.",
                 ),
             ],
-            description="Оставьте пустым, чтобы не менять. Смена пароля завершает все сеансы пользователя.",
+            description=(
+                "Оставьте пустым, чтобы не менять. Это временный пароль: при входе "
+                "пользователь задаст свой. Смена пароля завершает все сеансы пользователя."
+            ),
         )
     }
-    column_details_list = ("username", "role", "staff", "active", "created_at", "last_login_at")
+    column_details_list = (
+        "username",
+        "role",
+        "staff",
+        "active",
+        "must_change_password",
+        "created_at",
+        "last_login_at",
+    )
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
@@ -40,14 +53,20 @@ class UserView(OporaModelView):
         if valid and password is not None and not password.data and creating:
             password.errors = list(password.errors) + ["Задайте пароль новой учётной записи."]
             valid = False
+        if valid and password is not None and password.data:
+            problem = password_problem(password.data, form.username.data or "")
+            if problem:
+                password.errors = list(password.errors) + [problem]
+                valid = False
         return valid
 
     def on_model_change(self, form, model, is_created):
+        # A password, or disabling, saved here ends the user's sessions
+        # (models/accounts.py); a password the administrator chose for someone
+        # else is temporary.
         if form.new_password.data:
-            model.set_password(form.new_password.data)
-        elif not model.active:
-            # A disabled account's sessions end at once.
-            model.session_epoch = (model.session_epoch or 0) + 1
+            temporary = is_created or model.id != current_user.id
+            set_temporary_password(model, form.new_password.data, temporary=temporary)
 
     def after_model_change(self, form, model, is_created):
         if form.new_password.data and not is_created:

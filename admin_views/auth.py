@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from urllib.parse import urlsplit
 
@@ -10,6 +9,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     has_request_context,
@@ -24,9 +24,19 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from models import User, audit, db
+from models import User, audit
 from models.accounts import MIN_PASSWORD_LENGTH
-from workflows.accounts import SignInError, authenticate, change_password
+from workflows.accounts import (
+    IDLE_TIMEOUT,
+    PasswordRefused,
+    SignInError,
+    authenticate,
+    change_password,
+    new_session_token,
+    open_session,
+    session_user,
+    sign_out,
+)
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -35,19 +45,17 @@ login_manager.login_message = "Войдите, чтобы продолжить."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
-IDLE_TIMEOUT = dt.timedelta(minutes=30)
 OPEN_ENDPOINTS = {"auth.login", "healthz", "static", "admin.static"}
+# What a user whose password the administrator set may still reach.
+TEMPORARY_PASSWORD_ENDPOINTS = {"auth.password", "auth.logout", "auth.language"}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    user_id, _, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_epoch != int(epoch):
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    """The user of the session the cookie names (session or remember-me), if it
+    is alive in the database — one lookup, the same answer on every server."""
+    return session_user(token, current_app.config["SESSION_ABSOLUTE_LIFETIME"])
 
 
 class LoginForm(FlaskForm):
@@ -96,6 +104,14 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def _start_session(user: User, signing_in: bool) -> None:
+    """A new server-side session for this browser; Flask-Login keeps its id."""
+    user.session_token = new_session_token()
+    login_user(user)  # first: the audit then names the user for the writes below
+    open_session(user, user.session_token, client_ip(), request.user_agent.string, signing_in)
+    session.permanent = True
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -109,8 +125,7 @@ def login():
             error = str(exc)
         else:
             session.clear()  # a new session at sign-in
-            login_user(user)
-            session.permanent = True
+            _start_session(user, signing_in=True)
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
 
@@ -118,8 +133,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        audit.record_event(db.session, "logout", "user_account", current_user.id)
-        db.session.commit()
+        sign_out(current_user)
     logout_user()
     session.clear()
     flash("Вы вышли из системы.", "info")
@@ -130,16 +144,19 @@ def logout():
 @login_required
 def password():
     form = PasswordForm()
+    temporary = current_user.must_change_password
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(current_user, form.current.data, form.new.data)
-        except ValueError as exc:
-            form.current.errors.append(str(exc))
+            change_password(user, form.current.data, form.new.data)
+        except PasswordRefused as exc:
+            getattr(form, exc.field).errors.append(str(exc))
         else:
-            login_user(current_user._get_current_object())  # keep this session, the others end
+            # Every session of the user ended with the change; this browser gets a new one.
+            _start_session(user, signing_in=False)
             flash("Пароль изменён. Другие сеансы завершены.", "success")
             return redirect(url_for("admin.index"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, temporary=temporary)
 
 
 @bp.get("/lang/<code>")
@@ -156,6 +173,8 @@ def require_login():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS:
+        return redirect(url_for("auth.password"))
     return None
 
 
@@ -167,7 +186,9 @@ def csp_nonce() -> str:
 
 
 def security_headers(response):
-    """No caching of personal data, a nonce-based CSP, no framing, no sniffing."""
+    """No caching of personal data, a nonce-based CSP, no framing, no sniffing;
+    in production HSTS, so a browser that once reached the panel over HTTPS
+    never again sends the session cookie in the clear."""
     if current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
         response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
@@ -178,6 +199,8 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
+    if current_app.config.get("PRODUCTION"):
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 
@@ -191,19 +214,6 @@ def web_actor() -> audit.Actor:
     return audit.system_actor()
 
 
-ERRORS = {
-    403: ("Нет доступа", "У вашей роли нет доступа к этой странице."),
-    404: ("Не найдено", "Такой страницы или записи нет."),
-    500: ("Ошибка", "Что-то пошло не так. Изменения не сохранены; попробуйте ещё раз."),
-}
-
-
-def error_page(exc):
-    code = getattr(exc, "code", 500) or 500
-    title, message = ERRORS.get(code, ERRORS[500])
-    return render_template("errors/error.html", title=title, message=message), code
-
-
 def init_auth(app: Flask) -> None:
     audit.actor_resolver = web_actor
     # Flask sets its own 31-day default, so this is assigned, not defaulted.
@@ -213,5 +223,3 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(require_login)
     app.after_request(security_headers)
-    for code in ERRORS:
-        app.register_error_handler(code, error_page)

@@ -1,6 +1,6 @@
 """Opora's data model: one module per aggregate, all on one metadata."""
 
-from .accounts import ROLE, LoginAttempt, User
+from .accounts import ROLE, LoginThrottle, User, UserSession
 from .audit import AUDIT_ACTION, AuditRecord
 from .base import Choices, db
 from .cases import (
@@ -58,7 +58,7 @@ __all__ = [
     "Family",
     "Loan",
     "LoanExtension",
-    "LoginAttempt",
+    "LoginThrottle",
     "Partner",
     "PartnerAgreement",
     "Person",
@@ -75,6 +75,7 @@ __all__ = [
     "Task",
     "TaskAssignment",
     "User",
+    "UserSession",
     "Visit",
     "db",
     "use_trigram_indexes",

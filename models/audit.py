@@ -86,7 +86,7 @@ for _statement in APPEND_ONLY_SQL:
 # --- the one audit hook ---------------------------------------------------------------
 
 HIDDEN_VALUE = "•••"
-NOT_AUDITED = frozenset({"audit_record", "login_attempt"})
+NOT_AUDITED = frozenset({"audit_record", "login_throttle", "user_session"})
 
 
 @dataclass(frozen=True)

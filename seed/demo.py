@@ -585,7 +585,6 @@ class _DemoBuilder:
                     # scrypt takes ~0.15 s a call; the demo password is public anyway,
                     # so the accounts share one hash (and salt).
                     user.password_hash = first.password_hash
-                    user.session_epoch = first.session_epoch
                 db.session.add(user)
                 self.users[login] = user
         db.session.flush()

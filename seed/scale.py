@@ -581,7 +581,7 @@ class ScaleGenerator:
                 )  # fmt: skip
                 login = f"{LOGIN_PREFIX.get(role, role)}{n}"
                 user_rows.append(
-                    (user_id, login, password_hash, role, staff_id, True, 1, None, self.now)
+                    (user_id, login, password_hash, role, staff_id, True, None, self.now)
                 )
                 member = StaffMember(staff_id, role, user_id)
                 if role == "district_worker":
@@ -614,8 +614,8 @@ class ScaleGenerator:
         self.writer.write("staff_district", ("staff_id", "district_id"), link_rows)
         self.writer.write(
             "user_account",
-            ("id", "username", "password_hash", "role", "staff_id", "active", "session_epoch",
-             "last_login_at", "created_at"),
+            ("id", "username", "password_hash", "role", "staff_id", "active", "last_login_at",
+             "created_at"),
             user_rows,
         )  # fmt: skip
         self.coordinator = self.staff["coordinator"][0]

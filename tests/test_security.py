@@ -8,18 +8,23 @@ workflows/accounts.py or app.py.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import factories as f
 import pytest
-from conftest import PASSWORD, Auth, make_user
+from conftest import PASSWORD, Auth, csrf_token, make_user
 from itsdangerous import TimestampSigner
 from security_factories import admin_form, count, page_token, signed_in
 from sqlalchemy import select
 
 from admin_views.auth import IDLE_TIMEOUT
-from models import ROLE, AuditRecord, Family, User, db
+from models import ROLE, AuditRecord, Family, LoginThrottle, User, db
 from workflows import accounts
 from workflows.accounts import SIGN_IN_REFUSED, SIGN_IN_THROTTLED
 
@@ -103,6 +108,116 @@ def test_sixth_attempt_is_throttled_even_with_the_right_password(app, client, au
     later = accounts.utcnow() + accounts.LOCK_WINDOW + dt.timedelta(minutes=1)
     monkeypatch.setattr(accounts, "utcnow", lambda: later)
     assert auth.login("victim", PASSWORD).status_code == 302
+
+
+GUESSES = 16
+
+
+def _guess_at_once(app, monkeypatch, username: str) -> tuple[list[int], int]:
+    """GUESSES browsers send a wrong password for `username` at the same instant;
+    the status of each answer and how many passwords were actually checked."""
+    checked = []
+    lock = threading.Lock()
+    real_check = User.check_password
+
+    def counting_check(user, password):
+        with lock:
+            checked.append(password)
+        return real_check(user, password)
+
+    monkeypatch.setattr(User, "check_password", counting_check)
+    browsers = [app.test_client() for _ in range(GUESSES)]
+    tokens = [csrf_token(b, "/login") for b in browsers]
+    barrier = threading.Barrier(GUESSES)
+    statuses = [0] * GUESSES
+
+    def guess(i: int) -> None:
+        data = {"username": username, "password": f"guess-{i}-wrong", "csrf_token": tokens[i]}
+        barrier.wait()
+        statuses[i] = browsers[i].post("/login", data=data).status_code
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(GUESSES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses, len(checked)
+
+
+def _check_sixteen_guesses(app, monkeypatch) -> None:
+    with app.app_context():
+        make_user("district_worker", "raced")
+    statuses, checked = _guess_at_once(app, monkeypatch, "raced")
+    assert statuses == [401] * GUESSES, statuses
+    assert checked <= accounts.MAX_FAILURES, f"{checked} passwords checked of {GUESSES} guesses"
+    assert checked == accounts.MAX_FAILURES
+    assert _alert(Auth(app.test_client()).login("raced", PASSWORD)) == SIGN_IN_THROTTLED
+
+
+@pytest.mark.postgres
+def test_sixteen_guesses_at_once_check_at_most_five_passwords_on_postgresql(app, monkeypatch):
+    """16 wrong guesses for one login sent at the same instant, each on its own
+    connection: are at most 5 passwords checked (the throttle counts before it
+    checks, in one statement) and is the right password then refused too?"""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("set DATABASE_URL to a PostgreSQL server")
+    _check_sixteen_guesses(app, monkeypatch)
+
+
+def test_sixteen_guesses_at_once_check_at_most_five_passwords_on_sqlite(app, monkeypatch):
+    """The same race on SQLite (one writer at a time; the count still comes
+    before the slow password check, so the race is the same)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the PostgreSQL run has its own test")
+    _check_sixteen_guesses(app, monkeypatch)
+
+
+def test_a_right_password_resets_the_count_and_spares_the_address(app, auth):
+    """Do successful sign-ins leave the address's count alone (an office behind
+    one address signs in all morning), and does one reset the login's count?"""
+    office = accounts.MAX_FAILURES * 4 + 1
+    with app.app_context():
+        for n in range(office):
+            f.user("viewer", username=f"office{n}")
+        db.session.commit()
+        make_user("district_worker", "forgetful")
+    for n in range(office):
+        assert Auth(app.test_client()).login(f"office{n}").status_code == 302, n
+    for _ in range(accounts.MAX_FAILURES - 1):
+        assert auth.login("forgetful", "not-it-at-all").status_code == 401
+    assert auth.login("forgetful").status_code == 302
+    auth.logout()
+    for _ in range(accounts.MAX_FAILURES - 1):
+        assert _alert(auth.login("forgetful", "not-it-at-all")) == SIGN_IN_REFUSED
+
+
+def test_one_address_guessing_many_logins_is_throttled(app):
+    """Twenty wrong guesses from one address, each at a different login: is the
+    address then throttled for a login it has not tried?"""
+    with app.app_context():
+        make_user("district_worker", "untouched")
+    for n in range(accounts.MAX_FAILURES * 4):
+        assert Auth(app.test_client()).login(f"nobody{n}", "wrong-password").status_code == 401
+    assert _alert(Auth(app.test_client()).login("untouched")) == SIGN_IN_THROTTLED
+
+
+def test_windows_long_past_are_dropped_at_a_sign_in(app, auth):
+    """Does a successful sign-in drop counts whose window ended long ago (the
+    throttle table does not grow with every login ever guessed), keeping the
+    live ones?"""
+    with app.app_context():
+        make_user("district_worker", "sweeper")
+        old = accounts.utcnow() - accounts.LOCK_WINDOW - dt.timedelta(minutes=1)
+        live = accounts.utcnow()
+        for key, start in (("user:gone", old), ("ip:10.0.0.9", old), ("user:recent", live)):
+            db.session.add(LoginThrottle(key=key, attempts=3, window_start=start))
+        db.session.commit()
+    assert auth.login("sweeper").status_code == 302
+    with app.app_context():
+        keys = set(db.session.scalars(select(LoginThrottle.key)))
+    assert keys == {"user:recent", "ip:127.0.0.1"}
 
 
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(app, client, auth):
@@ -442,3 +557,53 @@ def test_security_headers(app, client, login_as):
     assert len(nonces) == len(personal) + 1, "a nonce was reused"
     assert anonymous.headers["X-Frame-Options"] == "DENY"
     assert "nonce-" in anonymous.headers["Content-Security-Policy"]
+
+
+def test_hsts_in_production_only(app, client, tmp_path):
+    """With OPORA_ENV=production, does every answer carry Strict-Transport-Security
+    (a year, subdomains too) — and in development (plain http) none?"""
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    script = (
+        "from app import create_app; "
+        "r = create_app().test_client().get('/login'); "
+        "print(r.headers.get('Strict-Transport-Security'))"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "OPORA_ENV": "production",
+        "SECRET_KEY": "production-test-key",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    header = result.stdout.strip().splitlines()[-1]
+    assert header.startswith("max-age=31536000"), result.stdout + result.stderr
+    assert "includeSubDomains" in header
+
+
+def test_last_login_is_audited_as_the_user(app, auth):
+    """Is the sign-in's write of last_login_at recorded in the audit trail as
+    the user who signed in, not «anonymous»?"""
+    with app.app_context():
+        user_id = make_user("district_worker", "stamped").id
+    assert auth.login("stamped").status_code == 302
+    with app.app_context():
+        rows = [
+            r
+            for r in db.session.scalars(
+                select(AuditRecord).where(
+                    AuditRecord.table_name == "user_account", AuditRecord.action == "update"
+                )
+            )
+            if "last_login_at" in (r.changes or {})
+        ]
+    assert len(rows) == 1
+    assert (rows[0].username, rows[0].user_id) == ("stamped", user_id)
+    assert rows[0].ip == "127.0.0.1"
