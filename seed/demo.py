@@ -3,22 +3,32 @@
 Everything is generated from fixed seeds (Faker for surnames and e-mails,
 `random.Random` for the rest) with dates relative to `date.today()`, so the
 demo looks current whenever it is loaded and has the same shape every time.
-It is written through the ORM in one transaction and only once: when any demo
-account already exists, `load_demo()` does nothing.
+
+The centre, its families, partners and events are rows, as the panel's plain
+tables create them. Everything with a life of its own goes through the workflows
+that the pages call, on the day it happened: consents, applications (one through
+reception), assessments, contracts, the ИПСС and its approval into tasks, tasks
+taken, done (a home visit with its findings) or cancelled, reviews, closures,
+appointments, and at the rental point every receipt, loan, extension, return,
+sanitising, write-off and queue place. So the demo holds only states the panel
+can reach; the scheduler's jobs run once at the end, as `flask tick` would.
+
+It is written in one transaction and only once: when any demo account already
+exists, `load_demo()` does nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from faker import Faker
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from models import (
-    Appointment,
-    Assessment,
     Case,
     Consent,
     CouncilMeeting,
@@ -29,28 +39,49 @@ from models import (
     Event,
     Family,
     Loan,
-    LoanExtension,
     Partner,
     PartnerAgreement,
     Person,
     PlanActivity,
-    PlanRevision,
     Programme,
     ProgrammeEnrolment,
     Reservation,
-    Review,
     Service,
     Staff,
-    SupportPlan,
     Task,
-    TaskAssignment,
     User,
-    Visit,
     db,
 )
 from models.base import plural
-from models.cases import LIFE_DOMAIN, SUPPORT_TERM_MONTHS
+from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES, SUPPORT_TERM_MONTHS
+from workflows.cases import close_case, open_case, record_assessment, sign_contract
+from workflows.consent import record_consent
 from workflows.dates import add_months, centre_today
+from workflows.plans import ActivityDraft, approve_plan, save_plan
+from workflows.reception import SUNDAY, book_appointment
+from workflows.rental import (
+    cancel_reservation,
+    enqueue,
+    extend_loan,
+    lend_from_queue,
+    lend_unit,
+    receive_unit,
+    release_unit,
+    return_loan,
+    write_off_unit,
+)
+from workflows.reviews import hold_review, open_review
+from workflows.schedule import JOBS
+from workflows.tasks import (
+    VisitRecord,
+    cancel_task,
+    complete_task,
+    create_task,
+    eligible_staff,
+    is_visit_task,
+    reassign_task,
+    start_task,
+)
 
 from .reference import load_reference
 from .snils import make_snils
@@ -87,9 +118,13 @@ DISTRICTS: list[tuple[str, str, list[str]]] = [
 ]
 DISTRICT_WEIGHTS = [24, 22, 18, 16]
 
-# key, role, sex, position, department code, districts ("all", a district number or
-# None), login (None: no account), active.
-STAFF: list[tuple[str, str, str, str, str | None, str | int | None, str | None, bool]] = [
+# key, role, sex, position, department code, districts ("all", district numbers or
+# None), login (None: no account), active. Every working specialist has a login: a
+# task goes only to someone who can sign in. No social worker covers district 4 yet,
+# so its home-service tasks wait unassigned on the coordinator's board.
+STAFF: list[
+    tuple[str, str, str, str, str | None, str | tuple[int, ...] | None, str | None, bool]
+] = [
     ("admin", "admin", "m", "ведущий программист", None, None, "admin", True),
     ("viewer", "viewer", "f", "директор", None, None, "viewer", True),
     (
@@ -110,7 +145,7 @@ STAFF: list[tuple[str, str, str, str, str | None, str | int | None, str | None, 
         "f",
         "специалист по социальной работе",
         "ОССО",
-        1,
+        (1,),
         "worker",
         True,
     ),
@@ -120,12 +155,30 @@ STAFF: list[tuple[str, str, str, str, str | None, str | int | None, str | None, 
         "f",
         "специалист по социальной работе",
         "ОССО",
-        2,
+        (2,),
         "worker2",
         True,
     ),
-    ("worker3", "district_worker", "f", "специалист по социальной работе", "ОССО", 3, None, True),
-    ("worker4", "district_worker", "m", "специалист по социальной работе", "ОССО", 4, None, True),
+    (
+        "worker3",
+        "district_worker",
+        "f",
+        "специалист по социальной работе",
+        "ОССО",
+        (3,),
+        "worker3",
+        True,
+    ),
+    (
+        "worker4",
+        "district_worker",
+        "m",
+        "специалист по социальной работе",
+        "ОССО",
+        (4,),
+        "worker4",
+        True,
+    ),
     (
         "psychologist1",
         "psychologist",
@@ -136,7 +189,7 @@ STAFF: list[tuple[str, str, str, str, str | None, str | int | None, str | None, 
         "psychologist",
         True,
     ),
-    ("psychologist2", "psychologist", "f", "психолог", "ОСОСД", "all", None, True),
+    ("psychologist2", "psychologist", "f", "психолог", "ОСОСД", "all", "psychologist2", True),
     (
         "pedagogue1",
         "social_pedagogue",
@@ -147,11 +200,20 @@ STAFF: list[tuple[str, str, str, str, str | None, str | int | None, str | None, 
         "pedagogue",
         True,
     ),
-    ("pedagogue2", "social_pedagogue", "m", "социальный педагог", "ОСОСД", "all", None, True),
-    ("social1", "social_worker", "f", "социальный работник", "ОСОД", "all", "social", True),
-    ("social2", "social_worker", "f", "социальный работник", "ОСОД", "all", None, True),
-    ("social3", "social_worker", "f", "социальный работник", "ОСОД", "all", None, True),
-    ("social_former", "social_worker", "f", "социальный работник", "ОСОД", "all", None, False),
+    (
+        "pedagogue2",
+        "social_pedagogue",
+        "m",
+        "социальный педагог",
+        "ОСОСД",
+        "all",
+        "pedagogue2",
+        True,
+    ),
+    ("social1", "social_worker", "f", "социальный работник", "ОСОД", (1, 2), "social", True),
+    ("social2", "social_worker", "f", "социальный работник", "ОСОД", (2, 3), "social2", True),
+    ("social3", "social_worker", "f", "социальный работник", "ОСОД", (1, 3), "social3", True),
+    ("social_former", "social_worker", "f", "социальный работник", "ОСОД", (4,), None, False),
     (
         "nurse",
         "nurse",
@@ -409,6 +471,22 @@ UNIT_PLAN: dict[str, list[str]] = {
 }
 # Types whose units are all busy: the queue waits for them.
 QUEUE_TYPES = ["Кресло-коляска детская (для детей с ДЦП)", "Опора для стояния", "Вертикализатор"]
+# (type, status, priority, days ago) of the queue places: the first is offered the unit
+# freed yesterday, the rest wait; two were served by a loan, one was withdrawn.
+QUEUE: list[tuple[str, str, str, int]] = [
+    (QUEUE_TYPES[0], "offered", "1", 41),
+    (QUEUE_TYPES[0], "waiting", "2", 30),
+    (QUEUE_TYPES[0], "waiting", "3", 12),
+    (QUEUE_TYPES[1], "waiting", "3", 25),
+    (QUEUE_TYPES[2], "waiting", "1", 9),
+    (QUEUE_TYPES[2], "waiting", "3", 55),
+    ("Ходунки", "fulfilled", "3", 0),
+    ("Функциональная кровать", "fulfilled", "2", 0),
+    ("Кресло-коляска прогулочная", "cancelled", "3", 90),
+]
+# Timestamps the workflows write with the real time; the demo dates them to its day.
+STAMPED_COLUMNS = ("created_at", "closed_at", "assigned_at", "changed_at", "extended_at")
+UNSTAMPED_TABLES = frozenset({"family", "user_account", "audit_record", "login_attempt"})
 
 # Case statuses of the demo, with the closure reason for closed ones.
 CASE_PLAN: list[tuple[str, str | None]] = (
@@ -465,15 +543,49 @@ class _FamilyInfo:
     children: list[Person]
     consent: Consent | None = None
     registered_on: dt.date | None = None
-    case: Case | None = None
+    plan: _CasePlan | None = None
     with_consent: bool = True
     withdrawn: bool = False
     targeted: bool = False
-    activities: list[PlanActivity] = field(default_factory=list)
+
+    @property
+    def case(self) -> Case | None:
+        return self.plan.case if self.plan else None
 
     @property
     def applicant(self) -> Person:
         return self.adults[0]
+
+
+@dataclass
+class _CasePlan:
+    """The dates of one case's steps, decided before any of them is taken."""
+
+    info: _FamilyInfo
+    status: str
+    reason: str | None
+    applied: dt.date = dt.date.min
+    via_reception: bool = False
+    assessed: dt.date | None = None
+    decided: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    closed: dt.date | None = None
+    contract_number: str = ""
+    case: Case | None = None
+    # (service id, planned date) of activities that must stay open: work due today or overdue.
+    pinned: set[tuple[int, dt.date]] = field(default_factory=set)
+    pinned_ids: set[int] = field(default_factory=set)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive (they are UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def task_day(builder: _DemoBuilder, task: Task) -> dt.date:
+    """The demo day a task was created on."""
+    return builder.task_days.get(task, builder.day)
 
 
 class _DemoBuilder:
@@ -489,13 +601,21 @@ class _DemoBuilder:
         self.users: dict[str, User] = {}
         self.districts: list[District] = []
         self.families: list[_FamilyInfo] = []
-        self.cases: list[Case] = []
-        self.tasks: list[Task] = []
+        self.plans: list[_CasePlan] = []
         self.units: list[EquipmentUnit] = []
         self.loans: list[Loan] = []
         self.counts: dict[str, int] = {}
         self.programmes: dict[str, Programme] = {}
         self.enrolled: set[tuple[str, int]] = set()
+        self.user_by_staff: dict[int, User] = {}
+        self.served_by_queue: dict[str, tuple[str, int]] = {}
+        # The simulated clock (see `on`): rows written at or after `started` are undated.
+        self.started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        self.day: dt.date | None = None
+        self.minute = 0
+        self.task_days: weakref.WeakKeyDictionary[Task, dt.date] = weakref.WeakKeyDictionary()
+        self.pins = {"psychologist": (2, 2), "others": (3, 3)}
+        self.overdue_days = [self.ago(days) for days in (2, 3, 4, 5, 6)]
 
     # --- small helpers -------------------------------------------------------------
 
@@ -562,8 +682,8 @@ class _DemoBuilder:
             )
             if covers == "all":
                 staff.districts = list(self.districts)
-            elif isinstance(covers, int):
-                staff.districts = [self.districts[covers - 1]]
+            elif covers:
+                staff.districts = [self.districts[number - 1] for number in covers]
             db.session.add(staff)
             self.staff[key] = staff
         db.session.flush()
@@ -588,25 +708,13 @@ class _DemoBuilder:
                 db.session.add(user)
                 self.users[login] = user
         db.session.flush()
+        self.user_by_staff = {user.staff_id: user for user in self.users.values()}
+        self.coordinator = self.users["coordinator"]
         self.counts["сотрудников"] = len(self.staff)
         self.counts["учётных записей"] = len(self.users)
 
     def worker_of(self, district: District) -> Staff:
         return self.staff[f"worker{self.districts.index(district) + 1}"]
-
-    def specialist(self, role: str, lead: Staff) -> Staff:
-        """Who does an activity of `role`: the lead worker, or one specialist of the role."""
-        if role == "district_worker":
-            return lead
-        pools = {
-            "psychologist": (["psychologist1", "psychologist2"], [3, 2]),
-            "social_pedagogue": (["pedagogue1", "pedagogue2"], [3, 2]),
-            "social_worker": (["social1", "social2", "social3"], [2, 2, 1]),
-            "nurse": (["nurse"], [1]),
-            "lawyer": (["lawyer"], [1]),
-        }
-        keys, weights = pools[role]
-        return self.staff[self.rng.choices(keys, weights)[0]]
 
     # --- families -------------------------------------------------------------------
 
@@ -743,9 +851,46 @@ class _DemoBuilder:
     def needs_mobility(self, child: Person) -> bool:
         return child.disability_status == "disabled" and child.health_notes in MOBILITY_NOTES
 
+    # --- the simulated clock ----------------------------------------------------------
+
+    def on(self, day: dt.date) -> None:
+        """What follows happens on `day` (the workflows' rows get that day's time)."""
+        if day != self.day:
+            self.day = day
+            self.minute = 0
+
+    def redate(self, session, _context, _instances) -> None:
+        """before_flush while the demo loads: the day's time instead of the real time.
+
+        The workflows stamp rows with the real time (created_at, closed_at,
+        assigned_at, changed_at, extended_at); the demo replays months of work in
+        one transaction, so each row is dated to the demo day it was written on
+        before it reaches the database (and the audit trail records that date).
+        """
+        if self.day is None:
+            return
+        self.minute = min(self.minute + 3, 8 * 60)
+        when = self.at(self.day, 9).astimezone(dt.UTC) + dt.timedelta(minutes=self.minute)
+        when = min(when, self.started - dt.timedelta(seconds=1))
+        for obj in (*session.new, *session.dirty):
+            if isinstance(obj, Task) and obj not in self.task_days:
+                self.task_days[obj] = self.day
+            table = getattr(obj, "__tablename__", None)
+            if table is None or table in UNSTAMPED_TABLES:
+                continue
+            for name in STAMPED_COLUMNS:
+                if not hasattr(type(obj), name):
+                    continue
+                value = getattr(obj, name)
+                if (value is None and name == "created_at") or (
+                    value is not None and _aware(value) >= self.started
+                ):
+                    setattr(obj, name, when)
+
     # --- consents and cases ---------------------------------------------------------
 
-    def build_cases(self) -> None:
+    def plan_cases(self) -> None:
+        """Who gets a case, in which status, and the dates of each step (nothing written yet)."""
         rng = self.rng
         order = list(self.families)
         rng.shuffle(order)
@@ -759,175 +904,292 @@ class _DemoBuilder:
 
         candidates = [f for f in rest if f.targeted] + [f for f in rest if not f.targeted]
         for info, (status, reason) in zip(candidates, CASE_PLAN, strict=False):
-            self.make_case(info, status, reason)
-        self.number_contracts()
+            self.plan_case(info, status, reason)
+        signed = sorted((p for p in self.plans if p.start), key=lambda p: p.start)
+        per_year: dict[int, int] = {}
+        for plan in signed:
+            year = plan.start.year
+            per_year[year] = per_year.get(year, 0) + 1
+            plan.contract_number = f"СС-{year}/{per_year[year]:03d}"
 
         for info in self.families:
             if info.registered_on is None:
                 info.registered_on = self.ago(rng.randint(15, 600))
             info.family.created_at = self.at(info.registered_on, 9, rng.randint(0, 59))
-            if not info.with_consent:
-                continue
-            given_on = info.registered_on
-            consent = Consent(
-                family=info.family,
-                person=info.applicant,
-                given_on=given_on,
-                scope=CONSENT_SCOPE,
-                created_at=self.at(given_on, 11),
-            )
-            if info.withdrawn:
-                consent.withdrawn_on = min(
-                    self.today, given_on + dt.timedelta(rng.randint(20, 200))
-                )
-                info.family.status = "deregistered"
-            db.session.add(consent)
-            info.consent = consent
-        self.counts["случаев"] = len(self.cases)
 
-    def make_case(self, info: _FamilyInfo, status: str, reason: str | None) -> None:
+    def plan_case(self, info: _FamilyInfo, status: str, reason: str | None) -> None:
         rng = self.rng
-        lead = self.worker_of(info.family.district)
-        case = Case(
-            family=info.family,
-            applicant=info.applicant,
-            lead_worker=lead,
-            status=status,
-            closure_reason=reason,
-        )
+        plan = _CasePlan(info=info, status=status, reason=reason)
         if status == "application":
-            case.application_date = self.ago(0 if not self.cases else rng.randint(0, 7))
+            if not self.plans:
+                # This one came through reception, and there is no reception on Sunday.
+                plan.applied = self.reception_day(self.today, forward=False)
+                plan.via_reception = True
+            else:
+                plan.applied = self.ago(rng.randint(0, 7))
         elif status == "assessment":
-            case.application_date = self.ago(rng.randint(8, 25))
+            plan.applied = self.ago(rng.randint(8, 25))
+            plan.assessed = self.between(plan.applied + dt.timedelta(2), self.today)
         else:
             if status == "active":
                 # One case is close to its six-month limit.
-                back = 176 if not any(c.status == "active" for c in self.cases) else None
-                case.start_date = self.ago(back or rng.randint(3, 170))
+                back = 176 if not any(p.status == "active" for p in self.plans) else None
+                plan.start = self.ago(back or rng.randint(3, 170))
             else:
-                case.start_date = self.ago(rng.randint(200, 420))
-            case.application_date = case.start_date - dt.timedelta(rng.randint(10, 21))
-            case.decision_date = case.start_date - dt.timedelta(rng.randint(1, 5))
-            case.contract_date = case.start_date
-            months = rng.choice([4, 5, 6, 6, 6])
-            case.planned_end_date = add_months(case.start_date, months)
-            if case.planned_end_date < self.ahead(3):
-                case.planned_end_date = add_months(case.start_date, SUPPORT_TERM_MONTHS)
+                plan.start = self.ago(rng.randint(200, 420))
+            plan.applied = plan.start - dt.timedelta(rng.randint(10, 21))
+            plan.decided = plan.start - dt.timedelta(rng.randint(1, 5))
+            plan.assessed = self.between(plan.applied + dt.timedelta(2), plan.decided)
+            plan.end = add_months(plan.start, rng.choice([4, 5, 6, 6, 6]))
+            if plan.end < self.ahead(3):
+                plan.end = add_months(plan.start, SUPPORT_TERM_MONTHS)
             if status == "closed":
-                start, end = case.start_date, case.planned_end_date
                 closed_on = {
-                    "goal_achieved": start + dt.timedelta(rng.randint(90, 170)),
-                    "refused": start + dt.timedelta(rng.randint(20, 60)),
-                    "moved": start + dt.timedelta(rng.randint(30, 110)),
-                    "term_expired": end,
+                    "goal_achieved": plan.start + dt.timedelta(rng.randint(90, 170)),
+                    "refused": plan.start + dt.timedelta(rng.randint(20, 60)),
+                    "moved": plan.start + dt.timedelta(rng.randint(30, 110)),
+                    "term_expired": plan.end,
                 }[reason]
-                case.closed_on = min(closed_on, end)
-                case.outcome = CLOSURE_OUTCOMES[reason]
-        case.created_at = self.at(case.application_date, 10, rng.randint(0, 59))
-
+                plan.closed = min(closed_on, plan.end)
         partner_found = info.family.identified_by in ("partner", "raid", "transfer")
         lag = rng.randint(5, 60) if partner_found else 0
-        info.registered_on = case.application_date - dt.timedelta(lag)
-        info.family.status = {
-            "application": "registered",
-            "assessment": "supported",
-            "active": "supported",
-            "closed": "deregistered" if reason == "moved" else "registered",
-        }[status]
-        info.case = case
-        db.session.add(case)
-        self.cases.append(case)
+        info.registered_on = plan.applied - dt.timedelta(lag)
+        info.plan = plan
+        self.plans.append(plan)
 
-    def number_contracts(self) -> None:
-        """Contract numbers «СС-2026/017», in the order of contract dates within a year."""
-        signed = sorted((c for c in self.cases if c.contract_date), key=lambda c: c.contract_date)
-        per_year: dict[int, int] = {}
-        for case in signed:
-            year = case.contract_date.year
-            per_year[year] = per_year.get(year, 0) + 1
-            case.contract_number = f"СС-{year}/{per_year[year]:03d}"
+    def build_consents(self) -> None:
+        """Consents through the workflow; a withdrawal is an edit of the consent."""
+        rng = self.rng
+        for info in self.families:
+            if not info.with_consent:
+                continue
+            self.on(info.registered_on)
+            consent = record_consent(
+                db.session,
+                info.family,
+                info.applicant,
+                info.registered_on,
+                scope=CONSENT_SCOPE,
+                today=info.registered_on,
+            )
+            if info.withdrawn:
+                withdrawn_on = min(
+                    self.today, info.registered_on + dt.timedelta(rng.randint(20, 200))
+                )
+                self.on(withdrawn_on)
+                consent.withdrawn_on = withdrawn_on
+                info.family.status = "deregistered"
+            info.consent = consent
 
-    # --- assessment, ИПСС, tasks, visits, reviews -----------------------------------
+    def user_of(self, staff: Staff | None) -> User:
+        assert staff is not None and staff.id in self.user_by_staff, staff
+        return self.user_by_staff[staff.id]
 
-    def build_support(self, services: list[Service]) -> None:
+    def build_cases(self, services: list[Service]) -> None:
+        """Every case walks its life through the workflows, on the days it happened."""
         by_kind: dict[str, list[Service]] = {}
         for service in services:
             by_kind.setdefault(service.kind, []).append(service)
-        counts = {"оценок": 0, "мероприятий ИПСС": 0, "визитов": 0, "мониторингов": 0}
-        for info in self.families:
-            case = info.case
-            if case is None or case.status == "application":
-                continue
-            levels = self.assess(case, counts)
-            self.make_visits(case, counts)
-            if case.status == "assessment":
-                if self.rng.random() < 0.45:
-                    self.make_plan(info, levels, by_kind, draft=True)
-            else:
-                self.make_plan(info, levels, by_kind, draft=False)
-                self.make_reviews(case, counts)
-        counts["мероприятий ИПСС"] = sum(len(f.activities) for f in self.families)
-        self.counts.update(counts)
-        self.pin_today_and_overdue()
-        self.make_tasks()
+        for plan in self.plans:
+            self.run_case(plan, by_kind)
+        # Tasks about families without a case: checking a partner's referral.
+        for info in [f for f in self.families if not f.with_consent]:
+            self.on(info.registered_on)
+            create_task(
+                db.session,
+                family_id=info.family.id,
+                title="Проверить сведения о семье по сообщению партнёра, "
+                "получить согласие на обработку ПДн",
+                role="district_worker",
+                due_date=info.registered_on + dt.timedelta(7),
+                today=info.registered_on,
+                assignee=self.worker_of(info.family.district),
+                actor=self.coordinator,
+            )
+        self.give_psychologist_todays_work()
+        self.counts["случаев"] = len(self.plans)
 
-    def assess(self, case: Case, counts: dict[str, int]) -> dict[str, str]:
+    def run_case(self, plan: _CasePlan, by_kind: dict[str, list[Service]]) -> None:
         rng = self.rng
-        domains = LIFE_DOMAIN.codes
-        if case.status == "assessment":
-            domains = domains[: rng.randint(2, 5)]
-            window = (case.application_date + dt.timedelta(2), self.today)
-        else:
-            window = (case.application_date + dt.timedelta(2), case.decision_date)
-        levels: dict[str, str] = {}
-        for domain in domains:
-            level = rng.choices(["none", "low", "medium", "high"], [12, 25, 38, 25])[0]
-            levels[domain] = level
+        info = plan.info
+        lead = self.worker_of(info.family.district)
+        lead_user = self.user_of(lead)
+        session = db.session
+
+        # Reception and the application.
+        self.on(plan.applied)
+        appointment = None
+        if plan.via_reception:
+            appointment = book_appointment(
+                session,
+                self.coordinator,
+                specialist=self.staff["coordinator"],
+                starts_at=dt.datetime.combine(plan.applied, dt.time(11, 30)),
+                channel="in_person",
+                purpose="Обращение за социальным сопровождением",
+                family=info.family,
+                citizen_name=info.applicant.full_name,
+                citizen_phone=info.applicant.phone,
+                today=plan.applied,
+            )
+        case = open_case(
+            session,
+            self.coordinator,
+            family=info.family,
+            applicant=info.applicant,
+            application_date=plan.applied,
+            appointment=appointment,
+            today=plan.applied,
+        )
+        case.lead_worker = lead  # the case form's one editable choice
+        session.flush()
+        plan.case = case
+        first_visit = create_task(
+            session,
+            family_id=info.family.id,
+            case_id=case.id,
+            title="Рассмотреть заявление, провести первичный визит в семью",
+            role="district_worker",
+            due_date=plan.applied + dt.timedelta(5),
+            today=plan.applied,
+            assignee=lead,
+            actor=self.coordinator,
+        )
+        if plan.status == "application":
+            if rng.random() < 0.5:
+                start_task(session, first_visit.id, lead_user)
+            return
+        visited = plan.applied + dt.timedelta(rng.randint(1, 2))
+        self.on(visited)
+        complete_task(
+            session,
+            first_visit.id,
+            lead_user,
+            "Заявление рассмотрено, семья посещена, условия проживания обследованы.",
+            visited,
+            VisitRecord(visited, rng.choice(VISIT_FINDINGS)),
+        )
+        self.counts["визитов"] = self.counts.get("визитов", 0) + 1
+
+        # The needs assessment.
+        self.on(plan.assessed)
+        levels = self.levels()
+        record_assessment(
+            session,
+            lead_user,
+            case,
+            levels={d: (level, ASSESSMENT_NOTES[d][level]) for d, level in levels.items()},
+            assessed_on=plan.assessed,
+            today=plan.assessed,
+        )
+        self.counts["оценок"] = self.counts.get("оценок", 0) + len(levels)
+        if plan.status == "assessment":
+            self.assessment_tasks(plan)
+            return
+
+        # The decision, the contract and the ИПСС.
+        self.on(plan.start)
+        sign_contract(
+            session,
+            self.coordinator,
+            case,
+            decision_date=plan.decided,
+            contract_number=plan.contract_number,
+            contract_date=plan.start,
+            start_date=plan.start,
+            planned_end_date=plan.end,
+            lead_worker=lead,
+            today=plan.start,
+        )
+        ranked = sorted(levels, key=lambda d: ["high", "medium", "low", "none"].index(levels[d]))
+        drafts = self.activity_drafts(plan, ranked, levels, by_kind)
+        save_plan(session, case.id, lead_user, GOALS[ranked[0]], drafts, plan.start)
+        approve_plan(session, case.id, self.coordinator, plan.start)
+        activities = session.scalars(
+            select(PlanActivity).where(PlanActivity.plan_id == case.plan.id)
+        ).all()
+        for activity in activities:
+            if (activity.service_id, activity.planned_date) in plan.pinned:
+                plan.pinned_ids.add(activity.id)
+        self.counts["мероприятий ИПСС"] = self.counts.get("мероприятий ИПСС", 0) + len(drafts)
+        self.shuffle_some_tasks(plan)
+        self.live_case(plan, by_kind)
+
+        if plan.status == "closed":
+            self.on(plan.closed)
+            close_case(
+                session,
+                lead_user,
+                case,
+                reason=plan.reason,
+                closed_on=plan.closed,
+                outcome=CLOSURE_OUTCOMES[plan.reason],
+                cancel_open_tasks=True,
+                cancel_reason="Отменено в связи с закрытием случая.",
+                today=plan.closed,
+            )
+
+    def levels(self) -> dict[str, str]:
+        rng = self.rng
+        levels = {
+            domain: rng.choices(["none", "low", "medium", "high"], [12, 25, 38, 25])[0]
+            for domain in LIFE_DOMAIN.codes
+        }
         if sum(level in ("medium", "high") for level in levels.values()) < 2:
             for domain in list(levels)[:2]:
                 levels[domain] = "medium"
-        assessors = {
-            "medical": self.staff["nurse"],
-            "psychological": self.specialist("psychologist", case.lead_worker),
-            "pedagogical": self.specialist("social_pedagogue", case.lead_worker),
-            "legal": self.staff["lawyer"],
-        }
-        for domain, level in levels.items():
-            assessed_on = self.between(*window)
-            db.session.add(
-                Assessment(
-                    case=case,
-                    domain=domain,
-                    need_level=level,
-                    notes=ASSESSMENT_NOTES[domain][level],
-                    assessed_on=assessed_on,
-                    assessed_by=assessors.get(domain, case.lead_worker),
-                    created_at=self.at(assessed_on, 15),
-                )
-            )
-            counts["оценок"] += 1
         return levels
 
-    def make_plan(
+    def assessment_tasks(self, plan: _CasePlan) -> None:
+        """A case in assessment: the worker is on it, the psychologist's diagnosis too."""
+        session = db.session
+        case = plan.case
+        lead = case.lead_worker
+        self.on(plan.applied)
+        task = create_task(
+            session,
+            family_id=case.family_id,
+            case_id=case.id,
+            title="Провести оценку индивидуальных потребностей семьи",
+            role="district_worker",
+            due_date=plan.applied + dt.timedelta(14),
+            today=plan.applied,
+            assignee=lead,
+            actor=self.coordinator,
+        )
+        start_task(session, task.id, self.user_of(lead))
+        self.on(plan.applied + dt.timedelta(1))
+        psychologist = self.staff["psychologist1"]
+        diagnosis = create_task(
+            session,
+            family_id=case.family_id,
+            case_id=case.id,
+            title="Психологическая диагностика семьи",
+            role="psychologist",
+            due_date=plan.applied + dt.timedelta(12),
+            today=plan.applied + dt.timedelta(1),
+            assignee=psychologist if self.rng.random() < 0.5 else None,
+            actor=self.coordinator,
+        )
+        if self.rng.random() < 0.4:
+            done_on = min(self.today, plan.applied + dt.timedelta(9))
+            self.on(done_on)
+            complete_task(
+                session,
+                diagnosis.id,
+                self.user_of(diagnosis.assignee),
+                "Диагностика проведена, заключение приложено к оценке.",
+                done_on,
+            )
+
+    def activity_drafts(
         self,
-        info: _FamilyInfo,
+        plan: _CasePlan,
+        ranked: list[str],
         levels: dict[str, str],
         by_kind: dict[str, list[Service]],
-        draft: bool,
-    ) -> None:
+    ) -> list[ActivityDraft]:
         rng = self.rng
-        case = info.case
-        assert case is not None
-        lead = case.lead_worker
-        ranked = sorted(levels, key=lambda d: ["high", "medium", "low", "none"].index(levels[d]))
-        plan = SupportPlan(
-            case=case, goal=GOALS[ranked[0]], status="draft" if draft else "approved"
-        )
-        if not draft:
-            plan.approved_on = case.start_date
-            plan.approved_by = self.staff["coordinator"]
-        db.session.add(plan)
-
         chosen: list[Service] = []
         visiting = [s for s in by_kind.get("social", []) if "визитирование" in s.name.lower()]
         chosen.extend(visiting[:1])
@@ -940,318 +1202,209 @@ class _DemoBuilder:
                     rng.sample(pool, min(len(pool), 2 if levels[domain] == "high" else 1))
                 )
         chosen = chosen[:7]
-
-        if draft:
-            start, end = self.ahead(7), self.ahead(60)
-        else:
-            start = case.start_date + dt.timedelta(3)
-            end = (case.planned_end_date or add_months(case.start_date, 6)) - dt.timedelta(5)
+        start, end = plan.start + dt.timedelta(3), plan.end - dt.timedelta(5)
+        drafts = []
         for service in chosen:
-            role = KIND_ROLE.get(service.kind) or (
-                "social_worker" if service.guaranteed else "district_worker"
-            )
-            activity = PlanActivity(
-                plan=plan,
-                service=service,
-                responsible_role=role,
-                specialist=self.specialist(role, lead),
-                planned_date=self.between(start, end),
-            )
-            self.set_activity_status(activity, case, draft)
-            db.session.add(activity)
-            info.activities.append(activity)
+            role = self.role_for(service)
+            day = self.between(start, end)
+            if plan.status == "active" and plan.start <= self.ago(10):
+                day = self.pin(role, day)
+                if day in (self.today, *self.overdue_days):
+                    plan.pinned.add((service.id, day))
+            drafts.append(ActivityDraft(None, service.id, role, day))
+        return drafts
 
-        revisions = [(plan.approved_on or self.ago(1), lead, "Проект ИПСС подготовлен.")]
-        if not draft:
-            revisions[0] = (plan.approved_on, lead, f"ИПСС утверждена: {len(chosen)} мероприятий.")
-            last_day = case.closed_on or self.today
-            if rng.random() < 0.45 and (last_day - plan.approved_on).days > 20:
-                revisions.append(
-                    (
-                        self.between(plan.approved_on + dt.timedelta(14), last_day),
-                        self.staff["psychologist1"],
-                        "По итогам психологической диагностики добавлены коррекционные "
-                        "занятия; сроки консультаций скорректированы.",
-                    )
-                )
-            if rng.random() < 0.15 and (last_day - revisions[-1][0]).days > 10:
-                revisions.append(
-                    (
-                        self.between(revisions[-1][0] + dt.timedelta(5), last_day),
-                        lead,
-                        "Перенесён срок сопровождения в медицинскую организацию "
-                        "в связи с болезнью ребёнка.",
-                    )
-                )
-        for number, (day, who, summary) in enumerate(revisions, start=1):
-            db.session.add(
-                PlanRevision(
-                    plan=plan,
-                    number=number,
-                    changed_at=self.at(day, 12 + number),
-                    changed_by=who,
-                    summary=summary,
-                )
-            )
-        self.counts["редакций ИПСС"] = self.counts.get("редакций ИПСС", 0) + len(revisions)
-
-    def set_activity_status(self, activity: PlanActivity, case: Case, draft: bool) -> None:
-        rng = self.rng
-        day = activity.planned_date
-        if draft:
-            activity.status = "planned"
-            return
-        if case.status == "closed":
-            if day > case.closed_on:
-                activity.status = "cancelled"
-            else:
-                activity.status = rng.choices(["done", "cancelled"], [9, 1])[0]
-        elif day < self.ago(10):
-            activity.status = rng.choices(["done", "in_progress", "cancelled"], [91, 5, 4])[0]
-        elif day < self.today:
-            activity.status = rng.choices(["done", "in_progress", "planned"], [6, 3, 1])[0]
-        else:
-            activity.status = rng.choices(["planned", "in_progress"], [8, 2])[0]
-        if activity.status == "done":
-            activity.done_on = min(self.today, day + dt.timedelta(rng.randint(-3, 2)))
-            activity.result = KIND_RESULTS[activity.service.kind]
-        elif activity.status == "cancelled" and case.status == "closed":
-            activity.result = "Отменено в связи с закрытием случая."
-
-    def pin_today_and_overdue(self) -> None:
-        """Make sure the task lists show work due today and work overdue, also for the psychologist."""
-        open_plans = [
-            a
-            for f in self.families
-            if f.case and f.case.status == "active" and f.case.start_date <= self.ago(10)
-            for a in f.activities
-        ]
-        psychologist = self.staff["psychologist1"]
-        mine = [a for a in open_plans if a.specialist is psychologist]
-        others = [a for a in open_plans if a.specialist is not psychologist]
-        for index, activity in enumerate(mine[:2] + others[:3]):
-            activity.planned_date = self.today
-            activity.status = "in_progress" if index % 2 == 0 else "planned"
-            activity.done_on = activity.result = None
-        for offset, activity in enumerate(mine[2:4] + others[3:6], start=2):
-            activity.planned_date = self.ago(offset)
-            activity.status = "planned"
-            activity.done_on = activity.result = None
-
-    def make_tasks(self) -> None:
-        rng = self.rng
-        coordinator_user = self.users["coordinator"]
-        for info in self.families:
-            case = info.case
-            if case is None:
-                continue
-            approved = case.status in ("active", "closed")
-            for activity in info.activities if approved else []:
-                status = {
-                    "planned": "assigned",
-                    "in_progress": "in_progress",
-                    "done": "done",
-                    "cancelled": "cancelled",
-                }[activity.status]
-                if status == "assigned" and activity.planned_date > self.ahead(14):
-                    if rng.random() < 0.35:
-                        status = "new"
-                        activity.specialist = None
-                self.add_task(
-                    info,
-                    title=activity.service.name,
-                    role=activity.responsible_role,
-                    assignee=activity.specialist if status != "new" else None,
-                    status=status,
-                    due=activity.planned_date,
-                    created=case.start_date,
-                    activity=activity,
-                    done_on=activity.done_on or case.closed_on or activity.planned_date,
-                    result=activity.result,
-                )
-            if case.status == "application":
-                self.add_task(
-                    info,
-                    title="Рассмотреть заявление, провести первичный визит в семью",
-                    role="district_worker",
-                    assignee=case.lead_worker,
-                    status=rng.choice(["assigned", "in_progress"]),
-                    due=case.application_date + dt.timedelta(5),
-                    created=case.application_date,
-                )
-            if case.status == "assessment":
-                self.add_task(
-                    info,
-                    title="Провести оценку индивидуальных потребностей семьи",
-                    role="district_worker",
-                    assignee=case.lead_worker,
-                    status="in_progress",
-                    due=case.application_date + dt.timedelta(14),
-                    created=case.application_date,
-                )
-                psych_status = rng.choice(["new", "assigned", "done"])
-                self.add_task(
-                    info,
-                    title="Психологическая диагностика семьи",
-                    role="psychologist",
-                    assignee=None if psych_status == "new" else self.staff["psychologist1"],
-                    status=psych_status,
-                    due=case.application_date + dt.timedelta(12),
-                    created=case.application_date + dt.timedelta(1),
-                    done_on=min(self.today, case.application_date + dt.timedelta(9)),
-                    result="Диагностика проведена, заключение приложено к оценке."
-                    if psych_status == "done"
-                    else None,
-                )
-        # Tasks about families without a case: checking a partner's referral.
-        for info in [f for f in self.families if not f.with_consent]:
-            self.add_task(
-                info,
-                title="Проверить сведения о семье по сообщению партнёра, получить согласие на обработку ПДн",
-                role="district_worker",
-                assignee=self.worker_of(info.family.district),
-                status="assigned",
-                due=info.registered_on + dt.timedelta(7),
-                created=info.registered_on,
-            )
-        for task in self.tasks:
-            if task.assignee is None:
-                continue
-            start = task.created_at
-            first = task.assignee
-            pool = [s for s in self.staff.values() if s.role == task.role and s.active]
-            if task.role != "district_worker" and len(pool) > 1 and rng.random() < 0.15:
-                first = rng.choice([s for s in pool if s is not task.assignee])
-            db.session.add(
-                TaskAssignment(
-                    task=task,
-                    staff=first,
-                    assigned_at=start + dt.timedelta(minutes=5),
-                    assigned_by_id=None if task.activity else coordinator_user.id,
-                    reason="Автоназначение: наименьшая загрузка"
-                    if task.activity
-                    else "Назначено руководителем службы",
-                )
-            )
-            if first is not task.assignee:
-                db.session.add(
-                    TaskAssignment(
-                        task=task,
-                        staff=task.assignee,
-                        assigned_at=max(
-                            start + dt.timedelta(hours=1),
-                            min(
-                                start + dt.timedelta(days=rng.randint(1, 5)), self.at(self.today, 8)
-                            ),
-                        ),
-                        assigned_by_id=coordinator_user.id,
-                        reason=rng.choice(
-                            [
-                                "Перераспределение: отпуск специалиста",
-                                "Перераспределение по загрузке",
-                            ]
-                        ),
-                    )
-                )
-        self.counts["задач"] = len(self.tasks)
-
-    def add_task(
-        self,
-        info: _FamilyInfo,
-        *,
-        title: str,
-        role: str,
-        assignee: Staff | None,
-        status: str,
-        due: dt.date,
-        created: dt.date,
-        activity: PlanActivity | None = None,
-        done_on: dt.date | None = None,
-        result: str | None = None,
-    ) -> None:
-        final = status in ("done", "cancelled")
-        created = min(created, self.today)
-        task = Task(
-            family=info.family,
-            case=info.case,
-            activity=activity,
-            title=title,
-            role=role,
-            assignee=assignee,
-            status=status,
-            due_date=due,
-            result=result if final else None,
-            closed_at=self.at(min(done_on or due, self.today), 16) if final else None,
-            created_at=self.at(created, 9),
+    def role_for(self, service: Service) -> str:
+        return KIND_ROLE.get(service.kind) or (
+            "social_worker" if service.guaranteed else "district_worker"
         )
-        db.session.add(task)
-        self.tasks.append(task)
 
-    def make_visits(self, case: Case, counts: dict[str, int]) -> None:
-        rng = self.rng
-        last_day = min(self.today, case.closed_on or self.today)
-        day = case.application_date + dt.timedelta(rng.randint(1, 4))
-        visits: list[Visit] = []
-        first = True
-        while day <= last_day:
-            staff = case.lead_worker
-            purpose = (
-                "Первичное обследование условий проживания семьи"
-                if first
-                else "Плановый патронаж семьи"
-            )
-            if not first and rng.random() < 0.2:
-                staff = self.staff[rng.choice(["nurse", "psychologist1", "psychologist2"])]
-                purpose = (
-                    "Процедуры «Санатория на дому»"
-                    if staff.role == "nurse"
-                    else "Занятие с ребёнком на дому"
-                )
-            visits.append(
-                Visit(
-                    case=case,
-                    visited_on=day,
-                    staff=staff,
-                    purpose=purpose,
-                    findings=rng.choice(VISIT_FINDINGS),
-                    created_at=self.at(day, 17),
-                )
-            )
-            first = False
-            if case.status == "assessment" or case.start_date is None:
-                break
-            day = max(day, case.start_date) + dt.timedelta(rng.randint(14, 30))
-        for visit, following in zip(visits, visits[1:] + [None], strict=True):
-            if following is not None:
-                visit.next_visit_on = following.visited_on
-            elif case.status != "closed":
-                visit.next_visit_on = visit.visited_on + dt.timedelta(rng.randint(14, 28))
-        db.session.add_all(visits)
-        counts["визитов"] += len(visits)
+    def pin(self, role: str, day: dt.date) -> dt.date:
+        """Some activities fall due today and some a few days ago, so the task lists show
+        work for today and overdue work, the psychologist's too."""
+        mine = role == "psychologist"
+        key = "psychologist" if mine else "others"
+        today_left, overdue_left = self.pins[key]
+        if today_left:
+            self.pins[key] = (today_left - 1, overdue_left)
+            return self.today
+        if overdue_left:
+            self.pins[key] = (today_left, overdue_left - 1)
+            return self.overdue_days[overdue_left % len(self.overdue_days)]
+        return day
 
-    def make_reviews(self, case: Case, counts: dict[str, int]) -> None:
+    def shuffle_some_tasks(self, plan: _CasePlan) -> None:
+        """The coordinator hands a few tasks to a colleague (a holiday, the workload)."""
+        session = db.session
+        day = min(self.today, plan.start + dt.timedelta(self.rng.randint(1, 5)))
+        tasks = session.scalars(select(Task).where(Task.case_id == plan.case.id).order_by(Task.id))
+        for task in tasks.all():
+            if task.status != "assigned" or task.role == "district_worker":
+                continue
+            if self.rng.random() >= 0.12:
+                continue
+            district = plan.info.family.district_id
+            pool = set(session.scalars(eligible_staff(task.role, district))) - {task.assignee_id}
+            if not pool:
+                continue
+            self.on(day)
+            reassign_task(
+                session,
+                task.id,
+                session.get(Staff, min(pool)),
+                self.coordinator,
+                self.rng.choice(
+                    ["Перераспределение: отпуск специалиста", "Перераспределение по загрузке"]
+                ),
+            )
+
+    def live_case(self, plan: _CasePlan, by_kind: dict[str, list[Service]]) -> None:
+        """The months of support, in date order: tasks done, visits made, reviews held,
+        the ИПСС revised once in a while."""
         rng = self.rng
-        last_day = case.closed_on or self.today
-        months = 2
+        session = db.session
+        case = plan.case
+        last_day = plan.closed or self.today
+        decided: set[int] = set()
+        revise_on = None
+        if rng.random() < 0.45 and (last_day - plan.start).days > 30:
+            revise_on = self.between(plan.start + dt.timedelta(14), last_day - dt.timedelta(10))
+        reviews_stopped = False
         while True:
-            due = add_months(case.start_date, months)
-            if case.status == "closed" and due > case.closed_on:
-                due = case.closed_on
-            review = Review(case=case, due_on=due, created_at=self.at(case.start_date, 12))
-            if due <= last_day and (case.status == "closed" or rng.random() < 0.85):
-                review.held_on = min(self.today, due + dt.timedelta(rng.randint(0, 4)))
-                review.reviewer = self.staff["coordinator"]
-                review.plan_progress = rng.choice(REVIEW_PROGRESS)
-                review.family_feedback = rng.choice(REVIEW_FEEDBACK)
-                review.effectiveness = rng.choices(["high", "medium", "low", "none"], [4, 4, 1, 1])[
-                    0
-                ]
-            db.session.add(review)
-            counts["мониторингов"] += 1
-            # A case has one scheduled review at a time: the next comes after this one is held.
-            if review.held_on is None or due >= last_day or months >= SUPPORT_TERM_MONTHS:
+            tasks = session.scalars(
+                select(Task)
+                .where(
+                    Task.case_id == case.id,
+                    Task.status.in_(OPEN_TASK_STATUSES),
+                    Task.id.not_in(decided or {0}),
+                )
+                .order_by(Task.due_date, Task.id)
+            ).all()
+            task = next(iter(tasks), None)
+            review = None if reviews_stopped else open_review(session, case.id)
+            events = []
+            if task is not None:
+                events.append((task.due_date, 1, "task"))
+            if review is not None and review.due_on <= last_day:
+                events.append((review.due_on, 0, "review"))
+            if revise_on is not None:
+                events.append((revise_on, 2, "revise"))
+            if not events:
                 break
-            months += 2
+            day, _, kind = min(events)
+            if kind == "revise":
+                self.revise_plan(plan, revise_on, by_kind)
+                revise_on = None
+            elif kind == "review":
+                held = plan.status == "closed" or rng.random() < 0.85
+                if not held:
+                    reviews_stopped = True  # missed: the scheduler makes a task of it
+                    continue
+                held_on = min(last_day, review.due_on + dt.timedelta(rng.randint(0, 4)))
+                self.on(held_on)
+                hold_review(
+                    session,
+                    case.id,
+                    self.coordinator,
+                    held_on,
+                    rng.choice(REVIEW_PROGRESS),
+                    rng.choice(REVIEW_FEEDBACK),
+                    rng.choices(["high", "medium", "low", "none"], [4, 4, 1, 1])[0],
+                    held_on,
+                )
+                self.counts["мониторингов"] = self.counts.get("мониторингов", 0) + 1
+            else:
+                decided.add(task.id)
+                self.carry_out(plan, task, last_day)
+
+    def revise_plan(self, plan: _CasePlan, day: dt.date, by_kind: dict[str, list[Service]]) -> None:
+        """The psychologist adds correction sessions after the diagnosis."""
+        case = plan.case
+        used = {a.service_id for a in case.plan.activities}
+        pool = [s for s in by_kind.get("psychological", []) if s.id not in used]
+        first, last = day + dt.timedelta(3), plan.end - dt.timedelta(5)
+        if not pool or first > last:
+            return
+        self.on(day)
+        draft = ActivityDraft(None, pool[0].id, "psychologist", self.between(first, last))
+        save_plan(
+            db.session,
+            case.id,
+            self.user_of(self.staff["psychologist1"]),
+            case.plan.goal,
+            [draft],
+            day,
+        )
+        self.counts["мероприятий ИПСС"] = self.counts.get("мероприятий ИПСС", 0) + 1
+
+    def carry_out(self, plan: _CasePlan, task: Task, last_day: dt.date) -> None:
+        """What became of one task by the case's last day (or today)."""
+        rng = self.rng
+        session = db.session
+        due = task.due_date
+        if task.status == "new":
+            return  # nobody may take it: it waits on the coordinator's board
+        worker = self.user_of(task.assignee)
+        pinned = task.activity_id in plan.pinned_ids
+        if due >= self.today or (plan.status == "active" and pinned):
+            if task.status == "assigned" and rng.random() < 0.3:
+                self.on(max(task_day(self, task), min(self.today, due)))
+                start_task(session, task.id, worker)
+            return
+        if plan.status == "closed":
+            if due > last_day:
+                return  # the closure cancels it
+            fate = rng.choices(["done", "cancelled"], [9, 1])[0]
+        elif due < self.ago(10):
+            fate = rng.choices(["done", "in_progress", "cancelled"], [91, 5, 4])[0]
+        else:
+            fate = rng.choices(["done", "in_progress", "assigned"], [6, 3, 1])[0]
+        if fate == "assigned":
+            return
+        if fate == "in_progress":
+            self.on(due)
+            if task.status == "assigned":
+                start_task(session, task.id, worker)
+            return
+        if fate == "cancelled":
+            self.on(due)
+            cancel_task(session, task.id, self.coordinator, "Семья отказалась от мероприятия.")
+            return
+        earliest = task_day(self, task) + dt.timedelta(1)
+        done_on = max(earliest, min(last_day, due + dt.timedelta(rng.randint(-3, 2))))
+        if done_on > last_day:
+            return
+        self.on(done_on)
+        visit = None
+        if is_visit_task(task):
+            following = done_on + dt.timedelta(rng.randint(14, 30))
+            if plan.status == "closed" and following > last_day:
+                following = None
+            visit = VisitRecord(done_on, rng.choice(VISIT_FINDINGS), following)
+            self.counts["визитов"] = self.counts.get("визитов", 0) + 1
+        service = task.activity.service.kind if task.activity is not None else "social"
+        complete_task(session, task.id, worker, KIND_RESULTS[service], done_on, visit)
+
+    def give_psychologist_todays_work(self) -> None:
+        """The demo's psychologist has open work due today and overdue: the coordinator
+        hands over what the other psychologist holds, if needed."""
+        session = db.session
+        mine = self.staff["psychologist1"]
+        open_psych = session.scalars(
+            select(Task)
+            .where(Task.role == "psychologist", Task.status.in_(("assigned", "in_progress")))
+            .order_by(Task.due_date, Task.id)
+        ).all()
+        held = [t for t in open_psych if t.assignee_id == mine.id]
+        others = [t for t in open_psych if t.assignee_id != mine.id and t.status == "assigned"]
+        due = [t for t in others if t.due_date <= self.today]
+        wanted = not any(t.due_date <= self.today for t in held)
+        self.on(self.today)
+        for task in due[:1] if wanted else []:
+            reassign_task(session, task.id, mine, self.coordinator, "Перераспределение по загрузке")
+            held.append(task)
+        for task in [t for t in others if t not in held][: max(0, 3 - len(held))]:
+            reassign_task(session, task.id, mine, self.coordinator, "Перераспределение по загрузке")
 
     # --- partners, council, events, appointments, programmes ------------------------
 
@@ -1370,24 +1523,23 @@ class _DemoBuilder:
             db.session.add(event)
         self.counts["мероприятий"] = len(events)
 
+    def reception_day(self, day: dt.date, forward: bool = True) -> dt.date:
+        """`day`, or the nearest reception day to it: there is no reception on Sunday."""
+        if day.weekday() != SUNDAY:
+            return day
+        return day + dt.timedelta(1 if forward else -1)
+
     def build_appointments(self) -> None:
+        """Appointments booked at reception; those already held have their outcome noted."""
         rng = self.rng
         s = self.staff
-        today = self.today
-        next_saturday = today + dt.timedelta((5 - today.weekday()) % 7 or 7)
+        today = self.reception_day(self.today)
+        next_saturday = self.today + dt.timedelta((5 - self.today.weekday()) % 7 or 7)
         last_saturday = next_saturday - dt.timedelta(7)
         supported = [f for f in self.families if f.case and f.case.status != "closed"]
-        applied = [f for f in self.families if f.case and f.case.status == "application"]
-
-        def family_slot(info: _FamilyInfo | None) -> dict:
-            if info is None:
-                last, first, middle = self.name(rng.choice("mf"))
-                return {"citizen_name": f"{last} {first} {middle}", "citizen_phone": self.mobile()}
-            return {
-                "family": info.family,
-                "citizen_name": info.applicant.full_name,
-                "citizen_phone": info.applicant.phone,
-            }
+        back = self.reception_day(self.today - dt.timedelta(6), forward=False)
+        later = self.reception_day(self.today + dt.timedelta(2))
+        further = self.reception_day(self.today + dt.timedelta(3))
 
         rows = [
             (s["coordinator"], today, 9, 30, "in_person", None, "Консультация о постановке на социальное сопровождение", None),
@@ -1399,25 +1551,34 @@ class _DemoBuilder:
             (s["lawyer"], next_saturday, 11, 0, "phone", supported[3], "Права семьи с ребёнком-инвалидом на льготы по ЖКУ", None),
             (s["coordinator"], last_saturday, 10, 30, "in_person", supported[4], "Жалоба на сроки выдачи ТСР", "Разъяснён порядок очереди, заявка получила повышенный приоритет."),
             (s["pedagogue1"], last_saturday, 12, 0, "phone", supported[5], "Запись в семейный клуб", "Семья записана на ближайшую встречу клуба."),
-            (s["coordinator"], applied[0].case.application_date, 10, 15, "in_person", applied[0], "Обращение за социальным сопровождением", "Принято заявление на социальное сопровождение."),
-            (s["worker2"], today - dt.timedelta(6), 14, 30, "phone", supported[6], "Перенос визита", "Визит перенесён по просьбе семьи."),
-            (s["psychologist2"], today + dt.timedelta(2), 13, 0, "in_person", supported[7], "Повторная консультация психолога", None),
-            (s["worker3"], today + dt.timedelta(3), 10, 0, "phone", None, "Консультация по оформлению инвалидности ребёнку", None),
+            (s["worker2"], back, 14, 30, "phone", supported[6], "Перенос визита", "Визит перенесён по просьбе семьи."),
+            (s["psychologist2"], later, 13, 0, "in_person", supported[7], "Повторная консультация психолога", None),
+            (s["worker3"], further, 10, 0, "phone", None, "Консультация по оформлению инвалидности ребёнку", None),
         ]  # fmt: skip
         for specialist, day, hour, minute, channel, info, purpose, outcome in rows:
-            slot = family_slot(info)
-            appointment = Appointment(
+            booked_on = min(day, self.today) - dt.timedelta(rng.randint(0, 3))
+            self.on(booked_on)
+            if info is None:
+                last, first, middle = self.name(rng.choice("mf"))
+                who = {"citizen_name": f"{last} {first} {middle}", "citizen_phone": self.mobile()}
+            else:
+                who = {
+                    "family": info.family,
+                    "citizen_name": info.applicant.full_name,
+                    "citizen_phone": info.applicant.phone,
+                }
+            appointment = book_appointment(
+                db.session,
+                self.coordinator,
                 specialist=specialist,
                 starts_at=dt.datetime.combine(day, dt.time(hour, minute)),
                 channel=channel,
                 purpose=purpose,
-                outcome=outcome,
-                **slot,
+                today=booked_on,
+                **who,
             )
-            if info is not None and info in applied and outcome:
-                appointment.case = info.case
-            db.session.add(appointment)
-        self.counts["записей на приём"] = len(rows)
+            appointment.outcome = outcome  # noted on the appointment's form after it
+        self.counts["записей на приём"] = len(rows) + 1
 
     def enrol(self, name: str, info: _FamilyInfo, on: dt.date, left: dt.date | None = None) -> None:
         """Enrol a family in a programme once (a missing programme is skipped)."""
@@ -1464,8 +1625,10 @@ class _DemoBuilder:
     # --- rental point ---------------------------------------------------------------
 
     def build_rental(self, types: dict[str, EquipmentType]) -> None:
+        """Units received, lent, extended, returned, sanitised, repaired and written off,
+        and the queue, all through the rental workflows in date order."""
         rng = self.rng
-        clerk = self.staff["rental"]
+        clerk = self.user_of(self.staff["rental"])
         consenting = [f for f in self.families if f.with_consent and not f.withdrawn]
         mobile_children = [(f, c) for f in consenting for c in f.children if self.needs_mobility(c)]
         other_children = [
@@ -1479,11 +1642,26 @@ class _DemoBuilder:
         borrowers = mobile_children + other_children
         holders: dict[str, set[int]] = {}
         loans_of: dict[int, int] = {}
+        holding: set[tuple[int, str]] = set()
+        # The oldest waiting request of a queue type: its units were all out since then.
+        busy_since = {
+            name: max(
+                days
+                for kind, status, _p, days in QUEUE
+                if kind == name and status in ("waiting", "offered")
+            )
+            + 5
+            for name in QUEUE_TYPES
+        }
+        actions: list[tuple[dt.date, int, Callable[[], None]]] = []
+        loans: dict[int, Loan] = {}
         number = 100
         loan_scenarios = ["normal", "normal", "overdue", "normal", "extended", "due_soon"]
-        offered_unit: EquipmentUnit | None = None
-        extensions = 0
         open_loans = 0
+        self.counts["продлений"] = 0
+
+        def act(day: dt.date, step: Callable[[], None]) -> None:
+            actions.append((day, len(actions), step))
 
         def borrower_for(type_name: str) -> tuple[_FamilyInfo, Person]:
             """A child who never had this type, preferring those who need mobility aids."""
@@ -1497,6 +1675,53 @@ class _DemoBuilder:
                     return pair
             raise LookupError(type_name)
 
+        def lend(key: int, unit: EquipmentUnit, child: Person, issued: dt.date) -> None:
+            def step() -> None:
+                loan = None
+                queued = self.served_by_queue.get(unit.type.name)
+                first_free = db.session.scalar(
+                    select(EquipmentUnit.id)
+                    .where(
+                        EquipmentUnit.type_id == unit.type_id, EquipmentUnit.status == "available"
+                    )
+                    .order_by(EquipmentUnit.id)
+                    .limit(1)
+                )
+                if queued is not None and first_free == unit.id:
+                    # This family had asked for the type: the unit was offered to it, then lent.
+                    priority, wait = queued
+                    del self.served_by_queue[unit.type.name]
+                    place = enqueue(
+                        db.session,
+                        child,
+                        unit.type,
+                        priority,
+                        issued - dt.timedelta(wait),
+                        clerk,
+                        issued,
+                    )
+                    loan = lend_from_queue(db.session, place, clerk, issued)
+                    self.counts["заявок на ТСР"] += 1
+                loan = loan or lend_unit(db.session, unit, child, clerk, issued)
+                loans[key] = loan
+                self.loans.append(loan)
+
+            act(issued, step)
+
+        def give_back(key, unit, returned, condition, missing=None, repair=False, notes=None):
+            def step() -> None:
+                loan = return_loan(
+                    db.session, loans[key], returned, condition, missing, repair, clerk, returned
+                )
+                if notes:
+                    loan.notes = notes  # the clerk's note on the loan's form
+
+            act(returned, step)
+
+        def release(unit: EquipmentUnit, day: dt.date) -> None:
+            method = "Дезинфекция поверхностей, стирка чехлов"
+            act(day, lambda: release_unit(db.session, unit, method, day, clerk, day))
+
         for type_name, statuses in UNIT_PLAN.items():
             kind = types.get(type_name)
             if kind is None:
@@ -1508,15 +1733,17 @@ class _DemoBuilder:
                     type=kind,
                     size=kind.size_range,
                     components=kind.components,
-                    condition={"repair": "poor", "written_off": "poor"}.get(
-                        status, rng.choice(["new", "good", "good", "fair"])
-                    ),
-                    status=status,
+                    condition=rng.choice(["new", "good", "good", "fair"]),
+                    status="available",
                     acquired_on=self.ago(rng.randint(500, 1500)),
                 )
                 db.session.add(unit)
                 self.units.append(unit)
+                act(unit.acquired_on, lambda unit=unit: receive_unit(
+                    db.session, unit, clerk, unit.acquired_on
+                ))  # fmt: skip
                 term = kind.loan_term_days
+                oldest = self.ago(busy_since.get(type_name, 0))
 
                 # The loan that holds the unit now, if it is on loan.
                 current_issue = None
@@ -1524,28 +1751,32 @@ class _DemoBuilder:
                     scenario = loan_scenarios[open_loans % len(loan_scenarios)]
                     open_loans += 1
                     info, child = borrower_for(type_name)
+                    holding.add((id(child), type_name))
                     issued = {
                         "normal": self.ago(rng.randint(5, term - 15)),
                         "overdue": self.ago(term + rng.randint(3, 40)),
                         "extended": self.ago(term + rng.randint(10, 50)),
                         "due_soon": self.ago(term - rng.randint(1, 5)),
                     }[scenario]
-                    loan = self.lend(unit, info, child, issued, issued + dt.timedelta(term), clerk)
+                    issued = min(issued, oldest)
+                    key = len(actions)
+                    lend(key, unit, child, issued)
                     if scenario == "extended" and kind.max_extensions > 0:
-                        new_due = loan.due_on + dt.timedelta(term)
-                        db.session.add(
-                            LoanExtension(
-                                loan=loan,
-                                old_due_on=loan.due_on,
-                                new_due_on=new_due,
-                                reason="Продлено по заявлению матери: курс реабилитации не завершён.",
-                                extended_at=self.at(loan.due_on - dt.timedelta(3), 11),
-                                extended_by_id=clerk.id,
+                        due = issued + dt.timedelta(term)
+                        asked = due - dt.timedelta(3)
+
+                        def extend(key=key, due=due, asked=asked, term=term) -> None:
+                            extend_loan(
+                                db.session,
+                                loans[key],
+                                due + dt.timedelta(term),
+                                "Продлено по заявлению матери: курс реабилитации не завершён.",
+                                clerk,
+                                asked,
                             )
-                        )
-                        loan.due_on = new_due
-                        loan.extensions = 1
-                        extensions += 1
+                            self.counts["продлений"] += 1
+
+                        act(asked, extend)
                     current_issue = issued
 
                 # Earlier loans of the unit, all returned.
@@ -1554,132 +1785,98 @@ class _DemoBuilder:
                     returned = self.ago(rng.randint(0, 3))
                 elif status in ("repair", "written_off"):
                     returned = self.ago(rng.randint(20, 90))
+                elif status == "reserved":
+                    returned = self.ago(rng.randint(4, 6))
                 elif rng.random() < 0.5:
                     returned = history_end - dt.timedelta(rng.randint(15, 60))
                 else:
                     returned = None
-                if returned is not None:
-                    info, child = borrower_for(type_name)
-                    issued = returned - dt.timedelta(rng.randint(40, term))
-                    if issued > unit.acquired_on:
-                        loan = self.lend(
-                            unit, info, child, issued, issued + dt.timedelta(term), clerk
-                        )
-                        loan.returned_on = returned
-                        loan.condition_on_return = {
-                            "repair": "poor",
-                            "written_off": "poor",
-                        }.get(status, rng.choice(["good", "fair"]))
-                        if status == "repair":
-                            loan.notes = "Не работает тормоз, треснула подножка."
-                        elif rng.random() < 0.15 and "насос" in (kind.components or ""):
-                            loan.missing_components = "насос"
-                if status == "written_off":
-                    unit.written_off_on = self.ago(rng.randint(5, 15))
-                    unit.write_off_reason = "Износ, ремонт нецелесообразен (акт списания)."
-                if status == "reserved" and offered_unit is None:
-                    offered_unit = unit
+                if returned is None:
+                    continue
+                info, child = borrower_for(type_name)
+                issued = returned - dt.timedelta(rng.randint(40, term))
+                if type_name in busy_since:
+                    issued = min(issued, oldest)
+                key = len(actions)
+                lend(key, unit, child, issued)
+                broken = status in ("repair", "written_off")
+                missing = None
+                if not broken and rng.random() < 0.15 and "насос" in (kind.components or ""):
+                    missing = "насос"
+                give_back(
+                    key,
+                    unit,
+                    returned,
+                    "poor" if broken else rng.choice(["good", "fair"]),
+                    missing,
+                    repair=broken,
+                    notes="Не работает тормоз, треснула подножка." if status == "repair" else None,
+                )
+                if status in ("available", "on_loan"):
+                    release(unit, min(returned + dt.timedelta(1), self.today))
+                elif status == "reserved":
+                    # Released yesterday: offered at once to the head of the queue.
+                    release(unit, self.ago(1))
+                elif status == "written_off":
+                    day = self.ago(rng.randint(5, 15))
+                    reason = "Износ, ремонт нецелесообразен (акт списания)."
+                    act(day, lambda unit=unit, day=day, reason=reason: write_off_unit(
+                        db.session, unit, reason, day, clerk, day
+                    ))  # fmt: skip
+        db.session.flush()
+        self.plan_queue(types, borrowers, holding, act, clerk)
+        for day, _seq, step in sorted(actions, key=lambda a: (a[0], a[1])):
+            self.on(day)
+            step()
+        offered = db.session.scalars(select(Reservation).where(Reservation.status == "offered"))
+        for reservation in offered:
+            reservation.notes = "Семье позвонили, придут за коляской в течение двух дней."
         self.counts["единиц ТСР"] = len(self.units)
         self.counts["выдач ТСР"] = len(self.loans)
-        self.counts["продлений"] = extensions
 
         first_loans: dict[int, tuple[_FamilyInfo, dt.date]] = {}
         for info in self.families:
             for loan in sorted(
-                (loan for loan in self.loans if loan.family is info.family),
+                (loan for loan in self.loans if loan.family_id == info.family.id),
                 key=lambda loan: loan.issued_on,
             )[:1]:
                 first_loans[id(info)] = (info, loan.issued_on)
         for info, issued_on in first_loans.values():
             self.enrol("Пункт проката технических средств реабилитации", info, issued_on)
 
-        self.build_queue(types, offered_unit, borrowers)
-
-    def lend(
-        self,
-        unit: EquipmentUnit,
-        info: _FamilyInfo,
-        child: Person,
-        issued: dt.date,
-        due: dt.date,
-        clerk: Staff,
-    ) -> Loan:
-        loan = Loan(
-            unit=unit,
-            family=info.family,
-            child=child,
-            issued_by=clerk,
-            issued_on=issued,
-            due_on=due,
-            extensions=0,
-            condition_on_issue=unit.condition if unit.condition != "poor" else "fair",
-            created_at=self.at(issued, 11),
-        )
-        db.session.add(loan)
-        self.loans.append(loan)
-        return loan
-
-    def build_queue(
-        self,
-        types: dict[str, EquipmentType],
-        offered_unit: EquipmentUnit | None,
-        borrowers: list[tuple[_FamilyInfo, Person]],
-    ) -> None:
-        """The queue: an offer, families waiting for busy types, served and withdrawn requests."""
-        holding = {
-            (id(loan.child), loan.unit.type.name) for loan in self.loans if loan.returned_on is None
-        }
-        queue = [
-            (QUEUE_TYPES[0], "offered", "1", 41),
-            (QUEUE_TYPES[0], "waiting", "2", 30),
-            (QUEUE_TYPES[0], "waiting", "3", 12),
-            (QUEUE_TYPES[1], "waiting", "3", 25),
-            (QUEUE_TYPES[2], "waiting", "1", 9),
-            (QUEUE_TYPES[2], "waiting", "3", 55),
-            ("Ходунки", "fulfilled", "3", 0),
-            ("Функциональная кровать", "fulfilled", "2", 0),
-            ("Кресло-коляска прогулочная", "cancelled", "3", 90),
-        ]
+    def plan_queue(self, types, borrowers, holding, act, clerk) -> None:
+        """The queue: families waiting for busy types (the first gets yesterday's freed
+        unit), requests served by a loan, and one withdrawn."""
+        self.counts["заявок на ТСР"] = 0
         candidates = [p for p in borrowers if self.needs_mobility(p[1])] + [
             p for p in borrowers if not self.needs_mobility(p[1])
         ]
-        rows = 0
-        for type_name, status, priority, days_ago in queue:
+        for type_name, status, priority, days_ago in QUEUE:
             kind = types.get(type_name)
-            if kind is None or (status == "offered" and offered_unit is None):
+            if kind is None:
                 continue
-            requested_on = self.ago(days_ago)
             if status == "fulfilled":
-                # A request served by one of the loans of this type.
-                served = [loan for loan in self.loans if loan.unit.type is kind]
-                if not served:
-                    continue
-                loan = min(served, key=lambda loan: loan.issued_on)
-                pair = next(p for p in borrowers if p[1] is loan.child)
-                requested_on = loan.issued_on - dt.timedelta(self.rng.randint(7, 30))
-            else:
-                pair = next(p for p in candidates if (id(p[1]), type_name) not in holding)
-            if pair in candidates:
-                candidates.remove(pair)
-            info, child = pair
-            reservation = Reservation(
-                family=info.family,
-                child=child,
-                type=kind,
-                requested_on=requested_on,
-                priority=priority,
-                status=status,
-                created_at=self.at(requested_on, 12),
-            )
-            if status == "offered":
-                reservation.offered_unit = offered_unit
-                reservation.offer_expires_on = self.ahead(2)
-                reservation.notes = "Семье позвонили, придут за коляской в течение двух дней."
-            elif status == "cancelled":
-                reservation.notes = "Семья получила коляску по ИПРА, заявка снята."
-            db.session.add(reservation)
-            rows += 1
-        self.counts["заявок на ТСР"] = rows
+                # Served by the first loan of the type that finds it the first free unit.
+                self.served_by_queue[type_name] = (priority, self.rng.randint(7, 30))
+                continue
+            pair = next(p for p in candidates if (id(p[1]), type_name) not in holding)
+            candidates.remove(pair)
+            _info, child = pair
+            requested_on = self.ago(days_ago)
+
+            def queue(child=child, kind=kind, priority=priority, on=requested_on, status=status):
+                place = enqueue(db.session, child, kind, priority, on, clerk, on)
+                self.counts["заявок на ТСР"] += 1
+                if status == "cancelled":
+                    cancel_reservation(
+                        db.session,
+                        place,
+                        "Семья получила коляску по ИПРА, заявка снята.",
+                        clerk,
+                        on,
+                    )
+
+            act(requested_on, queue)
 
     # --- everything -----------------------------------------------------------------
 
@@ -1694,15 +1891,21 @@ class _DemoBuilder:
         }
         self.build_structure()
         self.build_families()
-        self.build_cases()
-        self.build_support(services)
+        self.plan_cases()
+        db.session.flush()
+        self.build_consents()
+        self.build_cases(services)
         partners = self.build_partners()
         self.build_council(partners)
         self.build_events()
         self.build_appointments()
         self.build_enrolments()
         self.build_rental(types)
-        db.session.flush()
+        # The scheduler's jobs, once, as `flask tick` would run them this morning.
+        self.on(self.today)
+        for _label, job in JOBS:
+            job(db.session, self.today)
+        self.counts["задач"] = db.session.scalar(select(func.count()).select_from(Task))
         self.counts["участий в программах"] = len(self.enrolled)
 
 
@@ -1720,12 +1923,16 @@ def load_demo() -> str:
         return "Демонстрационные данные уже загружены (учётные записи есть) — ничего не добавлено."
     load_reference()
     builder = _DemoBuilder()
+    session = db.session()
+    event.listen(session, "before_flush", builder.redate)
     try:
         builder.build()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    finally:
+        event.remove(session, "before_flush", builder.redate)
     c = builder.counts
     return (
         "Демонстрационные данные загружены: "
