@@ -18,7 +18,6 @@ from flask import (
     flash,
     g,
     has_request_context,
-    redirect,
     request,
     url_for,
 )
@@ -47,6 +46,7 @@ from workflows.scope import where_visible
 from . import paging
 from . import validators as v
 from .export import ExportMixin
+from .modelview.access import AccessMixin
 from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
@@ -225,7 +225,7 @@ AJAX_SEARCH_FIELDS = {
 }
 
 
-class OporaModelView(ExportMixin, ModelView):
+class OporaModelView(AccessMixin, ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
@@ -245,8 +245,6 @@ class OporaModelView(ExportMixin, ModelView):
     details_template = "admin/opora_details.html"
     list_template = "admin/opora_list.html"
     action_disallowed_list = ("delete",)
-    # Inline editing checks column_editable_list, not can_edit: there is none.
-    column_editable_list = ()
 
     def __init__(self, model, name: str, category: str | None = None, endpoint=None):
         self.column_labels = {**model_labels(model), **(self.column_labels or {})}
@@ -330,41 +328,6 @@ class OporaModelView(ExportMixin, ModelView):
                     minimum_input_length=2,
                 )
         return refs
-
-    # --- access --------------------------------------------------------------------
-
-    @property
-    def role(self) -> str | None:
-        if not has_request_context() or not current_user.is_authenticated:
-            return None
-        return current_user.role
-
-    def _allowed(self, action_name: str) -> bool:
-        return allowed(self.role, self.endpoint, action_name)
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and self._allowed("list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    @property
-    def can_create(self):
-        return self._allowed("create")
-
-    @property
-    def can_edit(self):
-        return self._allowed("edit")
-
-    @property
-    def can_delete(self):
-        return self._allowed("delete")
-
-    @property
-    def can_view_details(self):
-        return self._allowed("details")
 
     # --- rows ------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from models.audit import record_event
 from models.base import utcnow
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
+from .modelview.access import matrix_right
+
 # Rows fetched from the database per round trip while exporting.
 EXPORT_BATCH = 1000
 
@@ -33,9 +35,7 @@ class ExportMixin:
     export_types = ["xlsx"]
     export_max_rows = 0  # no cap: the export is streamed
 
-    @property
-    def can_export(self) -> bool:
-        return self._allowed("export")
+    can_export = matrix_right("export")
 
     def export_url(self) -> str:
         """The list's export address: its filters, search and sort, but not its page."""
