@@ -9,12 +9,9 @@ refusals into Russian messages and archives instead of deleting.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     has_request_context,
@@ -27,7 +24,6 @@ from flask_admin.contrib.sqla import ModelView, tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import BaseForm
-from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import Date, DateTime, String, Text, false, inspect, or_, select
@@ -47,6 +43,13 @@ from . import paging
 from . import validators as v
 from .export import ExportMixin
 from .modelview.access import AccessMixin
+from .modelview.labels import (
+    LabelsMixin,
+    form_choices,
+    model_choices,
+    model_labels,
+    show_date,
+)
 from .permissions import allowed, hidden_fields
 
 # Constraint name fragments → what a clerk is told next to the save button.
@@ -95,58 +98,8 @@ def integrity_message(exc: IntegrityError) -> str:
     return "База данных отклонила изменение: значения противоречат правилам."
 
 
-def _date(view, value, name):
-    return value.strftime("%d.%m.%Y")
-
-
-def _datetime(view, value, name):
-    # Stored in UTC (SQLite returns it without a zone); shown in the centre's zone.
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return value.astimezone(zone).strftime("%d.%m.%Y %H:%M")
-
-
-TYPE_FORMATTERS = {
-    **typefmt.BASE_FORMATTERS,
-    dt.datetime: _datetime,
-    dt.date: _date,
-}
-
-
-def model_labels(model) -> dict[str, str]:
-    """Russian labels declared on the model's columns and relationships."""
-    mapper = inspect(model)
-    labels = {}
-    for attr in mapper.attrs:
-        info = attr.info if hasattr(attr, "info") else {}
-        if not info and hasattr(attr, "columns"):
-            info = attr.columns[0].info
-        if "label" in info:
-            labels[attr.key] = info["label"]
-    return labels
-
-
-def model_choices(model) -> dict[str, list[tuple[str, str]]]:
-    return {c.key: c.info["choices"].pairs() for c in inspect(model).columns if "choices" in c.info}
-
-
 def model_fields(model) -> list[str]:
     return [attr.key for attr in inspect(model).attrs]
-
-
-def form_choices(model) -> dict[str, list[tuple[str, str]]]:
-    """Choices for the forms: a required choice with no default starts blank,
-    so that a hurried clerk does not save the first option by accident."""
-    result = {}
-    for c in inspect(model).columns:
-        if "choices" not in c.info:
-            continue
-        pairs = c.info["choices"].pairs()
-        if not c.nullable and c.default is None and c.server_default is None:
-            pairs = [("", "— выберите —"), *pairs]
-        result[c.key] = pairs
-    return result
 
 
 def health_columns(model) -> set[str]:
@@ -206,18 +159,6 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return query.offset(offset).limit(limit).all()
 
 
-# The column that names a row of a table, in order of preference.
-NAME_COLUMNS = (
-    "name",
-    "surname",
-    "last_name",
-    "inventory_number",
-    "title",
-    "number",
-    "username",
-    "id",
-)
-
 # Pickers for the large tables: typed search instead of a select of every row.
 AJAX_SEARCH_FIELDS = {
     Family: ("surname", "address"),
@@ -225,7 +166,7 @@ AJAX_SEARCH_FIELDS = {
 }
 
 
-class OporaModelView(AccessMixin, ExportMixin, ModelView):
+class OporaModelView(AccessMixin, LabelsMixin, ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
@@ -240,8 +181,6 @@ class OporaModelView(AccessMixin, ExportMixin, ModelView):
     edit_modal = False
     create_modal = False
     column_display_actions = True
-    column_type_formatters = TYPE_FORMATTERS
-    column_type_formatters_detail = TYPE_FORMATTERS
     details_template = "admin/opora_details.html"
     list_template = "admin/opora_list.html"
     action_disallowed_list = ("delete",)
@@ -295,24 +234,6 @@ class OporaModelView(AccessMixin, ExportMixin, ModelView):
             merged.update({k: val for k, val in value.items() if k != "validators"})
             merged["validators"] = merged.get("validators", []) + value.get("validators", [])
         return args
-
-    def _name_relationship_filters(self, model) -> None:
-        """A filter on a relationship filters by the related row's name, labelled in Russian.
-
-        Flask-Admin would otherwise offer one filter per column of the related
-        table, named after the English column names.
-        """
-        relationships = inspect(model).relationships
-        filters = []
-        for name in self.column_filters or ():
-            rel = relationships.get(name) if isinstance(name, str) else None
-            if rel is not None:
-                target = inspect(rel.mapper.class_).columns
-                key = next(k for k in NAME_COLUMNS if k in target)
-                name = f"{rel.key}.{key}"
-                self.column_labels.setdefault(name, rel.info.get("label", rel.key))
-            filters.append(name)
-        self.column_filters = filters
 
     def _default_ajax_refs(self, model) -> dict:
         refs = {}
@@ -520,22 +441,6 @@ class OporaModelView(AccessMixin, ExportMixin, ModelView):
     @_details_columns.setter
     def _details_columns(self, value):
         self.__dict__["_all_details_columns"] = value
-
-    def get_filter_arg(self, index, flt) -> str:
-        """The filter's URL name from its column and operation, e.g. `district_name_equals`.
-
-        Flask-Admin builds it from the label with Latin letters kept only: every
-        Russian label became `_equals`, so different filters shared one URL name.
-        """
-        column = getattr(flt, "column", None)
-        key = getattr(column, "key", None)
-        if key is None:
-            return str(index)
-        table = getattr(getattr(column, "table", None), "name", None)
-        operation = flt.operation()
-        operation = getattr(operation, "_args", (operation,))[0]
-        prefix = f"{table}_" if table and table != self.model.__tablename__ else ""
-        return re.sub(r"[^a-z0-9]+", "_", f"{prefix}{key} {operation}".lower())
 
     def _filter_hidden(self, flt) -> bool:
         """A filter on a field the role may not see, here or on a related table
@@ -756,7 +661,7 @@ class OporaModelView(AccessMixin, ExportMixin, ModelView):
                     elif col in choices:
                         value = dict(choices[col]).get(value, value)
                     elif isinstance(value, dt.date):
-                        value = _date(self, value, col)
+                        value = show_date(self, value, col)
                     cells.append(escape(value))
                 url = None
                 if allowed(self.role, view.endpoint, "details"):
