@@ -43,6 +43,7 @@ from . import paging
 from . import validators as v
 from .export import ExportMixin
 from .modelview.access import AccessMixin
+from .modelview.fields import FieldsMixin, hidden_in
 from .modelview.labels import (
     LabelsMixin,
     form_choices,
@@ -50,7 +51,7 @@ from .modelview.labels import (
     model_labels,
     show_date,
 )
-from .permissions import allowed, hidden_fields
+from .permissions import allowed
 
 # Constraint name fragments → what a clerk is told next to the save button.
 CONSTRAINT_MESSAGES = {
@@ -98,14 +99,6 @@ def integrity_message(exc: IntegrityError) -> str:
     return "База данных отклонила изменение: значения противоречат правилам."
 
 
-def model_fields(model) -> list[str]:
-    return [attr.key for attr in inspect(model).attrs]
-
-
-def health_columns(model) -> set[str]:
-    return {c.key for c in inspect(model).columns if c.info.get("health")}
-
-
 class FormTranslations(Translations):
     """WTForms' Russian catalogue plus the messages Flask-Admin's own fields add."""
 
@@ -148,9 +141,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     def get_list(self, term, offset=0, limit=10):
         # Never match on a field the role may not see (a clerk typing a SNILS).
         role = current_user.role
-        hidden = hidden_fields(
-            role, self.model.__tablename__, model_fields(self.model), health_columns(self.model)
-        )
+        hidden = hidden_in(role, self.model)
         fields = [f for f in self._cached_fields if f.key not in hidden]
         query = self.get_query()
         query = query.filter(or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false())
@@ -166,7 +157,7 @@ AJAX_SEARCH_FIELDS = {
 }
 
 
-class OporaModelView(AccessMixin, LabelsMixin, ExportMixin, ModelView):
+class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
@@ -191,7 +182,6 @@ class OporaModelView(AccessMixin, LabelsMixin, ExportMixin, ModelView):
         self.form_choices = {**form_choices(model), **(self.form_choices or {})}
         self.form_args = self._default_form_args(model)
         self.form_ajax_refs = {**self._default_ajax_refs(model), **(self.form_ajax_refs or {})}
-        self._health = health_columns(model)
         self._name_relationship_filters(model)
         if issubclass(model, ArchivedMixin) or hasattr(model, "version"):
             self.form_excluded_columns = tuple(self.form_excluded_columns or ()) + tuple(
@@ -398,86 +388,8 @@ class OporaModelView(AccessMixin, LabelsMixin, ExportMixin, ModelView):
             db.session.commit()
         return row
 
-    # --- fields the role may see ---------------------------------------------------
-    # Flask-Admin computes its column lists once at start-up; these properties
-    # filter them per request, so health data never reaches a role without the right.
-
-    def _hidden(self) -> set[str]:
-        if not has_request_context():
-            return set()
-        return hidden_fields(
-            self.role, self.model.__tablename__, model_fields(self.model), self._health
-        )
-
-    def search_placeholder(self):
-        """Name only the fields the role may search: never hint at hidden ones."""
-        hidden = self._hidden()
-        labels = [
-            self.column_labels.get(name, name)
-            for name in self.column_searchable_list or ()
-            if isinstance(name, str) and name not in hidden
-        ]
-        return ", ".join(labels) or None
-
-    def _visible(self, columns):
-        hidden = self._hidden()
-        return [c for c in columns if c[0] not in hidden]
-
-    @property
-    def _list_columns(self):
-        return self._visible(self.__dict__["_all_list_columns"])
-
-    @_list_columns.setter
-    def _list_columns(self, value):
-        self.__dict__["_all_list_columns"] = value
-
-    @property
-    def _details_columns(self):
-        # Flask-Admin skips this at start-up when details look forbidden (no user yet).
-        if "_all_details_columns" not in self.__dict__:
-            self.__dict__["_all_details_columns"] = self.get_details_columns()
-        return self._visible(self.__dict__["_all_details_columns"])
-
-    @_details_columns.setter
-    def _details_columns(self, value):
-        self.__dict__["_all_details_columns"] = value
-
-    def _filter_hidden(self, flt) -> bool:
-        """A filter on a field the role may not see, here or on a related table
-        (a clerk must not narrow persons by their family's category)."""
-        column = getattr(flt, "column", None)
-        key = getattr(column, "key", None)
-        table = getattr(getattr(column, "table", None), "name", None)
-        if table is None or table == self.model.__tablename__:
-            return key in self._hidden()
-        model = next(
-            (m.class_ for m in db.Model.registry.mappers if m.local_table.name == table), None
-        )
-        if model is None or not has_request_context():
-            return False
-        return key in hidden_fields(self.role, table, model_fields(model), health_columns(model))
-
-    def _get_filter_groups(self):
-        groups = super()._get_filter_groups()
-        if not groups or not self._hidden():
-            return groups
-        return {
-            name: options
-            for name, options in groups.items()
-            if not any(self._filter_hidden(self._filters[o["index"]]) for o in options)
-        }
-
-    def _get_list_filter_args(self):
-        filters = super()._get_list_filter_args()
-        if not filters:
-            return filters
-        return [f for f in filters if not self._filter_hidden(self._filters[f[0]])]
-
     def _fit_form(self, form):
-        """Drop the fields the role may not see; offer only rows the user may see."""
-        for name in self._hidden():
-            if name in form:
-                delattr(form, name)
+        """Offer only rows the user may see."""
         for rel in inspect(self.model).relationships:
             field = getattr(form, rel.key, None)
             if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
@@ -640,9 +552,7 @@ class OporaModelView(AccessMixin, LabelsMixin, ExportMixin, ModelView):
             view = self._view_of(target)
             if view is None or not allowed(self.role, view.endpoint, "list"):
                 continue
-            hidden = hidden_fields(
-                self.role, target.__tablename__, model_fields(target), health_columns(target)
-            )
+            hidden = hidden_in(self.role, target)
             shown = [c for c in columns if c not in hidden]
             choices = model_choices(target)
             query = (
