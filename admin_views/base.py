@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (
-    abort,
     flash,
     g,
     has_request_context,
@@ -21,8 +20,6 @@ from flask import (
 from flask_admin.actions import action
 from flask_admin.babel import Translations
 from flask_admin.contrib.sqla import ModelView, tools
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import BaseForm
 from flask_login import current_user
 from markupsafe import escape
@@ -34,8 +31,7 @@ from wtforms import HiddenField
 from wtforms.validators import Optional
 from wtforms.widgets import DateInput, DateTimeLocalInput
 
-from models import Family, Person, db
-from models.audit import record_event
+from models import db
 from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
@@ -51,6 +47,7 @@ from .modelview.labels import (
     model_labels,
     show_date,
 )
+from .modelview.rowscope import RowScopeMixin
 from .permissions import allowed
 
 # Constraint name fragments → what a clerk is told next to the save button.
@@ -116,52 +113,10 @@ class OporaForm(BaseForm):
             return self._translations
 
 
-def pickable(model):
-    """Rows of `model` the signed-in user may choose in a form: visible and not archived."""
-    query = db.session.query(model).filter(where_visible(model, current_user))
-    if issubclass(model, ArchivedMixin):
-        query = query.filter(model.archived_at.is_(None))
-    return query
-
-
-class ScopedAjaxLoader(QueryAjaxModelLoader):
-    """A relation picker that offers only rows the user may see (and not archived)."""
-
-    def get_query(self):
-        return pickable(self.model)
-
-    def get_one(self, pk):
-        try:
-            key = int(pk)
-        except (TypeError, ValueError):
-            return None
-        with db.session.no_autoflush:
-            return self.get_query().filter(self.model.id == key).one_or_none()
-
-    def get_list(self, term, offset=0, limit=10):
-        # Never match on a field the role may not see (a clerk typing a SNILS).
-        role = current_user.role
-        hidden = hidden_in(role, self.model)
-        fields = [f for f in self._cached_fields if f.key not in hidden]
-        query = self.get_query()
-        query = query.filter(or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false())
-        for order in self.options.get("order_by") or []:
-            query = query.order_by(order)
-        return query.offset(offset).limit(limit).all()
-
-
-# Pickers for the large tables: typed search instead of a select of every row.
-AJAX_SEARCH_FIELDS = {
-    Family: ("surname", "address"),
-    Person: ("last_name", "first_name", "snils"),
-}
-
-
-class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelView):
+class OporaModelView(AccessMixin, RowScopeMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelView):
     """Base of every table view: access, scope, labels, validation, archive."""
 
     # Declarative knobs for subclasses.
-    audit_opening = False  # record every opening of a row's details or edit page
     date_order: tuple[tuple[str, str], ...] = ()
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -225,21 +180,6 @@ class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelVi
             merged["validators"] = merged.get("validators", []) + value.get("validators", [])
         return args
 
-    def _default_ajax_refs(self, model) -> dict:
-        refs = {}
-        for rel in inspect(model).relationships:
-            target = rel.mapper.class_
-            if target in AJAX_SEARCH_FIELDS:
-                refs[rel.key] = ScopedAjaxLoader(
-                    rel.key,
-                    db.session,
-                    target,
-                    fields=AJAX_SEARCH_FIELDS[target],
-                    placeholder="Начните вводить фамилию…",
-                    minimum_input_length=2,
-                )
-        return refs
-
     # --- rows ------------------------------------------------------------------------
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
@@ -301,7 +241,7 @@ class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelVi
             # the fence the planner may walk the sort's index over the whole table
             # looking for rare matches (the last page of a district: all 76,000).
             ids = query.order_by(None).with_entities(pk).offset(0).subquery()
-            query, joins = super().get_query().filter(pk.in_(select(ids.c[0]))), {}
+            query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
         query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         keys, descending = self._keyset(sort_column, sort_desc)
@@ -357,67 +297,11 @@ class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelVi
         """The «Далее» link's key of the list page just built (see get_list)."""
         return g.get("opora_next_cursor")
 
-    def _scoped(self, query):
-        query = query.filter(where_visible(self.model, current_user))
-        if issubclass(self.model, ArchivedMixin) and not self._showing_archive():
-            query = query.filter(self.model.archived_at.is_(None))
-        return query
-
     def _showing_archive(self) -> bool:
         return request.args.get("archive") == "1"
 
-    def get_query(self):
-        return self._scoped(super().get_query())
-
-    def get_count_query(self):
-        return self._scoped(super().get_count_query())
-
-    def get_one(self, id):
-        """Scoped: a row the user may not see is the same as no row (404)."""
-        pk = inspect(self.model).primary_key[0]
-        try:
-            key = pk.type.python_type(id)
-        except (TypeError, ValueError):
-            abort(404)
-        query = super().get_query().filter(where_visible(self.model, current_user))
-        row = query.filter(pk == key).one_or_none()
-        if row is None:
-            abort(404)
-        if self.audit_opening and request.method == "GET":
-            record_event(db.session, "view", self.model.__tablename__, key)
-            db.session.commit()
-        return row
-
-    def _fit_form(self, form):
-        """Offer only rows the user may see."""
-        for rel in inspect(self.model).relationships:
-            field = getattr(form, rel.key, None)
-            if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
-                field.query = pickable(rel.mapper.class_)
-        return form
-
-    def create_form(self, obj=None):
-        form = self._fit_form(super().create_form(obj))
-        if request.method == "GET":
-            self._prefill_relations(form)
-        return form
-
-    def _prefill_relations(self, form) -> None:
-        """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
-        for rel in inspect(self.model).relationships:
-            raw = request.args.get(rel.key)
-            field = getattr(form, rel.key, None)
-            if raw is None or field is None or rel.uselist or not raw.isdigit():
-                continue
-            target = rel.mapper.class_
-            field.data = (
-                db.session.query(target)
-                .filter(where_visible(target, current_user), target.id == int(raw))
-                .one_or_none()
-            )
-
     def edit_form(self, obj=None):
-        form = self._fit_form(super().edit_form(obj))
+        form = super().edit_form(obj)
         if hasattr(form, "seen_version") and obj is not None and request.method == "GET":
             form.seen_version.data = obj.version
         return form
@@ -518,13 +402,7 @@ class OporaModelView(AccessMixin, FieldsMixin, LabelsMixin, ExportMixin, ModelVi
 
     @action("restore", "Восстановить из архива", "Вернуть выбранные записи из архива?")
     def action_restore(self, ids):
-        rows = (
-            super()
-            .get_query()
-            .filter(where_visible(self.model, current_user))
-            .filter(self._pk_in(ids))
-            .all()
-        )
+        rows = self._visible_query().filter(self._pk_in(ids)).all()
         for row in rows:
             row.archived_at = None
         db.session.commit()
