@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (
-    flash,
     request,
     url_for,
 )
-from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from markupsafe import escape
@@ -23,12 +21,12 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import with_parent
 
 from models import db
-from models.base import ArchivedMixin, utcnow
 from workflows.scope import where_visible
 
 from . import paging
 from .export import ExportMixin
 from .modelview.access import AccessMixin
+from .modelview.archive import ArchiveMixin
 from .modelview.fields import FieldsMixin, hidden_in
 from .modelview.labels import (
     LabelsMixin,
@@ -65,6 +63,7 @@ __all__ = [
 class OporaModelView(
     AccessMixin,
     SavingMixin,
+    ArchiveMixin,
     RowScopeMixin,
     ListingMixin,
     FieldsMixin,
@@ -82,7 +81,6 @@ class OporaModelView(
     create_modal = False
     column_display_actions = True
     details_template = "admin/opora_details.html"
-    action_disallowed_list = ("delete",)
 
     def __init__(self, model, name: str, category: str | None = None, endpoint=None):
         self.column_labels = {**model_labels(model), **(self.column_labels or {})}
@@ -93,60 +91,6 @@ class OporaModelView(
         self._name_relationship_filters(model)
         self.form_excluded_columns = self._excluded_bookkeeping(model)
         super().__init__(model, db, name=name, category=category, endpoint=endpoint)
-
-    def _showing_archive(self) -> bool:
-        return request.args.get("archive") == "1"
-
-    def delete_model(self, model) -> bool:
-        """Archive what must never be lost; delete the rest."""
-        if not isinstance(model, ArchivedMixin):
-            return super().delete_model(model)
-        try:
-            model.archived_at = utcnow()
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                raise
-            return False
-        return True
-
-    @action(
-        "archive",
-        "В архив",
-        "Перенести выбранные записи в архив?",
-    )
-    def action_archive(self, ids):
-        rows = self.get_query().filter(self._pk_in(ids)).all()
-        for row in rows:
-            self.delete_model(row)
-        flash(f"Перенесено в архив: {len(rows)}.", "success")
-
-    def _pk_in(self, ids):
-        """`pk IN ids` with the ids from the form converted to the key's type."""
-        pk = inspect(self.model).primary_key[0]
-        keys = []
-        for raw in ids:
-            try:
-                keys.append(pk.type.python_type(raw))
-            except (TypeError, ValueError):
-                continue
-        return pk.in_(keys)
-
-    def is_action_allowed(self, name: str) -> bool:
-        if name == "archive":
-            return self.can_delete and issubclass(self.model, ArchivedMixin)
-        if name == "restore":
-            return self.role == "admin" and issubclass(self.model, ArchivedMixin)
-        return super().is_action_allowed(name)
-
-    @action("restore", "Восстановить из архива", "Вернуть выбранные записи из архива?")
-    def action_restore(self, ids):
-        rows = self._visible_query().filter(self._pk_in(ids)).all()
-        for row in rows:
-            row.archived_at = None
-        db.session.commit()
-        flash(f"Восстановлено из архива: {len(rows)}.", "success")
 
     # --- the details page's related tables -----------------------------------------
 
