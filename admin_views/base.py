@@ -1,9 +1,12 @@
-"""The one secured ModelView every view of the panel inherits.
+"""The one secured ModelView every view of the panel inherits, composed of one mixin per
+concern (admin_views/modelview/): access from the permission matrix, row scope, the fields
+a role may see, Russian labels, fast lists, saving with Russian refusals, archive instead
+of delete, the details page's related tables and the Excel export.
 
-It decides access from the permission matrix, limits rows with the row scope
-(in lists, counts, get_one, pickers and bulk actions alike), hides health data
-from roles without the right, labels everything in Russian, turns database
-refusals into Russian messages and archives instead of deleting.
+Every mixin stands before Flask-Admin's ModelView in the class's MRO, so each override's
+`super()` reaches the next mixin and, at last, Flask-Admin. Two pieces adjust the same
+form: `fields` drops the hidden fields, then `rowscope` narrows the pickers and `saving`
+fills the version the edit started from; the three touch different fields.
 """
 
 from __future__ import annotations
@@ -12,16 +15,11 @@ from flask_admin.contrib.sqla import ModelView
 
 from models import db
 
-from .export import ExportMixin
 from .modelview.access import AccessMixin
 from .modelview.archive import ArchiveMixin
+from .modelview.export import ExportMixin
 from .modelview.fields import FieldsMixin
-from .modelview.labels import (
-    LabelsMixin,
-    form_choices,
-    model_choices,
-    model_labels,
-)
+from .modelview.labels import LabelsMixin, form_choices, model_choices, model_labels
 from .modelview.listing import ListingMixin
 from .modelview.related import RelatedTablesMixin
 from .modelview.rowscope import RowScopeMixin
@@ -61,14 +59,14 @@ class OporaModelView(
 ):
     """Base of every table view: access, scope, labels, validation, archive."""
 
-    # Declarative knobs for subclasses.
-
     details_modal = False
     edit_modal = False
     create_modal = False
     column_display_actions = True
 
     def __init__(self, model, name: str, category: str | None = None, endpoint=None):
+        # What the model declares, merged under the subclass's own declarations,
+        # before Flask-Admin reads them once at start-up.
         self.column_labels = {**model_labels(model), **(self.column_labels or {})}
         self.column_choices = {**model_choices(model), **(self.column_choices or {})}
         self.form_choices = {**form_choices(model), **(self.form_choices or {})}

@@ -26,13 +26,12 @@ class RelatedTablesMixin:
     details_template = "admin/opora_details.html"
     # (relationship, its columns shown) for each related table on the details page.
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Related rows made by a workflow page, not by the plain form: no «Добавить» for them.
+    details_related_by_workflow: frozenset[str] = frozenset()
 
     def details_notices(self, model) -> list[tuple[str, str]]:
         """(Bootstrap level, text) notices shown above a row's details."""
         return []
-
-    # Related rows made by a workflow page, not by the plain form: no «Добавить» for them.
-    details_related_by_workflow: frozenset[str] = frozenset()
 
     def details_actions(self, model) -> list[tuple[str, str, str]]:
         """(words, url, element id) of the work pages to go to from a row's details."""

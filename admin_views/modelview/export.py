@@ -2,7 +2,7 @@
 
 Flask-Admin's own export loads every row into memory and writes a CSV that
 Excel garbles; here its route `/<endpoint>/export/xlsx/` streams the list's
-query (a server-side cursor, `yield_per`) into workbooks/export.py's
+query (a server-side cursor, `yield_per`) into workflows/export.py's
 constant-memory writer. The rows are the list's rows (row scope, archive
 switch), the columns are the list's columns the role may see, and every export
 is recorded in the audit trail.
@@ -23,7 +23,7 @@ from models.audit import record_event
 from models.base import utcnow
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
-from .modelview.access import matrix_right
+from .access import matrix_right
 
 # Rows fetched from the database per round trip while exporting.
 EXPORT_BATCH = 1000
