@@ -8,6 +8,13 @@ from flask_login import current_user
 from ..permissions import allowed
 
 
+def refuse_or_sign_in():
+    """A page the user may not open: the sign-in form if nobody is signed in, else 403."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    abort(403)
+
+
 def matrix_right(action_name: str) -> property:
     """A `can_*` flag read from the matrix per request, for the signed-in user's role."""
     return property(lambda view: view._allowed(action_name))
@@ -36,6 +43,4 @@ class AccessMixin:
         return current_user.is_authenticated and self._allowed("list")
 
     def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        return refuse_or_sign_in()
