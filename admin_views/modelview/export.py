@@ -2,7 +2,7 @@
 
 Flask-Admin's own export loads every row into memory and writes a CSV that
 Excel garbles; here its route `/<endpoint>/export/xlsx/` streams the list's
-query (a server-side cursor, `yield_per`) into workbooks/export.py's
+query (a server-side cursor, `yield_per`) into workflows/export.py's
 constant-memory writer. The rows are the list's rows (row scope, archive
 switch), the columns are the list's columns the role may see, and every export
 is recorded in the audit trail.
@@ -23,6 +23,8 @@ from models.audit import record_event
 from models.base import utcnow
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
+from .access import matrix_right
+
 # Rows fetched from the database per round trip while exporting.
 EXPORT_BATCH = 1000
 
@@ -33,9 +35,7 @@ class ExportMixin:
     export_types = ["xlsx"]
     export_max_rows = 0  # no cap: the export is streamed
 
-    @property
-    def can_export(self) -> bool:
-        return self._allowed("export")
+    can_export = matrix_right("export")
 
     def export_url(self) -> str:
         """The list's export address: its filters, search and sort, but not its page."""

@@ -1,0 +1,135 @@
+"""Listing: the list page's query — search over the fields the role may see, a bounded
+count instead of COUNT(*), and keyset «Далее» pages instead of OFFSET (see paging.py)."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context, request
+from flask_admin.contrib.sqla import tools
+from sqlalchemy import false, inspect, or_, select
+
+from models import db
+
+from .. import paging
+
+
+class ListingMixin:
+    """get_list that stays fast on large tables, and the «Далее» cursor it leaves behind."""
+
+    page_size = 25
+    can_set_page_size = False
+    list_template = "admin/opora_list.html"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Every word must match one searchable field the role may see.
+
+        Unlike Flask-Admin's own search there is no CAST (an index on the column
+        can serve the ILIKE), and hidden fields are never searched: a clerk
+        must not learn that a SNILS exists by searching for it.
+        """
+        hidden = self._hidden()
+        fields = [(f, path) for f, path in self._search_fields or () if f.key not in hidden]
+        for term in search.split():
+            pattern = tools.parse_like_term(term)
+            clauses, count_clauses = [], []
+            for field, path in fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                clauses.append(
+                    (field if alias is None else getattr(alias, field.key)).ilike(pattern)
+                )
+                if count_query is not None:
+                    count_query, count_joins, count_alias = self._apply_path_joins(
+                        count_query, count_joins, path, inner_join=False
+                    )
+                    column = field if count_alias is None else getattr(count_alias, field.key)
+                    count_clauses.append(column.ilike(pattern))
+            query = query.filter(or_(*clauses) if clauses else false())
+            if count_query is not None:
+                count_query = count_query.filter(or_(*count_clauses) if count_clauses else false())
+        return query, count_query, joins, count_joins
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Flask-Admin's get_list without a full COUNT(*) and without OFFSET on «Далее».
+
+        Returns (count, rows) like Flask-Admin: the count is None when there are
+        more than paging.COUNT_CAP rows (the list then shows «Далее» / «Назад»).
+        """
+        joins: dict = {}
+        query = self.get_query()
+        if self._search_supported and search:
+            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+        if filters and self._filters:
+            query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+        page_size = self.page_size if page_size is None else page_size
+        pk = inspect(self.model).primary_key[0]
+        count = None
+        if execute and page_size:
+            count = paging.bounded_count(db.session, query, pk)
+        few = count is not None or (
+            # A search for a common surname: thousands of matches, all of them far
+            # down the name index (3 million persons, «Смирн…»: 15 s of index walk).
+            execute
+            and page_size
+            and search
+            and paging.bounded_count(db.session, query, pk, paging.FENCE_CAP) is not None
+        )
+        if few:
+            # Few rows match (a search, a filter, a district worker's scope): find them
+            # first, by the indexes of the search and the scope, then sort them. Without
+            # the fence the planner may walk the sort's index over the whole table
+            # looking for rare matches (the last page of a district: all 76,000).
+            ids = query.order_by(None).with_entities(pk).offset(0).subquery()
+            query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
+        query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
+        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        keys, descending = self._keyset(sort_column, sort_desc)
+        # The primary key breaks ties, so that pages neither repeat nor skip rows.
+        query = query.order_by(pk.desc() if descending else pk)
+        cursor = request.args.get("after") if has_request_context() else None
+        values = (
+            paging.decode_cursor(self._signature(sort_column, sort_desc), keys, cursor)
+            if (keys and cursor and page_size)
+            else None
+        )
+        if values is not None:
+            query = query.filter(paging.after_clause(keys, values, descending)).limit(page_size)
+        else:
+            query = self._apply_pagination(query, page, page_size)
+        if not execute:
+            return count, query
+        rows = query.all()
+        if has_request_context():
+            g.opora_next_cursor = None
+            if keys and page_size and len(rows) == page_size:
+                signature = self._signature(sort_column, sort_desc)
+                g.opora_next_cursor = paging.encode_cursor(signature, keys, rows[-1])
+        return count, rows
+
+    def _get_list_extra_args(self):
+        # The cursor belongs to one «Далее» link: sort links, «Назад», the search
+        # and filter forms must not carry it on.
+        view_args = super()._get_list_extra_args()
+        view_args.extra_args.pop("after", None)
+        return view_args
+
+    def _keyset(self, sort_column, sort_desc):
+        """(key columns, descending) of the list's sort if keyset paging suits it."""
+        if sort_column is not None:
+            field = self._sortable_columns.get(sort_column)
+            if self._sortable_joins.get(sort_column) or isinstance(field, list):
+                return None, bool(sort_desc)
+            fields = [(field, bool(sort_desc))]
+        else:
+            fields = []
+            for field, joins, desc in self._get_default_order():
+                if joins:
+                    return None, bool(desc)
+                fields.append((field, bool(desc)))
+        descending = bool(fields and fields[0][1])
+        return paging.keyset_columns(self.model, fields), descending
+
+    def _signature(self, sort_column, sort_desc) -> str:
+        return f"{self.endpoint}:{sort_column or ''}:{int(bool(sort_desc))}"
+
+    def next_cursor(self) -> str | None:
+        """The «Далее» link's key of the list page just built (see get_list)."""
+        return g.get("opora_next_cursor")

@@ -1,0 +1,146 @@
+"""Row scope: which rows a user may reach through a view — in lists, counts, get_one,
+relation pickers and prefilled forms alike. The scope itself is workflows.scope.where_visible;
+this module applies it everywhere Flask-Admin would otherwise read the whole table."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
+from flask_login import current_user
+from sqlalchemy import false, inspect, or_
+
+from models import Family, Person, db
+from models.audit import record_event
+from models.base import ArchivedMixin
+from workflows.scope import where_visible
+
+from .fields import hidden_in
+
+
+def pickable(model):
+    """Rows of `model` the signed-in user may choose in a form: visible and not archived."""
+    query = db.session.query(model).filter(where_visible(model, current_user))
+    if issubclass(model, ArchivedMixin):
+        query = query.filter(model.archived_at.is_(None))
+    return query
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """A relation picker that offers only rows the user may see (and not archived)."""
+
+    def get_query(self):
+        return pickable(self.model)
+
+    def get_one(self, pk):
+        try:
+            key = int(pk)
+        except (TypeError, ValueError):
+            return None
+        with db.session.no_autoflush:
+            return self.get_query().filter(self.model.id == key).one_or_none()
+
+    def get_list(self, term, offset=0, limit=10):
+        # Never match on a field the role may not see (a clerk typing a SNILS).
+        role = current_user.role
+        hidden = hidden_in(role, self.model)
+        fields = [f for f in self._cached_fields if f.key not in hidden]
+        query = self.get_query()
+        query = query.filter(or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false())
+        for order in self.options.get("order_by") or []:
+            query = query.order_by(order)
+        return query.offset(offset).limit(limit).all()
+
+
+# Pickers for the large tables: typed search instead of a select of every row.
+AJAX_SEARCH_FIELDS = {
+    Family: ("surname", "address"),
+    Person: ("last_name", "first_name", "snils"),
+}
+
+
+class RowScopeMixin:
+    """Every query of the view, and every picker in its forms, sees only the user's rows."""
+
+    audit_opening = False  # record every opening of a row's details or edit page
+
+    def _default_ajax_refs(self, model) -> dict:
+        refs = {}
+        for rel in inspect(model).relationships:
+            target = rel.mapper.class_
+            if target in AJAX_SEARCH_FIELDS:
+                refs[rel.key] = ScopedAjaxLoader(
+                    rel.key,
+                    db.session,
+                    target,
+                    fields=AJAX_SEARCH_FIELDS[target],
+                    placeholder="Начните вводить фамилию…",
+                    minimum_input_length=2,
+                )
+        return refs
+
+    def _unscoped_query(self):
+        """Flask-Admin's query of the whole table, for a caller that narrows it itself."""
+        return super().get_query()
+
+    def _visible_query(self):
+        """The rows the user may see, archived ones included."""
+        return self._unscoped_query().filter(where_visible(self.model, current_user))
+
+    def _scoped(self, query):
+        query = query.filter(where_visible(self.model, current_user))
+        if issubclass(self.model, ArchivedMixin) and not self._showing_archive():
+            query = query.filter(self.model.archived_at.is_(None))
+        return query
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
+    def get_one(self, id):
+        """Scoped: a row the user may not see is the same as no row (404)."""
+        pk = inspect(self.model).primary_key[0]
+        try:
+            key = pk.type.python_type(id)
+        except (TypeError, ValueError):
+            abort(404)
+        row = self._visible_query().filter(pk == key).one_or_none()
+        if row is None:
+            abort(404)
+        if self.audit_opening and request.method == "GET":
+            record_event(db.session, "view", self.model.__tablename__, key)
+            db.session.commit()
+        return row
+
+    def _scope_pickers(self, form):
+        """Offer only rows the user may see in the form's relation selects."""
+        for rel in inspect(self.model).relationships:
+            field = getattr(form, rel.key, None)
+            if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
+                field.query = pickable(rel.mapper.class_)
+        return form
+
+    def create_form(self, obj=None):
+        form = self._scope_pickers(super().create_form(obj))
+        if request.method == "GET":
+            self._prefill_relations(form)
+        return form
+
+    def edit_form(self, obj=None):
+        return self._scope_pickers(super().edit_form(obj))
+
+    def _prefill_relations(self, form) -> None:
+        """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
+        for rel in inspect(self.model).relationships:
+            raw = request.args.get(rel.key)
+            field = getattr(form, rel.key, None)
+            if raw is None or field is None or rel.uselist or not raw.isdigit():
+                continue
+            target = rel.mapper.class_
+            field.data = (
+                db.session.query(target)
+                .filter(where_visible(target, current_user), target.id == int(raw))
+                .one_or_none()
+            )
