@@ -118,7 +118,6 @@ class PageView(BaseView):
     def refuse(form, error: WorkflowError) -> None:
         """Show a refusal's Russian reason next to its field of `form` (or above the
         page when it concerns no one field)."""
-        db.session.rollback()
         field = getattr(form, error.field, None) if error.field else None
         if field is not None:
             field.errors = [*field.errors, str(error)]
