@@ -92,11 +92,7 @@ class BoardView(PageView):
             form.checked()
             t.assign_task(db.session, task.id, _staff(form.staff.data), current_user)
 
-        outcome = self.run(assign)
-        if outcome.ok:
-            flash(f"Задача «{task.title}» назначена: {task.assignee}.", "success")
-        else:
-            flash(str(outcome.refusal), "error")
+        self.tell(self.run(assign), lambda _: f"Задача «{task.title}» назначена: {task.assignee}.")
         return redirect(url_for(".index"))
 
     @expose("/task/<int:task_id>", methods=("GET", "POST"))

@@ -80,10 +80,7 @@ class MyTasksView(PageView):
         self.require("edit")
         task = self._mine(task_id)
         outcome = self.run(lambda: t.start_task(db.session, task.id, current_user))
-        if outcome.ok:
-            flash(f"Задача «{task.title}» в работе.", "success")
-        else:
-            flash(str(outcome.refusal), "error")
+        self.tell(outcome, f"Задача «{task.title}» в работе.")
         return redirect(url_for(".index"))
 
     @expose("/<int:task_id>/", methods=("GET", "POST"))

@@ -115,6 +115,17 @@ class PageView(BaseView):
         return Outcome(value)
 
     @staticmethod
+    def tell(outcome: Outcome, done: str | Callable[[Any], str]) -> bool:
+        """Say above the next page how a change came out, for a button that has no form
+        to show a refusal in: `done` (or `done(value)`) when it was made, the Russian
+        refusal when not. True when it was made."""
+        if outcome.ok:
+            flash(done(outcome.value) if callable(done) else done, "success")
+        else:
+            flash(str(outcome.refusal), "error")
+        return outcome.ok
+
+    @staticmethod
     def refuse(form, error: WorkflowError) -> None:
         """Show a refusal's Russian reason next to its field of `form` (or above the
         page when it concerns no one field)."""

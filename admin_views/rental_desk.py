@@ -589,11 +589,7 @@ class RentalDeskView(PageView):
         form = form_class()
         if form.validate():
             # The queue page shows no form of one place: a refusal goes above it.
-            outcome = self.run(lambda: act(place, form))
-            if outcome.ok:
-                flash(done, "success")
-            else:
-                flash(str(outcome.refusal), "error")
+            self.tell(self.run(lambda: act(place, form)), done)
         else:
             for errors in form.errors.values():
                 flash(" ".join(errors), "error")
@@ -630,12 +626,11 @@ class RentalDeskView(PageView):
             self._expire_offers(place.type_id),
             lambda: rental.lend_from_queue(db.session, place, current_user, centre_today()),
         )
-        if not outcome.ok:
-            flash(str(outcome.refusal), "error")
+        if not self.tell(
+            outcome, lambda loan: f"Выдано: {loan.unit.inventory_number} — {loan.child.full_name}."
+        ):
             return redirect(url_for(".queue_view", type=place.type_id))
-        loan = outcome.value
-        flash(f"Выдано: {loan.unit.inventory_number} — {loan.child.full_name}.", "success")
-        return redirect(url_for(".loan_view", loan_id=loan.id))
+        return redirect(url_for(".loan_view", loan_id=outcome.value.id))
 
     # --- overdue and history -----------------------------------------------------------------
 

@@ -132,6 +132,17 @@ def test_steps_committed_before_a_refused_one_stand(page):
     assert db.session.scalars(select(District.name)).all() == ["Первый"]
 
 
+def test_a_button_without_a_form_is_told_how_its_change_came_out(page):
+    """For a button with no form (take a task, lend from the queue), is the success
+    message flashed when the change was made, and the Russian refusal when not?"""
+    assert page.tell(page.run(lambda: f.district(name="Новый")), lambda d: f"Создан: {d.name}.")
+    assert not page.tell(page.run(refuse_after_writing("name")), "Не будет показано.")
+    assert get_flashed_messages(with_categories=True) == [
+        ("success", "Создан: Новый."),
+        ("error", "Так нельзя."),
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
