@@ -15,15 +15,19 @@ from workflows.dates import centre_today
 
 from . import (
     accounts,
-    case_flow,
+    board,
+    case_steps,
     cases,
     dashboard,
+    intake,
+    ipss,
+    my_tasks,
     people,
+    reception,
     reference,
     rental,
     rental_desk,
     reports,
-    workflow,
 )
 from .auth import csp_nonce
 from .pages import PageView
@@ -90,12 +94,12 @@ VIEWS = (
 # The workflow pages beside the tables: (view class, menu name, category, endpoint).
 # In the menu they come first within their category; those without one come first of all.
 WORKFLOW_VIEWS = (
-    (workflow.MyTasksView, "Мои задачи", None, "my_tasks"),
-    (workflow.BoardView, "Доска руководителя", None, "board"),
-    (case_flow.IntakeView, "Новое обращение", SUPPORT, "intake"),
-    (case_flow.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
-    (workflow.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
-    (case_flow.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
+    (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
+    (board.BoardView, "Доска руководителя", None, "board"),
+    (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
+    (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
+    (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
+    (case_steps.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
     (reports.ReportsView, "Отчёты", None, "reports"),
 )

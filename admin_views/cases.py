@@ -86,7 +86,7 @@ class CaseView(OporaModelView):
         return CASE_STATUS.label(model.status)
 
     def next_actions(self, model):
-        from .case_flow import next_actions
+        from .case_steps import next_actions
 
         return next_actions(model, self.role)
 

@@ -13,9 +13,10 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
-from wtforms import BooleanField, DateField, Form, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from models import (
     Case,
@@ -33,41 +34,30 @@ from models.people import RELATION
 from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
 from workflows import rental
 from workflows.dates import centre_today
-from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
+from .forms import answered, date_field, parse_id
 from .pages import PageView
 from .permissions import allowed
 
 REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
-REQUIRED = "Заполните это поле."
 
 
-class RuForm(Form):
-    class Meta:
-        locales = ("ru",)
-
-
-def _date_field(label: str, required: bool = True) -> DateField:
-    check = InputRequired(REQUIRED) if required else Optional()
-    return DateField(label, validators=[check], format="%Y-%m-%d")
-
-
-class LendForm(RuForm):
-    child = SelectField("Ребёнок", coerce=int, validators=[InputRequired("Выберите ребёнка.")])
-    issued_on = _date_field("Дата выдачи")
-    due_on = _date_field("Вернуть до")
+class LendForm(FlaskForm):
+    child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
+    issued_on = date_field("Дата выдачи", required=True)
+    due_on = date_field("Вернуть до", required=True)
     condition = SelectField("Состояние при выдаче", choices=CONDITION.pairs())
     notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
 
 
-class ExtendForm(RuForm):
-    new_due_on = _date_field("Новый срок возврата")
+class ExtendForm(FlaskForm):
+    new_due_on = date_field("Новый срок возврата", required=True)
     reason = TextAreaField("Причина продления", validators=[Length(max=2000)])
 
 
-class ReturnForm(RuForm):
-    returned_on = _date_field("Дата возврата")
+class ReturnForm(FlaskForm):
+    returned_on = date_field("Дата возврата", required=True)
     condition = SelectField(
         "Состояние при возврате", choices=[("", "— выберите —"), *CONDITION.pairs()]
     )
@@ -75,35 +65,35 @@ class ReturnForm(RuForm):
     needs_repair = BooleanField("Требуется ремонт (иначе — на санобработку)")
 
 
-class ReleaseForm(RuForm):
+class ReleaseForm(FlaskForm):
     method = StringField("Способ санобработки", validators=[Length(max=500)])
-    released_on = _date_field("Дата санобработки")
+    released_on = date_field("Дата санобработки", required=True)
 
 
-class RepairForm(RuForm):
+class RepairForm(FlaskForm):
     note = StringField("Что сделано", validators=[Optional(), Length(max=500)])
-    repaired_on = _date_field("Дата окончания ремонта")
+    repaired_on = date_field("Дата окончания ремонта", required=True)
 
 
-class WriteOffForm(RuForm):
+class WriteOffForm(FlaskForm):
     reason = TextAreaField("Основание (решение комиссии)", validators=[Length(max=2000)])
-    written_off_on = _date_field("Дата списания")
+    written_off_on = date_field("Дата списания", required=True)
 
 
-class QueueForm(RuForm):
-    child = SelectField("Ребёнок", coerce=int, validators=[InputRequired("Выберите ребёнка.")])
-    type = SelectField("Вид ТСР", coerce=int, validators=[InputRequired("Выберите вид ТСР.")])
+class QueueForm(FlaskForm):
+    child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
+    type = SelectField("Вид ТСР", coerce=int, validators=[answered("Выберите вид ТСР.")])
     priority = SelectField("Приоритет", choices=RESERVATION_PRIORITY.pairs(), default="3")
-    requested_on = _date_field("Дата заявки")
+    requested_on = date_field("Дата заявки", required=True)
     notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
 
 
-class PriorityForm(RuForm):
+class PriorityForm(FlaskForm):
     priority = SelectField("Новый приоритет", choices=RESERVATION_PRIORITY.pairs())
     reason = StringField("Причина изменения очерёдности", validators=[Length(max=500)])
 
 
-class CancelForm(RuForm):
+class CancelForm(FlaskForm):
     reason = StringField("Причина", validators=[Length(max=500)])
 
 
@@ -187,7 +177,7 @@ class RentalDeskView(PageView):
                 .group_by(Reservation.type_id)
             ).all()
         )
-        type_id = request.args.get("type", type=int)
+        type_id = parse_id(request.args.get("type"))
         size = (request.args.get("size") or "").strip()
         units = []
         if type_id:
@@ -223,7 +213,7 @@ class RentalDeskView(PageView):
         self.require("edit")
         unit = self._unit(unit_id)
         search = (request.values.get("q") or "").strip()
-        form = LendForm(request.form if request.method == "POST" else None)
+        form = LendForm()
         offer = None
         if unit.status == "reserved":
             offer = db.session.scalars(
@@ -246,11 +236,9 @@ class RentalDeskView(PageView):
                 form.child.data = offer.child_id
         elif form.validate():
             child = db.session.get(Person, form.child.data)
-            try:
-                # An offer that ran out passes on now, whatever happens next.
-                rental.expire_offers(db.session, centre_today(), type_id=unit.type_id)
-                db.session.commit()
-                loan = rental.lend_unit(
+            outcome = self.run(
+                self._expire_offers(unit.type_id),
+                lambda: rental.lend_unit(
                     db.session,
                     unit,
                     child,
@@ -259,25 +247,30 @@ class RentalDeskView(PageView):
                     form.due_on.data,
                     form.condition.data,
                     form.notes.data,
-                )
-                db.session.commit()
-            except WorkflowError as error:
-                self.refuse(form, error)
-            else:
+                ),
+                form=form,
+            )
+            if outcome.ok:
                 flash(
                     f"Выдано: {unit.inventory_number} — {child.full_name}. Распечатайте акт.",
                     "success",
                 )
-                return redirect(url_for(".loan_view", loan_id=loan.id))
+                return redirect(url_for(".loan_view", loan_id=outcome.value.id))
         return self.render(
             "rental_desk/lend.html", unit=unit, form=form, offer=offer, search=search
         )
 
+    @staticmethod
+    def _expire_offers(type_id: int):
+        """The step before a loan of `type_id`: an offer that ran out passes on now, and
+        stays passed on whatever happens next."""
+        return lambda: rental.expire_offers(db.session, centre_today(), type_id=type_id)
+
     # --- a loan ---------------------------------------------------------------------------
 
     def _loan_page(self, loan: Loan, extend=None, give_back=None):
-        extend = extend or ExtendForm()
-        give_back = give_back or ReturnForm()
+        extend = extend or ExtendForm(formdata=None)
+        give_back = give_back or ReturnForm(formdata=None)
         if request.method != "POST":
             extend.new_due_on.data = loan.due_on + dt.timedelta(days=30)
             give_back.returned_on.data = centre_today()
@@ -314,21 +307,20 @@ class RentalDeskView(PageView):
     def extend_view(self, loan_id: int):
         self.require("edit")
         loan = self._loan(loan_id)
-        form = ExtendForm(request.form)
+        form = ExtendForm()
         if form.validate():
-            try:
-                rental.extend_loan(
+            outcome = self.run(
+                lambda: rental.extend_loan(
                     db.session,
                     loan,
                     form.new_due_on.data,
                     form.reason.data,
                     current_user,
                     centre_today(),
-                )
-                db.session.commit()
-            except WorkflowError as error:
-                self.refuse(form, error)
-            else:
+                ),
+                form=form,
+            )
+            if outcome.ok:
                 flash(f"Выдача продлена до {loan.due_on:%d.%m.%Y}.", "success")
                 return redirect(url_for(".loan_view", loan_id=loan.id))
         return self._loan_page(self._loan(loan_id), extend=form)
@@ -337,10 +329,10 @@ class RentalDeskView(PageView):
     def return_view(self, loan_id: int):
         self.require("edit")
         loan = self._loan(loan_id)
-        form = ReturnForm(request.form)
+        form = ReturnForm()
         if form.validate():
-            try:
-                rental.return_loan(
+            outcome = self.run(
+                lambda: rental.return_loan(
                     db.session,
                     loan,
                     form.returned_on.data,
@@ -349,11 +341,10 @@ class RentalDeskView(PageView):
                     form.needs_repair.data,
                     current_user,
                     centre_today(),
-                )
-                db.session.commit()
-            except WorkflowError as error:
-                self.refuse(form, error)
-            else:
+                ),
+                form=form,
+            )
+            if outcome.ok:
                 where = "в ремонт" if form.needs_repair.data else "на санобработку"
                 flash(f"Возврат оформлен; единица отправлена {where}.", "success")
                 return redirect(url_for(".unit_view", unit_id=loan.unit_id))
@@ -382,9 +373,9 @@ class RentalDeskView(PageView):
     # --- a unit --------------------------------------------------------------------------
 
     def _unit_page(self, unit: EquipmentUnit, **forms):
-        release = forms.get("release") or ReleaseForm()
-        repair = forms.get("repair") or RepairForm()
-        write_off = forms.get("write_off") or WriteOffForm()
+        release = forms.get("release") or ReleaseForm(formdata=None)
+        repair = forms.get("repair") or RepairForm(formdata=None)
+        write_off = forms.get("write_off") or WriteOffForm(formdata=None)
         if request.method != "POST":
             for form, field in (
                 (release, "released_on"),
@@ -438,15 +429,11 @@ class RentalDeskView(PageView):
     def _unit_action(self, unit_id: int, form_class, key: str, act, done: str):
         self.require("edit")
         unit = self._unit(unit_id)
-        form = form_class(request.form)
+        form = form_class()
         if form.validate():
-            try:
-                result = act(unit, form)
-                db.session.commit()
-            except WorkflowError as error:
-                self.refuse(form, error)
-            else:
-                flash(done if not callable(done) else done(result), "success")
+            outcome = self.run(lambda: act(unit, form), form=form)
+            if outcome.ok:
+                flash(done if not callable(done) else done(outcome.value), "success")
                 return redirect(url_for(".unit_view", unit_id=unit.id))
         return self._unit_page(self._unit(unit_id), **{key: form})
 
@@ -504,7 +491,7 @@ class RentalDeskView(PageView):
     # --- the queue --------------------------------------------------------------------------
 
     def _queue_page(self, form=None):
-        type_id = request.args.get("type", type=int)
+        type_id = parse_id(request.args.get("type"))
         search = (request.args.get("q") or "").strip()
         types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
         query = (
@@ -521,7 +508,7 @@ class RentalDeskView(PageView):
         queues: dict[EquipmentType, list[Reservation]] = {}
         for place in places:
             queues.setdefault(place.type, []).append(place)
-        form = form or QueueForm()
+        form = form or QueueForm(formdata=None)
         form.type.choices = [(t.id, t.name) for t in types]
         children = self._children(search) if search else []
         form.child.choices = [(c.id, child_label(c)) for c in children]
@@ -536,8 +523,8 @@ class RentalDeskView(PageView):
             type_id=type_id,
             search=search,
             form=form,
-            priority_form=PriorityForm(),
-            cancel_form=CancelForm(),
+            priority_form=PriorityForm(formdata=None),
+            cancel_form=CancelForm(formdata=None),
             priority=RESERVATION_PRIORITY,
             reservation_status=RESERVATION_STATUS,
         )
@@ -550,15 +537,15 @@ class RentalDeskView(PageView):
     def enqueue_view(self):
         if not self.may("create"):
             abort(403)
-        form = QueueForm(request.form)
+        form = QueueForm()
         child = self._posted_child(form)
         kinds = db.session.scalars(select(EquipmentType)).all()
         form.type.choices = [(t.id, t.name) for t in kinds]
         form.child.choices = [(child.id, child_label(child))] if child else []
         if form.validate():
             kind = db.session.get(EquipmentType, form.type.data)
-            try:
-                place = rental.enqueue(
+            outcome = self.run(
+                lambda: rental.enqueue(
                     db.session,
                     child,
                     kind,
@@ -567,11 +554,11 @@ class RentalDeskView(PageView):
                     current_user,
                     centre_today(),
                     form.notes.data,
-                )
-                db.session.commit()
-            except WorkflowError as error:
-                self.refuse(form, error)
-            else:
+                ),
+                form=form,
+            )
+            if outcome.ok:
+                place = outcome.value
                 message = f"{child.full_name} поставлен(а) в очередь на «{kind}»."
                 if place.status == "offered":
                     message += (
@@ -584,8 +571,8 @@ class RentalDeskView(PageView):
 
     def _posted_child(self, form) -> Person | None:
         """The child a posted form names, if the user may see it (a typed id is not trusted)."""
-        raw = form.child.raw_data[0] if form.child.raw_data else ""
-        return self._visible_child(int(raw)) if str(raw).isdigit() else None
+        child_id = parse_id(form.child.raw_data[0]) if form.child.raw_data else None
+        return self._visible_child(child_id) if child_id is not None else None
 
     def _visible_child(self, person_id: int) -> Person | None:
         return db.session.scalars(
@@ -599,16 +586,10 @@ class RentalDeskView(PageView):
     def _queue_action(self, reservation_id: int, form_class, act, done: str):
         self.require("edit")
         place = self._reservation(reservation_id)
-        form = form_class(request.form)
+        form = form_class()
         if form.validate():
-            try:
-                act(place, form)
-                db.session.commit()
-            except WorkflowError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                flash(done, "success")
+            # The queue page shows no form of one place: a refusal goes above it.
+            self.tell(self.run(lambda: act(place, form)), done)
         else:
             for errors in form.errors.values():
                 flash(" ".join(errors), "error")
@@ -641,17 +622,15 @@ class RentalDeskView(PageView):
     def lend_from_queue_view(self, reservation_id: int):
         self.require("edit")
         place = self._reservation(reservation_id)
-        try:
-            rental.expire_offers(db.session, centre_today(), type_id=place.type_id)
-            db.session.commit()
-            loan = rental.lend_from_queue(db.session, place, current_user, centre_today())
-            db.session.commit()
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        outcome = self.run(
+            self._expire_offers(place.type_id),
+            lambda: rental.lend_from_queue(db.session, place, current_user, centre_today()),
+        )
+        if not self.tell(
+            outcome, lambda loan: f"Выдано: {loan.unit.inventory_number} — {loan.child.full_name}."
+        ):
             return redirect(url_for(".queue_view", type=place.type_id))
-        flash(f"Выдано: {loan.unit.inventory_number} — {loan.child.full_name}.", "success")
-        return redirect(url_for(".loan_view", loan_id=loan.id))
+        return redirect(url_for(".loan_view", loan_id=outcome.value.id))
 
     # --- overdue and history -----------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The workflow pages over HTTP: «Мои задачи», the coordinator's board, the ИПСС editor.
 
-«Today» is pinned (admin_views.workflow.today) so the groups and figures are exact.
+«Today» is pinned (each page module's centre_today) so the groups and figures are exact.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from security_factories import row_ids
 from sqlalchemy import select
 from workflow_factories import TODAY, active_case, specialist
 
-from admin_views import workflow
+from admin_views import board, ipss, my_tasks
 from models import Case, PlanRevision, Task, User, Visit, db
+from workflows import board as board_model
 
 
 @pytest.fixture(autouse=True)
 def pinned_today(monkeypatch):
-    monkeypatch.setattr(workflow, "centre_today", lambda: TODAY)
+    for page in (my_tasks, board, ipss):
+        monkeypatch.setattr(page, "centre_today", lambda: TODAY)
 
 
 def sign_in_as(app, auth, staff_id: int) -> None:
@@ -194,7 +196,7 @@ def test_board_shows_the_most_urgent_unassigned_and_links_to_all(
 ):
     """With more unassigned tasks of a role than the board shows, are the most urgent
     shown and does «Все N задач» open the task list of exactly those tasks?"""
-    monkeypatch.setattr(workflow, "UNASSIGNED_SHOWN", 2)
+    monkeypatch.setattr(board_model, "UNASSIGNED_SHOWN", 2)
     with app.app_context():
         fam = db.session.get(Task, board_world["new_psy"]).family
         for days in (5, 6, 7):
@@ -221,7 +223,7 @@ def test_board_lists_the_earliest_ending_cases_and_links_to_all(
 ):
     """With more cases ending within 30 days than the board lists, are the earliest listed
     and does «Все N случаев» open the case list of exactly those cases?"""
-    monkeypatch.setattr(workflow, "ENDING_SHOWN", 1)
+    monkeypatch.setattr(board_model, "ENDING_SHOWN", 1)
     with app.app_context():
         ends = {
             (case.planned_end_date - TODAY).days: case.id
@@ -243,8 +245,8 @@ def test_board_offers_the_least_loaded_and_shows_the_most_overdue(
 ):
     """With few places, does a task offer the least loaded specialist and the workload
     table show the most overdue one, with the rest in the workload report?"""
-    monkeypatch.setattr(workflow, "CANDIDATES_SHOWN", 1)
-    monkeypatch.setattr(workflow, "WORKLOAD_SHOWN", 1)
+    monkeypatch.setattr(board_model, "CANDIDATES_SHOWN", 1)
+    monkeypatch.setattr(board, "WORKLOAD_SHOWN", 1)
     login_as("coordinator")
     page = client.get("/board/").get_data(as_text=True)
     options = re.search(

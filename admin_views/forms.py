@@ -1,0 +1,109 @@
+"""How the workflow pages read input: Flask-WTF forms built from these field helpers.
+
+Every page's form is a FlaskForm, so its CSRF token is checked with the form as well
+as by the app-wide CSRFProtect, and its messages come from WTForms' Russian catalogue
+(the app's locale). A form checks the shape of what was typed (a date is a date, an
+id is a number a table can hold); the rules of the work are the workflows' to refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Self
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, Field, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from workflows.errors import WorkflowError
+
+from . import validators as v
+
+REQUIRED = "Обязательное поле."
+# The largest value of an integer column (PostgreSQL's integer, as every id here): a
+# larger number in a URL or a form names no row and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
+def required() -> DataRequired:
+    """Something must be typed or chosen (an empty choice is refused too)."""
+    return DataRequired(REQUIRED)
+
+
+def answered(message: str = REQUIRED) -> InputRequired:
+    """Something must be sent: for a picker whose «— выберите —» is a value, so that the
+    workflow says what is missing."""
+    return InputRequired(message)
+
+
+def date_field(
+    label: str, *validators, required: bool = False, past_only: bool = False, **kw
+) -> DateField:
+    """A date as a browser's date input sends it. Required means something was typed:
+    a mistyped date is «Неверное значение даты.», not «Обязательное поле.»."""
+    presence = InputRequired(REQUIRED) if required else Optional()
+    return DateField(
+        label,
+        validators=[presence, *validators, v.DateInRange(past_only=past_only)],
+        format="%Y-%m-%d",
+        **kw,
+    )
+
+
+def text_field(label: str, *validators, **kw) -> StringField:
+    """One line of text that is shown on other pages and printed: no markup."""
+    return StringField(label, validators=[*validators, Length(max=255), v.NoMarkup()], **kw)
+
+
+def text_area(label: str, *validators, no_markup: bool = False, **kw) -> TextAreaField:
+    """A longer text, within what a column holds; `no_markup` refuses «<» and «>» in a
+    text that is printed."""
+    checks = [*validators, v.text_length(), *([v.NoMarkup()] if no_markup else [])]
+    return TextAreaField(label, validators=checks, **kw)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A row id (or version) from a URL or a form: a whole number an integer column can
+    hold, else None — a forged or mistyped id names no row."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)):
+        return None
+    number = int(raw)
+    return number if number <= MAX_ID else None
+
+
+def parse_date(raw: str | None) -> dt.date | None:
+    """A date from a URL (ISO, as date inputs send it) within the years a clerk can mean;
+    None when it is missing or is not such a date."""
+    try:
+        day = dt.date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    return day if v.EARLIEST_DATE <= day <= v.LATEST_DATE else None
+
+
+class IdField(Field):
+    """A row id sent by a picker or a hidden input, read with `parse_id`: a value that
+    names no row is None, which the workflow refuses in Russian."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        self.data = parse_id(valuelist[0]) if valuelist else None
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)
+
+
+class WorkflowForm(FlaskForm):
+    """The form of a page that draws its inputs by hand and shows one refusal at a time
+    (admin/workflow/_macros.html): what it cannot read is that refusal."""
+
+    def checked(self) -> Self:
+        """The form, when every field reads; otherwise the first field's error is
+        raised as a refusal of that field, inside the change it belongs to."""
+        if not self.validate():
+            name, errors = next(iter(self.errors.items()))
+            raise WorkflowError(errors[0], field=name)
+        return self

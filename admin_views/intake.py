@@ -1,0 +1,298 @@
+"""Новое обращение: find or register the family, record the applicant and the consent,
+then open the case in status «заявление».
+
+The pages collect input and call workflows/cases.py and workflows/consent.py; a
+refusal is shown next to its field. Access comes from the permission matrix (endpoint
+`intake`); families from the row scope, so an out-of-scope family answers 404.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from models import Appointment, Family, Person, db
+from models.people import RELATION, SEX
+from workflows import cases as wf
+from workflows import reception
+from workflows.consent import DEFAULT_SCOPE, NO_CONSENT, has_active_consent, record_consent
+from workflows.dates import centre_today
+from workflows.errors import WorkflowError
+
+from . import validators as v
+from .forms import answered, date_field, parse_id, required, text_area, text_field
+from .pages import PageView
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    surname = StringField("Фамилия", validators=[Optional(), Length(max=64)])
+    address = StringField("Адрес", validators=[Optional(), Length(max=255)])
+    snils = StringField("СНИЛС", validators=[Optional(), v.Snils()])
+
+
+def _name_field(label: str, *validators) -> StringField:
+    return StringField(label, validators=[*validators, Length(max=64), v.PersonName()])
+
+
+class ApplicantFields:
+    last_name = _name_field("Фамилия", required())
+    first_name = _name_field("Имя", required())
+    middle_name = _name_field("Отчество", Optional())
+    birth_date = date_field("Дата рождения", required=True, past_only=True)
+    sex = SelectField("Пол", choices=[("", "— выберите —"), *SEX.pairs()], validators=[required()])
+    relation = SelectField(
+        "Кем приходится",
+        choices=[("", "— выберите —")] + [(c, RELATION.label(c)) for c in wf.APPLICANT_RELATIONS],
+        validators=[required()],
+    )
+    snils = StringField("СНИЛС", validators=[Optional(), v.Snils()])
+    phone = StringField("Телефон", validators=[Optional(), v.Phone()])
+
+    def applicant_data(self) -> wf.ApplicantData:
+        return wf.ApplicantData(
+            last_name=self.last_name.data,
+            first_name=self.first_name.data,
+            middle_name=self.middle_name.data,
+            birth_date=self.birth_date.data,
+            sex=self.sex.data,
+            relation=self.relation.data,
+            snils=self.snils.data,
+            phone=self.phone.data,
+        )
+
+
+class ApplicantForm(ApplicantFields, FlaskForm):
+    pass
+
+
+class NewFamilyForm(ApplicantFields, FlaskForm):
+    surname = _name_field("Фамилия семьи", required())
+    district = SelectField("Участок", coerce=int, validators=[answered()])
+    address = text_field("Адрес", required())
+    family_phone = StringField("Телефон семьи", validators=[Optional(), v.Phone()])
+    confirm_duplicate = BooleanField("Это другая семья — всё равно зарегистрировать")
+
+
+class ApplicationForm(FlaskForm):
+    applicant = SelectField("Заявитель", coerce=int, validators=[answered()])
+    application_date = date_field("Дата заявления", required=True, past_only=True)
+
+
+class ConsentForm(FlaskForm):
+    person = SelectField("Кто дал согласие", coerce=int, validators=[answered()])
+    given_on = date_field("Дата согласия", required=True, past_only=True)
+    scope = text_area("Объём согласия", required())
+
+
+class IntakeView(PageView):
+    """Новое обращение: find or register the family, record the applicant and consent,
+    then open the case in status «заявление»."""
+
+    def _appointment(self) -> Appointment | None:
+        appointment_id = parse_id(request.values.get("appointment"))
+        if not appointment_id:
+            return None
+        appointment = self.visible_or_404(Appointment, appointment_id)
+        try:
+            reception.check_convertible(appointment)
+        except WorkflowError as error:
+            flash(str(error), "error")
+            return None
+        return appointment
+
+    def _back_to_family(self, family: Family, appointment: Appointment | None):
+        return redirect(
+            url_for(
+                ".family",
+                family_id=family.id,
+                appointment=appointment.id if appointment else None,
+            )
+        )
+
+    @expose("/")
+    def index(self):
+        self.require("create")
+        appointment = self._appointment()
+        form = SearchForm(formdata=request.args)
+        if (
+            appointment is not None
+            and not request.args.get("surname")
+            and not any(request.args.get(k) for k in ("address", "snils"))
+        ):
+            if appointment.family_id:
+                return redirect(
+                    url_for(".family", family_id=appointment.family_id, appointment=appointment.id)
+                )
+            if appointment.citizen_name:
+                form.surname.data = appointment.citizen_name.split()[0]
+        searched = any((form.surname.data, form.address.data, form.snils.data))
+        families = []
+        if searched and form.validate():
+            families = wf.find_families(
+                db.session,
+                current_user,
+                surname=form.surname.data or "",
+                address=form.address.data or "",
+                snils=form.snils.data or "",
+            )
+        rows = [
+            (
+                family,
+                wf.applicants_of(family),
+                has_active_consent(db.session, family.id, centre_today()),
+                wf.open_case_of(db.session, family.id),
+            )
+            for family in families
+        ]
+        return self.render(
+            "case_flow/intake_search.html",
+            form=form,
+            searched=searched,
+            rows=rows,
+            appointment=appointment,
+        )
+
+    @expose("/new", methods=("GET", "POST"))
+    def new_family(self):
+        self.require("create")
+        appointment = self._appointment()
+        form = NewFamilyForm()
+        districts = wf.allowed_districts(db.session, current_user)
+        form.district.choices = [(0, "— выберите —")] + [(d.id, d.name) for d in districts]
+        if request.method == "GET":
+            form.surname.data = request.args.get("surname", "")
+            form.address.data = request.args.get("address", "")
+            if appointment is not None and appointment.citizen_name:
+                parts = appointment.citizen_name.split()
+                form.last_name.data = parts[0] if parts else ""
+                form.first_name.data = parts[1] if len(parts) > 1 else ""
+                form.middle_name.data = " ".join(parts[2:])
+                form.phone.data = appointment.citizen_phone or ""
+        duplicates = None
+        if form.validate_on_submit():
+            district = next((d for d in districts if d.id == form.district.data), None)
+            outcome = self.run(
+                lambda: wf.register_family(
+                    db.session,
+                    current_user,
+                    surname=form.surname.data,
+                    district=district,
+                    address=form.address.data,
+                    phone=form.family_phone.data,
+                    applicant=form.applicant_data(),
+                    confirm_duplicate=form.confirm_duplicate.data,
+                )
+            )
+            if outcome.ok:
+                family, _person = outcome.value
+                flash(f"Семья зарегистрирована: {family}.", "success")
+                return self._back_to_family(family, appointment)
+            if outcome.refusal.field == "confirm_duplicate":
+                # Possible duplicates are a warning above the form with a box to tick.
+                duplicates = str(outcome.refusal)
+            else:
+                self.refuse(form, outcome.refusal)
+        return self.render(
+            "case_flow/intake_new.html", form=form, appointment=appointment, duplicates=duplicates
+        )
+
+    def _family_page(self, family, appointment, application=None, applicant=None, consent=None):
+        applicants = wf.applicants_of(family)
+        application = application or ApplicationForm(formdata=None)
+        application.applicant.choices = [(p.id, p.full_name) for p in applicants]
+        if application.application_date.data is None:
+            application.application_date.data = (
+                appointment.starts_at.date() if appointment else centre_today()
+            )
+            if application.application_date.data > centre_today():
+                application.application_date.data = centre_today()
+        consent = consent or ConsentForm(formdata=None)
+        consent.person.choices = application.applicant.choices
+        if consent.given_on.data is None:
+            consent.given_on.data = centre_today()
+        if not consent.scope.data:
+            consent.scope.data = DEFAULT_SCOPE
+        return self.render(
+            "case_flow/intake_family.html",
+            family=family,
+            applicants=applicants,
+            consented=has_active_consent(db.session, family.id, centre_today()),
+            no_consent=NO_CONSENT,
+            open_case=wf.open_case_of(db.session, family.id),
+            application=application,
+            applicant_form=applicant or ApplicantForm(formdata=None),
+            consent_form=consent,
+            appointment=appointment,
+        )
+
+    @expose("/family/<int:family_id>", methods=("GET", "POST"))
+    def family(self, family_id: int):
+        self.require("create")
+        family = self.visible_or_404(Family, family_id)
+        appointment = self._appointment()
+        form = ApplicationForm()
+        form.applicant.choices = [(p.id, p.full_name) for p in wf.applicants_of(family)]
+        if form.validate_on_submit():
+            applicant = db.session.get(Person, form.applicant.data)
+            outcome = self.run(
+                lambda: wf.open_case(
+                    db.session,
+                    current_user,
+                    family=family,
+                    applicant=applicant,
+                    application_date=form.application_date.data,
+                    appointment=appointment,
+                ),
+                form=form,
+            )
+            if outcome.ok:
+                flash(
+                    f"Заявление принято: случай № {outcome.value.id}. "
+                    "Следующий шаг — оценка потребностей семьи.",
+                    "success",
+                )
+                return redirect(url_for("case.details_view", id=outcome.value.id))
+        return self._family_page(family, appointment, application=form)
+
+    @expose("/family/<int:family_id>/applicant", methods=("POST",))
+    def applicant(self, family_id: int):
+        self.require("create")
+        family = self.visible_or_404(Family, family_id)
+        appointment = self._appointment()
+        form = ApplicantForm()
+        if form.validate_on_submit():
+            outcome = self.run(
+                lambda: wf.add_applicant(db.session, current_user, family, form.applicant_data()),
+                form=form,
+            )
+            if outcome.ok:
+                flash(f"Заявитель добавлен: {outcome.value.full_name}.", "success")
+                return self._back_to_family(family, appointment)
+        return self._family_page(family, appointment, applicant=form)
+
+    @expose("/family/<int:family_id>/consent", methods=("POST",))
+    def consent(self, family_id: int):
+        self.require("create")
+        family = self.visible_or_404(Family, family_id)
+        appointment = self._appointment()
+        form = ConsentForm()
+        form.person.choices = [(p.id, p.full_name) for p in wf.applicants_of(family)]
+        if form.validate_on_submit():
+            person = db.session.get(Person, form.person.data)
+            outcome = self.run(
+                lambda: record_consent(
+                    db.session, family, person, form.given_on.data, form.scope.data
+                ),
+                form=form,
+            )
+            if outcome.ok:
+                flash("Согласие на обработку персональных данных записано.", "success")
+                return self._back_to_family(family, appointment)
+        return self._family_page(family, appointment, consent=form)

@@ -1,0 +1,218 @@
+"""The coordinator's board as plain data: unassigned tasks by role with who may take
+each, every specialist's load, and cases near or past the end of their term.
+
+A centre has thousands of specialists and cases at national scale, so each part is a
+few aggregate queries whatever the number of rows, and each list shows the most
+urgent few (the task, case and workload lists hold the rest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from models import Case, Family, Staff, Task, User
+from models.base import full_name
+
+from .plans import ACTIVITY_ROLES
+from .scope import where_visible
+from .task_lists import TaskRow, open_tasks_of, task_rows
+from .tasks import eligible_staff, eligible_staff_of, workload
+
+# Days before the planned end at which the board counts a case as ending.
+END_WINDOWS = (30, 14, 7)
+# Unassigned tasks shown per role, and cases of each end list, most urgent first.
+UNASSIGNED_SHOWN = 15
+ENDING_SHOWN = 10
+# Candidates offered for an unassigned task, least loaded first (its page offers all).
+CANDIDATES_SHOWN = 10
+
+
+class Load(NamedTuple):
+    """A specialist who may take tasks, with their open and overdue task counts."""
+
+    id: int
+    name: str
+    role: str
+    open: int
+    overdue: int
+
+
+class Unassigned(NamedTuple):
+    """An unassigned task and the specialists who may take it, least loaded first."""
+
+    task: TaskRow
+    candidates: list[Load]
+
+
+class EndingCase(NamedTuple):
+    """An active case as the end-of-term lists show it."""
+
+    id: int
+    family_surname: str
+    lead_worker: str | None
+    planned_end_date: dt.date
+
+
+class StaffTasks(NamedTuple):
+    """A specialist chosen on the board, with their open tasks."""
+
+    name: str
+    tasks: list[TaskRow]
+
+
+@dataclass(frozen=True)
+class Board:
+    """What the board shows on `today` to one user."""
+
+    today: dt.date
+    unassigned_counts: dict[str, int]  # role → unassigned tasks, in role order
+    unassigned: dict[str, list[Unassigned]]  # role → its most urgent unassigned tasks
+    load: dict[str, list[Load]]  # role → its specialists, most overdue first
+    ending_counts: dict[str, int]  # "d30", "d14", "d7" (END_WINDOWS) and "past"
+    ending: list[EndingCase]  # ending within END_WINDOWS[0] days, earliest first
+    past: list[EndingCase]  # past their planned end, earliest first
+
+
+def staff_load(
+    session: Session, today: dt.date, role: str | None = None, district_id: int | None = None
+) -> list[Load]:
+    """The Load of the staff who may take tasks: all of them in role and name order, or
+    those who may take a task of `role` for a family of `district_id`, least loaded first."""
+    if role is None:
+        staff_ids = select(Staff.id).where(Staff.active.is_(True), Staff.role.in_(ACTIVITY_ROLES))
+    else:
+        staff_ids = eligible_staff(role, district_id)
+    load = workload(today, staff_ids).subquery()
+    query = select(
+        Staff.id,
+        Staff.last_name,
+        Staff.first_name,
+        Staff.middle_name,
+        Staff.role,
+        load.c.open,
+        load.c.overdue,
+    ).join(load, load.c.id == Staff.id)
+    if role is None:
+        query = query.order_by(Staff.role, Staff.last_name, Staff.first_name, Staff.id)
+    else:
+        query = query.order_by(load.c.open, load.c.overdue, Staff.id)
+    return [
+        Load(staff_id, full_name(last, first, middle), staff_role, int(open_), int(overdue))
+        for staff_id, last, first, middle, staff_role, open_, overdue in session.execute(query)
+    ]
+
+
+def _unassigned(
+    session: Session, user: User, loads: list[Load]
+) -> tuple[dict[str, int], dict[str, list[Unassigned]]]:
+    """Unassigned tasks counted by role, and each role's most urgent ones with their
+    candidates: one query for the candidates of all of them."""
+    counts = dict(
+        session.execute(
+            select(Task.role, func.count())
+            .where(Task.status == "new", where_visible(Task, user))
+            .group_by(Task.role)
+            .order_by(Task.role)
+        ).all()
+    )
+    urgent = {
+        role: task_rows(
+            session, user, Task.status == "new", Task.role == role, limit=UNASSIGNED_SHOWN
+        )
+        for role in counts
+    }
+    by_id = {row.id: row for row in loads}
+    keys = {(task.role, task.district_id) for tasks in urgent.values() for task in tasks}
+    candidates = {
+        key: sorted(
+            (by_id[i] for i in eligible if i in by_id),
+            key=lambda row: (row.open, row.overdue, row.id),
+        )[:CANDIDATES_SHOWN]
+        for key, eligible in eligible_staff_of(session, keys).items()
+    }
+    unassigned = {
+        role: [Unassigned(task, candidates[task.role, task.district_id]) for task in tasks]
+        for role, tasks in urgent.items()
+    }
+    return counts, unassigned
+
+
+def _ending(
+    session: Session, user: User, today: dt.date
+) -> tuple[dict[str, int], list[EndingCase], list[EndingCase]]:
+    """Active cases counted by END_WINDOWS and past their end, and the earliest of those
+    ending soon and of those past."""
+    soon = today + dt.timedelta(days=END_WINDOWS[0])
+    active = and_(
+        Case.status == "active",
+        Case.archived_at.is_(None),
+        Case.planned_end_date <= soon,  # the windows and the lists end there
+        where_visible(Case, user),
+    )
+    counts = session.execute(
+        select(
+            *(
+                func.count()
+                .filter(Case.planned_end_date.between(today, today + dt.timedelta(days=n)))
+                .label(f"d{n}")
+                for n in END_WINDOWS
+            ),
+            func.count().filter(Case.planned_end_date < today).label("past"),
+        ).where(active)
+    ).one()
+    lists = []
+    for window in (Case.planned_end_date.between(today, soon), Case.planned_end_date < today):
+        rows = session.execute(
+            select(
+                Case.id,
+                Family.surname,
+                Case.lead_worker_id,
+                Staff.last_name,
+                Staff.first_name,
+                Staff.middle_name,
+                Case.planned_end_date,
+            )
+            .join(Family, Family.id == Case.family_id)
+            .outerjoin(Staff, Staff.id == Case.lead_worker_id)
+            .where(active, window)
+            .order_by(Case.planned_end_date, Case.id)
+            .limit(ENDING_SHOWN)
+        )
+        lists.append(
+            [
+                EndingCase(
+                    case_id,
+                    surname,
+                    None if lead_id is None else full_name(last, first, middle),
+                    end,
+                )
+                for case_id, surname, lead_id, last, first, middle, end in rows
+            ]
+        )
+    ending, past = lists
+    return dict(counts._mapping), ending, past
+
+
+def board(session: Session, user: User, today: dt.date) -> Board:
+    """The board as `user` sees it on `today` (their row scope for tasks and cases)."""
+    loads = staff_load(session, today)
+    counts, unassigned = _unassigned(session, user, loads)
+    by_role: dict[str, list[Load]] = {}
+    for row in sorted(loads, key=lambda row: (row.role, -row.overdue, -row.open, row.name)):
+        by_role.setdefault(row.role, []).append(row)
+    ending_counts, ending, past = _ending(session, user, today)
+    return Board(today, counts, unassigned, by_role, ending_counts, ending, past)
+
+
+def staff_tasks(session: Session, user: User, staff_id: int) -> StaffTasks | None:
+    """A specialist's name and the open tasks of theirs `user` may see; None when there
+    is no such staff member."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        return None
+    return StaffTasks(staff.full_name, open_tasks_of(session, user, staff_id))
