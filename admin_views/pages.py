@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from workflows.scope import where_visible
 
 from .base import STALE_MESSAGE, integrity_message
 from .forms import MAX_ID
+from .modelview.access import refuse_or_sign_in
 from .permissions import allowed
 
 PAGE_ACTIONS = ("list", "details", "create", "edit")
@@ -63,9 +64,7 @@ class PageView(BaseView):
         return self.menu_visible
 
     def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        return refuse_or_sign_in()
 
     @staticmethod
     def visible_or_404(model, row_id: int | None):

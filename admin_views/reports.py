@@ -27,6 +27,7 @@ from workflows import reports
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
 from .base import FormTranslations
+from .modelview.access import refuse_or_sign_in
 from .permissions import allowed
 
 DESCRIPTIONS = {
@@ -111,9 +112,7 @@ class ReportsView(BaseView):
         return self.is_accessible()
 
     def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        return refuse_or_sign_in()
 
     def _require(self, slug: str, action: str) -> None:
         if slug not in reports.REPORTS:
