@@ -42,12 +42,13 @@ from wtforms.widgets import DateInput, DateTimeLocalInput
 from models import Family, Person, db
 from models.audit import record_event
 from models.base import ArchivedMixin, utcnow
+from models.roles import hidden_fields
 from workflows.scope import where_visible
 
 from . import paging
 from . import validators as v
 from .export import ExportMixin
-from .permissions import allowed, hidden_fields
+from .permissions import allowed
 
 # Constraint name fragments → what a clerk is told next to the save button.
 CONSTRAINT_MESSAGES = {

@@ -23,6 +23,7 @@ from models import Department, District, db
 from models.audit import record_event
 from models.base import utcnow
 from models.reference import staff_district
+from models.roles import counts_whole_centre
 from workflows import reports
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
@@ -89,7 +90,7 @@ def _today() -> dt.date:
 def district_choices(user) -> list[tuple[str, str]]:
     """Districts the user may pick: all for the whole-centre roles, otherwise their own."""
     query = select(District.id, District.name).order_by(District.name)
-    if user.role not in reports.WHOLE_CENTRE:
+    if not counts_whole_centre(user.role):
         own = select(staff_district.c.district_id).where(
             staff_district.c.staff_id == (user.staff_id or 0)
         )

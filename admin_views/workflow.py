@@ -22,6 +22,7 @@ from models import ROLE, Case, Family, Person, Review, Service, Staff, SupportPl
 from models.audit import record_event
 from models.base import full_name
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from models.roles import roles_that
 from workflows import plans, reviews
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -237,7 +238,7 @@ def staff_load(day: dt.date, role: str | None = None, district_id: int | None = 
     a centre has thousands of specialists at national scale."""
     if role is None:
         staff_ids = select(Staff.id).where(
-            Staff.active.is_(True), Staff.role.in_(plans.ACTIVITY_ROLES)
+            Staff.active.is_(True), Staff.role.in_(roles_that("takes_activities"))
         )
     else:
         staff_ids = t.eligible_staff(role, district_id)
@@ -544,7 +545,7 @@ class IpssView(WorkflowView):
             tasks=tasks,
             reviews=held,
             services=services,
-            roles=[(r, ROLE.label(r)) for r in plans.ACTIVITY_ROLES],
+            roles=[(r, ROLE.label(r)) for r in roles_that("takes_activities")],
             role_label=ROLE.label,
             activity_status=ACTIVITY_STATUS,
             task_status=TASK_STATUS,

@@ -28,10 +28,11 @@ from models.cases import (
     SUPPORT_TERM_MONTHS,
 )
 from models.people import RELATION
+from models.roles import sees_all
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
-from workflows.scope import SEE_ALL, where_visible
+from workflows.scope import where_visible
 from workflows.tasks import cancel_task
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
@@ -200,7 +201,7 @@ def similar_families(
 
 def allowed_districts(session: Session, user: User) -> list[District]:
     """Districts where the user may register a family: all for the coordinator, else their own."""
-    if user.role in SEE_ALL:
+    if sees_all(user.role):
         return list(session.scalars(select(District).order_by(District.name)))
     staff = session.get(Staff, user.staff_id) if user.staff_id else None
     return sorted(staff.districts, key=lambda d: d.name) if staff else []

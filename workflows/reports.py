@@ -62,13 +62,11 @@ from models.reference import (
     SERVICE_KIND,
     staff_district,
 )
+from models.roles import counts_whole_centre
 
 from .dates import add_months
 from .scope import where_visible
 
-# Roles that read the whole centre's figures. The viewer sees no personal
-# row anywhere, only these aggregates; everybody else counts what they may see.
-WHOLE_CENTRE = frozenset({"admin", "coordinator", "viewer"})
 ADULT_AGE_MONTHS = 18 * 12
 CASE_END_WARNING_DAYS = 30
 DUE_SOON_DAYS = 7
@@ -84,7 +82,7 @@ REPORTS = {
 
 def report_scope(model, user: User):
     """The WHERE clause limiting what a report counts for `user`."""
-    return true() if user.role in WHOLE_CENTRE else where_visible(model, user)
+    return true() if counts_whole_centre(user.role) else where_visible(model, user)
 
 
 @dataclass
@@ -294,7 +292,7 @@ def children_figures(session, user: User, on: dt.date, district_id: int | None =
     figures are counted within their row scope.
     """
     districts = None if district_id is None else [district_id]
-    if user.role in WHOLE_CENTRE:
+    if counts_whole_centre(user.role):
         return district_figures(session, on, districts)
     counted = session.execute(
         _district_counts(on, districts, report_scope(Person, user), report_scope(Family, user))
@@ -331,7 +329,7 @@ def regional_statistics(session, user: User, on: dt.date, district_id: int | Non
     districts = select(District.id, District.name).order_by(District.name)
     if district_id is not None:
         districts = districts.where(District.id == district_id)
-    elif user.role not in WHOLE_CENTRE:
+    elif not counts_whole_centre(user.role):
         own = (
             select(staff_district.c.district_id).where(staff_district.c.staff_id == user.staff_id)
             if user.staff_id
