@@ -23,6 +23,7 @@ from models.audit import record_event
 from models.base import full_name
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
 from models.roles import roles_that
+from models.terms import CASE_END_WINDOWS
 from workflows import plans, reviews
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -35,7 +36,6 @@ from .pages import PageView
 from .permissions import allowed
 
 NEW_ACTIVITY_ROWS = 3
-END_WINDOWS = (30, 14, 7)
 # Unassigned tasks shown per role on the board, and cases of each end list, most urgent
 # first; the rest are in the task and case lists the board links to.
 UNASSIGNED_SHOWN = 15
@@ -313,7 +313,7 @@ class BoardView(WorkflowView):
                 .where(Task.assignee_id == chosen, t.is_open(), where_visible(Task, current_user))
                 .order_by(Task.due_date, Task.id)
             )
-        soon = day + dt.timedelta(days=END_WINDOWS[0])
+        soon = day + dt.timedelta(days=CASE_END_WINDOWS[0])
         active = and_(
             Case.status == "active",
             Case.archived_at.is_(None),
@@ -326,7 +326,7 @@ class BoardView(WorkflowView):
                     func.count()
                     .filter(Case.planned_end_date.between(day, day + dt.timedelta(days=n)))
                     .label(f"d{n}")
-                    for n in END_WINDOWS
+                    for n in CASE_END_WINDOWS
                 ),
                 func.count().filter(Case.planned_end_date < day).label("past"),
             ).where(active)
@@ -341,7 +341,7 @@ class BoardView(WorkflowView):
             ).all()
             for window in (Case.planned_end_date.between(day, soon), Case.planned_end_date < day)
         )
-        all_ending = cases_ending_url(current_user.role, day, END_WINDOWS[0])
+        all_ending = cases_ending_url(current_user.role, day, CASE_END_WINDOWS[0])
         all_past = cases_past_end_url(current_user.role, day)
         return self.render(
             "admin/workflow/board.html",
@@ -356,8 +356,8 @@ class BoardView(WorkflowView):
             ),
             chosen=db.session.get(Staff, chosen) if chosen else None,
             chosen_tasks=chosen_tasks,
-            windows=dict(zip([*(f"d{n}" for n in END_WINDOWS), "past"], windows, strict=True)),
-            end_windows=END_WINDOWS,
+            windows=dict(zip([*(f"d{n}" for n in CASE_END_WINDOWS), "past"], windows, strict=True)),
+            end_windows=CASE_END_WINDOWS,
             ending=ending,
             past=past,
             all_ending=all_ending,

@@ -49,7 +49,8 @@ from models import (
     db,
 )
 from models.base import plural
-from models.cases import LIFE_DOMAIN, SUPPORT_TERM_MONTHS
+from models.cases import LIFE_DOMAIN
+from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
 from workflows.dates import add_months, centre_today
 
 from .reference import load_reference
@@ -726,7 +727,7 @@ class _DemoBuilder:
             child.disability_status = "disabled"
             child.disability_group = "child"
             child.health_notes = notes
-            eighteen = add_months(child.birth_date, 18 * 12)
+            eighteen = add_months(child.birth_date, ADULT_AGE_MONTHS)
             if rng.random() < 0.3:
                 child.disability_review_date = eighteen
             else:
@@ -946,7 +947,9 @@ class _DemoBuilder:
             start, end = self.ahead(7), self.ahead(60)
         else:
             start = case.start_date + dt.timedelta(3)
-            end = (case.planned_end_date or add_months(case.start_date, 6)) - dt.timedelta(5)
+            end = (
+                case.planned_end_date or add_months(case.start_date, SUPPORT_TERM_MONTHS)
+            ) - dt.timedelta(5)
         for service in chosen:
             role = KIND_ROLE.get(service.kind) or (
                 "social_worker" if service.guaranteed else "district_worker"

@@ -25,10 +25,10 @@ from models.cases import (
     LIFE_DOMAIN,
     NEED_LEVEL,
     OPEN_TASK_STATUSES,
-    SUPPORT_TERM_MONTHS,
 )
 from models.people import RELATION
 from models.roles import sees_all
+from models.terms import SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
@@ -90,7 +90,7 @@ def check_planned_end(start: dt.date, end: dt.date) -> None:
     limit = six_month_limit(start)
     if end > limit:
         raise WorkflowError(
-            f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше шести месяцев.",
+            f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше {SUPPORT_TERM_IN_WORDS}.",
             "planned_end_date",
         )
 

@@ -56,20 +56,16 @@ from models.accounts import ROLE
 from models.base import full_name
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
 from models.figures import FIGURES
-from models.reference import (
-    AGREEMENT_EXPIRY_WARNING_DAYS,
-    PARTNER_KIND,
-    SERVICE_KIND,
-    staff_district,
-)
+from models.reference import PARTNER_KIND, SERVICE_KIND, staff_district
 from models.roles import counts_whole_centre
+from models.terms import (
+    ADULT_AGE_MONTHS,
+    AGREEMENT_EXPIRY_WARNING_DAYS,
+    DUE_SOON_DAYS,
+)
 
 from .dates import add_months
 from .scope import where_visible
-
-ADULT_AGE_MONTHS = 18 * 12
-CASE_END_WARNING_DAYS = 30
-DUE_SOON_DAYS = 7
 
 REPORTS = {
     "pilot": "Ход пилотного проекта",
@@ -554,7 +550,8 @@ def agreement_states(on: dt.date) -> dict:
 
 
 def agreements_report(session, user: User, params: Params) -> Report:
-    """Agreements active, expiring within 30 days, expired and terminated, by partner kind."""
+    """Agreements active, expiring soon (AGREEMENT_EXPIRY_WARNING_DAYS), expired and terminated,
+    by partner kind."""
     on = params.date_to
     states = agreement_states(on)
     counted = {
@@ -595,8 +592,9 @@ def agreements_report(session, user: User, params: Params) -> Report:
         ),
     ]
     notes = [
-        "«Истекают» — действующие соглашения со сроком до 30 дней от даты отчёта (входят в "
-        "«Действуют»); «Истекли» — не расторгнутые, но со сроком раньше даты отчёта."
+        f"«Истекают» — действующие соглашения со сроком до {AGREEMENT_EXPIRY_WARNING_DAYS} дней "
+        "от даты отчёта (входят в «Действуют»); «Истекли» — не расторгнутые, но со сроком "
+        "раньше даты отчёта."
     ]
     return Report("agreements", REPORTS["agreements"], params, tables, notes)
 

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from models import Case, Review, Task, User
 from models.cases import EFFECTIVENESS
+from models.terms import REVIEW_INTERVAL_MONTHS
 
 from .dates import add_months
 from .errors import WorkflowError
 from .tasks import REVIEW_KEY_PREFIX, close_task_by_key, create_task
-
-REVIEW_INTERVAL_MONTHS = 1  # default: monthly
 
 
 def review_task_key(review_id: int) -> str:
