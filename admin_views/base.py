@@ -43,6 +43,7 @@ from models import Family, Person, db
 from models.audit import record_event
 from models.base import ArchivedMixin, utcnow
 from models.roles import hidden_fields
+from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from . import paging
@@ -689,7 +690,7 @@ class OporaModelView(ExportMixin, ModelView):
         if isinstance(exc, StaleDataError):
             flash(STALE_MESSAGE, "error")
             return True
-        if isinstance(exc, ValueError):
+        if isinstance(exc, WorkflowError):
             flash(str(exc), "error")
             return True
         return super().handle_view_exception(exc)

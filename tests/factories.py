@@ -47,6 +47,7 @@ from models import (
     Visit,
     db,
 )
+from models.guards import recording_history
 
 PASSWORD = "test-password-1"
 # One round of PBKDF2: sign-in still checks the password, without scrypt's cost per test.
@@ -77,8 +78,11 @@ def invalid_snils() -> str:
 
 
 def _save(row):
+    # A builder sets up the state a test starts from (a closed case with its past),
+    # not a change the closed-case guard judges.
     db.session.add(row)
-    db.session.flush()
+    with recording_history(db.session):
+        db.session.flush()
     return row
 
 

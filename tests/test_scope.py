@@ -37,11 +37,15 @@ from admin_views.base import CONSTRAINT_MESSAGES, FOREIGN_KEY_MESSAGE
 from admin_views.permissions import FULL, MATRIX, allowed
 from models import ROLE, Staff, Visit, db
 from models.base import ArchivedMixin
+from models.guards import ARCHIVED, CLOSED
 from models.roles import policy
 
 ACTIONS = ("list", "details", "create", "edit", "delete")
-# What a delete the matrix allows may still meet: the database refusing it.
+# What a delete the matrix allows may still meet: the database refusing it, or the
+# closed-case guard (the walk archives the case before it reaches the case's records).
 REFUSALS = (
+    CLOSED,
+    ARCHIVED,
     *CONSTRAINT_MESSAGES.values(),
     FOREIGN_KEY_MESSAGE,
     "Не заполнено обязательное поле.",

@@ -26,6 +26,7 @@ from models.cases import (
     NEED_LEVEL,
     OPEN_TASK_STATUSES,
 )
+from models.guards import case_refusal
 from models.people import RELATION
 from models.roles import sees_all
 from models.terms import SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
@@ -38,8 +39,6 @@ from workflows.tasks import cancel_task
 # Who may apply for a family: a parent or a legal representative (seed 001).
 APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
 
-CLOSED = "Случай закрыт: изменить его нельзя."
-ARCHIVED = "Случай в архиве: изменить его нельзя."
 CONTRACT_TAKEN = "Договор с таким номером уже есть."
 SNILS_TAKEN = "Человек с таким СНИЛС уже есть в банке данных: найдите его семью поиском."
 
@@ -49,11 +48,11 @@ def _today(today: dt.date | None) -> dt.date:
 
 
 def ensure_open(case: Case) -> None:
-    """Refuse any change to a closed or archived case: it is read-only everywhere."""
-    if case.archived_at is not None:
-        raise WorkflowError(ARCHIVED)
-    if case.status == "closed":
-        raise WorkflowError(CLOSED)
+    """Refuse any change to a closed or archived case before starting it; the closed-case
+    guard (models/guards.py) holds the same rule at every flush, whatever the path."""
+    reason = case_refusal(case)
+    if reason:
+        raise WorkflowError(reason)
 
 
 def _lock(session: Session, case: Case) -> None:

@@ -43,6 +43,7 @@ def cases_reaching_term(session: Session, today: dt.date) -> int:
         select(Case)
         .where(
             Case.status == "active",
+            Case.archived_at.is_(None),  # read-only: the closed-case guard refuses it
             Case.planned_end_date.is_not(None),
             Case.planned_end_date <= horizon,
             ~exists().where(Task.source_key == literal("term:") + cast(Case.id, String)),
