@@ -22,6 +22,7 @@ from models import ROLE, Case, Family, Person, Review, Service, Staff, SupportPl
 from models.audit import record_event
 from models.base import full_name
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from models.constraints import integrity_message
 from models.roles import roles_that
 from models.terms import CASE_END_WINDOWS
 from workflows import plans, reviews
@@ -30,7 +31,7 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
-from .base import STALE_MESSAGE, integrity_message
+from .base import STALE_MESSAGE
 from .dashboard import cases_ending_url, cases_past_end_url
 from .pages import PageView
 from .permissions import allowed

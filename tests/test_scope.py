@@ -33,10 +33,15 @@ from security_factories import (
     world,
 )
 
-from admin_views.base import CONSTRAINT_MESSAGES, FOREIGN_KEY_MESSAGE
 from admin_views.permissions import FULL, MATRIX, allowed
 from models import ROLE, Staff, Visit, db
 from models.base import ArchivedMixin
+from models.constraints import (
+    CONSTRAINT_MESSAGES,
+    FOREIGN_KEY_MESSAGE,
+    NOT_NULL_MESSAGE,
+    OTHER_MESSAGE,
+)
 from models.guards import ARCHIVED, CLOSED
 from models.roles import policy
 
@@ -46,10 +51,10 @@ ACTIONS = ("list", "details", "create", "edit", "delete")
 REFUSALS = (
     CLOSED,
     ARCHIVED,
-    *CONSTRAINT_MESSAGES.values(),
+    *(refusal.message for refusal in CONSTRAINT_MESSAGES.values()),
     FOREIGN_KEY_MESSAGE,
-    "Не заполнено обязательное поле.",
-    "База данных отклонила изменение",
+    NOT_NULL_MESSAGE,
+    OTHER_MESSAGE,
 )
 # Lists that outgrow one page during the walk: find the world's row by search.
 LIST_QUERY = {"audit_record": "?search=мир-{stem}"}

@@ -26,6 +26,7 @@ from models.cases import (
     NEED_LEVEL,
     OPEN_TASK_STATUSES,
 )
+from models.constraints import CONSTRAINT_MESSAGES, refused_by_database
 from models.guards import case_refusal
 from models.people import RELATION
 from models.roles import sees_all
@@ -39,8 +40,9 @@ from workflows.tasks import cancel_task
 # Who may apply for a family: a parent or a legal representative (seed 001).
 APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
 
-CONTRACT_TAKEN = "Договор с таким номером уже есть."
-SNILS_TAKEN = "Человек с таким СНИЛС уже есть в банке данных: найдите его семью поиском."
+# The same words whether the workflow finds the row first or the database refuses it.
+CONTRACT_TAKEN = CONSTRAINT_MESSAGES["contract_number"].message
+SNILS_TAKEN = CONSTRAINT_MESSAGES["snils"].message
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -61,20 +63,14 @@ def _lock(session: Session, case: Case) -> None:
     ensure_open(case)
 
 
-def _saved(session: Session, messages: dict[str, tuple[str, str]]) -> None:
-    """Flush inside a savepoint; a constraint the database refuses becomes a WorkflowError.
-
-    `messages` maps a fragment of the constraint's name to (message, field).
-    """
+def _saved(session: Session) -> None:
+    """Flush inside a savepoint; a constraint the database refuses becomes a WorkflowError
+    with the message of models/constraints.py, next to its field."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        text = str(exc.orig).lower()
-        for fragment, (message, field) in messages.items():
-            if fragment in text:
-                raise WorkflowError(message, field) from exc
-        raise
+        raise refused_by_database(exc) from exc
 
 
 def six_month_limit(start: dt.date) -> dt.date:
@@ -284,7 +280,7 @@ def register_family(
     )
     session.add(family)
     person = _new_person(session, family, applicant)
-    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    _saved(session)
     return family, person
 
 
@@ -296,7 +292,7 @@ def add_applicant(
         raise WorkflowError("Семья в архиве.", "family")
     _check_applicant(data, _today(today))
     person = _new_person(session, family, data)
-    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    _saved(session)
     return person
 
 
@@ -370,8 +366,7 @@ def open_case(
         status="application",
     )
     session.add(case)
-    already = ("У семьи уже есть открытый случай.", "family")
-    _saved(session, {"open_family": already, "support_case.family_id": already})
+    _saved(session)
     if appointment is not None:
         appointment.case = case
         appointment.family = family
@@ -507,16 +502,7 @@ def sign_contract(
     case.lead_worker = lead_worker
     case.status = "active"
     case.family.status = "supported"
-    _saved(
-        session,
-        {
-            "contract_number": (CONTRACT_TAKEN, "contract_number"),
-            "six_months": (
-                "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
-                "planned_end_date",
-            ),
-        },
-    )
+    _saved(session)
     return case
 
 
