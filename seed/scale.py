@@ -29,7 +29,6 @@ from faker.providers.person.ru_RU import Provider as RussianNames
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from admin_views.validators import format_snils, snils_checksum
 from models import (
     Department,
     EquipmentType,
@@ -40,6 +39,7 @@ from models import (
     db,
 )
 from models.figures import drop_triggers, triggers
+from models.snils import format_snils, snils_checksum
 from models.terms import OFFER_DAYS, SUPPORT_TERM_MONTHS
 from workflows.dates import add_months
 

@@ -13,7 +13,6 @@ import itertools
 
 from werkzeug.security import generate_password_hash
 
-from admin_views.validators import format_snils, snils_checksum
 from models import (
     Appointment,
     Assessment,
@@ -48,6 +47,7 @@ from models import (
     db,
 )
 from models.guards import recording_history
+from models.snils import format_snils, snils_checksum
 
 PASSWORD = "test-password-1"
 # One round of PBKDF2: sign-in still checks the password, without scrypt's cost per test.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from models.constraints import CONSTRAINT_MESSAGES, refused_by_database
 from models.guards import case_refusal
 from models.people import RELATION
 from models.roles import sees_all
+from models.snils import checked_snils
 from models.terms import SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
@@ -214,12 +215,14 @@ class ApplicantData:
     phone: str | None = None
 
 
-def _check_applicant(data: ApplicantData, today: dt.date) -> None:
+def _checked_applicant(data: ApplicantData, today: dt.date) -> ApplicantData:
+    """The applicant's data checked, with the SNILS as the data bank stores it."""
     if data.relation not in APPLICANT_RELATIONS:
         allowed = ", ".join(RELATION.label(r) for r in APPLICANT_RELATIONS)
         raise WorkflowError(f"Заявителем может быть только {allowed}.", "relation")
     if data.birth_date > today:
         raise WorkflowError("Дата рождения не может быть в будущем.", "birth_date")
+    return replace(data, snils=checked_snils(data.snils))
 
 
 def _new_person(session: Session, family: Family, data: ApplicantData) -> Person:
@@ -254,14 +257,14 @@ def register_family(
 ) -> tuple[Family, Person]:
     """A new family in the data bank with its applicant (a parent or legal representative).
 
-    Refused when a similar family exists (same surname and address, or the
+    The applicant's SNILS, if given, must be a valid one (its control number). Refused when a similar family exists (same surname and address, or the
     applicant's SNILS) unless the user confirmed it is another family; a SNILS
     already in the bank is refused always (it is unique).
     """
     today = _today(today)
     if district is None or district.id not in {d.id for d in allowed_districts(session, actor)}:
         raise WorkflowError("Выберите участок из своих.", "district")
-    _check_applicant(applicant, today)
+    applicant = _checked_applicant(applicant, today)
     duplicates = similar_families(session, actor, surname, address, applicant.snils)
     if applicant.snils and session.scalar(select(Person.id).where(Person.snils == applicant.snils)):
         raise WorkflowError(SNILS_TAKEN, "snils")
@@ -287,10 +290,11 @@ def register_family(
 def add_applicant(
     session: Session, actor: User, family: Family, data: ApplicantData, today: dt.date | None = None
 ) -> Person:
-    """A parent or legal representative added to a family found by the search."""
+    """A parent or legal representative added to a family found by the search; a SNILS,
+    if given, must be a valid one."""
     if family.archived_at is not None:
         raise WorkflowError("Семья в архиве.", "family")
-    _check_applicant(data, _today(today))
+    data = _checked_applicant(data, _today(today))
     person = _new_person(session, family, data)
     _saved(session)
     return person
