@@ -1,8 +1,9 @@
 """Who may do what: the one permission matrix of the panel.
 
 Keys are view endpoints; values are the actions a role may take there.
-Row scope (which rows) lives in workflows/scope.py; this says which screens
-and buttons. The README prints this table (`flask --app app permissions`).
+Row scope (which rows) lives in workflows/scope.py and the facts of each role
+(health data, field limits, who dispatches…) in models/roles.py; this says which
+screens and buttons. The README prints this table (`flask --app app permissions`).
 """
 
 from __future__ import annotations
