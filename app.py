@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin_views.logs import ENVIRON_ID, init_logging
 from models import db, use_trigram_indexes
 from models.audit import install_audit
+from models.guards import install_closed_case_guard
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = {"ru": "Русский", "en": "English"}
@@ -223,6 +224,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_audit(Session)
+    install_closed_case_guard(Session)
     migrate.init_app(
         app,
         db,

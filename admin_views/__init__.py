@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from flask import Flask, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
@@ -31,6 +32,7 @@ from . import (
 )
 from .auth import csp_nonce
 from .pages import PageView
+from .permissions import matrix_table
 
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
@@ -157,4 +159,10 @@ def init_admin(app: Flask) -> Admin:
     categories = list(dict.fromkeys([None, *(category for *_, category, _ in VIEWS)]))
     for view in sorted(views, key=lambda view: categories.index(view.category)):
         admin.add_view(view)
+
+    @app.cli.command("permissions")
+    def permissions_command():
+        """Print the permission matrix as the README's Markdown table."""
+        click.echo(matrix_table())
+
     return admin

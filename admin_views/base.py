@@ -24,24 +24,18 @@ from .modelview.listing import ListingMixin
 from .modelview.related import RelatedTablesMixin
 from .modelview.rowscope import RowScopeMixin
 from .modelview.saving import (
-    CONSTRAINT_MESSAGES,
-    FOREIGN_KEY_MESSAGE,
     STALE_MESSAGE,
     FormTranslations,
     OporaForm,
     SavingMixin,
-    integrity_message,
 )
 
 # Names the rest of the panel and the tests import from here.
 __all__ = [
-    "CONSTRAINT_MESSAGES",
-    "FOREIGN_KEY_MESSAGE",
     "STALE_MESSAGE",
     "FormTranslations",
     "OporaForm",
     "OporaModelView",
-    "integrity_message",
 ]
 
 

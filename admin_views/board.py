@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from models import ROLE, Staff, Task, db
 from models.cases import TASK_STATUS
+from models.terms import CASE_END_WINDOWS
 from workflows import board as read
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -67,10 +68,10 @@ class BoardView(PageView):
             chosen=chosen.name if chosen else None,
             chosen_tasks=chosen.tasks if chosen else [],
             windows=board.ending_counts,
-            end_windows=read.END_WINDOWS,
+            end_windows=CASE_END_WINDOWS,
             ending=board.ending,
             past=board.past,
-            all_ending=cases_ending_url(current_user.role, day, read.END_WINDOWS[0]),
+            all_ending=cases_ending_url(current_user.role, day, CASE_END_WINDOWS[0]),
             all_past=cases_past_end_url(current_user.role, day),
             today=day,
             roles=ROLE,

@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from models import Case, Staff, Task, db
 from models.cases import CLOSURE_REASON, LIFE_DOMAIN, NEED_LEVEL
 from models.people import RELATION
+from models.roles import reads_health
 from workflows import cases as wf
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
@@ -26,7 +27,7 @@ from workflows.scope import where_visible
 
 from .forms import answered, date_field, required, text_area, text_field
 from .pages import PageView
-from .permissions import allowed, may_read_health
+from .permissions import allowed
 
 
 def _assessment_form_class():
@@ -110,7 +111,7 @@ class CaseFlowView(PageView):
     @expose("/<int:case_id>/assessment", methods=("GET", "POST"))
     def assessment(self, case_id: int):
         case = self._case(case_id)
-        if not may_read_health(current_user.role):
+        if not reads_health(current_user.role):
             abort(403)  # need levels and notes are health data
         refusal = self._refuse_if_closed(case)
         if refusal:
@@ -243,7 +244,7 @@ def next_actions(case: Case, role: str | None) -> list[tuple[str, str, str]]:
     step = wf.next_step(case)
     if step is not None and allowed(role, "case_flow", "edit"):
         name, words = step
-        if name != "assessment" or may_read_health(role):
+        if name != "assessment" or reads_health(role):
             actions.append((words, url_for(f"case_flow.{name}", case_id=case.id), f"next-{name}"))
     if case.status == "active" and allowed(role, "ipss", "details"):
         # The plan is the work of an active case; closing it comes after.

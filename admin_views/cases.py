@@ -6,9 +6,9 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from models import Case, db
+from models import db
 from models.cases import CASE_STATUS, CLOSURE_REASON
-from workflows.cases import CLOSED
+from models.guards import case_refusal
 from workflows.dates import centre_today
 from workflows.tasks import auto_assign_task
 
@@ -92,12 +92,16 @@ class CaseView(OporaModelView):
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
-        """A closed or archived case is read-only: its edit page sends back to its details."""
+        """A closed or archived case is read-only: its edit page sends back to its details.
+
+        A save that gets past this is refused by the closed-case guard (models/guards.py).
+        """
         row_id = request.args.get("id")
         if row_id is not None:
             case = self.get_one(row_id)
-            if case.status == "closed":
-                flash(CLOSED, "error")
+            reason = case_refusal(case)
+            if reason:
+                flash(reason, "error")
                 return redirect(url_for(".details_view", id=case.id))
         return super().edit_view()
 
@@ -120,46 +124,15 @@ class CaseView(OporaModelView):
                 valid = False
         return valid
 
-    def on_model_change(self, form, model, is_created):
-        ensure_open_or_refuse(model)
-        return super().on_model_change(form, model, is_created)
 
-
-def ensure_open_or_refuse(case: Case | None) -> None:
-    """Refuse a change on a closed case (shown as a flash by handle_view_exception).
-
-    Only closure makes a case read-only here; archiving keeps its own rules.
-    """
-    if case is not None and case.status == "closed":
-        raise ValueError(CLOSED)
-
-
-class ClosedCaseGuard:
-    """Records of a closed case (assessments, visits, reviews, the plan, tasks) stay as they were."""
-
-    def _case_of(self, model):
-        case = getattr(model, "case", None)
-        if case is None and hasattr(model, "plan") and model.plan is not None:
-            case = model.plan.case
-        return case
-
-    def on_model_change(self, form, model, is_created):
-        ensure_open_or_refuse(self._case_of(model))
-        return super().on_model_change(form, model, is_created)
-
-    def on_model_delete(self, model):
-        ensure_open_or_refuse(self._case_of(model))
-        return super().on_model_delete(model)
-
-
-class AssessmentView(ClosedCaseGuard, OporaModelView):
+class AssessmentView(OporaModelView):
     column_list = ("case", "domain", "need_level", "assessed_on", "assessed_by")
     column_filters = ("domain", "need_level", "assessed_on")
     column_default_sort = ("assessed_on", True)
     form_columns = ("case", "domain", "need_level", "notes", "assessed_on", "assessed_by")
 
 
-class SupportPlanView(ClosedCaseGuard, OporaModelView):
+class SupportPlanView(OporaModelView):
     column_list = ("case", "status", "approved_on", "approved_by")
     column_filters = ("status", "approved_on")
     column_default_sort = ("id", True)
@@ -182,7 +155,7 @@ class PlanRevisionView(OporaModelView):
     form_columns = ("plan", "number", "changed_at", "changed_by", "summary")
 
 
-class PlanActivityView(ClosedCaseGuard, OporaModelView):
+class PlanActivityView(OporaModelView):
     column_list = ("plan", "service", "responsible_role", "specialist", "planned_date", "status")
     column_filters = (
         "status",
@@ -205,7 +178,7 @@ class PlanActivityView(ClosedCaseGuard, OporaModelView):
     column_details_list = form_columns + ("status", "result", "done_on")
 
 
-class VisitView(ClosedCaseGuard, OporaModelView):
+class VisitView(OporaModelView):
     column_list = ("case", "visited_on", "staff", "purpose", "next_visit_on")
     column_searchable_list = ("purpose",)
     column_filters = ("visited_on", "staff", "next_visit_on")
@@ -214,7 +187,7 @@ class VisitView(ClosedCaseGuard, OporaModelView):
     date_order = (("visited_on", "next_visit_on"),)
 
 
-class TaskView(ClosedCaseGuard, OporaModelView):
+class TaskView(OporaModelView):
     column_list = ("title", "family", "role", "assignee", "status", "due_date")
     column_searchable_list = ("title",)
     column_filters = ("status", "role", "assignee", "due_date")
@@ -259,7 +232,7 @@ class TaskAssignmentView(OporaModelView):
     form_columns = ("task", "staff", "assigned_at", "reason")
 
 
-class ReviewView(ClosedCaseGuard, OporaModelView):
+class ReviewView(OporaModelView):
     column_list = ("case", "due_on", "held_on", "reviewer", "effectiveness")
     column_filters = ("due_on", "held_on", "effectiveness", "reviewer")
     column_default_sort = ("due_on", True)

@@ -15,8 +15,8 @@ from flask import url_for
 from markupsafe import Markup
 
 from models import db
+from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS, CASE_END_WARNING_DAYS
 from workflows import dashboard as figures
-from workflows.reports import CASE_END_WARNING_DAYS
 
 from . import charts
 from .permissions import allowed
@@ -132,10 +132,10 @@ def build(user, today: dt.date) -> tuple[list[Figure], list[tuple[str, Markup]]]
                 ("ТСР на руках по видам", charts.horizontal_bars(by_type, "ТСР на руках по видам"))
             )
     if _may(role, "partner_agreement", "agreements"):
-        soon = (today + dt.timedelta(days=30)).isoformat()
+        soon = (today + dt.timedelta(days=AGREEMENT_EXPIRY_WARNING_DAYS)).isoformat()
         shown.append(
             Figure(
-                "Соглашения с партнёрами истекают в 30 дней",
+                f"Соглашения с партнёрами истекают в {AGREEMENT_EXPIRY_WARNING_DAYS} дней",
                 figures.expiring_agreements(session, today),
                 list_url(
                     role,

@@ -17,6 +17,7 @@ from wtforms import BooleanField, StringField
 from models import ROLE, Case, Family, Person, Review, Service, SupportPlan, Task, db
 from models.audit import record_event
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from models.roles import roles_that
 from workflows import plans, reviews
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
@@ -183,7 +184,7 @@ class IpssView(PageView):
             tasks=tasks,
             reviews=held,
             services=services,
-            roles=[(r, ROLE.label(r)) for r in plans.ACTIVITY_ROLES],
+            roles=[(r, ROLE.label(r)) for r in roles_that("takes_activities")],
             role_label=ROLE.label,
             activity_status=ACTIVITY_STATUS,
             task_status=TASK_STATUS,

@@ -21,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import db
+from models.constraints import integrity_message
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
-from .base import STALE_MESSAGE, integrity_message
+from .base import STALE_MESSAGE
 from .forms import MAX_ID
 from .modelview.access import refuse_or_sign_in
 from .permissions import allowed

@@ -1,11 +1,14 @@
 """Who may do what: the one permission matrix of the panel.
 
 Keys are view endpoints; values are the actions a role may take there.
-Row scope (which rows) lives in workflows/scope.py; this says which screens
-and buttons. The README prints this table (`flask --app app permissions`).
+Row scope (which rows) lives in workflows/scope.py and the facts of each role
+(health data, field limits, who dispatches…) in models/roles.py; this says which
+screens and buttons. The README prints this table (`flask --app app permissions`).
 """
 
 from __future__ import annotations
+
+from models.roles import roles_that
 
 READ = frozenset({"list", "details"})
 WRITE = READ | {"create", "edit"}
@@ -40,7 +43,6 @@ RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
-SPECIALISTS = ("psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse")
 # A case is created only through «Новое обращение» and changes status only through
 # its workflow pages, so no role has «create» on the case table itself.
 CASE_RIGHTS = FULL - {"create"}
@@ -138,7 +140,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             "ipss": READ | {"edit", "review"} if role == "psychologist" else READ,
             "my_tasks": MY_TASKS,
         }
-        for role in SPECIALISTS
+        for role in roles_that("specialist")
     },
     "rental_clerk": {
         **_grant(("family", "person"), READ),
@@ -151,37 +153,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "viewer": _grant(REPORTS, REPORT),
 }
 
-# Roles that may read health data: disability, groups, assessments, medical notes.
-HEALTH_ROLES = frozenset(
-    {"coordinator", "district_worker", "psychologist", "social_pedagogue", "nurse"}
-)
-
-
-# Where a role may see only a few fields of a table, those fields (columns and
-# relationships); every other field is hidden from it in lists, details and forms.
-FIELD_LIMITS: dict[str, dict[str, frozenset[str]]] = {
-    "rental_clerk": {
-        "family": frozenset({"surname", "address", "phone", "district"}),
-        "person": frozenset({"last_name", "first_name", "middle_name", "family", "phone"}),
-    },
-}
-
 
 def allowed(role: str | None, view: str, action: str) -> bool:
     return action in MATRIX.get(role or "", {}).get(view, frozenset())
-
-
-def may_read_health(role: str | None) -> bool:
-    return role in HEALTH_ROLES
-
-
-def hidden_fields(role: str | None, table: str, fields, health: set[str]) -> set[str]:
-    """The fields of `table` that `role` must not see."""
-    hidden = set() if may_read_health(role) else set(health)
-    limit = FIELD_LIMITS.get(role or "", {}).get(table)
-    if limit is not None:
-        hidden |= {f for f in fields if f not in limit}
-    return hidden
 
 
 LETTERS = dict(zip(ACTIONS, "LDCEAXPM", strict=True))

@@ -272,7 +272,7 @@ class RentalDeskView(PageView):
         extend = extend or ExtendForm(formdata=None)
         give_back = give_back or ReturnForm(formdata=None)
         if request.method != "POST":
-            extend.new_due_on.data = loan.due_on + dt.timedelta(days=30)
+            extend.new_due_on.data = rental.default_extension(loan)
             give_back.returned_on.data = centre_today()
         extensions = db.session.scalars(
             select(LoanExtension)

@@ -23,6 +23,8 @@ from models import Department, District, db
 from models.audit import record_event
 from models.base import utcnow
 from models.reference import staff_district
+from models.roles import counts_whole_centre
+from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS
 from workflows import reports
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
@@ -35,8 +37,8 @@ DESCRIPTIONS = {
     "мероприятия ИПСС по видам помощи и специалистам, визиты, мониторинг, выдачи ТСР.",
     "regional": "Семьи с детьми, дети, дети в малоимущих семьях, дети-инвалиды, "
     "несовершеннолетние в СОП — по участкам и всего.",
-    "agreements": "Действующие, истекающие в 30 дней, истекшие и расторгнутые соглашения "
-    "по типам партнёров.",
+    "agreements": f"Действующие, истекающие в {AGREEMENT_EXPIRY_WARNING_DAYS} дней, истекшие "
+    "и расторгнутые соглашения по типам партнёров.",
     "rental": "Выдачи и возвраты, загрузка по видам ТСР, очередь и время ожидания, просрочки.",
     "workload": "Открытые, просроченные, ближайшие и выполненные задачи каждого специалиста.",
 }
@@ -90,7 +92,7 @@ def _today() -> dt.date:
 def district_choices(user) -> list[tuple[str, str]]:
     """Districts the user may pick: all for the whole-centre roles, otherwise their own."""
     query = select(District.id, District.name).order_by(District.name)
-    if user.role not in reports.WHOLE_CENTRE:
+    if not counts_whole_centre(user.role):
         own = select(staff_district.c.district_id).where(
             staff_district.c.staff_id == (user.staff_id or 0)
         )

@@ -7,9 +7,9 @@ import re
 
 from wtforms.validators import Email, Length, StopValidation, ValidationError
 
+from models.snils import format_snils, normalise_snils, snils_problem
 from workflows.dates import centre_today
 
-SNILS_DIGITS = re.compile(r"^\d{11}$")
 PHONE = re.compile(r"^\+?[\d\s()\-]{5,20}$")
 PERSON_NAME = re.compile(r"^[А-Яа-яЁёA-Za-z][А-Яа-яЁёA-Za-z\-' .]*$")
 MARKUP = re.compile(r"[<>]")
@@ -33,44 +33,17 @@ LATEST_DATE = dt.date(2100, 12, 31)
 MAX_TEXT_LENGTH = 5000
 
 
-def snils_checksum(digits: str) -> int:
-    """The control number of a SNILS (Pension Fund rules)."""
-    total = sum(int(d) * (9 - i) for i, d in enumerate(digits[:9]))
-    if total < 100:
-        return total
-    total %= 101
-    return 0 if total in (100, 101) else total
-
-
-def normalise_snils(value: str) -> str:
-    return re.sub(r"[\s\-]", "", value or "")
-
-
-def format_snils(digits: str) -> str:
-    return f"{digits[:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:]}"
-
-
-def is_valid_snils(value: str) -> bool:
-    digits = normalise_snils(value)
-    if not SNILS_DIGITS.match(digits):
-        return False
-    # Numbers up to 001-001-998 were issued before checksums existed.
-    if int(digits[:9]) <= 1001998:
-        return True
-    return snils_checksum(digits) == int(digits[9:])
-
-
 class Snils:
+    """A SNILS with a correct control number (models/snils.py), stored formatted."""
+
     def __call__(self, form, field):
         if not field.data:
             field.data = None
             return
-        digits = normalise_snils(field.data)
-        if not SNILS_DIGITS.match(digits):
-            raise ValidationError("СНИЛС — 11 цифр, например 112-233-445 95.")
-        if not is_valid_snils(digits):
-            raise ValidationError("Неверный СНИЛС: не сходится контрольное число.")
-        field.data = format_snils(digits)
+        problem = snils_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+        field.data = format_snils(normalise_snils(field.data))
 
 
 class Phone:

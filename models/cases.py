@@ -32,8 +32,7 @@ from .base import (
     column,
     db,
 )
-
-SUPPORT_TERM_MONTHS = 6
+from .terms import SUPPORT_TERM_MONTHS
 
 CASE_STATUS = Choices(
     "case_status",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, relationship
 
 from .accounts import ROLE
 from .base import ArchivedMixin, Choices, VersionedMixin, column, db, full_name
+from .terms import AGREEMENT_EXPIRY_WARNING_DAYS
 
 SERVICE_KIND = Choices(
     "service_kind",
@@ -67,8 +68,6 @@ EVENT_KIND = Choices(
 )
 
 APPOINTMENT_CHANNEL = Choices("appointment_channel", {"in_person": "лично", "phone": "по телефону"})
-
-AGREEMENT_EXPIRY_WARNING_DAYS = 30
 
 staff_district = Table(
     "staff_district",
@@ -249,7 +248,7 @@ class Partner(db.Model):
 
 
 class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
-    """A cooperation agreement; flagged when it expires within 30 days."""
+    """A cooperation agreement; flagged when it expires within AGREEMENT_EXPIRY_WARNING_DAYS."""
 
     __tablename__ = "partner_agreement"
     __table_args__ = (

@@ -53,7 +53,8 @@ from models import (
     db,
 )
 from models.base import plural
-from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES, SUPPORT_TERM_MONTHS
+from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES
+from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
 from workflows.cases import close_case, open_case, record_assessment, sign_contract
 from workflows.consent import record_consent
 from workflows.dates import add_months, centre_today
@@ -833,7 +834,7 @@ class _DemoBuilder:
             child.disability_status = "disabled"
             child.disability_group = "child"
             child.health_notes = notes
-            eighteen = add_months(child.birth_date, 18 * 12)
+            eighteen = add_months(child.birth_date, ADULT_AGE_MONTHS)
             if rng.random() < 0.3:
                 child.disability_review_date = eighteen
             else:

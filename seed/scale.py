@@ -29,7 +29,6 @@ from faker.providers.person.ru_RU import Provider as RussianNames
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from admin_views.validators import format_snils, snils_checksum
 from models import (
     Department,
     EquipmentType,
@@ -40,6 +39,8 @@ from models import (
     db,
 )
 from models.figures import drop_triggers, triggers
+from models.snils import format_snils, snils_checksum
+from models.terms import OFFER_DAYS, SUPPORT_TERM_MONTHS
 from workflows.dates import add_months
 
 from .demo import BOY_NAMES, FEMALE_NAMES, GIRL_NAMES, MALE_NAMES, feminine_surname
@@ -811,7 +812,8 @@ class ScaleGenerator:
                 contract_number=f"{self.contract_prefix}-{case_id}",
                 contract_date=start,
                 start_date=start,
-                planned_end_date=add_months(start, 6) - dt.timedelta(days=rng.randint(0, 20)),
+                planned_end_date=add_months(start, SUPPORT_TERM_MONTHS)
+                - dt.timedelta(days=rng.randint(0, 20)),
             )
         if status == "closed":
             reason = rng.choice(list(CLOSURES))
@@ -998,7 +1000,7 @@ class ScaleGenerator:
                 "family_id": family_id, "child_id": child_id, "type_id": type_id,
                 "requested_on": self.days_ago(1, 200), "priority": rng.choice("123"),
                 "status": status, "offered_unit_id": offered,
-                "offer_expires_on": self.today + dt.timedelta(days=3) if offered else None,
+                "offer_expires_on": self.today + dt.timedelta(days=OFFER_DAYS) if offered else None,
                 "version": 1, "created_at": self.now,
             },
         )  # fmt: skip

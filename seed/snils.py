@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 
-from admin_views.validators import format_snils, snils_checksum
+from models.snils import LAST_UNCHECKED_NUMBER, format_snils, snils_checksum
 
-# Numbers up to 001-001-998 were issued before the control number existed.
-FIRST_CHECKED_NUMBER = 1_001_999
+FIRST_CHECKED_NUMBER = LAST_UNCHECKED_NUMBER + 1
 LAST_NUMBER = 999_999_999
 
 

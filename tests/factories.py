@@ -13,7 +13,6 @@ import itertools
 
 from werkzeug.security import generate_password_hash
 
-from admin_views.validators import format_snils, snils_checksum
 from models import (
     Appointment,
     Assessment,
@@ -47,6 +46,8 @@ from models import (
     Visit,
     db,
 )
+from models.guards import recording_history
+from models.snils import format_snils, snils_checksum
 
 PASSWORD = "test-password-1"
 # One round of PBKDF2: sign-in still checks the password, without scrypt's cost per test.
@@ -77,8 +78,11 @@ def invalid_snils() -> str:
 
 
 def _save(row):
+    # A builder sets up the state a test starts from (a closed case with its past),
+    # not a change the closed-case guard judges.
     db.session.add(row)
-    db.session.flush()
+    with recording_history(db.session):
+        db.session.flush()
     return row
 
 

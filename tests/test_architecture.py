@@ -36,17 +36,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 # Known violations of today's tree, each with why it is still there. An entry that
 # no longer matches an import fails `test_allow_list_is_not_stale`, so the list
 # empties as the code moves; the integrator removes the rest after the merge.
-ALLOWED: frozenset[tuple[str, str]] = frozenset(
-    {
-        # SNILS checksum and formatting live in the view layer until they move to
-        # models/snils.py (issue 12, «rules below the views»).
-        ("seed/scale.py", "admin_views.validators"),
-        ("seed/snils.py", "admin_views.validators"),
-        # `flask permissions` prints the view layer's matrix; the command belongs
-        # with the app's CLI wiring, not in workflows/.
-        ("workflows/commands.py", "admin_views.permissions"),
-    }
-)
+ALLOWED: frozenset[tuple[str, str]] = frozenset()
 
 
 def layer_of(path: Path) -> str | None:

@@ -17,8 +17,8 @@ from conftest import Auth, csrf_token, make_user, post_form
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from admin_views.base import integrity_message
 from models import Case, Family, Loan, PartnerAgreement, Person, Staff, db
+from models.constraints import integrity_message
 from workflows.dates import centre_today
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")

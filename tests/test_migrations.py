@@ -8,6 +8,7 @@ compare it with the models, so the two can never drift apart unnoticed.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 from pathlib import Path
@@ -103,6 +104,23 @@ def test_migrations_have_one_head():
     config = Config(str(Path(MIGRATIONS) / "alembic.ini"))
     config.set_main_option("script_location", MIGRATIONS)
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_migrations_are_frozen():
+    """Does no migration import the live models (a constant, a SQL text, a function), so that
+    editing the models later cannot change what an old migration does on a fresh install?"""
+    leaning = []
+    for path in sorted((Path(MIGRATIONS) / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            leaning += [f"{path.name}: {name}" for name in names if name.split(".")[0] == "models"]
+    assert leaning == []
 
 
 def test_migrated_schema_matches_models(migrated):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import EquipmentUnit, Loan, RentalEvent, Reservation, Task, db
+from models.terms import OFFER_DAYS
 from tests import factories as f
 from workflows import rental
 from workflows.errors import WorkflowError
@@ -77,7 +78,7 @@ def test_full_cycle_lend_extend_return_sanitise_offer_lend_again(desk):
     db.session.commit()
     assert offer is not None and offer.id == queued.id
     assert queued.status == "offered" and queued.offered_unit_id == unit.id
-    assert queued.offer_expires_on == back + dt.timedelta(days=rental.OFFER_DAYS)
+    assert queued.offer_expires_on == back + dt.timedelta(days=OFFER_DAYS)
     assert unit.status == "reserved"
 
     again = rental.lend_unit(db.session, unit, orlov, clerk, back)
@@ -160,7 +161,7 @@ def test_offer_not_taken_passes_to_the_next_family(desk):
     db.session.commit()
     assert first.status == "cancelled" and first.offered_unit_id is None
     assert second.status == "offered" and second.offered_unit_id == unit.id
-    assert second.offer_expires_on == day_after + dt.timedelta(days=rental.OFFER_DAYS)
+    assert second.offer_expires_on == day_after + dt.timedelta(days=OFFER_DAYS)
     assert [e.reservation_id for e in events("offer_expired")] == [first.id]
 
 

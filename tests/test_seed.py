@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from admin_views.validators import is_valid_snils, normalise_snils
 from models import (
     Appointment,
     Case,
@@ -37,6 +36,7 @@ from models import (
 )
 from models.cases import CASE_STATUS, CLOSURE_REASON, LIFE_DOMAIN, OPEN_TASK_STATUSES
 from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partner
+from models.snils import is_valid_snils, normalise_snils
 from seed.demo import DEMO_PASSWORD
 from seed.reference import load_reference
 from workflows.dates import add_months, centre_today

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from models import Case, Family, Staff, Task, User
 from models.base import full_name
+from models.roles import roles_that
+from models.terms import CASE_END_WINDOWS
 
-from .plans import ACTIVITY_ROLES
 from .scope import where_visible
 from .task_lists import TaskRow, open_tasks_of, task_rows
 from .tasks import eligible_staff, eligible_staff_of, workload
 
 # Days before the planned end at which the board counts a case as ending.
-END_WINDOWS = (30, 14, 7)
 # Unassigned tasks shown per role, and cases of each end list, most urgent first.
 UNASSIGNED_SHOWN = 15
 ENDING_SHOWN = 10
@@ -73,8 +73,8 @@ class Board:
     unassigned_counts: dict[str, int]  # role → unassigned tasks, in role order
     unassigned: dict[str, list[Unassigned]]  # role → its most urgent unassigned tasks
     load: dict[str, list[Load]]  # role → its specialists, most overdue first
-    ending_counts: dict[str, int]  # "d30", "d14", "d7" (END_WINDOWS) and "past"
-    ending: list[EndingCase]  # ending within END_WINDOWS[0] days, earliest first
+    ending_counts: dict[str, int]  # "d30", "d14", "d7" (CASE_END_WINDOWS) and "past"
+    ending: list[EndingCase]  # ending within CASE_END_WINDOWS[0] days, earliest first
     past: list[EndingCase]  # past their planned end, earliest first
 
 
@@ -84,7 +84,9 @@ def staff_load(
     """The Load of the staff who may take tasks: all of them in role and name order, or
     those who may take a task of `role` for a family of `district_id`, least loaded first."""
     if role is None:
-        staff_ids = select(Staff.id).where(Staff.active.is_(True), Staff.role.in_(ACTIVITY_ROLES))
+        staff_ids = select(Staff.id).where(
+            Staff.active.is_(True), Staff.role.in_(roles_that("takes_activities"))
+        )
     else:
         staff_ids = eligible_staff(role, district_id)
     load = workload(today, staff_ids).subquery()
@@ -145,9 +147,9 @@ def _unassigned(
 def _ending(
     session: Session, user: User, today: dt.date
 ) -> tuple[dict[str, int], list[EndingCase], list[EndingCase]]:
-    """Active cases counted by END_WINDOWS and past their end, and the earliest of those
+    """Active cases counted by CASE_END_WINDOWS and past their end, and the earliest of those
     ending soon and of those past."""
-    soon = today + dt.timedelta(days=END_WINDOWS[0])
+    soon = today + dt.timedelta(days=CASE_END_WINDOWS[0])
     active = and_(
         Case.status == "active",
         Case.archived_at.is_(None),
@@ -160,7 +162,7 @@ def _ending(
                 func.count()
                 .filter(Case.planned_end_date.between(today, today + dt.timedelta(days=n)))
                 .label(f"d{n}")
-                for n in END_WINDOWS
+                for n in CASE_END_WINDOWS
             ),
             func.count().filter(Case.planned_end_date < today).label("past"),
         ).where(active)

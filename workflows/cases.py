@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,22 +25,25 @@ from models.cases import (
     LIFE_DOMAIN,
     NEED_LEVEL,
     OPEN_TASK_STATUSES,
-    SUPPORT_TERM_MONTHS,
 )
+from models.constraints import CONSTRAINT_MESSAGES, refused_by_database
+from models.guards import case_refusal
 from models.people import RELATION
+from models.roles import sees_all
+from models.snils import checked_snils
+from models.terms import SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
-from workflows.scope import SEE_ALL, where_visible
+from workflows.scope import where_visible
 from workflows.tasks import cancel_task
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
 APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
 
-CLOSED = "Случай закрыт: изменить его нельзя."
-ARCHIVED = "Случай в архиве: изменить его нельзя."
-CONTRACT_TAKEN = "Договор с таким номером уже есть."
-SNILS_TAKEN = "Человек с таким СНИЛС уже есть в банке данных: найдите его семью поиском."
+# The same words whether the workflow finds the row first or the database refuses it.
+CONTRACT_TAKEN = CONSTRAINT_MESSAGES["contract_number"].message
+SNILS_TAKEN = CONSTRAINT_MESSAGES["snils"].message
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -48,11 +51,11 @@ def _today(today: dt.date | None) -> dt.date:
 
 
 def ensure_open(case: Case) -> None:
-    """Refuse any change to a closed or archived case: it is read-only everywhere."""
-    if case.archived_at is not None:
-        raise WorkflowError(ARCHIVED)
-    if case.status == "closed":
-        raise WorkflowError(CLOSED)
+    """Refuse any change to a closed or archived case before starting it; the closed-case
+    guard (models/guards.py) holds the same rule at every flush, whatever the path."""
+    reason = case_refusal(case)
+    if reason:
+        raise WorkflowError(reason)
 
 
 def _lock(session: Session, case: Case) -> None:
@@ -61,20 +64,14 @@ def _lock(session: Session, case: Case) -> None:
     ensure_open(case)
 
 
-def _saved(session: Session, messages: dict[str, tuple[str, str]]) -> None:
-    """Flush inside a savepoint; a constraint the database refuses becomes a WorkflowError.
-
-    `messages` maps a fragment of the constraint's name to (message, field).
-    """
+def _saved(session: Session) -> None:
+    """Flush inside a savepoint; a constraint the database refuses becomes a WorkflowError
+    with the message of models/constraints.py, next to its field."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        text = str(exc.orig).lower()
-        for fragment, (message, field) in messages.items():
-            if fragment in text:
-                raise WorkflowError(message, field) from exc
-        raise
+        raise refused_by_database(exc) from exc
 
 
 def six_month_limit(start: dt.date) -> dt.date:
@@ -89,7 +86,7 @@ def check_planned_end(start: dt.date, end: dt.date) -> None:
     limit = six_month_limit(start)
     if end > limit:
         raise WorkflowError(
-            f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше шести месяцев.",
+            f"Не позднее {limit:%d.%m.%Y}: сопровождение длится не больше {SUPPORT_TERM_IN_WORDS}.",
             "planned_end_date",
         )
 
@@ -200,7 +197,7 @@ def similar_families(
 
 def allowed_districts(session: Session, user: User) -> list[District]:
     """Districts where the user may register a family: all for the coordinator, else their own."""
-    if user.role in SEE_ALL:
+    if sees_all(user.role):
         return list(session.scalars(select(District).order_by(District.name)))
     staff = session.get(Staff, user.staff_id) if user.staff_id else None
     return sorted(staff.districts, key=lambda d: d.name) if staff else []
@@ -236,12 +233,14 @@ class ApplicantData:
     phone: str | None = None
 
 
-def _check_applicant(data: ApplicantData, today: dt.date) -> None:
+def _checked_applicant(data: ApplicantData, today: dt.date) -> ApplicantData:
+    """The applicant's data checked, with the SNILS as the data bank stores it."""
     if data.relation not in APPLICANT_RELATIONS:
         allowed = ", ".join(RELATION.label(r) for r in APPLICANT_RELATIONS)
         raise WorkflowError(f"Заявителем может быть только {allowed}.", "relation")
     if data.birth_date > today:
         raise WorkflowError("Дата рождения не может быть в будущем.", "birth_date")
+    return replace(data, snils=checked_snils(data.snils))
 
 
 def _new_person(session: Session, family: Family, data: ApplicantData) -> Person:
@@ -276,13 +275,13 @@ def register_family(
 ) -> tuple[Family, Person]:
     """A new family in the data bank with its applicant (a parent or legal representative).
 
-    Refused when a similar family exists (same surname and address, or the
-    applicant's SNILS) unless the user confirmed it is another family; a SNILS
+    The applicant's SNILS, if given, must be a valid one (its control number). Refused
+    when a similar family exists (same surname and address, or the applicant's SNILS) unless the user confirmed it is another family; a SNILS
     already in the bank is refused always (it is unique).
     """
     today = _today(today)
     check_family_district(session, actor, district)
-    _check_applicant(applicant, today)
+    applicant = _checked_applicant(applicant, today)
     duplicates = similar_families(session, actor, surname, address, applicant.snils)
     if applicant.snils and session.scalar(select(Person.id).where(Person.snils == applicant.snils)):
         raise WorkflowError(SNILS_TAKEN, "snils")
@@ -301,19 +300,20 @@ def register_family(
     )
     session.add(family)
     person = _new_person(session, family, applicant)
-    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    _saved(session)
     return family, person
 
 
 def add_applicant(
     session: Session, actor: User, family: Family, data: ApplicantData, today: dt.date | None = None
 ) -> Person:
-    """A parent or legal representative added to a family found by the search."""
+    """A parent or legal representative added to a family found by the search; a SNILS,
+    if given, must be a valid one."""
     if family.archived_at is not None:
         raise WorkflowError("Семья в архиве.", "family")
-    _check_applicant(data, _today(today))
+    data = _checked_applicant(data, _today(today))
     person = _new_person(session, family, data)
-    _saved(session, {"snils": (SNILS_TAKEN, "snils")})
+    _saved(session)
     return person
 
 
@@ -387,8 +387,7 @@ def open_case(
         status="application",
     )
     session.add(case)
-    already = ("У семьи уже есть открытый случай.", "family")
-    _saved(session, {"open_family": already, "support_case.family_id": already})
+    _saved(session)
     if appointment is not None:
         appointment.case = case
         appointment.family = family
@@ -524,16 +523,7 @@ def sign_contract(
     case.lead_worker = lead_worker
     case.status = "active"
     case.family.status = "supported"
-    _saved(
-        session,
-        {
-            "contract_number": (CONTRACT_TAKEN, "contract_number"),
-            "six_months": (
-                "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
-                "planned_end_date",
-            ),
-        },
-    )
+    _saved(session)
     return case
 
 

@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app create-user`, `permissions`, `tick`."""
+"""Operator commands: `flask --app app create-user`, `backup`, `restore`, `tick`."""
 
 from __future__ import annotations
 
@@ -51,13 +51,6 @@ def init_commands(app: Flask) -> None:
             click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
         restore(db.engine, path)
         click.echo(f"База восстановлена из {path}")
-
-    @app.cli.command("permissions")
-    def permissions_command():
-        """Print the permission matrix as the README's Markdown table."""
-        from admin_views.permissions import matrix_table
-
-        click.echo(matrix_table())
 
     @app.cli.command("tick")
     @click.option(

@@ -2,7 +2,7 @@
 
 Nothing here depends on the scheduler having run: «overdue» is a due date in
 the past on an open task or loan, «near the end» is a planned end date within
-30 days, both computed at the moment the page is drawn.
+CASE_END_WARNING_DAYS (models/terms.py), both computed at the moment the page is drawn.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from models import (
     User,
 )
 from models.cases import OPEN_TASK_STATUSES
+from models.terms import CASE_END_WARNING_DAYS
 
 from .dates import add_months
-from .reports import CASE_END_WARNING_DAYS, _count, agreement_states, report_scope
+from .reports import _count, agreement_states, report_scope
 
 
 def my_overdue_tasks(session, user: User, today: dt.date) -> int:
@@ -57,7 +58,7 @@ def _active_cases(user: User):
 
 
 def cases_near_end(session, user: User, today: dt.date) -> int:
-    """Cases in support whose six-month term ends within 30 days (today included)."""
+    """Cases in support whose term ends within CASE_END_WARNING_DAYS (today included)."""
     soon = today + dt.timedelta(days=CASE_END_WARNING_DAYS)
     return _count(session, Case, Case.planned_end_date.between(today, soon), *_active_cases(user))
 

@@ -1,9 +1,9 @@
-"""The one exception workflows raise for a refused action: its message is Russian."""
+"""The one exception workflows raise for a refused action: its message is Russian.
 
+It is defined with the models (models/errors.py), whose own rules (the closed-case
+guard) refuse with it too, so a page that catches it catches every refusal.
+"""
 
-class WorkflowError(Exception):
-    """A refused action; str(error) is shown to the user as is."""
+from models.errors import WorkflowError
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+__all__ = ["WorkflowError"]

@@ -18,21 +18,13 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from models import ROLE, Case, PlanActivity, PlanRevision, Service, SupportPlan, Task, User
 from models.base import utcnow
+from models.roles import takes_activities
 
 from .cases import ensure_open
 from .errors import WorkflowError
 from .reviews import schedule_next_review
 from .tasks import cancel_task, create_task, retarget_task
 
-# Roles an activity (and so a task) can be given to: the people who work with families.
-ACTIVITY_ROLES = (
-    "district_worker",
-    "psychologist",
-    "social_pedagogue",
-    "social_worker",
-    "lawyer",
-    "nurse",
-)
 CLOSED_ACTIVITY = ("done", "cancelled")
 
 
@@ -75,7 +67,7 @@ def _check_row(session: Session, case: Case, draft: ActivityDraft) -> Service:
     service = session.get(Service, draft.service_id) if draft.service_id else None
     if service is None:
         raise WorkflowError("Выберите услугу.", field=f"{draft.row}service")
-    if draft.responsible_role not in ACTIVITY_ROLES:
+    if not takes_activities(draft.responsible_role):
         raise WorkflowError("Выберите ответственную роль.", field=f"{draft.row}role")
     day = draft.planned_date
     if day is None:

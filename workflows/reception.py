@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Appointment, Family, Staff, User
 from models.reference import APPOINTMENT_CHANNEL
+from models.roles import roles_that
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
@@ -51,7 +52,7 @@ def receiving_staff(session: Session) -> list[Staff]:
     """Active staff who hold receptions (everyone but the rental point)."""
     query = (
         select(Staff)
-        .where(Staff.active.is_(True), Staff.role.not_in(("rental_clerk", "viewer", "admin")))
+        .where(Staff.active.is_(True), Staff.role.in_(roles_that("receives_visitors")))
         .order_by(Staff.last_name, Staff.first_name)
     )
     return list(session.scalars(query))

@@ -33,14 +33,10 @@ from models import (
 )
 from models.base import utcnow
 from models.rental import CONDITION, RESERVATION_PRIORITY, UNIT_STATUS
+from models.terms import LOAN_EXTENSION_DEFAULT_DAYS, OFFER_DAYS, OVERDUE_TASK_DAYS
 
 from .errors import WorkflowError
 from .tasks import create_task
-
-# How long an offer holds a unit for the family at the head of the queue.
-OFFER_DAYS = 3
-# How long the district worker has to reach a family that is late with a return.
-OVERDUE_TASK_DAYS = 3
 
 ALREADY_LENT = "Эта единица уже выдана: у неё есть незакрытая выдача."
 NOT_LENDABLE = {
@@ -254,7 +250,7 @@ def extend_loan(
         raise WorkflowError(
             f"Новый срок должен быть позже прежнего ({loan.due_on:%d.%m.%Y}).", "new_due_on"
         )
-    limit = loan.due_on + dt.timedelta(days=kind.loan_term_days)
+    limit = extension_limit(loan)
     if new_due_on > limit:
         raise WorkflowError(
             f"За один раз можно продлить не больше чем на {kind.loan_term_days} дн. "
@@ -285,6 +281,17 @@ def extend_loan(
     )
     _flush(session, "Выдачу только что изменил другой сотрудник; откройте её заново.")
     return extension
+
+
+def extension_limit(loan: Loan) -> dt.date:
+    """The latest due date one extension may give: one standard term of the type later."""
+    return loan.due_on + dt.timedelta(days=loan.unit.type.loan_term_days)
+
+
+def default_extension(loan: Loan) -> dt.date:
+    """The new due date a clerk is offered first: LOAN_EXTENSION_DEFAULT_DAYS later, but
+    never beyond what `extend_loan` accepts (a type with a shorter term)."""
+    return min(loan.due_on + dt.timedelta(days=LOAN_EXTENSION_DEFAULT_DAYS), extension_limit(loan))
 
 
 def return_loan(

@@ -56,22 +56,16 @@ from models.accounts import ROLE
 from models.base import full_name
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
 from models.figures import FIGURES
-from models.reference import (
+from models.reference import PARTNER_KIND, SERVICE_KIND, staff_district
+from models.roles import counts_whole_centre
+from models.terms import (
+    ADULT_AGE_MONTHS,
     AGREEMENT_EXPIRY_WARNING_DAYS,
-    PARTNER_KIND,
-    SERVICE_KIND,
-    staff_district,
+    DUE_SOON_DAYS,
 )
 
 from .dates import add_months
 from .scope import where_visible
-
-# Roles that read the whole centre's figures. The viewer sees no personal
-# row anywhere, only these aggregates; everybody else counts what they may see.
-WHOLE_CENTRE = frozenset({"admin", "coordinator", "viewer"})
-ADULT_AGE_MONTHS = 18 * 12
-CASE_END_WARNING_DAYS = 30
-DUE_SOON_DAYS = 7
 
 REPORTS = {
     "pilot": "Ход пилотного проекта",
@@ -84,7 +78,7 @@ REPORTS = {
 
 def report_scope(model, user: User):
     """The WHERE clause limiting what a report counts for `user`."""
-    return true() if user.role in WHOLE_CENTRE else where_visible(model, user)
+    return true() if counts_whole_centre(user.role) else where_visible(model, user)
 
 
 @dataclass
@@ -294,7 +288,7 @@ def children_figures(session, user: User, on: dt.date, district_id: int | None =
     figures are counted within their row scope.
     """
     districts = None if district_id is None else [district_id]
-    if user.role in WHOLE_CENTRE:
+    if counts_whole_centre(user.role):
         return district_figures(session, on, districts)
     counted = session.execute(
         _district_counts(on, districts, report_scope(Person, user), report_scope(Family, user))
@@ -331,7 +325,7 @@ def regional_statistics(session, user: User, on: dt.date, district_id: int | Non
     districts = select(District.id, District.name).order_by(District.name)
     if district_id is not None:
         districts = districts.where(District.id == district_id)
-    elif user.role not in WHOLE_CENTRE:
+    elif not counts_whole_centre(user.role):
         own = (
             select(staff_district.c.district_id).where(staff_district.c.staff_id == user.staff_id)
             if user.staff_id
@@ -556,7 +550,8 @@ def agreement_states(on: dt.date) -> dict:
 
 
 def agreements_report(session, user: User, params: Params) -> Report:
-    """Agreements active, expiring within 30 days, expired and terminated, by partner kind."""
+    """Agreements active, expiring soon (AGREEMENT_EXPIRY_WARNING_DAYS), expired and terminated,
+    by partner kind."""
     on = params.date_to
     states = agreement_states(on)
     counted = {
@@ -597,8 +592,9 @@ def agreements_report(session, user: User, params: Params) -> Report:
         ),
     ]
     notes = [
-        "«Истекают» — действующие соглашения со сроком до 30 дней от даты отчёта (входят в "
-        "«Действуют»); «Истекли» — не расторгнутые, но со сроком раньше даты отчёта."
+        f"«Истекают» — действующие соглашения со сроком до {AGREEMENT_EXPIRY_WARNING_DAYS} дней "
+        "от даты отчёта (входят в «Действуют»); «Истекли» — не расторгнутые, но со сроком "
+        "раньше даты отчёта."
     ]
     return Report("agreements", REPORTS["agreements"], params, tables, notes)
 

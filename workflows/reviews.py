@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from models import Case, Review, Task, User
 from models.cases import EFFECTIVENESS
+from models.terms import REVIEW_INTERVAL_MONTHS
 
 from .dates import add_months
 from .errors import WorkflowError
 from .tasks import REVIEW_KEY_PREFIX, close_task_by_key, create_task
-
-REVIEW_INTERVAL_MONTHS = 1  # default: monthly
 
 
 def review_task_key(review_id: int) -> str:
@@ -95,12 +94,14 @@ def hold_review(
 
 
 def schedule_reviews(session: Session, today: dt.date) -> int:
-    """Every active case has its next review scheduled (after the last held one, or the start)."""
+    """Every active case (not archived) has its next review scheduled (after the last held
+    one, or the start)."""
     last_held = select(func.max(Review.held_on)).where(Review.case_id == Case.id).scalar_subquery()
     rows = session.execute(
         select(Case, last_held)
         .where(
             Case.status == "active",
+            Case.archived_at.is_(None),  # read-only: the closed-case guard refuses it
             Case.start_date.is_not(None),
             ~exists().where(Review.case_id == Case.id, Review.held_on.is_(None)),
         )
@@ -120,6 +121,7 @@ def missed_reviews(session: Session, today: dt.date) -> int:
         .join(Case, Case.id == Review.case_id)
         .where(
             Case.status == "active",
+            Case.archived_at.is_(None),
             Review.held_on.is_(None),
             Review.due_on < today,
             ~exists().where(

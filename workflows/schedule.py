@@ -20,6 +20,7 @@ from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from models import Case, Task
+from models.terms import CASE_END_NOTICE_DAYS
 
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
@@ -28,7 +29,6 @@ from .tasks import create_task
 Job = Callable[[Session, dt.date], int]
 # Any constant the application owns; «opora tick» in ASCII.
 TICK_LOCK_KEY = 0x6F706F7261_7469
-CASE_END_NOTICE_DAYS = 14
 
 
 def term_task_key(case_id: int) -> str:
@@ -43,6 +43,7 @@ def cases_reaching_term(session: Session, today: dt.date) -> int:
         select(Case)
         .where(
             Case.status == "active",
+            Case.archived_at.is_(None),  # read-only: the closed-case guard refuses it
             Case.planned_end_date.is_not(None),
             Case.planned_end_date <= horizon,
             ~exists().where(Task.source_key == literal("term:") + cast(Case.id, String)),

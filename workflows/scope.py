@@ -30,11 +30,7 @@ from models import (
     Visit,
 )
 from models.reference import staff_district
-
-SEE_ALL = frozenset({"admin", "coordinator"})
-CASE_ROLES = frozenset(
-    {"district_worker", "psychologist", "social_pedagogue", "social_worker", "lawyer", "nurse"}
-)
+from models.roles import sees_all, works_cases
 
 
 def _district_families(staff_id: int) -> Select:
@@ -54,9 +50,9 @@ def _specialist_cases(staff_id: int) -> Select:
 
 def visible_cases(user: User) -> Select | None:
     """Case ids the user may see; None means every case."""
-    if user.role in SEE_ALL:
+    if sees_all(user.role):
         return None
-    if user.role not in CASE_ROLES or user.staff_id is None:
+    if not works_cases(user.role) or user.staff_id is None:
         return select(Case.id).where(false())
     if user.role == "district_worker":
         # Two index look-ups, not one OR that the planner can only answer by a scan.
@@ -68,7 +64,7 @@ def visible_cases(user: User) -> Select | None:
 
 def visible_families(user: User) -> Select | None:
     """Family ids the user may see; None means every family."""
-    if user.role in SEE_ALL:
+    if sees_all(user.role):
         return None
     if user.staff_id is None and user.role != "rental_clerk":
         return select(Family.id).where(false())
@@ -91,7 +87,7 @@ def _in(column, ids: Select | None) -> ColumnElement[bool]:
 
 def where_visible(model: type, user: User) -> ColumnElement[bool]:
     """The WHERE clause that limits `model` to the rows `user` may see."""
-    if user.role in SEE_ALL:
+    if sees_all(user.role):
         return true()
     if model is Family:
         return _in(Family.id, visible_families(user))

@@ -7,8 +7,8 @@ result and gets a Russian refusal.
 
 Auto-assignment gives a task to the least-loaded *active* specialist of its role
 (an active staff member of that role whose login account of that role is active):
-fewest open tasks, then fewest overdue tasks, then the lower staff id. Roles in
-DISTRICT_BOUND_ROLES work on their own territory, so only staff attached to the
+fewest open tasks, then fewest overdue tasks, then the lower staff id. A district-bound
+role (models/roles.py) works on its own territory, so only staff attached to the
 family's district (table staff_district) qualify; if nobody fits, the task stays
 `new` and waits on the coordinator's board.
 """
@@ -26,16 +26,10 @@ from models import ROLE, Family, Staff, Task, TaskAssignment, User, Visit
 from models.base import utcnow
 from models.cases import OPEN_TASK_STATUSES, TASK_STATUS
 from models.reference import staff_district
+from models.roles import dispatches, district_bound
 
 from .errors import WorkflowError
 
-# The district worker (участковый) serves the families of their district and the
-# social worker (ОСОД) brings home services on a territory: both go to the
-# family's home, so both are bound to the family's district. Psychologists,
-# social pedagogues, nurses and lawyers serve the whole centre.
-DISTRICT_BOUND_ROLES = frozenset({"district_worker", "social_worker"})
-# Roles that hand out tasks: assign, reassign and cancel.
-DISPATCHER_ROLES = frozenset({"coordinator", "admin"})
 AUTO_REASON = "Автоназначение: наименьшая загрузка"
 # A task is a home visit when its service or title says so (the catalogue's
 # «Домашнее визитирование (патронаж) семьи»); its completion records the visit.
@@ -67,7 +61,7 @@ def eligible_staff(role: str, district_id: int | None) -> Select:
         .join(User, User.staff_id == Staff.id)
         .where(Staff.role == role, *_eligible())
     )
-    if role in DISTRICT_BOUND_ROLES:
+    if district_bound(role):
         query = query.where(
             Staff.id.in_(
                 select(staff_district.c.staff_id).where(staff_district.c.district_id == district_id)
@@ -93,7 +87,7 @@ def eligible_staff_of(
         by_district[role, district_id].add(staff_id)
     return {
         (role, district_id): (
-            by_district[role, district_id] if role in DISTRICT_BOUND_ROLES else by_role[role]
+            by_district[role, district_id] if district_bound(role) else by_role[role]
         )
         for role, district_id in keys
     }
@@ -158,7 +152,7 @@ def _require_open(task: Task) -> None:
 
 
 def _require_dispatcher(actor: User | None) -> None:
-    if actor is not None and actor.role not in DISPATCHER_ROLES:
+    if actor is not None and not dispatches(actor.role):
         raise WorkflowError("Назначать и отменять задачи может только руководитель службы.")
 
 
@@ -181,7 +175,7 @@ def _check_eligible(session: Session, task: Task, staff: Staff | None) -> Staff:
     if staff is None:
         raise WorkflowError("Выберите исполнителя.", field="staff")
     if not _is_eligible(session, task, staff):
-        where = " на участке семьи" if task.role in DISTRICT_BOUND_ROLES else ""
+        where = " на участке семьи" if district_bound(task.role) else ""
         raise WorkflowError(
             f"{staff} не может получить задачу: нужен работающий сотрудник с действующей "
             f"учётной записью роли «{ROLE.label(task.role)}»{where}.",

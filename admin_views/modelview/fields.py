@@ -9,8 +9,7 @@ from flask import has_request_context
 from sqlalchemy import inspect
 
 from models import db
-
-from ..permissions import hidden_fields
+from models.roles import hidden_fields
 
 
 @cache

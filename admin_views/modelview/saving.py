@@ -14,53 +14,15 @@ from wtforms.validators import Optional
 from wtforms.widgets import DateInput, DateTimeLocalInput
 
 from models.base import ArchivedMixin
+from models.constraints import integrity_message
+from models.errors import WorkflowError
 
 from .. import validators as v
 
-# Constraint name fragments → what a clerk is told next to the save button.
-CONSTRAINT_MESSAGES = {
-    # PostgreSQL names the constraint; SQLite names the columns.
-    "uq_loan_open_unit": "Эта единица уже выдана: у неё есть незакрытая выдача.",
-    "loan.unit_id": "Эта единица уже выдана: у неё есть незакрытая выдача.",
-    "uq_reservation_offered_unit": "Эта единица уже предложена другой семье.",
-    "reservation.offered_unit_id": "Эта единица уже предложена другой семье.",
-    "inventory_number": "Такой инвентарный номер уже есть.",
-    "contract_number": "Договор с таким номером уже есть.",
-    "snils": "Человек с таким СНИЛС уже есть в банке данных.",
-    "six_months": "Плановое окончание — не позднее шести месяцев от начала сопровождения.",
-    "specialist_id_starts_at": "У специалиста уже есть запись на это время.",
-    "appointment.specialist_id": "У специалиста уже есть запись на это время.",
-    "uq_user_account_username": "Такой логин уже занят.",
-    "user_account.username": "Такой логин уже занят.",
-    "uq_user_account_staff_id": "У этого сотрудника уже есть учётная запись.",
-    "user_account.staff_id": "У этого сотрудника уже есть учётная запись.",
-    "uq_review_open_case": "У случая уже запланирован мониторинг: сначала проведите его.",
-    "review.case_id": "У случая уже запланирован мониторинг: сначала проведите его.",
-    "_order": "Дата окончания не может быть раньше даты начала.",
-    "uq_": "Такая запись уже есть.",
-    "ck_": "Значения полей противоречат друг другу.",
-}
 STALE_MESSAGE = (
     "Запись изменил другой пользователь, пока вы её редактировали. "
     "Ниже — текущие значения; внесите свои изменения ещё раз."
 )
-
-
-FOREIGN_KEY_MESSAGE = (
-    "Запись связана с другими данными, поэтому её нельзя удалить или изменить так."
-)
-
-
-def integrity_message(exc: IntegrityError) -> str:
-    text = str(exc.orig).lower()
-    if "foreign key" in text:
-        return FOREIGN_KEY_MESSAGE
-    for fragment, message in CONSTRAINT_MESSAGES.items():
-        if fragment in text:
-            return message
-    if "not null" in text:
-        return "Не заполнено обязательное поле."
-    return "База данных отклонила изменение: значения противоречат правилам."
 
 
 class FormTranslations(Translations):
@@ -178,7 +140,7 @@ class SavingMixin:
         if isinstance(exc, StaleDataError):
             flash(STALE_MESSAGE, "error")
             return True
-        if isinstance(exc, ValueError):
+        if isinstance(exc, WorkflowError):
             flash(str(exc), "error")
             return True
         return super().handle_view_exception(exc)

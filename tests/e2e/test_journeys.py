@@ -13,8 +13,8 @@ import pytest
 from conftest import PASSWORD, make_user
 from playwright.sync_api import expect
 
-from admin_views.validators import format_snils, snils_checksum
 from models import District, EquipmentType, EquipmentUnit, Family, Loan, Person, db
+from models.snils import format_snils, snils_checksum
 from workflows.dates import centre_today
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,6 @@ Create Date: 2026-11-22 05:58:37.211694
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import add_months
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -17,6 +15,20 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+
+# The six-month rule as it was written: PostgreSQL's interval clamps month ends, SQLite's
+# date() needs a cap. Literal, so that a later change of the term cannot change this migration.
+SIX_MONTHS = {
+    "postgresql": (
+        "planned_end_date IS NULL OR start_date IS NULL OR planned_end_date <= "
+        "(CAST(start_date AS DATE) + make_interval(months => 6))::date"
+    ),
+    "sqlite": (
+        "planned_end_date IS NULL OR start_date IS NULL OR planned_end_date <= "
+        "min(date(start_date, '+' || 6 || ' months'), "
+        "date(start_date, 'start of month', '+' || (6 + 1) || ' months', '-1 day'))"
+    ),
+}
 
 CYCLIC_FOREIGN_KEYS = (
     ("department", "head_id", "fk_department_head"),
@@ -440,12 +452,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.CheckConstraint("(status = 'closed') = (closure_reason IS NOT NULL AND closed_on IS NOT NULL)", name=op.f('ck_support_case_closure_complete')),
-    # Compiled per dialect: PostgreSQL's interval clamps month ends, SQLite's date() needs a cap.
     sa.CheckConstraint(
-        sa.column("planned_end_date").is_(None)
-        | sa.column("start_date").is_(None)
-        | (sa.column("planned_end_date") <= add_months(sa.column("start_date"), sa.literal(6))),
-        name=op.f("ck_support_case_six_months"),
+        SIX_MONTHS[op.get_bind().dialect.name], name=op.f("ck_support_case_six_months")
     ),
     sa.CheckConstraint("status IN ('application', 'assessment') OR start_date IS NOT NULL", name=op.f('ck_support_case_active_has_start')),
     sa.CheckConstraint('closed_on IS NULL OR closed_on >= application_date', name=op.f('ck_support_case_closed_order')),

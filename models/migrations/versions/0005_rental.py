@@ -7,12 +7,30 @@ Revises: 0004_tasks
 import sqlalchemy as sa
 from alembic import op
 
-from models.rental import EVENTS_WITH_REASON, RENTAL_EVENT
 
 revision = "0005_rental"
 down_revision = "0004_tasks"
 branch_labels = None
 depends_on = None
+
+# The rental event codes as they were when this migration was written.
+RENTAL_EVENT_CODES = (
+    "received",
+    "queued",
+    "reprioritised",
+    "offered",
+    "offer_declined",
+    "offer_expired",
+    "queue_cancelled",
+    "issued",
+    "extended",
+    "returned",
+    "sanitised",
+    "repaired",
+    "written_off",
+    "overdue",
+)
+EVENTS_WITH_REASON = ("reprioritised", "offer_declined", "queue_cancelled", "sanitised", "written_off")
 
 
 def upgrade():
@@ -23,11 +41,11 @@ def upgrade():
         sa.Column(
             "kind",
             sa.Enum(
-                *RENTAL_EVENT.codes,
+                *RENTAL_EVENT_CODES,
                 name="rental_event_kind",
                 native_enum=False,
                 create_constraint=True,
-                length=max(len(c) for c in RENTAL_EVENT.codes),
+                length=15,
             ),
             nullable=False,
         ),

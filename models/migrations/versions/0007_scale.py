@@ -7,12 +7,22 @@ Revises: 0006_reports
 import sqlalchemy as sa
 from alembic import op
 
-from models.search import CREATE_EXTENSION, TRIGRAM_COLUMNS, trigram_index_name
-
 revision = "0007_scale"
 down_revision = "0006_reports"
 branch_labels = None
 depends_on = None
+
+CREATE_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+# The columns searched by substring when this migration was written (PostgreSQL only).
+TRIGRAM_COLUMNS = {
+    "family": ("surname", "address", "phone"),
+    "person": ("last_name", "first_name", "middle_name", "snils"),
+    "support_case": ("contract_number",),
+}
+
+
+def trigram_index_name(table: str, column: str) -> str:
+    return f"ix_{table}_{column}_trgm"
 
 INDEXES = (
     ("ix_family_surname_id", "family", ["surname", "id"]),

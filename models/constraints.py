@@ -1,0 +1,88 @@
+"""What a user is told when the database refuses a change: one map from the names of the
+constraints to Russian messages, for the panel's tables and the workflows alike."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy.exc import IntegrityError
+
+from .errors import WorkflowError
+from .terms import SUPPORT_TERM_IN_WORDS
+
+
+class Refusal(NamedTuple):
+    """The message for a refused change, and the form field it belongs next to (if one)."""
+
+    message: str
+    field: str | None = None
+
+
+_OPEN_LOAN = Refusal("Эта единица уже выдана: у неё есть незакрытая выдача.", "unit")
+_OFFERED = Refusal("Эта единица уже предложена другой семье.", "unit")
+_OPEN_CASE = Refusal("У семьи уже есть открытый случай.", "family")
+_SLOT = Refusal("У специалиста уже есть запись на это время.", "starts_at")
+_USERNAME = Refusal("Такой логин уже занят.", "username")
+_ACCOUNT = Refusal("У этого сотрудника уже есть учётная запись.", "staff")
+_REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
+
+# Fragments of a refused constraint's name → the refusal; the first fragment found in the
+# database's error wins, so the generic prefixes come last. PostgreSQL names the
+# constraint; SQLite names the columns of a failed UNIQUE, so those are listed too.
+CONSTRAINT_MESSAGES: dict[str, Refusal] = {
+    "uq_loan_open_unit": _OPEN_LOAN,
+    "loan.unit_id": _OPEN_LOAN,
+    "uq_reservation_offered_unit": _OFFERED,
+    "reservation.offered_unit_id": _OFFERED,
+    "open_family": _OPEN_CASE,
+    "support_case.family_id": _OPEN_CASE,
+    "inventory_number": Refusal("Такой инвентарный номер уже есть.", "inventory_number"),
+    "contract_number": Refusal("Договор с таким номером уже есть.", "contract_number"),
+    "snils": Refusal(
+        "Человек с таким СНИЛС уже есть в банке данных: найдите его семью поиском.", "snils"
+    ),
+    "six_months": Refusal(
+        f"Плановое окончание — не позднее {SUPPORT_TERM_IN_WORDS} от начала сопровождения.",
+        "planned_end_date",
+    ),
+    "specialist_id_starts_at": _SLOT,
+    "appointment.specialist_id": _SLOT,
+    "uq_user_account_username": _USERNAME,
+    "user_account.username": _USERNAME,
+    "uq_user_account_staff_id": _ACCOUNT,
+    "user_account.staff_id": _ACCOUNT,
+    "uq_review_open_case": _REVIEW,
+    "review.case_id": _REVIEW,
+    "_order": Refusal("Дата окончания не может быть раньше даты начала."),
+    "uq_": Refusal("Такая запись уже есть."),
+    "ck_": Refusal("Значения полей противоречат друг другу."),
+}
+FOREIGN_KEY_MESSAGE = (
+    "Запись связана с другими данными, поэтому её нельзя удалить или изменить так."
+)
+NOT_NULL_MESSAGE = "Не заполнено обязательное поле."
+OTHER_MESSAGE = "База данных отклонила изменение: значения противоречат правилам."
+
+
+def constraint_refusal(exc: IntegrityError) -> Refusal:
+    """What to tell the user about the database's refusal `exc`."""
+    text = str(exc.orig).lower()
+    if "foreign key" in text:
+        return Refusal(FOREIGN_KEY_MESSAGE)
+    for fragment, refusal in CONSTRAINT_MESSAGES.items():
+        if fragment in text:
+            return refusal
+    if "not null" in text:
+        return Refusal(NOT_NULL_MESSAGE)
+    return Refusal(OTHER_MESSAGE)
+
+
+def integrity_message(exc: IntegrityError) -> str:
+    """The Russian message for the database's refusal `exc`."""
+    return constraint_refusal(exc).message
+
+
+def refused_by_database(exc: IntegrityError) -> WorkflowError:
+    """The database's refusal `exc` as the domain's refusal, next to its field."""
+    message, field = constraint_refusal(exc)
+    return WorkflowError(message, field)

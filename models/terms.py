@@ -1,0 +1,43 @@
+"""The terms and windows of the centre's rules, each defined once.
+
+Every page, workflow, report, scheduler job and seed that speaks of «six
+months», «ends within 30 days» or «the offer holds for 3 days» reads the number
+here, so the words on a page and the figure beside them cannot disagree. The
+migrations keep the values they were written with (a migration never follows
+a later change of a term: a new migration does).
+"""
+
+from __future__ import annotations
+
+# A support case lasts at most six calendar months from its start (seed 001); the
+# database holds it too (CHECK six_months on support_case).
+SUPPORT_TERM_MONTHS = 6
+# The same in words, as the refusals say it: «не больше шести месяцев».
+SUPPORT_TERM_IN_WORDS = "шести месяцев"
+
+# Warnings before a case's planned end, in days, widest first. The board counts all
+# three; the home page and the pilot report warn at the widest; the scheduler gives the
+# lead worker the task «sum up and close the case» at the middle one.
+CASE_END_WINDOWS = (30, 14, 7)
+CASE_END_WARNING_DAYS = CASE_END_WINDOWS[0]
+CASE_END_NOTICE_DAYS = CASE_END_WINDOWS[1]
+
+# A partner agreement «expires soon» within this many days of its end.
+AGREEMENT_EXPIRY_WARNING_DAYS = 30
+
+# Monitoring (мониторинг) of an active case: every this many months, by default.
+REVIEW_INTERVAL_MONTHS = 1
+
+# How long an offer holds a unit for the family at the head of the queue.
+OFFER_DAYS = 3
+# How long the district worker has to reach a family that is late with a return.
+OVERDUE_TASK_DAYS = 3
+# The extension a clerk is offered first, in days; never more than the type's loan term,
+# which is the most one extension may add.
+LOAN_EXTENSION_DEFAULT_DAYS = 30
+
+# An open task is «due soon» within this many days (the workload report).
+DUE_SOON_DAYS = 7
+
+# Majority: a person is a child until eighteen.
+ADULT_AGE_MONTHS = 18 * 12
