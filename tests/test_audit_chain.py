@@ -336,3 +336,32 @@ def test_a_row_committed_after_a_newer_one_is_never_passed(app):
     assert done[0].sealed == 2 and done[0].head.audit_id == later[0]
     result = verdict(app)
     assert (result.ok, result.checked) == (True, 2)
+
+
+@postgres_only
+def test_a_writer_newer_than_every_finished_transaction_is_waited_for(app):
+    """V gets its xid, then W gets a newer one and takes audit id N, then V takes N+1 and
+    commits: W is running but newer than every finished transaction, so a snapshot's xmax
+    does not list it. Does the sealer still refuse to pass N while W is open?"""
+    with app.app_context():
+        engine = db.engine
+        district_id = f.district().id
+        db.session.commit()
+    older, newer = engine.connect(), engine.connect()
+    try:
+        older_transaction, newer_transaction = older.begin(), newer.begin()
+        older.execute(
+            text("UPDATE district SET territory = 'V' WHERE id = :id"), {"id": district_id}
+        )
+        newer.execute(insert(AuditRecord.__table__).values(action="view", username="W"))
+        older.execute(insert(AuditRecord.__table__).values(action="view", username="V"))
+        older_transaction.commit()
+        result = sealed(app, settle_timeout=0.5)
+        assert (result.sealed, result.settled) == (0, False)
+        newer_transaction.commit()
+    finally:
+        older.close()
+        newer.close()
+    assert sealed(app).settled
+    result = verdict(app)
+    assert result.ok, result.problem

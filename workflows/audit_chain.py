@@ -143,33 +143,62 @@ class SealResult:
     settled: bool = True  # False: an open transaction outlived the settle timeout
 
 
+# The transactions running in this database: each holds the lock on its own xid (taken
+# when the xid is assigned); prepared ones are listed apart. Only these can add audit rows.
+RUNNING_HERE = text(
+    """
+    SELECT l.transactionid::text::bigint FROM pg_locks AS l JOIN pg_stat_activity AS a
+        ON a.pid = l.pid
+    WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+        AND a.datname = current_database()
+    UNION
+    SELECT transaction::text::bigint FROM pg_prepared_xacts
+    WHERE database = current_database()
+    """
+)
+STILL_RUNNING = text(
+    "SELECT count(*) FROM unnest(CAST(:xids AS bigint[])) AS x"
+    " WHERE pg_xact_status(x::text::xid8) = 'in progress'"
+)
+
+
+def _full_xid(xid: int, reference: int) -> int:
+    """A 32-bit xid as the 64-bit one at or before `reference` (a 64-bit xid)."""
+    epoch, low = divmod(reference, 1 << 32)
+    return ((epoch if xid <= low else epoch - 1) << 32) + xid
+
+
 def settled_horizon(connection: Connection, timeout: float = SETTLE_TIMEOUT) -> int | None:
     """PostgreSQL: the highest audit id below which no open transaction can still commit a
-    row, or None when a transaction stays open longer than `timeout` seconds.
+    row, or None when such a transaction stays open longer than `timeout` seconds.
 
-    The sequence is read first, then the snapshot: every id up to the sequence's value was
-    taken by a transaction whose xid is below the snapshot's xmax. Once the oldest running
-    xid (xmin) reaches that xmax, all of them have committed or rolled back. Transactions
-    without an xid (readers) never delay this; the sealer itself has none while it waits."""
+    The sequence is read first; then the sealer takes an xid of its own in a transaction it
+    commits at once. Every id up to the sequence's value was taken by a transaction whose xid
+    is older than that one (writers get their xid before their id), so once none of the
+    transactions of this database with an older xid is still running, all of them have
+    committed or rolled back. Readers have no xid, and transactions of other databases on the
+    server cannot write here: neither delays this. (A snapshot's xmax cannot mark «older»:
+    it is the newest finished xid + 1, and a transaction begun after that one is running
+    but not listed in the snapshot.)"""
     high = connection.execute(
         text(
             "SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_record', 'id')::regclass)"
         )
     ).scalar()
-    xmax = connection.execute(
-        text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-    ).scalar()
-    deadline = time.monotonic() + timeout
+    mine = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar()
+    connection.commit()
     try:
-        while True:
-            xmin = connection.execute(
-                text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            ).scalar()
-            if xmin >= xmax:
-                return high or 0
+        older = [
+            full
+            for (xid,) in connection.execute(RUNNING_HERE)
+            if (full := _full_xid(xid, mine)) < mine
+        ]
+        deadline = time.monotonic() + timeout
+        while older and connection.execute(STILL_RUNNING, {"xids": older}).scalar():
             if time.monotonic() >= deadline:
                 return None
-            time.sleep(0.01)
+            time.sleep(0.02)
+        return high or 0
     finally:
         connection.rollback()
 
