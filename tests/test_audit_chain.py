@@ -365,3 +365,13 @@ def test_a_writer_newer_than_every_finished_transaction_is_waited_for(app):
     assert sealed(app).settled
     result = verdict(app)
     assert result.ok, result.problem
+
+
+def test_running_xids_are_read_across_an_epoch():
+    """Are the 32-bit xids of pg_locks placed before or after the sealer's 64-bit xid as
+    PostgreSQL does (the nearer way round), also across the 2^32 wrap?"""
+    mine = (5 << 32) + 10
+    assert audit_chain._full_xid(4, mine) == mine - 6
+    assert audit_chain._full_xid(30, mine) == mine + 20  # newer: never waited for
+    assert audit_chain._full_xid((1 << 32) - 5, mine) == mine - 15  # the epoch before
+    assert audit_chain._full_xid(100, 200) == 100

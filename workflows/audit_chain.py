@@ -163,9 +163,10 @@ STILL_RUNNING = text(
 
 
 def _full_xid(xid: int, reference: int) -> int:
-    """A 32-bit xid as the 64-bit one at or before `reference` (a 64-bit xid)."""
-    epoch, low = divmod(reference, 1 << 32)
-    return ((epoch if xid <= low else epoch - 1) << 32) + xid
+    """A 32-bit xid as a 64-bit one, taken as the nearer of older or newer than `reference`
+    (64-bit): a running xid is never 2^31 transactions away, as PostgreSQL itself assumes."""
+    behind = ((reference & 0xFFFFFFFF) - xid) % (1 << 32)
+    return reference - behind if behind < 1 << 31 else reference + (1 << 32) - behind
 
 
 def settled_horizon(connection: Connection, timeout: float = SETTLE_TIMEOUT) -> int | None:
