@@ -268,6 +268,26 @@ def test_grant_app_role_is_idempotent_and_refuses_an_owner_or_a_stranger(logins)
     assert result.exit_code == 1 and "нет" in result.output
 
 
+@pytest.mark.postgres
+@needs_postgres
+def test_a_restore_by_the_owner_keeps_the_app_login_to_its_privileges(logins, tmp_path):
+    """Does the owner's backup and restore bring back the grants with the tables, so that the
+    app's login still writes the panel's tables and still cannot rewrite the trail?"""
+    runner = logins.owner_app.test_cli_runner()
+    path = tmp_path / "roles.dump"
+    assert runner.invoke(args=["backup", str(path)]).exit_code == 0
+    result = runner.invoke(args=["restore", str(path), "--yes"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(logins.urls["app"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO district (name) VALUES ('После восстановления')"))
+    finally:
+        engine.dispose()
+    _refused(logins.urls["app"], "TRUNCATE audit_record", "permission denied")
+    _refused(logins.urls["app"], "ALTER TABLE audit_record DISABLE TRIGGER ALL", "must be owner")
+
+
 def test_grant_app_role_refuses_sqlite(app, runner):
     """On SQLite, does grant-app-role say that logins are PostgreSQL's, changing nothing?"""
     with app.app_context():

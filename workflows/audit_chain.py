@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from models.audit import AuditRecord, AuditSeal
 
@@ -45,6 +45,7 @@ SEAL_LOCK_KEY = 0x6F706F72_7365616C
 SETTLE_TIMEOUT = 10.0  # seconds the sealer waits for open transactions
 BATCH = 2000  # rows linked per transaction
 MIN_KEY_LENGTH = 32
+SQLITE_BUSY_RETRIES = 100  # × 50 ms
 
 RECORD = AuditRecord.__table__
 SEAL = AuditSeal.__table__
@@ -245,7 +246,7 @@ def seal(
 ) -> SealResult:
     """Link every settled unsealed audit row to the chain, `batch` rows per transaction.
     Safe to run on several servers at once; never blocks a writer."""
-    sealed, conflicts = 0, 0
+    sealed, conflicts, busy = 0, 0, 0
     with engine.connect() as connection:
         horizon = None
         if connection.dialect.name == "postgresql":
@@ -262,6 +263,16 @@ def seal(
                 conflicts += 1
                 if conflicts > 3:
                     raise
+                continue
+            except OperationalError as error:
+                # SQLite answers «database is locked» at once, without waiting, when the
+                # sealer's read would have to wait on a writer's commit: try again shortly.
+                busy += 1
+                if connection.dialect.name != "sqlite" or busy > SQLITE_BUSY_RETRIES:
+                    raise
+                if "locked" not in str(error):
+                    raise
+                time.sleep(0.05)
                 continue
             sealed += count
             if count < batch:
