@@ -28,7 +28,7 @@ AUDIT_ACTION = Choices(
 
 
 class AuditRecord(db.Model):
-    """One audited event. Append-only: PostgreSQL refuses UPDATE and DELETE."""
+    """One audited event. Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE."""
 
     __tablename__ = "audit_record"
     __table_args__ = (
@@ -75,18 +75,101 @@ DROP_APPEND_ONLY_SQL = (
     "DROP FUNCTION IF EXISTS audit_record_append_only()",
 )
 
-for _statement in APPEND_ONLY_SQL:
-    event.listen(
-        AuditRecord.__table__,
-        "after_create",
-        DDL(_statement).execute_if(dialect="postgresql"),
+
+class AuditSeal(db.Model):
+    """The chain link of one audit row: HMAC-SHA256 (under a key kept outside the database)
+    of the row and of the link before it. Written only by the sealer
+    (workflows/audit_chain.py); append-only like the trail itself."""
+
+    __tablename__ = "audit_seal"
+
+    audit_id: Mapped[int] = column(
+        BigId, label="Запись журнала", primary_key=True, autoincrement=False
     )
+    prev_id: Mapped[int | None] = column(BigId, label="Предыдущая запись")
+    hash: Mapped[str] = column(String(64), label="Хеш")
+    key_id: Mapped[str] = column(String(16), label="Ключ")
+    sealed_at: Mapped[dt.datetime] = column(
+        DateTime(timezone=True), label="Запечатано (UTC)", default=utcnow
+    )
+
+    def __str__(self) -> str:
+        return f"печать записи журнала № {self.audit_id}"
+
+
+# Refuses a change of a chain table; TRUNCATE passes only for a superuser, who can pass any
+# trigger anyway (DISABLE TRIGGER, session_replication_role) and whom the hash chain, not a
+# trigger, catches: so maintenance (and the test suite's clean-up) stays plain, while the
+# owner's login meets the refusal and the app's login has no TRUNCATE privilege at all.
+REFUSE_FUNCTION_SQL = """
+    CREATE OR REPLACE FUNCTION audit_refuse() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'TRUNCATE' AND current_setting('is_superuser') = 'on' THEN
+            RETURN NULL;
+        END IF;
+        RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+    END;
+    $$ LANGUAGE plpgsql
+"""
+# The sealer may only seal ids that no open transaction can still commit below. It reads
+# the sequence, then waits for every transaction that had an xid at that moment; that holds
+# only if a writer has its xid before it takes an audit id, which this default ensures
+# (an INSERT otherwise takes the id first and the xid a moment later).
+CHAIN_SQL = (
+    """
+    CREATE OR REPLACE FUNCTION audit_record_next_id() RETURNS bigint AS $$
+    BEGIN
+        PERFORM pg_current_xact_id();
+        RETURN nextval('audit_record_id_seq');
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    "ALTER TABLE audit_record ALTER COLUMN id SET DEFAULT audit_record_next_id()",
+    REFUSE_FUNCTION_SQL,
+    """
+    CREATE TRIGGER audit_record_no_truncate
+    BEFORE TRUNCATE ON audit_record
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse()
+    """,
+)
+DROP_CHAIN_SQL = (
+    "DROP TRIGGER IF EXISTS audit_record_no_truncate ON audit_record",
+    "ALTER TABLE audit_record ALTER COLUMN id SET DEFAULT nextval('audit_record_id_seq')",
+    "DROP FUNCTION IF EXISTS audit_record_next_id()",
+    "DROP FUNCTION IF EXISTS audit_refuse()",  # after DROP_SEAL_SQL: the seal's triggers use it
+)
+SEAL_SQL = (
+    REFUSE_FUNCTION_SQL,
+    """
+    CREATE TRIGGER audit_seal_append_only
+    BEFORE UPDATE OR DELETE ON audit_seal
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse()
+    """,
+    """
+    CREATE TRIGGER audit_seal_no_truncate
+    BEFORE TRUNCATE ON audit_seal
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse()
+    """,
+)
+DROP_SEAL_SQL = (
+    "DROP TRIGGER IF EXISTS audit_seal_no_truncate ON audit_seal",
+    "DROP TRIGGER IF EXISTS audit_seal_append_only ON audit_seal",
+)
+
+for _table, _statements in (
+    (AuditRecord.__table__, APPEND_ONLY_SQL + CHAIN_SQL),
+    (AuditSeal.__table__, SEAL_SQL),
+):
+    for _statement in _statements:
+        # DDL() formats its text with %: the PL/pgSQL placeholders must stay as they are.
+        _ddl = DDL(_statement.replace("%", "%%"))
+        event.listen(_table, "after_create", _ddl.execute_if(dialect="postgresql"))
 
 
 # --- the one audit hook ---------------------------------------------------------------
 
 HIDDEN_VALUE = "•••"
-NOT_AUDITED = frozenset({"audit_record", "login_throttle", "user_session"})
+NOT_AUDITED = frozenset({"audit_record", "audit_seal", "login_throttle", "user_session"})
 
 
 @dataclass(frozen=True)

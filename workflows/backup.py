@@ -1,17 +1,36 @@
-"""Backup and restore of the whole database: SQLite's online backup, pg_dump on PostgreSQL."""
+"""Backup and restore of the whole database: SQLite's online backup, pg_dump on PostgreSQL.
+
+Backup files hold everyone's personal data: each is written to a new file only its owner may
+read (0600) and moved into place once complete, so a failed backup leaves no half file. The
+database password never reaches a child's arguments (which every user of the machine can
+read): pg_dump and pg_restore find it in a passfile of their own, 0600, removed afterwards.
+
+A restore replaces everything written since the backup. Before it, `lost_since` tells what
+that is, read from the audit trail (every write of the panel, the workflows and the CLI is
+in it): the audit rows newer than the newest one in the backup. And `restore` first writes a
+safety backup of what it is about to replace.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.engine import URL
 
+from models.audit import AuditRecord
 
-def _libpq_url(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+DATA_ACTIONS = ("insert", "update", "delete")
 
 
 def _pg_tool(name: str) -> str:
@@ -21,44 +40,190 @@ def _pg_tool(name: str) -> str:
     return path
 
 
-def backup(engine: Engine, path: Path) -> None:
-    """Write a consistent copy of the database to `path` while it is in use."""
-    path = Path(path)
-    if engine.dialect.name == "sqlite":
-        with sqlite3.connect(engine.url.database) as source, sqlite3.connect(path) as target:
-            source.backup(target)
+def _libpq_url(url: URL) -> str:
+    """The connection URL for libpq without the password (that goes to the passfile)."""
+    url = url._replace(drivername="postgresql", password=None)
+    return url.difference_update_query(["password"]).render_as_string(hide_password=False)
+
+
+def _passfile_line(password: str) -> str:
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    return f"*:*:*:*:{escaped}\n"
+
+
+@contextlib.contextmanager
+def _pg_environment(url: URL) -> Iterator[dict[str, str]]:
+    """The child's environment: the password in a temporary 0600 passfile, never in argv."""
+    env = dict(os.environ)
+    password = url.password or url.query.get("password")
+    if not password:
+        yield env
         return
-    subprocess.run(
-        [
-            _pg_tool("pg_dump"),
-            "--format=custom",
-            "--no-owner",
-            f"--file={path}",
-            _libpq_url(engine),
-        ],
-        check=True,
-    )
+    if isinstance(password, tuple):
+        password = password[-1]
+    fd, name = tempfile.mkstemp(prefix="opora-pgpass-")  # mode 0600, as libpq demands
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(_passfile_line(str(password)))
+        env["PGPASSFILE"] = name
+        env.pop("PGPASSWORD", None)
+        yield env
+    finally:
+        os.unlink(name)
 
 
-def restore(engine: Engine, path: Path) -> None:
-    """Replace the database's contents with the backup at `path`."""
+@contextlib.contextmanager
+def _private_file(path: Path) -> Iterator[Path]:
+    """A new 0600 file beside `path`, moved onto it once the block completes."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _sqlite_copy(source_path, target_path) -> None:
+    """SQLite's online backup; both connections closed before the file is moved or used."""
+    with (
+        contextlib.closing(sqlite3.connect(source_path)) as source,
+        contextlib.closing(sqlite3.connect(target_path)) as target,
+    ):
+        source.backup(target)
+
+
+def backup(engine: Engine, path: Path) -> None:
+    """Write a consistent copy of the database to `path` (mode 0600) while it is in use."""
     path = Path(path)
+    with _private_file(path) as target:
+        if engine.dialect.name == "sqlite":
+            _sqlite_copy(engine.url.database, target)
+            return
+        with _pg_environment(engine.url) as env, target.open("wb") as out:
+            subprocess.run(
+                [
+                    _pg_tool("pg_dump"),
+                    "--format=custom",
+                    "--no-owner",
+                    f"--dbname={_libpq_url(engine.url)}",
+                ],
+                stdout=out,
+                env=env,
+                check=True,
+            )
+
+
+def safety_backup_path(path: Path, now: dt.datetime | None = None) -> Path:
+    """Where restore keeps what it replaces: beside the backup, named by the moment."""
+    path = Path(path)
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return path.with_name(f"{path.stem}.before-restore-{stamp}{path.suffix or '.backup'}")
+
+
+def restore(engine: Engine, path: Path, safety: Path) -> None:
+    """Replace the database's contents with the backup at `path`, after writing a backup of
+    the current contents to `safety`; nothing is replaced if that safety backup fails."""
+    path, safety = Path(path), Path(safety)
     if not path.exists():
         raise FileNotFoundError(f"Нет файла резервной копии: {path}")
+    if safety.resolve() == path.resolve():
+        raise ValueError("Страховочная копия не может заменить восстанавливаемый файл.")
+    backup(engine, safety)
     engine.dispose()  # no pooled connection may hold the old contents
     if engine.dialect.name == "sqlite":
-        with sqlite3.connect(path) as source, sqlite3.connect(engine.url.database) as target:
-            source.backup(target)
+        _sqlite_copy(path, engine.url.database)
         return
-    subprocess.run(
-        [
-            _pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={_libpq_url(engine)}",
-            str(path),
-        ],
-        check=True,
+    with _pg_environment(engine.url) as env:
+        subprocess.run(
+            [
+                _pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={_libpq_url(engine.url)}",
+                str(path),
+            ],
+            env=env,
+            check=True,
+        )
+
+
+# --- what a restore discards ------------------------------------------------------------------
+
+COPY_AUDIT = re.compile(r"^COPY (?:\S+\.)?\"?audit_record\"? \(")
+
+
+def _newest_audit_id_in_sqlite(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as backup_db:
+        try:
+            return backup_db.execute("SELECT coalesce(max(id), 0) FROM audit_record").fetchone()[0]
+        except sqlite3.DatabaseError:  # not a database of ours, or no audit table
+            return 0
+
+
+def _newest_audit_id_in_dump(path: Path) -> int:
+    """The audit table's data as pg_restore prints it (no server involved); its largest id."""
+    process = subprocess.Popen(
+        [_pg_tool("pg_restore"), "--data-only", "--table=audit_record", "--file=-", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
     )
+    newest, copying = 0, False
+    assert process.stdout is not None
+    for line in process.stdout:
+        if copying:
+            if line.startswith("\\."):
+                copying = False
+            else:
+                first = line.split("\t", 1)[0]
+                if first.isdigit():
+                    newest = max(newest, int(first))
+        elif COPY_AUDIT.match(line):
+            copying = True
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, "pg_restore --data-only")
+    return newest
+
+
+def newest_audit_id(engine: Engine, path: Path) -> int:
+    """The id of the newest audit row inside the backup at `path` (0 when it has none)."""
+    if engine.dialect.name == "sqlite":
+        return _newest_audit_id_in_sqlite(Path(path))
+    return _newest_audit_id_in_dump(Path(path))
+
+
+@dataclass
+class Discarded:
+    """What the database holds that the backup does not, as the audit trail tells it."""
+
+    backup_newest_id: int
+    audit_rows: int = 0  # every audit row newer than the backup (changes, sign-ins, openings)
+    newest_at: dt.datetime | None = None
+    rows_by_table: dict[str, int] = field(default_factory=dict)  # rows written, per table
+
+
+def lost_since(engine: Engine, path: Path) -> Discarded:
+    """What restoring the backup at `path` would discard: the audit rows newer than the newest
+    one in the backup and, among them, how many rows of each table were created, changed or
+    deleted (each row counted once)."""
+    newest = newest_audit_id(engine, path)
+    record = AuditRecord.__table__
+    if not inspect(engine).has_table(record.name):  # restoring into an empty database
+        return Discarded(newest)
+    with engine.connect() as connection:
+        total, newest_at = connection.execute(
+            select(func.count(), func.max(record.c.at)).where(record.c.id > newest)
+        ).one()
+        per_table = connection.execute(
+            select(record.c.table_name, func.count(record.c.row_id.distinct()))
+            .where(record.c.id > newest, record.c.action.in_(DATA_ACTIONS))
+            .group_by(record.c.table_name)
+            .order_by(record.c.table_name)
+        ).all()
+    return Discarded(newest, total, newest_at, {name: count for name, count in per_table})

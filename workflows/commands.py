@@ -1,18 +1,90 @@
-"""Operator commands: `flask --app app create-user`, `backup`, `restore`, `tick`."""
+"""Operator commands: `flask --app app create-user`, `backup`, `restore`, `tick`,
+`audit seal`, `audit verify` and `db grant-app-role`."""
 
 from __future__ import annotations
 
+import datetime as dt
+import subprocess
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate.cli import db as migrate_group
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import ROLE, db
+from models.base import plural
 
+from . import audit_chain
 from .accounts import create_user
-from .backup import backup, restore
+from .backup import Discarded, backup, lost_since, restore, safety_backup_path
 from .dates import centre_today
+from .db_roles import RoleError, grant_app_role
 from .schedule import run_tick
+
+
+def _audit_key() -> bytes:
+    try:
+        return audit_chain.audit_key(
+            Path(current_app.instance_path),
+            current_app.config.get("PRODUCTION", False),
+            current_app.config.get("OPORA_AUDIT_KEY"),
+        )
+    except audit_chain.ChainKeyError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _utc(moment: dt.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return f"{moment:%d.%m.%Y %H:%M} UTC"
+
+
+def describe_discarded(lost: Discarded) -> str:
+    """What a restore throws away, in words for the operator."""
+    if not lost.audit_rows:
+        return "После этой копии в базе ничего не записано: восстановление ничего не отбросит."
+    rows = plural(lost.audit_rows, "запись", "записи", "записей")
+    lines = [
+        f"После этой копии (последняя запись журнала в ней — № {lost.backup_newest_id}) "
+        f"в журнале аудита базы {rows}, последняя — {_utc(lost.newest_at)}. "
+        "Восстановление их отбросит."
+    ]
+    if lost.rows_by_table:
+        counts = ", ".join(f"{table} — {n}" for table, n in lost.rows_by_table.items())
+        total = plural(sum(lost.rows_by_table.values()), "строка", "строки", "строк")
+        lines.append(f"Из них созданы, изменены или удалены {total}: {counts}.")
+    else:
+        lines.append("Изменений данных среди них нет: только входы, просмотры и выгрузки.")
+    return "\n".join(lines)
+
+
+def _seal_line(result: audit_chain.SealResult) -> str:
+    if not result.settled:
+        return (
+            "Журнал аудита: транзакция открыта дольше, чем ждёт запечатывание; "
+            "записи запечатаются при следующем запуске."
+        )
+    head = f"; голова цепочки {result.head}" if result.head else ""
+    return f"Запечатано записей журнала аудита: {result.sealed}{head}"
+
+
+@click.command("grant-app-role")
+@click.option("--role", required=True, help="The app's login, e.g. opora_app.")
+@with_appcontext
+def grant_app_role_command(role: str):
+    """Give the app's login its privileges (run as the schema's owner after each upgrade)."""
+    try:
+        with db.engine.begin() as connection:
+            statements = grant_app_role(connection, role)
+    except RoleError as error:
+        raise click.ClickException(str(error)) from error
+    for statement in statements:
+        click.echo(statement)
+    click.echo(
+        f"Права роли {role} выставлены: журнал аудита ей доступен только для чтения и добавления."
+    )
 
 
 def init_commands(app: Flask) -> None:
@@ -38,19 +110,84 @@ def init_commands(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(path: Path):
-        """Write a backup of the whole database to PATH."""
-        backup(db.engine, path)
+        """Write a backup of the whole database to PATH (readable by its owner only)."""
+        try:
+            backup(db.engine, path)
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+            raise click.ClickException(f"Резервная копия не записана: {error}") from error
         click.echo(f"Резервная копия записана: {path}")
 
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    def restore_command(path: Path, yes: bool):
-        """Replace the database with the backup at PATH."""
+    @click.option(
+        "--safety-backup",
+        "safety",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Where to keep what is replaced; beside PATH, named by the time, by default.",
+    )
+    def restore_command(path: Path, yes: bool, safety: Path | None):
+        """Replace the database with the backup at PATH, after a safety backup of it."""
+        try:
+            click.echo(describe_discarded(lost_since(db.engine, path)))
+        except (OSError, RuntimeError, subprocess.CalledProcessError, SQLAlchemyError) as error:
+            raise click.ClickException(f"Копия не прочитана: {error}") from error
         if not yes:
             click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
-        restore(db.engine, path)
+        safety = safety or safety_backup_path(path)
+        try:
+            restore(db.engine, path, safety)
+        except (OSError, ValueError, RuntimeError, subprocess.CalledProcessError) as error:
+            kept = f" Страховочная копия: {safety}." if safety.exists() else ""
+            raise click.ClickException(f"База не восстановлена: {error}.{kept}") from error
+        click.echo(f"Страховочная копия заменённых данных: {safety}")
         click.echo(f"База восстановлена из {path}")
+
+    @app.cli.group("audit")
+    def audit_group():
+        """The audit trail's hash chain."""
+
+    @audit_group.command("seal")
+    @click.option(
+        "--settle-timeout",
+        type=float,
+        default=audit_chain.SETTLE_TIMEOUT,
+        show_default=True,
+        help="Seconds to wait for open transactions (PostgreSQL).",
+    )
+    def audit_seal_command(settle_timeout: float):
+        """Link the new audit rows to the hash chain (the tick does this too)."""
+        click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key(), settle_timeout)))
+
+    @audit_group.command("verify")
+    @click.option(
+        "--expect-head",
+        default=None,
+        help="A head printed by an earlier verify or seal (ID:HASH), kept outside the database.",
+    )
+    def audit_verify_command(expect_head: str | None):
+        """Recompute the hash chain; exit 1 naming the first broken link."""
+        try:
+            expected = audit_chain.Head.parse(expect_head) if expect_head else None
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--expect-head") from error
+        verdict = audit_chain.verify(db.engine, _audit_key(), expected)
+        if not verdict.ok:
+            click.echo(f"Журнал аудита повреждён. {verdict.problem}", err=True)
+            raise SystemExit(1)
+        checked = plural(verdict.checked, "запись", "записи", "записей")
+        click.echo(
+            f"Журнал аудита цел: проверено {checked} с печатью, "
+            f"ещё не запечатано — {verdict.unsealed}."
+        )
+        if verdict.head:
+            click.echo(
+                f"Голова цепочки: {verdict.head} "
+                "(сохраните её вне базы и передайте в --expect-head при следующей проверке)."
+            )
+
+    migrate_group.add_command(grant_app_role_command)
 
     @app.cli.command("tick")
     @click.option(
@@ -65,3 +202,4 @@ def init_commands(app: Flask) -> None:
         today = on.date() if on else centre_today()
         for label, count in run_tick(db.session, today):
             click.echo(f"{label}: {count}")
+        click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))
