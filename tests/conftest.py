@@ -13,12 +13,12 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from factories import FAST_HASH, PASSWORD
 from sqlalchemy import create_engine, make_url, text
 
 from app import create_app, database_url
 from models import District, Staff, User, db
 
-PASSWORD = "test-password-1"
 CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
@@ -113,8 +113,17 @@ def make_user(role: str, username: str | None = None, districts=(), **staff_fiel
     staff.districts = [db.session.get(District, d) if isinstance(d, int) else d for d in districts]
     db.session.add(staff)
     db.session.flush()
-    user = User(username=username or role, role=role, staff_id=staff.id, active=True)
-    user.set_password(PASSWORD)
+    # FAST_HASH, not set_password's scrypt (~0.1 s to hash and again at each sign-in);
+    # the tests of hashing set their passwords through the panel or the CLI. The
+    # epoch is what set_password would have left.
+    user = User(
+        username=username or role,
+        role=role,
+        staff_id=staff.id,
+        active=True,
+        password_hash=FAST_HASH,
+        session_epoch=1,
+    )
     db.session.add(user)
     db.session.commit()
     return user
