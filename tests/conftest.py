@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 from contextlib import contextmanager
 
@@ -22,6 +23,22 @@ from models import District, Staff, User, db
 CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
+
+
+def pytest_collection_finish(session):
+    """Refuse a second import path for the helper modules.
+
+    pytest puts tests/ on sys.path (this conftest's folder, no __init__.py), so the
+    helpers are imported by their bare names: `import factories`, `from conftest
+    import ...`. Imported as `tests.factories` a module would be loaded a second
+    time, with its own seq() counter handing out numbers the first already gave.
+    """
+    twins = sorted(name for name in sys.modules if name.startswith("tests."))
+    if twins:
+        raise pytest.UsageError(
+            "import the test helpers by their bare names (import factories), not as "
+            + ", ".join(twins)
+        )
 
 
 @contextmanager

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import factories as f
 import pytest
 
 from admin_views import paging
 from models import db
-from tests import factories as f
 
 SURNAMES = ["Агеевы", "Белые", "Волковы", "Громовы", "Дроздовы", "Ершовы", "Жуковы", "Зайцевы"]
 

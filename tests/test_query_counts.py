@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 
+import factories as f
 import pytest
 from sqlalchemy import event
 
 from admin_views.permissions import allowed
 from models import db
-from tests import factories as f
 
 LISTS = (
     "family",

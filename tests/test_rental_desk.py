@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import factories as f
 import pytest
 from conftest import make_user, post_form
 from security_factories import flashes, signed_in
 
 from models import Case, EquipmentUnit, Loan, RentalEvent, Reservation, db
-from tests import factories as f
 from workflows import rental
 from workflows.dates import centre_today as desk_today
 
