@@ -107,12 +107,26 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def csrf_token(client, url: str) -> str:
-    """The CSRF token of the form on `url`, as a browser would send it back."""
+# --- the browser's side of sign-in and forms: the one CSRF reader, the one sign-in ------
+
+
+def csrf_token(client, url: str = "/") -> str:
+    """The CSRF token on `url`, as a browser would send it back.
+
+    Every page of a signed-in session carries one (the home page by default);
+    before sign-in, /login does.
+    """
     page = client.get(url)
     match = CSRF.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data: dict, form_url: str | None = None):
+    """POST `data` to `url` with the CSRF token taken from the form page."""
+    data = dict(data)
+    data["csrf_token"] = csrf_token(client, form_url or url)
+    return client.post(url, data=data)
 
 
 def make_user(role: str, username: str | None = None, districts=(), **staff_fields) -> User:
@@ -147,6 +161,9 @@ def make_user(role: str, username: str | None = None, districts=(), **staff_fiel
 
 
 class Auth:
+    """The sign-in form as a browser submits it; `login` returns the answer as it is,
+    for the tests of sign-in itself (refusals, throttling, `next`)."""
+
     def __init__(self, client):
         self.client = client
 
@@ -158,8 +175,20 @@ class Auth:
         )
 
     def logout(self):
-        token = csrf_token(self.client, "/account/password")
-        return self.client.post("/logout", data={"csrf_token": token})
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+def signed_in(app, username: str, password: str = PASSWORD, *, client=None):
+    """`client` (else a new browser: a new test client) signed in as the existing
+    account `username` through the real /login form; fails unless sign-in succeeds.
+
+    The one way a test signs in. Requests run outside an app context (inside
+    one they would share `g` and the database session with the test).
+    """
+    client = client or app.test_client()
+    response = Auth(client).login(username, password)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
 
 
 @pytest.fixture
@@ -168,23 +197,16 @@ def auth(client):
 
 
 @pytest.fixture
-def login_as(app, client, auth):
-    """login_as(role, districts=[...]) creates a user of that role and signs in."""
+def login_as(app, client):
+    """login_as(role, username=None, districts=[...], **staff) creates a staff member
+    with an account of `role` (make_user) and signs the `client` in as it."""
 
     def _login(role: str, username: str | None = None, districts=(), **staff_fields) -> User:
         with app.app_context():
             user = make_user(role, username, districts=districts, **staff_fields)
             user_id, name = user.id, user.username
-        response = auth.login(name)
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        signed_in(app, name, client=client)
         with app.app_context():
             return db.session.get(User, user_id)
 
     return _login
-
-
-def post_form(client, url: str, data: dict, form_url: str | None = None):
-    """POST `data` to `url` with the CSRF token taken from the form page."""
-    data = dict(data)
-    data["csrf_token"] = csrf_token(client, form_url or url)
-    return client.post(url, data=data)

@@ -127,17 +127,6 @@ def user(role: str = "admin", staff_row: Staff | None = None, **kw) -> User:
     )
 
 
-def sign_in(app, auth, role: str = "admin", username: str | None = None) -> int:
-    """Create a user of `role` and sign in through the real /login form; returns its id."""
-    with app.app_context():
-        row = user(role, username=username or role)
-        db.session.commit()
-        user_id, name = row.id, row.username
-    response = auth.login(name, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return user_id
-
-
 def service(**kw) -> Service:
     return _save(Service(**{"kind": "social", "name": f"Услуга № {seq()}", **kw}))
 

@@ -70,8 +70,8 @@ def build_world() -> dict:
 
 
 @pytest.fixture
-def world(app, auth):
-    f.sign_in(app, auth, "admin")
+def world(app, login_as):
+    login_as("admin")
     with app.app_context():
         return build_world()
 
