@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import pytest
 from factories import FAST_HASH, PASSWORD
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 
 from app import create_app, database_url
 from models import District, Staff, User, db
@@ -75,19 +76,127 @@ def app(tmp_path_factory):
             db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def clean_tables(app):
-    yield
+# --- an empty database for every test ---------------------------------------------------
+
+# Statements that change no row; anything else counts as a write (see `kept`).
+READS = re.compile(r"\s*(SELECT|PRAGMA|SHOW|SET|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)\b", re.I)
+
+
+class Writes:
+    """How many writing statements any engine of this process has sent so far."""
+
+    count = 0
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_writes(_conn, _cursor, statement, _parameters, _context, _executemany):
+    if not READS.match(statement):
+        Writes.count += 1
+
+
+def _filled_tables(session) -> list[str]:
+    """The tables holding rows, children before parents: one query, not one per table."""
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    tables = [quote(t.name) for t in reversed(db.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(
+        f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608 - names from metadata
+        for i, name in enumerate(tables)
+    )
+    return [tables[i] for i in sorted(session.scalars(text(probe)))]
+
+
+def empty_every_table(app) -> None:
+    """Empty the tables a test filled, and restart the ids as a fresh database would.
+
+    TRUNCATE of every table costs PostgreSQL about a second per test; DELETE of
+    the few filled tables costs milliseconds. PostgreSQL runs the DELETEs as a
+    replica (session_replication_role, a superuser's right) so that no trigger
+    fires: the append-only audit trigger would refuse them. Without that right
+    the filled tables are truncated. On SQLite the tally triggers fire on
+    DELETE, so the probe repeats until every table is empty.
+    """
     with app.app_context():
         db.session.rollback()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        postgresql = db.engine.dialect.name == "postgresql"
+        for _attempt in range(3):
+            filled = _filled_tables(db.session)
+            if not filled:
+                break
+            if postgresql and not _superuser(db.session):
+                db.session.execute(text(f"TRUNCATE {', '.join(filled)} RESTART IDENTITY CASCADE"))
+            else:
+                if postgresql:
+                    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in filled:
+                    db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+            if postgresql:  # what TRUNCATE ... RESTART IDENTITY does to every table's ids
+                db.session.execute(
+                    text(
+                        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                        "FROM pg_sequences "
+                        "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                    )
+                )
+            db.session.commit()
         else:
-            for name in tables:
-                db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
-        db.session.commit()
+            raise AssertionError(f"tables still filled after cleaning: {filled}")
         db.session.remove()
+    Kept.forget()
+
+
+def _superuser(session) -> bool:
+    return session.scalar(text("SELECT current_setting('is_superuser')")) == "on"
+
+
+class Kept:
+    """The one data set now kept in the database for the tests that share it (see `kept`)."""
+
+    key: str | None = None
+    value = None
+    writes = 0
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.key, cls.value, cls.writes = None, None, Writes.count
+
+    @classmethod
+    def untouched(cls) -> bool:
+        return cls.key is not None and Writes.count == cls.writes
+
+
+@pytest.fixture
+def kept(app, request):
+    """kept(key, build) -> build()'s result: rows built once and kept for the following
+    tests that ask for the same `key`, as long as no test writes to the database.
+
+    For expensive read-only data (every page's world, the seeded demo). A test
+    that writes anything (counted per statement, on every engine) has the
+    database emptied after it as usual, so the next test builds afresh; so does
+    a test that does not ask for the kept data. `build` runs outside an app
+    context and returns plain values (ids, texts), never ORM rows.
+    """
+    request.node.keeps_data = True
+
+    def _kept(key: str, build):
+        if Writes.count != Kept.writes:
+            pytest.fail("ask for the kept data before anything of the test writes", pytrace=False)
+        if Kept.key != key:
+            if Kept.key is not None:  # another data set is kept
+                empty_every_table(app)
+            Kept.value = build()
+            Kept.key, Kept.writes = key, Writes.count
+        return Kept.value
+
+    return _kept
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(app, request):
+    """After each test every table is empty again, unless the test shared the kept
+    data and wrote nothing."""
+    yield
+    if not (getattr(request.node, "keeps_data", False) and Kept.untouched()):
+        empty_every_table(app)
 
 
 @pytest.fixture
