@@ -69,9 +69,9 @@ def valid_snils(n: int | None = None) -> str:
     return format_snils(digits + f"{snils_checksum(digits):02d}")
 
 
-def invalid_snils() -> str:
-    """A SNILS whose control number is off by one."""
-    digits = f"{2_000_000 + seq():09d}"
+def invalid_snils(n: int | None = None) -> str:
+    """valid_snils(n) with its control number off by one."""
+    digits = f"{2_000_000 + (seq() if n is None else n):09d}"
     wrong = (snils_checksum(digits) + 1) % 100
     return format_snils(digits + f"{wrong:02d}")
 
