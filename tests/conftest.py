@@ -34,7 +34,13 @@ def pytest_collection_finish(session):
     import ...`. Imported as `tests.factories` a module would be loaded a second
     time, with its own seq() counter handing out numbers the first already gave.
     """
-    twins = sorted(name for name in sys.modules if name.startswith("tests."))
+    here = os.path.dirname(os.path.abspath(__file__))
+    twins = sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith("tests.")
+        and os.path.abspath(getattr(module, "__file__", None) or "").startswith(here)
+    )
     if twins:
         raise pytest.UsageError(
             "import the test helpers by their bare names (import factories), not as "
