@@ -70,9 +70,9 @@ def valid_snils(n: int | None = None) -> str:
     return format_snils(digits + f"{snils_checksum(digits):02d}")
 
 
-def invalid_snils() -> str:
-    """A SNILS whose control number is off by one."""
-    digits = f"{2_000_000 + seq():09d}"
+def invalid_snils(n: int | None = None) -> str:
+    """valid_snils(n) with its control number off by one."""
+    digits = f"{2_000_000 + (seq() if n is None else n):09d}"
     wrong = (snils_checksum(digits) + 1) % 100
     return format_snils(digits + f"{wrong:02d}")
 
@@ -129,17 +129,6 @@ def user(role: str = "admin", staff_row: Staff | None = None, **kw) -> User:
             }
         )
     )
-
-
-def sign_in(app, auth, role: str = "admin", username: str | None = None) -> int:
-    """Create a user of `role` and sign in through the real /login form; returns its id."""
-    with app.app_context():
-        row = user(role, username=username or role)
-        db.session.commit()
-        user_id, name = row.id, row.username
-    response = auth.login(name, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return user_id
 
 
 def service(**kw) -> Service:

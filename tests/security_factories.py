@@ -5,6 +5,7 @@ family in one district) so a test can walk every view with a real row;
 the page helpers read what a browser would: form fields, row links, flashes.
 Builders run inside an app context; requests must run outside one (a request
 inside an app context would share `g` and the database session with the test).
+Signing in and CSRF tokens are conftest's (signed_in, csrf_token).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 from html.parser import HTMLParser
 
 import factories as f
-from conftest import Auth
 from sqlalchemy import func, inspect, select
 
 from admin_views import VIEWS
@@ -137,22 +137,6 @@ def count(app, model) -> int:
 
 
 # --- reading pages -----------------------------------------------------------------
-
-
-def signed_in(app, username: str):
-    """A new browser (test client) signed in as `username`."""
-    client = app.test_client()
-    response = Auth(client).login(username)
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
-
-
-def page_token(client) -> str:
-    """The session's CSRF token, read from the home page (every page carries one)."""
-    body = client.get("/").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', body)
-    assert match, "no CSRF token on the home page"
-    return match.group(1)
 
 
 def row_ids(body: str, endpoint: str) -> set[int]:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import factories as f
 import pytest
-from conftest import make_user
+from conftest import csrf_token, make_user, signed_in
 from security_factories import (
     MODELS,
     admin_form,
     flashes,
     input_value,
-    page_token,
     row_ids,
-    signed_in,
     snapshot,
 )
 from sqlalchemy import select
@@ -65,7 +63,7 @@ def test_delete_archives_instead_of_deleting(app, rows, endpoint):
     client = signed_in(app, "boss")
     before = snapshot(app, MODELS[endpoint], old)
     response = client.post(
-        f"/{endpoint}/delete/", data={"id": old, "csrf_token": page_token(client)}
+        f"/{endpoint}/delete/", data={"id": old, "csrf_token": csrf_token(client)}
     )
     assert response.status_code == 302
     assert _archived_at(app, endpoint, old) is not None
@@ -77,7 +75,7 @@ def test_delete_archives_instead_of_deleting(app, rows, endpoint):
 def test_archive_action_archives_the_selected_rows(app, rows):
     """Does the list's «В архив» action archive the selected family and case?"""
     client = signed_in(app, "coord")
-    token = page_token(client)
+    token = csrf_token(client)
     for endpoint in ("family", "case"):
         data = {"action": "archive", "rowid": rows[endpoint][1], "csrf_token": token}
         assert client.post(f"/{endpoint}/action/", data=data).status_code == 302
@@ -89,7 +87,7 @@ def test_archived_rows_are_hidden_unless_asked_for(app, rows):
     """Is an archived row missing from its list by default, shown with
     ?archive=1 (next to the live rows), and marked as archived on its page?"""
     client = signed_in(app, "boss")
-    token = page_token(client)
+    token = csrf_token(client)
     for endpoint in ARCHIVED:
         live, old = rows[endpoint]
         client.post(f"/{endpoint}/delete/", data={"id": old, "csrf_token": token})
@@ -119,17 +117,17 @@ def test_only_the_admin_restores_and_nothing_related_is_lost(app, rows):
     before = {(m, i): snapshot(app, m, i) for m, ids in related.items() for i in ids}
 
     coord = signed_in(app, "coord")
-    coord.post("/family/delete/", data={"id": family_id, "csrf_token": page_token(coord)})
+    coord.post("/family/delete/", data={"id": family_id, "csrf_token": csrf_token(coord)})
     assert _archived_at(app, "family", family_id) is not None
 
     for username in ("coord", "worker"):
         client = signed_in(app, username)
-        data = {"action": "restore", "rowid": family_id, "csrf_token": page_token(client)}
+        data = {"action": "restore", "rowid": family_id, "csrf_token": csrf_token(client)}
         client.post("/family/action/?archive=1", data=data)
         assert _archived_at(app, "family", family_id) is not None, f"{username} restored it"
 
     boss = signed_in(app, "boss")
-    data = {"action": "restore", "rowid": family_id, "csrf_token": page_token(boss)}
+    data = {"action": "restore", "rowid": family_id, "csrf_token": csrf_token(boss)}
     assert boss.post("/family/action/?archive=1", data=data).status_code == 302
     assert _archived_at(app, "family", family_id) is None
     after = {(m, i): snapshot(app, m, i) for m, ids in related.items() for i in ids}
@@ -166,12 +164,12 @@ def test_second_save_from_a_stale_copy_is_refused(app, endpoint, field, first_va
     second_form = admin_form(second.get(url).get_data(as_text=True))["fields"]
     assert first_form["seen_version"] == second_form["seen_version"] == "1"
 
-    first_form.update({field: first_value, "csrf_token": page_token(first)})
+    first_form.update({field: first_value, "csrf_token": csrf_token(first)})
     assert first.post(url, data=first_form).status_code == 302
     saved = snapshot(app, MODELS[endpoint], row_id)
     assert str(saved[field]) == first_value
 
-    second_form.update({field: second_value, "csrf_token": page_token(second)})
+    second_form.update({field: second_value, "csrf_token": csrf_token(second)})
     refused = second.post(url, data=second_form)
     body = refused.get_data(as_text=True)
     assert refused.status_code == 200
@@ -181,7 +179,7 @@ def test_second_save_from_a_stale_copy_is_refused(app, endpoint, field, first_va
     assert snapshot(app, MODELS[endpoint], row_id) == saved
 
     retry = admin_form(body)["fields"]
-    retry.update({field: second_value, "csrf_token": page_token(second)})
+    retry.update({field: second_value, "csrf_token": csrf_token(second)})
     assert second.post(url, data=retry).status_code == 302
     assert str(snapshot(app, MODELS[endpoint], row_id)[field]) == second_value
 
@@ -196,7 +194,7 @@ def test_save_without_the_seen_version_is_refused(app, login_as, client):
     url = f"/family/edit/?id={family_id}"
     form = admin_form(client.get(url).get_data(as_text=True))["fields"]
     form.pop("seen_version")
-    form.update(surname="Подменённые", csrf_token=page_token(client))
+    form.update(surname="Подменённые", csrf_token=csrf_token(client))
     response = client.post(url, data=form)
     assert STALE in response.get_data(as_text=True)
     assert snapshot(app, Family, family_id)["surname"] == "Ручные"
@@ -216,7 +214,7 @@ def test_deleting_a_department_with_staff_is_refused(app, login_as, client):
         department_id = department.id
     response = client.post(
         "/department/delete/",
-        data={"id": department_id, "csrf_token": page_token(client)},
+        data={"id": department_id, "csrf_token": csrf_token(client)},
         follow_redirects=True,
     )
     assert snapshot(app, Department, department_id) is not None, "the department was deleted"
@@ -243,7 +241,7 @@ def test_deleting_a_row_others_depend_on_says_so_in_russian(app, login_as, clien
         case_id = case.id
     response = client.post(
         f"/{endpoint}/delete/",
-        data={"id": row_id, "csrf_token": page_token(client)},
+        data={"id": row_id, "csrf_token": csrf_token(client)},
         follow_redirects=True,
     )
     messages = flashes(response.get_data(as_text=True))

@@ -13,8 +13,8 @@ import json
 
 import factories as f
 import pytest
-from conftest import make_user
-from security_factories import admin_form, page_token, signed_in, snapshot
+from conftest import csrf_token, make_user, signed_in
+from security_factories import admin_form, snapshot
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -45,7 +45,7 @@ def _form(client, url: str, **values) -> dict:
     """The form on `url` as the browser would send it, with `values` typed in."""
     fields = admin_form(client.get(url).get_data(as_text=True))["fields"]
     fields.update({k: str(v) for k, v in values.items()})
-    fields["csrf_token"] = page_token(client)
+    fields["csrf_token"] = csrf_token(client)
     return fields
 
 
@@ -135,7 +135,7 @@ def test_deletes_are_recorded_with_old_values(app, client, login_as):
         db.session.commit()
         ids = (panel_dept.id, orm_dept.id, family.id)
         names = (panel_dept.name, orm_dept.name)
-    token = page_token(client)
+    token = csrf_token(client)
     for endpoint, row_id in (("department", ids[0]), ("family", ids[2])):
         response = client.post(f"/{endpoint}/delete/", data={"id": row_id, "csrf_token": token})
         assert response.status_code == 302
@@ -306,7 +306,7 @@ def test_audit_rows_cannot_be_changed_through_the_panel(app, client, login_as):
         db.session.commit()
         before_count = db.session.scalar(select(func.count()).select_from(AuditRecord))
     before = snapshot(app, AuditRecord, row_id)
-    token = page_token(client)
+    token = csrf_token(client)
     assert client.get(f"/audit_record/details/?id={row_id}").status_code == 200
     assert client.get("/audit_record/new/").status_code == 302
     assert client.get(f"/audit_record/edit/?id={row_id}").status_code == 302

@@ -13,8 +13,8 @@ import re
 
 import factories as f
 import pytest
-from conftest import csrf_token, make_user
-from security_factories import flashes, signed_in
+from conftest import csrf_token, make_user, signed_in
+from security_factories import flashes
 from sqlalchemy import func, select
 
 from models import Appointment, Case, Consent, District, Family, Person, Staff, Task, Visit, db

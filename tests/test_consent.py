@@ -2,10 +2,10 @@
 
 import datetime as dt
 
+from conftest import post_form
 from sqlalchemy import func, select
 
 from models import Case, Consent, District, Family, Person, db
-from tests.conftest import post_form
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 

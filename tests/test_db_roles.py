@@ -17,10 +17,10 @@ from conftest import Auth, make_user
 from security_factories import admin_form
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import DBAPIError
+from test_migrations import MIGRATIONS, kept_logging
 
 from app import create_app, database_url
 from models import AuditRecord, District, db
-from tests.test_migrations import MIGRATIONS, kept_logging
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL"), reason="logins are PostgreSQL's"

@@ -13,9 +13,9 @@ from urllib.parse import unquote
 
 import factories as f
 import pytest
-from conftest import make_user
+from conftest import make_user, signed_in
 from openpyxl import load_workbook
-from security_factories import row_ids, signed_in
+from security_factories import row_ids
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from test_migrations import empty_database_url, migrated  # noqa: F401 - fixtures

@@ -13,7 +13,7 @@ import re
 
 import factories as f
 import pytest
-from conftest import Auth, csrf_token, make_user, post_form
+from conftest import Auth, make_user, post_form, signed_in
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -389,8 +389,8 @@ def _decision(app, client, household, start: str, end: str):
         make_user("coordinator", "decider")
         db.session.commit()
         case_id, lead_id = case.id, lead.id
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
-    Auth(client).login("decider")
+    Auth(client).logout()
+    signed_in(app, "decider", client=client)
     url = f"/case_flow/{case_id}/decision"
     response = post_form(
         client,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories as f
 import pytest
-from conftest import make_user, post_form
-from security_factories import flashes, signed_in
+from conftest import make_user, post_form, signed_in
+from security_factories import flashes
 from sqlalchemy import func, select
 
 from models import Assessment, Case, PlanActivity, Review, Task, TaskAssignment, Visit, db
 from models.base import utcnow
 from models.guards import ARCHIVED, CLOSED, recording_history
-from tests import factories as f
 from workflows import reviews, tasks
 from workflows.cases import close_case
 from workflows.errors import WorkflowError

@@ -17,11 +17,11 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import throwaway_database
 from sqlalchemy import CheckConstraint, inspect, text
 
 from app import create_app
 from models import db
-from tests.conftest import throwaway_database
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
 

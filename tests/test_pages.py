@@ -11,6 +11,7 @@ import re
 
 import factories as f
 import pytest
+from conftest import make_user, signed_in
 from sqlalchemy import select
 
 from admin_views import VIEWS
@@ -70,10 +71,20 @@ def build_world() -> dict:
 
 
 @pytest.fixture
-def world(app, auth):
-    f.sign_in(app, auth, "admin")
-    with app.app_context():
-        return build_world()
+def world(app, client, kept):
+    """build_world()'s ids, with `client` signed in as the administrator; built once
+    and kept for the following page tests while they only read."""
+
+    def build():
+        with app.app_context():
+            make_user("admin")
+        session = signed_in(app, "admin").get_cookie("session").value
+        with app.app_context():
+            return build_world(), session
+
+    ids, session = kept("test_pages.world", build)
+    client.set_cookie("session", session)
+    return ids
 
 
 def first_id(app, endpoint: str) -> int:

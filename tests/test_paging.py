@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import factories as f
 import pytest
 
 from admin_views import paging
 from models import db
-from tests import factories as f
 
 SURNAMES = ["Агеевы", "Белые", "Волковы", "Громовы", "Дроздовы", "Ершовы", "Жуковы", "Зайцевы"]
 
@@ -43,18 +43,18 @@ def next_link(page: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
-def test_small_list_counts_and_numbers_its_pages(client, auth, app, families, family_view):
+def test_small_list_counts_and_numbers_its_pages(client, login_as, app, families, family_view):
     """With fewer rows than the cap, does the list show the count and numbered pages?"""
-    f.sign_in(app, auth, "coordinator")
+    login_as("coordinator")
     page = client.get("/family/").get_data(as_text=True)
     assert "(8)" in page
     assert next_link(page) is None
 
 
-def test_large_list_pages_by_key(client, auth, app, families, family_view, monkeypatch):
+def test_large_list_pages_by_key(client, login_as, app, families, family_view, monkeypatch):
     """Beyond the cap, does «Далее» carry the last row's key and show exactly the next rows?"""
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
-    f.sign_in(app, auth, "coordinator")
+    login_as("coordinator")
     first = client.get("/family/").get_data(as_text=True)
     assert shown_surnames(first) == SURNAMES[:3]
     assert "(8)" not in first
@@ -71,9 +71,9 @@ def test_large_list_pages_by_key(client, auth, app, families, family_view, monke
     assert "after=" not in export and "page=" not in export
 
 
-def test_a_cursor_for_another_sort_is_ignored(client, auth, app, families, family_view):
+def test_a_cursor_for_another_sort_is_ignored(client, login_as, app, families, family_view):
     """Does a cursor made for another sort fall back to the page number instead of misleading?"""
-    f.sign_in(app, auth, "coordinator")
+    login_as("coordinator")
     with app.app_context():
         from models import Family
 
@@ -84,9 +84,9 @@ def test_a_cursor_for_another_sort_is_ignored(client, auth, app, families, famil
     assert shown_surnames(page) == SURNAMES[3:6]
 
 
-def test_filter_by_district_filters_by_that_district(client, auth, app, families, family_view):
+def test_filter_by_district_filters_by_that_district(client, login_as, app, families, family_view):
     """Does the «Участок равно» filter in the URL select that district (and no other filter)?"""
-    f.sign_in(app, auth, "coordinator")
+    login_as("coordinator")
     family_view.page_size = 25
     with app.test_request_context():
         index, flt = next(
@@ -102,13 +102,13 @@ def test_filter_by_district_filters_by_that_district(client, auth, app, families
 
 @pytest.mark.parametrize("fence_cap", [0, 100])
 def test_search_beyond_the_cap_sorts_its_matches(
-    client, auth, app, families, family_view, monkeypatch, fence_cap
+    client, login_as, app, families, family_view, monkeypatch, fence_cap
 ):
     """With more matches than the count cap, fenced or not, does a search show the
     first matches in order and page on by key?"""
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
     monkeypatch.setattr(paging, "FENCE_CAP", fence_cap)
-    f.sign_in(app, auth, "coordinator")
+    login_as("coordinator")
     first = client.get("/family/", query_string={"search": "ы"}).get_data(as_text=True)
     assert shown_surnames(first) == SURNAMES[:3]
     second = client.get(next_link(first)).get_data(as_text=True)

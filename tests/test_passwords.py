@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, Auth, make_user
-from security_factories import admin_form, page_token, signed_in
+from conftest import PASSWORD, Auth, csrf_token, make_user, signed_in
+from security_factories import admin_form
 from sqlalchemy import select
 
 from models import User, db
@@ -88,7 +88,7 @@ def test_own_password_change_refuses_weak_passwords_next_to_the_field(app, clien
     user = login_as("social_worker", "kuznetsova")
     with app.app_context():
         old_hash = db.session.get(User, user.id).password_hash
-    token = page_token(client)
+    token = csrf_token(client)
     for password, message in (
         ("kuznetsova2024", accounts.CONTAINS_LOGIN),
         ("1234567890", accounts.COMMON_PASSWORD),
@@ -108,7 +108,7 @@ def _user_form(client, url: str, **values) -> dict:
     fields = {**form["fields"], **values}
     if "__None" in form["options"].get("staff", ()):
         fields.setdefault("staff", "__None")
-    fields["csrf_token"] = page_token(client)
+    fields["csrf_token"] = csrf_token(client)
     return fields
 
 
@@ -182,7 +182,7 @@ def test_a_password_the_admin_set_must_be_changed_at_first_sign_in(app, client, 
     novice = app.test_client()
     assert Auth(novice).login("novice", GOOD).status_code == 302
     _must_change(novice)
-    token = page_token_from(novice, "/account/password")
+    token = csrf_token(novice, "/account/password")
     same = {"current": GOOD, "new": GOOD, "repeat": GOOD, "csrf_token": token}
     refused = novice.post("/account/password", data=same)
     assert accounts.SAME_PASSWORD in _feedback(refused.get_data(as_text=True))
@@ -206,11 +206,6 @@ def test_signing_out_is_open_while_the_password_must_change(app, login_as):
         user.must_change_password = True
         db.session.commit()
     client = signed_in(app, "leaving")
-    token = page_token_from(client, "/account/password")
+    token = csrf_token(client, "/account/password")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/family/").headers["Location"].startswith("/login")
-
-
-def page_token_from(client, url: str) -> str:
-    body = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)

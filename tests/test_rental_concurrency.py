@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import factories as f
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from models import EquipmentUnit, Loan, Person, Reservation, User, db
-from tests import factories as f
 from workflows import rental
 from workflows.errors import WorkflowError
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import factories as f
 import pytest
-from conftest import make_user, post_form
-from security_factories import flashes, signed_in
+from conftest import csrf_token, make_user, post_form, signed_in
+from security_factories import flashes
 
 from models import Case, EquipmentUnit, Loan, RentalEvent, Reservation, db
-from tests import factories as f
 from workflows import rental
 from workflows.dates import centre_today as desk_today
 
@@ -161,7 +161,7 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
         data={
             "method": "дезинфекция хлорсодержащим средством",
             "released_on": "2026-03-12",
-            "csrf_token": _token(client, unit_url),
+            "csrf_token": csrf_token(client, unit_url),
         },
         follow_redirects=True,
     )
@@ -185,11 +185,6 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
         ]
         assert kinds == ["issued", "extended", "returned", "sanitised", "offered"]
         assert db.session.get(Loan, loan_id).missing_components == "ремни"
-
-
-def _token(client, url: str) -> str:
-    body = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
 
 
 @pytest.mark.parametrize(
@@ -260,7 +255,7 @@ def test_returning_twice_is_refused_on_the_page(app, desk):
         db.session.commit()
         loan_id = loan.id
     client = signed_in(app, "clerk")
-    token = _token(client, f"/rental_desk/loan/{loan_id}/")
+    token = csrf_token(client, f"/rental_desk/loan/{loan_id}/")
     response = client.post(
         f"/rental_desk/loan/{loan_id}/return/",
         data={"returned_on": "2025-02-02", "condition": "poor", "csrf_token": token},
@@ -386,7 +381,7 @@ def test_queue_change_of_order_needs_a_reason_on_the_page(app, desk):
     client = signed_in(app, "clerk")
     with app.app_context():
         place_id = db.session.scalars(db.select(Reservation.id)).one()
-    token = _token(client, "/rental_desk/queue/")
+    token = csrf_token(client, "/rental_desk/queue/")
     response = client.post(
         f"/rental_desk/reservation/{place_id}/priority/",
         data={"priority": "1", "reason": "", "csrf_token": token},
@@ -452,7 +447,7 @@ def test_offered_family_is_served_from_the_queue_page(app, desk):
         assert place.offered_unit_id == desk["free"]
         place_id = place.id
     client = signed_in(app, "clerk")
-    token = _token(client, "/rental_desk/queue/")
+    token = csrf_token(client, "/rental_desk/queue/")
     response = client.post(f"/rental_desk/reservation/{place_id}/lend/", data={"csrf_token": token})
     assert response.status_code == 302 and "/rental_desk/loan/" in response.headers["Location"]
     with app.app_context():

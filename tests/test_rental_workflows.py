@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories as f
 import pytest
 from conftest import make_user
 from sqlalchemy import func, select
@@ -12,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from models import EquipmentUnit, Loan, RentalEvent, Reservation, Task, db
 from models.terms import OFFER_DAYS
-from tests import factories as f
 from workflows import rental
 from workflows.errors import WorkflowError
 

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import factories as f
 import pytest
-from conftest import make_user
+from conftest import make_user, signed_in
 from openpyxl import load_workbook
-from security_factories import row_ids, signed_in
+from security_factories import row_ids
 
 from models import AuditRecord, User, db
 from models.base import utcnow

@@ -19,16 +19,14 @@ import re
 
 import factories as f
 import pytest
-from conftest import make_user
+from conftest import csrf_token, make_user, signed_in
 from security_factories import (
     ENDPOINTS,
     MODELS,
     SCOPED,
     admin_form,
     count,
-    page_token,
     row_ids,
-    signed_in,
     snapshot,
     world,
 )
@@ -137,7 +135,7 @@ def test_permission_matrix(app, role):
         ids = world(district, "Матрицын", assignee=assignee)
         db.session.commit()
     client = signed_in(app, username)
-    token = page_token(client)
+    token = csrf_token(client)
     problems = []
     for endpoint in ENDPOINTS:
         problems += _walk(app, client, token, role, endpoint, ids)
@@ -151,7 +149,7 @@ def test_no_inline_editing_anywhere(app, login_as, client):
         ids = world(f.district(), "Строчкин")
         db.session.commit()
     login_as("admin")
-    token = page_token(client)
+    token = csrf_token(client)
     for endpoint in ENDPOINTS:
         before = snapshot(app, MODELS[endpoint], ids[endpoint])
         data = {"list_form_pk": ids[endpoint], "notes": "<b>x</b>", "csrf_token": token}
@@ -176,7 +174,7 @@ def districts(app):
 
 
 def _other_rows_untouchable(app, client, other) -> list[str]:
-    token = page_token(client)
+    token = csrf_token(client)
     problems = []
     for endpoint in SCOPED:
         model, row_id = MODELS[endpoint], other[endpoint]
@@ -327,7 +325,7 @@ def test_cannot_attach_a_record_to_another_districts_case(app, districts):
         "staff": str(staff_id),
         "purpose": "Чужой визит",
         "findings": "Сведения о здоровье",
-        "csrf_token": page_token(client),
+        "csrf_token": csrf_token(client),
     }
     client.post("/visit/new/", data=form)
     with app.app_context():

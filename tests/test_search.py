@@ -20,9 +20,9 @@ def listed_ids(page: str) -> set[int]:
 
 
 @pytest.fixture
-def people(app, auth):
+def people(app, login_as):
     """The Smirnov and Ivanov families; Петрова is a member of the first."""
-    f.sign_in(app, auth, "admin")
+    login_as("admin")
     with app.app_context():
         smirnovs = f.family(surname="Смирновы", address="ул. Ломоносова, д. 5")
         petrova = f.person(smirnovs, "mother", last_name="Петрова", first_name="Ольга")
@@ -80,7 +80,7 @@ def test_person_picker_ignores_case(people, client):
     assert len(labels) == 1 and labels[0].startswith("Петрова")
 
 
-def test_picker_never_matches_a_field_the_role_may_not_see(app, auth, client):
+def test_picker_never_matches_a_field_the_role_may_not_see(app, login_as, client):
     """Can the rental clerk find a child by SNILS in the loan form's picker? (It must not.)"""
     snils = f.valid_snils()
     with app.app_context():
@@ -89,7 +89,7 @@ def test_picker_never_matches_a_field_the_role_may_not_see(app, auth, client):
         f.loan(f.equipment_unit(), family, child)
         db.session.commit()
         child_id = child.id
-    f.sign_in(app, auth, "rental_clerk")
+    login_as("rental_clerk")
 
     def offered(term: str) -> list:
         response = client.get("/loan/ajax/lookup/", query_string={"name": "child", "query": term})

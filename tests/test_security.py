@@ -18,9 +18,9 @@ from urllib.parse import urlencode, urlsplit
 
 import factories as f
 import pytest
-from conftest import PASSWORD, Auth, csrf_token, make_user
+from conftest import PASSWORD, Auth, csrf_token, make_user, signed_in
 from itsdangerous import TimestampSigner
-from security_factories import admin_form, count, page_token, signed_in
+from security_factories import admin_form, count
 from sqlalchemy import select
 
 from admin_views.auth import IDLE_TIMEOUT
@@ -72,7 +72,7 @@ def test_posts_without_csrf_token_are_refused(app, client, auth):
     forged = {**form, "csrf_token": "forged-token"}
     assert client.post("/family/new/", data=forged).status_code == 400
     assert count(app, Family) == 0
-    accepted = client.post("/family/new/", data={**form, "csrf_token": page_token(client)})
+    accepted = client.post("/family/new/", data={**form, "csrf_token": csrf_token(client)})
     assert accepted.status_code == 302
     assert count(app, Family) == 1
 
@@ -282,8 +282,7 @@ def test_sign_in_starts_a_new_session(app, client, auth):
     still anonymous, and the pre-login CSRF token no longer accepted?"""
     with app.app_context():
         make_user("district_worker", "fixed")
-    page = client.get("/login").get_data(as_text=True)
-    old_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    old_token = csrf_token(client, "/login")
     before = client.get_cookie("session").value
     response = client.post(
         "/login", data={"username": "fixed", "password": PASSWORD, "csrf_token": old_token}
@@ -308,12 +307,12 @@ def test_password_change_ends_the_users_other_sessions(app):
     first, second = signed_in(app, "twin"), signed_in(app, "twin")
     assert second.get("/family/").status_code == 200
     form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
-    response = first.post("/account/password", data={**form, "csrf_token": page_token(first)})
+    response = first.post("/account/password", data={**form, "csrf_token": csrf_token(first)})
     assert response.status_code == 302
     assert first.get("/family/").status_code == 200
     assert _is_signed_out(second)
     assert Auth(app.test_client()).login("twin", PASSWORD).status_code == 401
-    assert Auth(app.test_client()).login("twin", NEW_PASSWORD).status_code == 302
+    signed_in(app, "twin", NEW_PASSWORD)
 
 
 @pytest.mark.parametrize("change", ["disable", "new password"])
@@ -331,7 +330,7 @@ def test_admin_change_of_an_account_ends_its_sessions(app, change):
         form.pop("active", None)
     else:
         form["new_password"] = NEW_PASSWORD
-    response = boss.post(url, data={**form, "csrf_token": page_token(boss)})
+    response = boss.post(url, data={**form, "csrf_token": csrf_token(boss)})
     assert response.status_code == 302
     assert _is_signed_out(victim)
     if change == "disable":
@@ -357,7 +356,7 @@ def test_users_change_their_own_password(app, client, login_as):
     user = login_as("social_worker", "self")
     with app.app_context():
         old_hash = db.session.get(User, user.id).password_hash
-    token = page_token(client)
+    token = csrf_token(client)
 
     def change(current, new, repeat):
         data = {"current": current, "new": new, "repeat": repeat, "csrf_token": token}
@@ -374,7 +373,7 @@ def test_users_change_their_own_password(app, client, login_as):
         assert db.session.get(User, user.id).password_hash == old_hash
 
     assert change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD).status_code == 302
-    assert Auth(app.test_client()).login("self", NEW_PASSWORD).status_code == 302
+    signed_in(app, "self", NEW_PASSWORD)
 
 
 def test_only_the_admin_reaches_user_accounts(app):
@@ -398,7 +397,7 @@ def test_passwords_are_hashed_with_scrypt(app, runner, login_as, client):
         args=["create-user", "cli-user", "--role", "viewer", "--password", "cli-password-123"]
     )
     assert result.exit_code == 0, result.output
-    token = page_token(client)
+    token = csrf_token(client)
     data = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": token}
     assert client.post("/account/password", data=data).status_code == 302
 
@@ -426,7 +425,7 @@ def test_admin_creates_an_account_with_a_scrypt_password(app, login_as, client):
     fields["new_password"] = "panel-password-123"
     if "__None" in form["options"].get("staff", ()):
         fields["staff"] = "__None"
-    response = client.post("/user/new/", data={**fields, "csrf_token": page_token(client)})
+    response = client.post("/user/new/", data={**fields, "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "panel-user"))
@@ -456,8 +455,7 @@ def test_next_outside_the_panel_is_not_followed(app, client, target):
     with app.app_context():
         make_user("district_worker", "redirected")
     query = urlencode({"next": target})
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(client, "/login")
     data = {"username": "redirected", "password": PASSWORD, "csrf_token": token}
     responses = [client.post(f"/login?{query}", data=data)]
     responses.append(client.get(f"/login?{query}"))

@@ -67,12 +67,18 @@ def row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo(app, runner):
-    """Run `flask seed --demo` and hand back its output inside an app context."""
-    result = runner.invoke(args=["seed", "--demo"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
+def demo(app, runner, kept):
+    """Run `flask seed --demo` once and hand back its output inside an app context;
+    the demo is kept for the following demo tests while they only read."""
+
+    def seed():
+        result = runner.invoke(args=["seed", "--demo"])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        return result.output
+
+    output = kept("test_seed.demo", seed)
     with app.app_context():
-        yield result.output
+        yield output
         db.session.rollback()
 
 

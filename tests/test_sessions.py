@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import PASSWORD, Auth, make_user
+from conftest import PASSWORD, Auth, csrf_token, make_user, signed_in
 from flask_login.utils import encode_cookie
-from security_factories import admin_form, page_token, signed_in
+from security_factories import admin_form
 from sqlalchemy import select, update
 
 from app import create_app
@@ -123,7 +123,7 @@ def test_own_password_change_refuses_the_old_cookie_and_keeps_this_browser(app):
     browser = signed_in(app, "changer")
     thief = _copy(app, browser)
     form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
-    response = browser.post("/account/password", data={**form, "csrf_token": page_token(browser)})
+    response = browser.post("/account/password", data={**form, "csrf_token": csrf_token(browser)})
     assert response.status_code == 302
     assert browser.get("/family/").status_code == 200
     assert _is_signed_out(thief)
@@ -148,7 +148,7 @@ def test_admin_disabling_or_resetting_refuses_every_cookie_of_the_user(app, chan
         form.pop("active", None)
     else:
         form["new_password"] = NEW_PASSWORD
-    assert boss.post(url, data={**form, "csrf_token": page_token(boss)}).status_code == 302
+    assert boss.post(url, data={**form, "csrf_token": csrf_token(boss)}).status_code == 302
     for client in (first, second, thief):
         assert _is_signed_out(client)
     reason = "disabled" if change == "disable" else "password_changed"

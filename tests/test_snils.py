@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories as f
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,6 @@ from models.snils import (
     snils_checksum,
     snils_problem,
 )
-from tests import factories as f
 from workflows import cases as wf
 from workflows.errors import WorkflowError
 

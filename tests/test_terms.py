@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from conftest import make_user, post_form
-from security_factories import flashes, signed_in
+import factories as f
+from conftest import make_user, post_form, signed_in
+from security_factories import flashes
 
 from models import Loan, db
 from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS, LOAN_EXTENSION_DEFAULT_DAYS
-from tests import factories as f
 from workflows import rental
 from workflows.dates import centre_today
 

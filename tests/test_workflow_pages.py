@@ -10,7 +10,7 @@ import re
 
 import factories as f
 import pytest
-from conftest import post_form
+from conftest import post_form, signed_in
 from security_factories import row_ids
 from sqlalchemy import select
 from workflow_factories import TODAY, active_case, specialist
@@ -26,12 +26,6 @@ def pinned_today(monkeypatch):
         monkeypatch.setattr(page, "centre_today", lambda: TODAY)
 
 
-def sign_in_as(app, auth, staff_id: int) -> None:
-    with app.app_context():
-        username = db.session.scalar(select(User.username).where(User.staff_id == staff_id))
-    assert auth.login(username).status_code == 302
-
-
 def section(page: str, element_id: str) -> str:
     """The HTML of the element with `element_id` (a table or block) up to its closing tag."""
     match = re.search(rf'id="{element_id}".*?</(table|p)>', page, re.S)
@@ -45,7 +39,7 @@ def section(page: str, element_id: str) -> str:
 def my_world(app):
     """A psychologist with tasks due at every distance from today, and a colleague's task."""
     with app.app_context():
-        me = specialist(last_name="Моя")
+        me = specialist(last_name="Моя", username="me")
         other = specialist(last_name="Чужая")
         case = active_case()
         fam = case.family
@@ -81,11 +75,11 @@ def my_world(app):
         return {"me": me.id, "ids": ids, "theirs": theirs.id, "case": case.id}
 
 
-def test_my_tasks_are_grouped_by_due_date(app, client, auth, my_world):
+def test_my_tasks_are_grouped_by_due_date(app, client, my_world):
     """Does «Мои задачи» show overdue, today, this week and later (TODAY is a Monday),
     leave out done tasks and link each task's case?"""
     assert TODAY.weekday() == 0
-    sign_in_as(app, auth, my_world["me"])
+    signed_in(app, "me", client=client)
     page = client.get("/my_tasks/").get_data(as_text=True)
     for key in ("overdue", "today", "week", "later"):
         assert f"Задача {key}" in section(page, f"tasks-{key}"), key
@@ -93,9 +87,9 @@ def test_my_tasks_are_grouped_by_due_date(app, client, auth, my_world):
     assert f'href="/case/details/?id={my_world["case"]}"' in page
 
 
-def test_another_specialists_task_does_not_exist(app, client, auth, my_world):
+def test_another_specialists_task_does_not_exist(app, client, my_world):
     """Does a colleague's task answer 404 to open, start or complete, and stay unchanged?"""
-    sign_in_as(app, auth, my_world["me"])
+    signed_in(app, "me", client=client)
     theirs = my_world["theirs"]
     token_page = "/my_tasks/"
     assert client.get(f"/my_tasks/{theirs}/").status_code == 404
@@ -107,10 +101,10 @@ def test_another_specialists_task_does_not_exist(app, client, auth, my_world):
         assert db.session.get(Task, theirs).status == "assigned"
 
 
-def test_start_and_complete_from_my_tasks(app, client, auth, my_world):
+def test_start_and_complete_from_my_tasks(app, client, my_world):
     """Can the specialist take a task into work and complete it with a result in one form,
     and is an empty result refused next to the field?"""
-    sign_in_as(app, auth, my_world["me"])
+    signed_in(app, "me", client=client)
     task_id = my_world["ids"]["today"]
     post_form(client, f"/my_tasks/{task_id}/start", {}, "/my_tasks/")
     with app.app_context():
@@ -124,11 +118,11 @@ def test_start_and_complete_from_my_tasks(app, client, auth, my_world):
         assert (task.status, task.result) == ("done", "Консультация проведена")
 
 
-def test_visit_task_records_the_visit(app, client, auth):
+def test_visit_task_records_the_visit(app, client):
     """Does completing a home-visit task from its page record the visit too?"""
     with app.app_context():
         area = f.district()
-        worker = specialist("district_worker", (area,))
+        worker = specialist("district_worker", (area,), username="worker")
         case = active_case(area, lead=worker)
         task = f.task(
             case.family,
@@ -140,8 +134,8 @@ def test_visit_task_records_the_visit(app, client, auth):
             due_date=TODAY,
         )
         db.session.commit()
-        task_id, case_id, worker_id = task.id, case.id, worker.id
-    sign_in_as(app, auth, worker_id)
+        task_id, case_id = task.id, case.id
+    signed_in(app, "worker", client=client)
     page = client.get(f"/my_tasks/{task_id}/").get_data(as_text=True)
     assert 'id="findings"' in page
     form = {

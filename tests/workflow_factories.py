@@ -18,10 +18,13 @@ def specialist(
     active: bool = True,
     account_active: bool = True,
     last_name: str = "Орлова",
+    username: str | None = None,
 ) -> Staff:
-    """A staff member of `role` with a login account of the same role."""
+    """A staff member of `role` with a login account of the same role (named
+    `username`, for a test that signs in as them)."""
     row = f.staff(role, districts=districts, active=active, last_name=last_name)
-    f.user(role, staff_row=row, active=account_active)
+    account = {"username": username} if username else {}
+    f.user(role, staff_row=row, active=account_active, **account)
     return row
 
 

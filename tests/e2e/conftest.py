@@ -28,7 +28,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--lang=ru-RU",  # date inputs show дд.мм.гггг, as in the clerks' browsers
 ]
-TIMEOUT_MS = 10_000
+# One generous limit for every wait (an action, a navigation, an expectation): on a
+# loaded 2-core CI machine a page can take seconds, and a wait ends as soon as its
+# condition holds, so a long limit costs nothing when all is well.
+TIMEOUT_MS = 30_000
 NONCE = re.compile(r"'nonce-[^']*'")
 
 
@@ -69,8 +72,13 @@ def browser():
     executable = shutil.which("chromium")
     if not executable:
         _unavailable("Debian's Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # its own default is 5 s
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
         yield browser
         browser.close()
 
@@ -103,6 +111,7 @@ def page(browser, live_server, request):
         base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 900}
     )
     context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
     watch = ConsoleWatch()
     page.on("console", watch.on_console)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import factories as f
 import pytest
 from conftest import make_user
 from playwright.sync_api import expect
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from models import District, Family, Person, Service, db
 from workflows.dates import centre_today
 
-from .test_journeys import english_on_screen, open_menu, sign_in, snils
+from .browser import english_on_screen, go, open_menu, open_top_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -29,20 +30,6 @@ NEEDS = {
     "social": ("medium", "Оформление мер социальной поддержки"),
     "material": ("none", ""),
 }
-
-
-def sign_out(page) -> None:
-    page.wait_for_load_state("load")  # the menu opens only once Bootstrap's script runs
-    page.locator("#user-menu").click()
-    page.locator("#logout").click()
-    expect(page.get_by_role("button", name="Войти")).to_be_visible()
-
-
-def open_top_menu(page, item: str) -> None:
-    """A menu item outside any category (the panel's own work pages)."""
-    page.wait_for_load_state("load")
-    page.locator(".navbar a.nav-link", has_text=re.compile(rf"^\s*{item}\s*$")).click()
-    page.wait_for_load_state("load")
 
 
 def test_application_to_a_finished_psychologist_task(app, page, screenshot):
@@ -98,11 +85,11 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     sign_in(page, "koordinator")
     open_menu(page, "Сопровождение", "Новое обращение")
     page.fill("#surname", "Голубев")
-    page.locator("#search").click()
+    go(page, page.locator("#search"))
     expect(page.locator("#nothing-found")).to_have_text("Семья не найдена.")
     screenshot(page, "30-case-intake-search")
     problems += english_on_screen(page, "intake search")
-    page.locator("#register-family").click()
+    go(page, page.locator("#register-family"))
     expect(page.locator("#surname")).to_have_value("Голубев")
     page.fill("#surname", "Голубевы")
     page.select_option("#district", label="Участок № 2")
@@ -114,11 +101,11 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     page.fill("#birth_date", "1990-06-12")
     page.select_option("#sex", label="женский")
     page.select_option("#relation", label="мать")
-    page.fill("#snils", snils(301))
+    page.fill("#snils", f.valid_snils(301))
     page.fill("#phone", "+7 911 600-12-34")
     screenshot(page, "31-case-intake-new-family")
     problems += english_on_screen(page, "new family form")
-    page.locator("#register").click()
+    go(page, page.locator("#register"))
     expect(page.locator(".alert-success")).to_contain_text("Семья зарегистрирована: Голубевы")
     expect(page.locator("#no-consent")).to_be_visible()
     expect(page.locator("#open-application")).to_be_disabled()
@@ -136,7 +123,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
                 birth_date=dt.date(2017, 9, 3),
                 sex="m",
                 relation="child",
-                snils=snils(302),
+                snils=f.valid_snils(302),
                 disability_status="disabled",
                 disability_group="child",
             )
@@ -146,12 +133,12 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     consent = page.locator("#consent-form")
     expect(consent.locator("#person")).to_contain_text("Голубева Наталья Андреевна")
     expect(consent.locator("#given_on")).to_have_value(today.isoformat())
-    consent.locator("#record-consent").click()
+    go(page, consent.locator("#record-consent"))
     expect(page.locator(".alert-success")).to_contain_text("Согласие на обработку")
     expect(page.locator("#open-application")).to_be_enabled()
     screenshot(page, "32-case-intake-application")
     problems += english_on_screen(page, "application form")
-    page.locator("#open-application").click()
+    go(page, page.locator("#open-application"))
     expect(page.locator(".alert-success")).to_contain_text(
         "Следующий шаг — оценка потребностей семьи."
     )
@@ -166,9 +153,9 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     open_menu(page, "Сопровождение", "Случаи сопровождения")
     rows = page.locator("table.model-list tbody tr", has_text="Голубевы")
     expect(rows).to_have_count(1)
-    rows.first.locator("a[href*='/case/details/']").click()
+    go(page, rows.first.locator("a[href*='/case/details/']"))
     expect(page.locator("#next-assessment")).to_have_text("Провести оценку потребностей")
-    page.locator("#next-assessment").click()
+    go(page, page.locator("#next-assessment"))
     for domain, (level, notes) in NEEDS.items():
         row = page.locator(f"#domain-{domain}")
         row.locator("select").select_option(level)
@@ -176,23 +163,23 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
             row.locator("textarea").fill(notes)
     screenshot(page, "34-case-assessment")
     problems += english_on_screen(page, "assessment")
-    page.locator("#save-assessment").click()
+    go(page, page.locator("#save-assessment"))
     expect(page.locator(".alert-success")).to_contain_text("Оценка потребностей сохранена")
     expect(page.locator("#case-status")).to_have_text("оценка потребностей")
 
-    page.locator("#next-decision").click()
+    go(page, page.locator("#next-decision"))
     page.fill("#contract_number", "17/2026")
     expect(page.locator("#lead_worker option:checked")).to_have_text("Белова Светлана Олеговна")
     screenshot(page, "35-case-decision")
     problems += english_on_screen(page, "decision and contract")
-    page.locator("#sign-contract").click()
+    go(page, page.locator("#sign-contract"))
     end = page.locator(".alert-success")
     expect(end).to_contain_text(f"Договор № 17/2026 заключён: сопровождение с {today:%d.%m.%Y}")
     expect(page.locator("#case-status")).to_have_text("сопровождение")
     screenshot(page, "36-case-active")
     problems += english_on_screen(page, "active case")
 
-    page.locator("#print-contract").click()
+    go(page, page.locator("#print-contract"))
     contract = page.locator("body")
     for text in (
         "Договор № 17/2026",
@@ -213,21 +200,21 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     problems += english_on_screen(page, "printable contract")
 
     # 3. The ИПСС: a consultation of the psychologist, then approval (tasks are made).
-    page.get_by_role("link", name="к случаю").click()
+    go(page, page.get_by_role("link", name="к случаю"))
     open_menu(page, "Сопровождение", "ИПСС: составление и мониторинг")
-    page.locator(f"#case-{case_id} a").click()
+    go(page, page.locator(f"#case-{case_id} a"))
     expect(page.locator("#plan-status")).to_have_text("не составлена")
     page.fill("#goal", "Снизить тревожность матери, подобрать Мише образовательный маршрут")
     page.select_option("#new-0-service", label="Консультация психолога")
     page.select_option("#new-0-role", label="психолог")
     page.fill("#new-0-planned_date", planned.isoformat())
     screenshot(page, "39-case-ipss-draft")
-    page.locator("#save-plan").click()
+    go(page, page.locator("#save-plan"))
     expect(page.locator(".alert-success")).to_contain_text("ИПСС сохранена: редакция 1.")
     expect(page.locator("#plan-status")).to_have_text("проект")
     problems += english_on_screen(page, "ИПСС draft")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#approve-plan").click()
+    go(page, page.locator("#approve-plan"))
     expect(page.locator(".alert-success")).to_contain_text("ИПСС утверждена. Создано задач: 1.")
     expect(page.locator("#plan-status")).to_have_text("утверждена")
     consultation = page.locator("#activities tr[id^='activity-']")
@@ -235,7 +222,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     screenshot(page, "40-case-ipss-approved")
     problems += english_on_screen(page, "ИПСС approved")
 
-    page.locator("#print-ipss").click()
+    go(page, page.locator("#print-ipss"))
     for text in (
         "Индивидуальная программа социального сопровождения",
         "семья: Голубевы",
@@ -266,7 +253,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     screenshot(page, "43-case-my-tasks")
     problems += english_on_screen(page, "my tasks")
     task_id = task_row.get_attribute("id").removeprefix("task-")
-    task_row.get_by_role("link", name=f"случай № {case_id}").click()
+    go(page, task_row.get_by_role("link", name=f"случай № {case_id}"))
     expect(page.locator("#case-status")).to_have_text("сопровождение")
     case_tasks = page.locator("h5:has-text('Задачи') + table")
     expect(case_tasks).to_contain_text("Консультация психолога")
@@ -274,11 +261,11 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     screenshot(page, "44-case-seen-by-psychologist")
     problems += english_on_screen(page, "case seen by the psychologist")
     open_top_menu(page, "Мои задачи")
-    page.locator(f"#complete-{task_id}").click()
+    go(page, page.locator(f"#complete-{task_id}"))
     page.fill("#result", "Проведена консультация: тревожность снижена, даны рекомендации матери.")
     screenshot(page, "45-case-task-result")
     problems += english_on_screen(page, "task result")
-    page.locator("#complete").click()
+    go(page, page.locator("#complete"))
     expect(page.locator(".alert-success")).to_contain_text("выполнена")
     expect(page.locator("#no-tasks")).to_have_text("Открытых задач нет.")
     sign_out(page)
@@ -289,18 +276,18 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     psychologist = page.locator("#workload tr", has_text="Смирнова Елена Викторовна")
     expect(psychologist.locator("[data-open]")).to_have_text("0")
     expect(psychologist.locator("[data-overdue]")).to_have_text("0")
-    psychologist.get_by_role("link", name="Смирнова Елена Викторовна").click()
+    go(page, psychologist.get_by_role("link", name="Смирнова Елена Викторовна"))
     expect(page.locator("#chosen-tasks")).to_contain_text("Открытых задач нет.")
     screenshot(page, "46-case-board")
     problems += english_on_screen(page, "board")
     open_menu(page, "Сопровождение", "ИПСС: составление и мониторинг")
-    page.locator(f"#case-{case_id} a").click()
+    go(page, page.locator(f"#case-{case_id} a"))
     consultation = page.locator("#activities tr[id^='activity-']")
     expect(consultation).to_contain_text("выполнена")
     expect(consultation).to_contain_text("тревожность снижена")
     screenshot(page, "47-case-ipss-done")
     problems += english_on_screen(page, "ИПСС with the task done")
-    page.locator("#open-case").click()
+    go(page, page.locator("#open-case"))
     case_tasks = page.locator("h5:has-text('Задачи') + table")
     expect(case_tasks.locator("tr", has_text="Консультация психолога")).to_contain_text("выполнена")
     screenshot(page, "48-case-details-done")

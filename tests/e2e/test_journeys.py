@@ -9,87 +9,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import factories as f
 import pytest
-from conftest import PASSWORD, make_user
+from conftest import make_user
 from playwright.sync_api import expect
 
 from models import District, EquipmentType, EquipmentUnit, Family, Loan, Person, db
-from models.snils import format_snils, snils_checksum
 from workflows.dates import centre_today
+
+from .browser import (
+    HEALTH_WORDS,
+    PAGE_TEXT_JS,
+    choose,
+    english_on_screen,
+    go,
+    open_menu,
+    pick_ajax,
+    press_enter,
+    save,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
-# Health data and the SNILS: a rental clerk must never meet these words.
-HEALTH_WORDS = ("инвалид", "эпилепсия", "Группа", "переосвидетельствования", "СНИЛС")
 # The family's social categories: a rental clerk sees only name, address and phone.
 CATEGORY_WORDS = ("малоимущ", "социально опасном")
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-
-# All the text of a page a person could come across: rendered or hidden text
-# (closed drop-downs, filters), the page title, placeholders, tooltips, labels.
-PAGE_TEXT_JS = """() => {
-  const body = document.body.cloneNode(true);
-  body.querySelectorAll('script, style, template, noscript').forEach(e => e.remove());
-  const attrs = Array.from(document.querySelectorAll('[placeholder], [title], [aria-label], [alt]'))
-    .flatMap(e => ['placeholder', 'title', 'aria-label', 'alt'].map(a => e.getAttribute(a) || ''));
-  return [document.title, body.textContent, ...attrs].join('\\n');
-}"""
-
-
-def snils(n: int) -> str:
-    """A SNILS with a correct control number (above the pre-checksum range)."""
-    digits = f"{2_000_000 + n:09d}"
-    return format_snils(digits + f"{snils_checksum(digits):02d}")
-
-
-def wrong_snils(n: int) -> str:
-    """The same number with its control number off by one."""
-    digits = f"{2_000_000 + n:09d}"
-    return format_snils(digits + f"{(snils_checksum(digits) + 1) % 100:02d}")
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    expect(page.locator("#user-menu")).to_be_visible()
-
-
-def open_menu(page, category: str, item: str) -> None:
-    """Open a section the way a clerk does: the menu category, then the item."""
-    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    page.locator(".navbar .dropdown-toggle", has_text=category).first.click()
-    page.locator(".navbar .dropdown-menu.show a", has_text=re.compile(rf"^\s*{item}\s*$")).click()
-    page.wait_for_load_state("load")
-
-
-def save(page) -> None:
-    page.get_by_role("button", name="Сохранить", exact=True).click()
-    page.wait_for_load_state("load")
-
-
-def choose(page, field: str, option: str) -> None:
-    """Choose `option` in a select2 drop-down (Flask-Admin's styled <select>)."""
-    page.click(f"#s2id_{field} a.select2-choice")
-    page.locator(".select2-drop-active .select2-result-selectable", has_text=option).first.click()
-    expect(page.locator(f"#s2id_{field} .select2-chosen")).to_have_text(option)
-
-
-def pick_ajax(page, field: str, typed: str, option: str) -> None:
-    """Choose `option` in a select2 AJAX picker after typing `typed` into it."""
-    page.click(f"#s2id_{field} a.select2-choice")
-    page.locator(".select2-drop-active input.select2-input").fill(typed)
-    page.locator(".select2-drop-active .select2-result-selectable", has_text=option).first.click()
-    expect(page.locator(f"#s2id_{field} .select2-chosen")).to_contain_text(option)
-
-
-def english_on_screen(page, where: str) -> list[str]:
-    """Latin words a clerk can read on the page (the panel speaks Russian only)."""
-    # Before the stylesheets apply, closed menus (the language switch) still show.
-    page.wait_for_load_state("load")
-    words = sorted(set(LATIN_WORD.findall(page.locator("body").inner_text())))
-    return [f"{where}: English text on screen: {', '.join(words)}"] if words else []
 
 
 def test_coordinator_registers_family_and_child(app, page, screenshot):
@@ -107,7 +51,7 @@ def test_coordinator_registers_family_and_child(app, page, screenshot):
 
     open_menu(page, "Семьи", "Семьи")
     expect(page).to_have_url(re.compile(r"/family/"))
-    page.locator(".nav-tabs a", has_text="Создать").click()
+    go(page, page.locator(".nav-tabs a", has_text="Создать"))
     page.fill("#surname", "Соколовы")
     choose(page, "district", "Участок № 7")
     page.fill("#address", "Великий Новгород, ул. Связи, д. 12, кв. 4")
@@ -116,7 +60,7 @@ def test_coordinator_registers_family_and_child(app, page, screenshot):
     problems += english_on_screen(page, "family list after create")
 
     open_menu(page, "Семьи", "Члены семей")
-    page.locator(".nav-tabs a", has_text="Создать").click()
+    go(page, page.locator(".nav-tabs a", has_text="Создать"))
     pick_ajax(page, "family", "Сок", "Соколовы")
     page.fill("#last_name", "Соколов")
     page.fill("#first_name", "Артём")
@@ -125,34 +69,34 @@ def test_coordinator_registers_family_and_child(app, page, screenshot):
     page.keyboard.press("Escape")
     choose(page, "sex", "мужской")
     choose(page, "relation", "ребёнок")
-    page.fill("#snils", wrong_snils(41))
+    page.fill("#snils", f.invalid_snils(41))
     save(page)
 
     snils_group = page.locator(".form-group", has=page.locator("#snils"))
     expect(snils_group).to_contain_text("Неверный СНИЛС: не сходится контрольное число.")
-    expect(page.locator("#snils")).to_have_value(wrong_snils(41))  # the clerk's input is kept
+    expect(page.locator("#snils")).to_have_value(f.invalid_snils(41))  # the clerk's input is kept
     screenshot(page, "01-person-form-snils-error")
     problems += english_on_screen(page, "person form with a wrong SNILS")
 
-    page.fill("#snils", snils(41))
+    page.fill("#snils", f.valid_snils(41))
     save(page)
     expect(page.locator(".alert-success")).to_be_visible()
 
     open_menu(page, "Семьи", "Семьи")
     page.fill("input[name=search]", "соколовы")
-    page.keyboard.press("Enter")
+    press_enter(page)
     rows = page.locator("table.model-list tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Соколовы")
     screenshot(page, "02-family-list-search")
     problems += english_on_screen(page, "family list searched")
 
-    rows.first.locator("a[href*='/family/details/']").click()
+    go(page, rows.first.locator("a[href*='/family/details/']"))
     members = page.locator("h5:has-text('Члены семьи') + table")
     expect(members).to_contain_text("Соколов")
     expect(members).to_contain_text("Артём")
     expect(members).to_contain_text("14.05.2016")
-    expect(members).to_contain_text(snils(41))
+    expect(members).to_contain_text(f.valid_snils(41))
     screenshot(page, "03-family-details")
     problems += english_on_screen(page, "family details")
 
@@ -184,7 +128,7 @@ def test_rental_clerk_sees_no_health_data(app, page, screenshot):
             birth_date=dt.date(2015, 2, 1),
             sex="f",
             relation="child",
-            snils=snils(77),
+            snils=f.valid_snils(77),
             disability_status="disabled",
             disability_group="child",
             disability_review_date=dt.date(2027, 2, 1),
@@ -225,7 +169,7 @@ def test_rental_clerk_sees_no_health_data(app, page, screenshot):
     look_for_leaks("family list")
     screenshot(page, "04-rental-family-list")
 
-    family_list.locator("a[href*='/family/details/']").first.click()
+    go(page, family_list.locator("a[href*='/family/details/']").first)
     expect(page.locator(".table").first).to_contain_text("Лебедевы")
     expect(page.locator(".table").first).to_contain_text("ул. Большая Московская, д. 5")
     look_for_leaks("family page")
@@ -236,7 +180,7 @@ def test_rental_clerk_sees_no_health_data(app, page, screenshot):
     look_for_leaks("person list")
     screenshot(page, "06-rental-person-list")
 
-    page.locator("table.model-list a[href*='/person/details/']").first.click()
+    go(page, page.locator("table.model-list a[href*='/person/details/']").first)
     expect(page.locator(".table").first).to_contain_text("Алиса")
     look_for_leaks("person page")
     screenshot(page, "07-rental-person-details")

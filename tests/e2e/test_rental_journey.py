@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories as f
 import pytest
 from conftest import make_user
 from playwright.sync_api import expect
@@ -23,7 +24,7 @@ from models import (
 )
 from workflows.dates import centre_today
 
-from .test_journeys import HEALTH_WORDS, PAGE_TEXT_JS, english_on_screen, open_menu, sign_in, snils
+from .browser import HEALTH_WORDS, PAGE_TEXT_JS, english_on_screen, go, open_menu, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def _child(family: Family, last: str, first: str, n: int, **kw) -> Person:
         birth_date=dt.date(2016, 4, 1),
         sex="f" if first.endswith("а") else "m",
         relation="child",
-        snils=snils(n),
+        snils=f.valid_snils(n),
         **kw,
     )
 
@@ -154,7 +155,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     open_menu(page, "Пункт проката", "Рабочее место проката")
     page.select_option("#type", label="Кресло-коляска комнатная")
     page.fill("#size", "40")
-    page.get_by_role("button", name="Найти").click()
+    go(page, page.get_by_role("button", name="Найти"))
     units_table = page.locator("#units")
     expect(units_table).to_contain_text("КК-040")
     expect(units_table).not_to_contain_text("КК-036")
@@ -163,16 +164,16 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     screenshot(page, "20-rental-find-unit")
 
     # 2. Lend it to the Лебедевы.
-    units_table.locator("tr", has_text="КК-040").get_by_role("link", name="Выдать").click()
+    go(page, units_table.locator("tr", has_text="КК-040").get_by_role("link", name="Выдать"))
     page.fill("#q", "Лебед")
-    page.locator("#find-family").get_by_role("button", name="Найти").click()
+    go(page, page.locator("#find-family").get_by_role("button", name="Найти"))
     alisa_option = page.locator("#child option", has_text="Лебедева Алиса")
     page.select_option("#child", value=alisa_option.get_attribute("value"))
     due = today + dt.timedelta(days=90)
     expect(page.locator("#due_on")).to_have_value(due.isoformat())
     check("lend form")
     screenshot(page, "21-rental-lend-form")
-    page.locator("#lend-form").get_by_role("button", name="Выдать").click()
+    go(page, page.locator("#lend-form").get_by_role("button", name="Выдать"))
     expect(page.locator(".alert-success")).to_contain_text(
         "Выдано: КК-040 — Лебедева Алиса Игоревна"
     )
@@ -180,7 +181,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     check("loan page")
 
     # 3. Print the act.
-    page.locator("#print-act").click()
+    go(page, page.locator("#print-act"))
     act = page.locator("#act")
     for text in (
         "АКТ ПРИЁМА-ПЕРЕДАЧИ",
@@ -222,19 +223,19 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
         db.session.commit()
 
     # 4. Record the return; the chair goes to sanitising.
-    page.get_by_role("link", name="К выдаче").click()
+    go(page, page.get_by_role("link", name="К выдаче"))
     form = page.locator("#return-form")
     expect(form.locator("#returned_on")).to_have_value(today.isoformat())
     form.locator("#condition").select_option(label="удовлетворительное")
     form.locator("#missing_components").fill("ремни безопасности")
-    form.get_by_role("button", name="Оформить возврат").click()
+    go(page, form.get_by_role("button", name="Оформить возврат"))
     expect(page.locator(".alert-success")).to_contain_text("отправлена на санобработку")
     expect(page.locator("#unit-status")).to_have_text("на санобработке")
     check("unit in sanitising")
 
     # 5. Release it after sanitising: the Кузнецовы (higher priority) get the offer.
     page.fill("#method", "дезинфекция хлорсодержащим средством, 2 раза")
-    page.locator("#release-form").get_by_role("button", name="Выпустить").click()
+    go(page, page.locator("#release-form").get_by_role("button", name="Выпустить"))
     offered_until = today + dt.timedelta(days=3)
     expect(page.locator(".alert-success")).to_contain_text(
         f"предложена по очереди семье Кузнецовы до {offered_until:%d.%m.%Y}"
@@ -247,7 +248,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     check("unit released")
     screenshot(page, "24-rental-unit-released")
 
-    page.locator(".opora-desk-tabs").get_by_role("link", name="Очередь").click()
+    go(page, page.locator(".opora-desk-tabs").get_by_role("link", name="Очередь"))
     rows = page.locator("table.queue tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Кузнецовы")

@@ -14,7 +14,7 @@ from test_reports import world  # noqa: F401 - the hand-built data set, as a fix
 
 from workflows.dates import centre_today
 
-from .test_journeys import sign_in
+from .browser import go, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +29,9 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
     expect(page.get_by_text("Статистика по участкам")).to_be_visible()
     screenshot(page, "20-dashboard-coordinator")
 
-    page.get_by_role("link", name="Статистика по участкам").click()
+    go(page, page.get_by_role("link", name="Статистика по участкам"))
     page.fill("#date_to", "2025-12-31")
-    page.get_by_role("button", name="Показать").click()
+    go(page, page.get_by_role("button", name="Показать"))
     expect(page.locator("tfoot")).to_contain_text("Итого")
     screenshot(page, "21-report-regional")
     with page.expect_download() as caught:
