@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from flask import flash, request
+from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
+from models import db
 from models.accounts import MIN_PASSWORD_LENGTH
 from workflows.accounts import password_problem, set_temporary_password
 
 from .base import OporaModelView
 
+OWN_ACCOUNT = "Свою учётную запись отключить нельзя: войти в панель было бы некому."
+
 
 class UserView(OporaModelView):
+    """Accounts are disabled, never deleted: the audit trail and the history name them.
+    «Отключить» (or unticking «Активна») ends the user's sessions; «Включить» undoes it."""
+
     column_list = ("username", "role", "staff", "active", "last_login_at")
     column_searchable_list = ("username",)
     column_filters = ("role", "active")
@@ -58,7 +65,43 @@ class UserView(OporaModelView):
             if problem:
                 password.errors = list(password.errors) + [problem]
                 valid = False
+        active = getattr(form, "active", None)
+        editing_self = request.args.get("id") == str(current_user.id) and not creating
+        if valid and active is not None and not active.data and editing_self:
+            active.errors = list(active.errors) + [OWN_ACCOUNT]
+            valid = False
         return valid
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name in ("disable", "enable"):
+            return self.can_edit
+        return super().is_action_allowed(name)
+
+    @action(
+        "disable",
+        "Отключить",
+        "Отключить выбранные учётные записи? Их сеансы завершатся, войти они не смогут.",
+    )
+    def action_disable(self, ids):
+        self._set_active(ids, False)
+
+    @action("enable", "Включить", "Включить выбранные учётные записи?")
+    def action_enable(self, ids):
+        self._set_active(ids, True)
+
+    def _set_active(self, ids, active: bool) -> None:
+        changed = 0
+        for user in self.get_query().filter(self._pk_in(ids)).all():
+            if not active and user.id == current_user.id:
+                flash(OWN_ACCOUNT, "error")
+                continue
+            if user.active != active:
+                user.active = active  # disabling ends the sessions (models/accounts.py)
+                changed += 1
+        db.session.commit()
+        if changed:
+            words = "Отключено" if not active else "Включено"
+            flash(f"{words} учётных записей: {changed}.", "success")
 
     def on_model_change(self, form, model, is_created):
         # A password, or disabling, saved here ends the user's sessions

@@ -118,7 +118,9 @@ class FamilyView(OporaModelView):
         today = centre_today()
         if has_active_consent(db.session, model.id, today):
             return []
-        withdrawn = [c.withdrawn_on for c in model.consents if c.withdrawn_on]
+        withdrawn = [
+            c.withdrawn_on for c in model.consents if c.withdrawn_on and c.archived_at is None
+        ]
         if withdrawn:
             return [
                 (

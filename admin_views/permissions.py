@@ -49,6 +49,11 @@ CASE_RIGHTS = FULL - {"create"}
 # Loans and queue places are made only at the rental desk, appointments only at
 # reception (which keeps the slot grid, the opening days and one visitor per slot).
 NO_CREATE = frozenset({"create"})
+# «Удалить» archives, so only tables whose rows can be archived have it. A task is
+# cancelled at the board, a review held in the ИПСС and a queue place cancelled at the
+# desk, each with its reason; an account is disabled («Отключить»), never deleted.
+NO_DELETE = frozenset({"delete"})
+ENDED_BY_WORKFLOW = ("task", "review")
 
 # The workflow pages (admin_views/pages.py). The endpoint is the key; a role granted
 # any action there may open the page, and each button asks for its own action:
@@ -86,8 +91,11 @@ def _grant(views, actions) -> dict[str, frozenset[str]]:
 
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
-        **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + ACCOUNTS, FULL),
-        **_grant(("loan", "reservation", "appointment"), FULL - NO_CREATE),
+        **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL, FULL),
+        **_grant(ENDED_BY_WORKFLOW, FULL - NO_DELETE),
+        **_grant(ACCOUNTS, WRITE_EXPORT),
+        **_grant(("loan", "appointment"), FULL - NO_CREATE),
+        "reservation": FULL - NO_CREATE - NO_DELETE,
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
@@ -99,6 +107,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
+        **_grant(ENDED_BY_WORKFLOW, FULL - NO_DELETE),
         "appointment": FULL - NO_CREATE,
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL + RENTAL_HISTORY, READ_EXPORT),

@@ -51,6 +51,11 @@ class StaffView(OporaModelView):
     )
     column_details_list = form_columns + ("user",)
 
+    def on_model_delete(self, model):
+        # Archived staff no longer work here: no new tasks, cases or receptions go to them.
+        model.active = False
+        return super().on_model_delete(model)
+
 
 class ServiceView(OporaModelView):
     column_list = ("name", "kind", "guaranteed")

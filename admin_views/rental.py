@@ -61,6 +61,10 @@ class EquipmentUnitView(OporaModelView):
     )
     details_related = (("loans", ("family", "child", "issued_on", "due_on", "returned_on")),)
 
+    def on_model_delete(self, model):
+        rental.check_archivable(model)
+        return super().on_model_delete(model)
+
     def after_model_change(self, form, model, is_created):
         if is_created:
             # A new unit is free: the first family waiting for its type gets the offer.

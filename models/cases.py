@@ -196,8 +196,12 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     lead_worker: Mapped[Staff | None] = relationship(  # noqa: F821
         info={"label": "Ведущий специалист"}
     )
+    # The case's assessment is its live rows: an archived one no longer speaks for the case.
     assessments: Mapped[list[Assessment]] = relationship(
-        passive_deletes="all", back_populates="case", info={"label": "Оценка потребностей"}
+        primaryjoin="and_(Case.id == Assessment.case_id, Assessment.archived_at.is_(None))",
+        passive_deletes="all",
+        back_populates="case",
+        info={"label": "Оценка потребностей"},
     )
     plan: Mapped[SupportPlan | None] = relationship(back_populates="case", info={"label": "ИПСС"})
     activities: Mapped[list[PlanActivity]] = relationship(
@@ -231,11 +235,21 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         return f"Случай № {self.id} от {self.application_date:%d.%m.%Y}"
 
 
-class Assessment(CreatedMixin, db.Model):
+class Assessment(ArchivedMixin, CreatedMixin, db.Model):
     """The need level in one life domain (health data for the medical domain)."""
 
     __tablename__ = "assessment"
-    __table_args__ = (UniqueConstraint("case_id", "domain"),)
+    # One live assessment per domain: an archived one does not stop a new one.
+    __table_args__ = (
+        Index(
+            "uq_assessment_case_id_domain",
+            "case_id",
+            "domain",
+            unique=True,
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     case_id: Mapped[int] = column(
@@ -352,7 +366,7 @@ class PlanActivity(VersionedMixin, db.Model):
         return f"{self.service} до {self.planned_date:%d.%m.%Y}"
 
 
-class Visit(CreatedMixin, db.Model):
+class Visit(ArchivedMixin, CreatedMixin, db.Model):
     """A home visit (патронаж)."""
 
     __tablename__ = "visit"

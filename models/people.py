@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -153,6 +152,7 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         return f"{self.surname}, {self.address}"
 
 
+LIVE_ROWS = "archived_at IS NULL"
 CHILD_ROWS = "relation = 'child' AND archived_at IS NULL"
 
 
@@ -219,7 +219,7 @@ class Person(ArchivedMixin, VersionedMixin, db.Model):
         return self.full_name
 
 
-class Consent(CreatedMixin, db.Model):
+class Consent(ArchivedMixin, CreatedMixin, db.Model):
     """Consent to personal-data processing. No active consent — no case may start."""
 
     __tablename__ = "consent"
@@ -251,12 +251,21 @@ class Consent(CreatedMixin, db.Model):
         return f"Согласие от {self.given_on:%d.%m.%Y}{state}"
 
 
-class ProgrammeEnrolment(db.Model):
+class ProgrammeEnrolment(ArchivedMixin, db.Model):
     """A family taking part in one of the centre's programmes."""
 
     __tablename__ = "programme_enrolment"
     __table_args__ = (
-        UniqueConstraint("programme_id", "family_id", "enrolled_on"),
+        # One live enrolment per programme, family and date: an archived one is no obstacle.
+        Index(
+            "uq_programme_enrolment_programme_id_family_id_enrolled_on",
+            "programme_id",
+            "family_id",
+            "enrolled_on",
+            unique=True,
+            sqlite_where=text(LIVE_ROWS),
+            postgresql_where=text(LIVE_ROWS),
+        ),
         CheckConstraint("left_on IS NULL OR left_on >= enrolled_on", name="left_order"),
     )
 

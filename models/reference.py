@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, relationship
 
@@ -100,7 +101,7 @@ council_meeting_partner = Table(
 )
 
 
-class Department(db.Model):
+class Department(ArchivedMixin, db.Model):
     __tablename__ = "department"
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
@@ -126,7 +127,7 @@ class Department(db.Model):
         return f"{self.code} — {self.name}"
 
 
-class District(db.Model):
+class District(ArchivedMixin, db.Model):
     """A district (участок) served by one responsible district worker."""
 
     __tablename__ = "district"
@@ -154,7 +155,7 @@ class District(db.Model):
         return self.name
 
 
-class Staff(db.Model):
+class Staff(ArchivedMixin, db.Model):
     """A member of staff or a partner specialist working by agreement."""
 
     __tablename__ = "staff"
@@ -191,7 +192,7 @@ class Staff(db.Model):
         return self.full_name
 
 
-class Service(db.Model):
+class Service(ArchivedMixin, db.Model):
     """A kind of help (вид помощи) from the centre's catalogue."""
 
     __tablename__ = "service"
@@ -207,7 +208,7 @@ class Service(db.Model):
         return self.name
 
 
-class Programme(db.Model):
+class Programme(ArchivedMixin, db.Model):
     """One of the centre's own technologies (домашнее визитирование, семейный клуб …)."""
 
     __tablename__ = "programme"
@@ -227,7 +228,7 @@ class Programme(db.Model):
         return self.name
 
 
-class Partner(db.Model):
+class Partner(ArchivedMixin, db.Model):
     """An institution of the social infrastructure the centre works with."""
 
     __tablename__ = "partner"
@@ -281,7 +282,7 @@ class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
         return f"№ {self.number} от {self.signed_on:%d.%m.%Y}"
 
 
-class CouncilMeeting(db.Model):
+class CouncilMeeting(ArchivedMixin, db.Model):
     """A meeting of a district's interdepartmental coordination council."""
 
     __tablename__ = "council_meeting"
@@ -306,7 +307,7 @@ class CouncilMeeting(db.Model):
         return f"Заседание {self.held_on:%d.%m.%Y}"
 
 
-class Event(db.Model):
+class Event(ArchivedMixin, db.Model):
     """A training, campaign item, club evening, holiday or excursion."""
 
     __tablename__ = "event"
@@ -329,11 +330,21 @@ class Event(db.Model):
         return self.title
 
 
-class Appointment(db.Model):
+class Appointment(ArchivedMixin, db.Model):
     """Pre-registration for a reception; one specialist, one slot."""
 
     __tablename__ = "appointment"
-    __table_args__ = (UniqueConstraint("specialist_id", "starts_at"),)
+    # One live visitor per slot: a cancelled (archived) appointment frees its slot.
+    __table_args__ = (
+        Index(
+            "uq_appointment_specialist_id_starts_at",
+            "specialist_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     specialist_id: Mapped[int] = column(

@@ -64,7 +64,7 @@ RESERVATION_PRIORITY = Choices(
 )
 
 
-class EquipmentType(db.Model):
+class EquipmentType(ArchivedMixin, db.Model):
     __tablename__ = "equipment_type"
     __table_args__ = (
         CheckConstraint("loan_term_days > 0", name="term_positive"),
@@ -88,7 +88,7 @@ class EquipmentType(db.Model):
         return self.name
 
 
-class EquipmentUnit(VersionedMixin, db.Model):
+class EquipmentUnit(ArchivedMixin, VersionedMixin, db.Model):
     __tablename__ = "equipment_unit"
     __table_args__ = (Index("ix_equipment_unit_type_status", "type_id", "status"),)
 

@@ -19,13 +19,12 @@ from security_factories import (
     row_ids,
     snapshot,
 )
-from sqlalchemy import select
 
-from models import Case, Consent, Department, Family, Person, Staff, Task, db
+from admin_views.modelview.archive import ARCHIVED as ARCHIVED_FLASH
+from models import Case, Consent, Department, Family, Person, Staff, Task, TaskAssignment, Visit, db
 
 ARCHIVED = ("family", "person", "case", "loan", "partner_agreement")
 STALE = "Запись изменил другой пользователь"
-LINKED = "Запись связана с другими данными"
 
 
 @pytest.fixture
@@ -200,12 +199,12 @@ def test_save_without_the_seen_version_is_refused(app, login_as, client):
     assert snapshot(app, Family, family_id)["surname"] == "Ручные"
 
 
-# --- deletes the database must refuse --------------------------------------------------------
+# --- rows other rows point at ------------------------------------------------------------
 
 
-def test_deleting_a_department_with_staff_is_refused(app, login_as, client):
-    """Is deleting a department that still has staff refused (its foreign key
-    says RESTRICT), rather than the staff silently losing their department?"""
+def test_deleting_a_department_with_staff_archives_it(app, login_as, client):
+    """Does «Удалить» on a department that still has staff archive it — the row
+    kept and the staff still in it — and say so, rather than delete anything?"""
     login_as("admin")
     with app.app_context():
         department = f.department()
@@ -217,16 +216,18 @@ def test_deleting_a_department_with_staff_is_refused(app, login_as, client):
         data={"id": department_id, "csrf_token": csrf_token(client)},
         follow_redirects=True,
     )
-    assert snapshot(app, Department, department_id) is not None, "the department was deleted"
+    kept = snapshot(app, Department, department_id)
+    assert kept is not None, "the department was deleted"
+    assert kept["archived_at"] is not None
     assert snapshot(app, Staff, staff_id)["department_id"] == department_id
-    assert any(LINKED in message for message in flashes(response.get_data(as_text=True)))
+    assert ARCHIVED_FLASH in flashes(response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("endpoint", ["task", "staff"])
-def test_deleting_a_row_others_depend_on_says_so_in_russian(app, login_as, client, endpoint):
-    """Is deleting a task with assignment history, or a staff member with home
-    visits, refused with the message that the row is linked to other data —
-    not «required field missing» nor «already has an account»?"""
+def test_a_row_others_depend_on_is_never_deleted(app, login_as, client, endpoint):
+    """Is a task with assignment history left as it was (no «Удалить»: the board
+    cancels tasks), and a staff member with home visits archived and marked as
+    no longer working — the task, its history and the visits all still there?"""
     login_as("admin")
     with app.app_context():
         family, mother, _child = f.family_with_members()
@@ -234,18 +235,19 @@ def test_deleting_a_row_others_depend_on_says_so_in_russian(app, login_as, clien
         case = f.case(family, mother)
         worker = f.staff(last_name="Визитова")
         task = f.task(family, case)
-        f.task_assignment(task, worker)
-        f.visit(case, worker)
+        assignment = f.task_assignment(task, worker)
+        visit = f.visit(case, worker)
         db.session.commit()
         row_id = {"task": task.id, "staff": worker.id}[endpoint]
-        case_id = case.id
+        kept = {Task: task.id, TaskAssignment: assignment.id, Visit: visit.id}
+    before = {model: snapshot(app, model, i) for model, i in kept.items()}
     response = client.post(
         f"/{endpoint}/delete/",
         data={"id": row_id, "csrf_token": csrf_token(client)},
         follow_redirects=True,
     )
-    messages = flashes(response.get_data(as_text=True))
-    assert snapshot(app, {"task": Task, "staff": Staff}[endpoint], row_id) is not None
-    assert any(LINKED in message for message in messages), messages
-    with app.app_context():
-        assert db.session.scalar(select(Task.id).where(Task.case_id == case_id)) is not None
+    assert response.status_code == 200
+    assert {model: snapshot(app, model, i) for model, i in kept.items()} == before
+    if endpoint == "staff":
+        staff = snapshot(app, Staff, row_id)
+        assert staff["archived_at"] is not None and staff["active"] is False

@@ -565,8 +565,9 @@ def test_database_refusal_gets_its_own_message(app_ctx, build, message):
     assert message in integrity_message(_refusal(build))
 
 
-def test_deleting_linked_staff_is_refused_in_russian(app, client, household):
-    """Is deleting a staff member who made visits refused with «связана с другими данными»?"""
+def test_deleting_linked_staff_archives_them_in_russian(app, client, household):
+    """Is «Удалить» on a staff member who made visits an archive, said in Russian,
+    with the row (and the visit's link to it) kept?"""
     with app.app_context():
         fam = db.session.get(Family, household["family"])
         mother = db.session.get(Person, household["mother"])
@@ -580,5 +581,7 @@ def test_deleting_linked_staff_is_refused_in_russian(app, client, household):
     )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "связана с другими данными" in page
+    assert "Запись перенесена в архив." in page
     assert count(app, Staff) == before
+    with app.app_context():
+        assert db.session.get(Staff, worker_id).archived_at is not None

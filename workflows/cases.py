@@ -196,11 +196,14 @@ def similar_families(
 
 
 def allowed_districts(session: Session, user: User) -> list[District]:
-    """Districts where the user may register a family: all for the coordinator, else their own."""
+    """Districts where the user may register a family: all for the coordinator, else their
+    own; archived districts take no new families."""
     if sees_all(user.role):
-        return list(session.scalars(select(District).order_by(District.name)))
+        live = select(District).where(District.archived_at.is_(None))
+        return list(session.scalars(live.order_by(District.name)))
     staff = session.get(Staff, user.staff_id) if user.staff_id else None
-    return sorted(staff.districts, key=lambda d: d.name) if staff else []
+    own = [d for d in staff.districts if d.archived_at is None] if staff else []
+    return sorted(own, key=lambda d: d.name)
 
 
 NOT_OWN_DISTRICT = "Выберите участок из своих."

@@ -18,10 +18,12 @@ NO_CONSENT = (
 
 
 def has_active_consent(session: Session, family_id: int, on: dt.date) -> bool:
-    """Whether the family has a consent given on or before `on` and not withdrawn by then."""
+    """Whether the family has a consent given on or before `on` and not withdrawn by then
+    (an archived consent is no consent)."""
     query = select(
         exists().where(
             Consent.family_id == family_id,
+            Consent.archived_at.is_(None),
             Consent.given_on <= on,
             or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > on),
         )

@@ -83,6 +83,7 @@ def day_view(session: Session, user: User, specialist: Staff, day: dt.date) -> l
                 Appointment.specialist_id == specialist.id,
                 Appointment.starts_at >= start,
                 Appointment.starts_at < start + dt.timedelta(days=1),
+                Appointment.archived_at.is_(None),
             )
         )
     }
@@ -145,7 +146,9 @@ def book_appointment(
     ):
         raise WorkflowError("Семья не найдена.", "family")
     taken = select(Appointment.id).where(
-        Appointment.specialist_id == specialist.id, Appointment.starts_at == starts_at
+        Appointment.specialist_id == specialist.id,
+        Appointment.starts_at == starts_at,
+        Appointment.archived_at.is_(None),  # a cancelled (archived) appointment frees its slot
     )
     if session.scalar(taken) is not None:
         raise WorkflowError(slot_busy(starts_at), "starts_at")
@@ -168,6 +171,8 @@ def book_appointment(
 
 
 def check_convertible(appointment: Appointment) -> None:
-    """An appointment becomes an application once."""
+    """An appointment becomes an application once, and a cancelled (archived) one never."""
+    if appointment.archived_at is not None:
+        raise WorkflowError("Эта запись на приём отменена (в архиве).")
     if appointment.case_id is not None:
         raise WorkflowError(f"По этой записи уже открыт случай № {appointment.case_id}.")

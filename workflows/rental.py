@@ -39,6 +39,7 @@ from .errors import WorkflowError
 from .tasks import create_task
 
 ALREADY_LENT = "Эта единица уже выдана: у неё есть незакрытая выдача."
+ARCHIVED_UNIT = "Эта единица в архиве: выдавать её нельзя."
 NOT_LENDABLE = {
     "on_loan": ALREADY_LENT,
     "sanitising": "Эта единица на санобработке: выдать её можно после выпуска.",
@@ -124,6 +125,8 @@ def lend_unit(
     """
     expire_offers(session, issued_on, type_id=unit.type_id)
     unit = _locked(session, EquipmentUnit, unit.id)
+    if unit.archived_at is not None:
+        raise WorkflowError(ARCHIVED_UNIT, "unit")
     if child.relation != "child":
         raise WorkflowError("Выберите ребёнка: ТСР выдаётся на ребёнка семьи.", "child")
     offer = None
@@ -210,6 +213,7 @@ def lend_from_queue(
             .where(
                 EquipmentUnit.type_id == reservation.type_id,
                 EquipmentUnit.status == "available",
+                EquipmentUnit.archived_at.is_(None),
             )
             .order_by(EquipmentUnit.id)
             .limit(1)
@@ -473,6 +477,8 @@ def enqueue(
     if priority not in RESERVATION_PRIORITY.labels:
         raise WorkflowError("Выберите приоритет из списка.", "priority")
     _not_future(requested_on, today, "requested_on")
+    if kind.archived_at is not None:
+        raise WorkflowError(f"Вид «{kind}» в архиве: в очередь на него не ставят.", "type")
     queued = select(
         exists().where(
             Reservation.child_id == child.id,
@@ -589,7 +595,11 @@ def offer_available(
     while True:
         unit = session.scalars(
             select(EquipmentUnit)
-            .where(EquipmentUnit.type_id == type_id, EquipmentUnit.status == "available")
+            .where(
+                EquipmentUnit.type_id == type_id,
+                EquipmentUnit.status == "available",
+                EquipmentUnit.archived_at.is_(None),
+            )
             .order_by(EquipmentUnit.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -709,6 +719,14 @@ def _overdue_task(session: Session, loan: Loan, today: dt.date) -> Task:
         today=today,
         prefer=family.district.responsible_worker,
     )
+
+
+def check_archivable(unit: EquipmentUnit) -> None:
+    """A unit with a family, or offered to one, stays in the stock until it is back."""
+    if unit.status == "on_loan":
+        raise WorkflowError("Единица на руках у семьи: в архив — после возврата.")
+    if unit.status == "reserved":
+        raise WorkflowError("Единица предложена семье из очереди: в архив её не перенести.")
 
 
 def receive_unit(

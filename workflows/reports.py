@@ -419,6 +419,7 @@ def pilot_report(session, user: User, params: Params) -> Report:
             _count(
                 session,
                 Visit,
+                Visit.archived_at.is_(None),
                 _between(Visit.visited_on, params),
                 report_scope(Visit, user),
                 _case_in_district(Visit.case_id, d),
@@ -630,7 +631,7 @@ def rental_report(session, user: User, params: Params, today: dt.date) -> Report
     units = dict(
         session.execute(
             select(EquipmentUnit.type_id, func.count())
-            .where(EquipmentUnit.status != "written_off")
+            .where(EquipmentUnit.status != "written_off", EquipmentUnit.archived_at.is_(None))
             .group_by(EquipmentUnit.type_id)
         ).all()
     )

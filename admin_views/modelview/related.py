@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import with_parent
 
 from models import db
+from models.base import ArchivedMixin
 from workflows.scope import where_visible
 
 from .. import paging
@@ -55,6 +56,8 @@ class RelatedTablesMixin:
                 .filter(where_visible(target, current_user))
                 .options(*paging.eager_options(target, shown))
             )
+            if issubclass(target, ArchivedMixin):  # archived rows only in the list's archive
+                query = query.filter(target.archived_at.is_(None))
             rows = []
             for row in query.limit(200):
                 cells = []
