@@ -26,6 +26,7 @@ from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from .forms import answered, date_field, required, text_area, text_field
+from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
 
@@ -116,6 +117,7 @@ class CaseFlowView(PageView):
         refusal = self._refuse_if_closed(case)
         if refusal:
             return refusal
+        record_opening(case)  # the form shows the case's need levels and notes
         form = AssessmentForm()
         if request.method == "GET":
             for row in case.assessments:

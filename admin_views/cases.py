@@ -126,6 +126,7 @@ class CaseView(OporaModelView):
 
 
 class AssessmentView(OporaModelView):
+    audit_opening = True  # need levels and notes are health data
     column_list = ("case", "domain", "need_level", "assessed_on", "assessed_by")
     column_filters = ("domain", "need_level", "assessed_on")
     column_default_sort = ("assessed_on", True)
@@ -179,6 +180,7 @@ class PlanActivityView(OporaModelView):
 
 
 class VisitView(OporaModelView):
+    audit_opening = True  # the findings are health data
     column_list = ("case", "visited_on", "staff", "purpose", "next_visit_on")
     column_searchable_list = ("purpose",)
     column_filters = ("visited_on", "staff", "next_visit_on")

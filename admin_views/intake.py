@@ -25,6 +25,7 @@ from workflows.errors import WorkflowError
 
 from . import validators as v
 from .forms import answered, date_field, parse_id, required, text_area, text_field
+from .openings import record_opening
 from .pages import PageView
 
 
@@ -236,6 +237,7 @@ class IntakeView(PageView):
     def family(self, family_id: int):
         self.require("create")
         family = self.visible_or_404(Family, family_id)
+        record_opening(family)  # the family's address and its applicants by name
         appointment = self._appointment()
         form = ApplicationForm()
         form.applicant.choices = [(p.id, p.full_name) for p in wf.applicants_of(family)]

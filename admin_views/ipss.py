@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, StringField
 
 from models import ROLE, Case, Family, Person, Review, Service, SupportPlan, Task, db
-from models.audit import record_event
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
 from models.roles import roles_that
 from workflows import plans, reviews
@@ -24,6 +23,7 @@ from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
 from .forms import IdField, WorkflowForm, date_field
+from .openings import record_opening
 from .pages import PageView
 
 NEW_ACTIVITY_ROWS = 3
@@ -102,8 +102,7 @@ class IpssView(PageView):
     @staticmethod
     def _record_view(case: Case) -> None:
         """A programme holds a family's needs: every reading of it is in the audit log."""
-        record_event(db.session, "view", Case.__tablename__, case.id)
-        db.session.commit()
+        record_opening(case)
 
     @expose("/")
     def index(self):

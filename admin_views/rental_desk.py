@@ -37,6 +37,7 @@ from workflows.dates import centre_today
 from workflows.scope import where_visible
 
 from .forms import answered, date_field, parse_id
+from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
 
@@ -353,6 +354,7 @@ class RentalDeskView(PageView):
     @expose("/loan/<int:loan_id>/act/")
     def act_view(self, loan_id: int):
         loan = self._loan(loan_id)
+        record_opening(loan)  # the act names the child, the representatives and the address
         representatives = db.session.scalars(
             select(Person)
             .where(
@@ -652,6 +654,7 @@ class RentalDeskView(PageView):
     @expose("/family/<int:family_id>/")
     def family_view(self, family_id: int):
         family = self._family_in_scope(family_id)
+        record_opening(family)  # the family's children, loans and queue places
         loans = db.session.scalars(
             select(Loan)
             .where(Loan.family_id == family.id, where_visible(Loan, current_user))

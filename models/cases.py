@@ -269,7 +269,17 @@ class Assessment(ArchivedMixin, CreatedMixin, db.Model):
     )
 
     def __str__(self) -> str:
-        return f"{LIFE_DOMAIN.label(self.domain)}: {NEED_LEVEL.label(self.need_level)}"
+        # Names the row in headings, pickers, lists and flashes that any role with the
+        # row may read: the need level and the notes (health data) stay out of it.
+        number = f" № {self.id}" if self.id is not None else ""
+        domain = f" ({LIFE_DOMAIN.label(self.domain)} сфера)" if self.domain else ""
+        when = f" от {self.assessed_on:%d.%m.%Y}" if self.assessed_on else ""
+        return f"Оценка потребностей{number}{domain}{when}"
+
+    def health_label(self) -> str:
+        """The row's name with its need level, for a role that reads health data only
+        (admin_views.modelview.fields.row_label asks the role first)."""
+        return f"{self}: нуждаемость {NEED_LEVEL.label(self.need_level)}"
 
 
 class SupportPlan(VersionedMixin, db.Model):

@@ -1,5 +1,6 @@
 """Field visibility: which fields of a table a role may see, in lists, details, forms,
-filters and the search hint. Health data never reaches a role without the right."""
+filters and the search hint — and how a row is named to a role. Health data never
+reaches a role without the right."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import has_request_context
 from sqlalchemy import inspect
 
 from models import db
-from models.roles import hidden_fields
+from models.roles import hidden_fields, reads_health
 
 
 @cache
@@ -25,6 +26,20 @@ def health_columns(model) -> frozenset[str]:
 def hidden_in(role: str | None, model) -> set[str]:
     """The fields of `model` that `role` must not see (the one question every view asks)."""
     return hidden_fields(role, model.__tablename__, model_fields(model), health_columns(model))
+
+
+def row_label(role: str | None, row) -> str:
+    """How `row` is named to `role` in a heading.
+
+    A row's `__str__` (used by Flask-Admin in pickers, relation columns, related tables
+    and exports, for every role that may see the row) never carries health data. A row
+    whose name is clearer with them declares `health_label()`, shown only to a role that
+    reads health data.
+    """
+    health_label = getattr(row, "health_label", None)
+    if health_label is not None and reads_health(role):
+        return health_label()
+    return str(row)
 
 
 class FieldsMixin:

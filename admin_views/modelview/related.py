@@ -17,7 +17,7 @@ from workflows.scope import where_visible
 
 from .. import paging
 from ..permissions import allowed
-from .fields import hidden_in
+from .fields import hidden_in, row_label
 from .labels import model_choices, model_labels, show_date
 
 
@@ -29,6 +29,10 @@ class RelatedTablesMixin:
     details_related: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Related rows made by a workflow page, not by the plain form: no «Добавить» for them.
     details_related_by_workflow: frozenset[str] = frozenset()
+
+    def details_title(self, model) -> str:
+        """The row's name in the details page's heading, as the role may read it."""
+        return row_label(self.role, model)
 
     def details_notices(self, model) -> list[tuple[str, str]]:
         """(Bootstrap level, text) notices shown above a row's details."""

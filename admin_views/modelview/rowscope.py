@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import false, inspect, or_
 
 from models import Family, Person, db
-from models.audit import record_event
 from models.base import ArchivedMixin
 from workflows.scope import where_visible
 
+from ..openings import record_opening
 from .fields import hidden_in
 
 
@@ -110,8 +110,7 @@ class RowScopeMixin:
         if row is None:
             abort(404)
         if self.audit_opening and request.method == "GET":
-            record_event(db.session, "view", self.model.__tablename__, key)
-            db.session.commit()
+            record_opening(row)
         return row
 
     def _scope_pickers(self, form):
