@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import factories as f
 import pytest
-from conftest import csrf_token, make_user
-from security_factories import signed_in
+from conftest import csrf_token, make_user, signed_in
 from sqlalchemy import select
 
 from models import AuditRecord, User, db

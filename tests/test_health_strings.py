@@ -19,9 +19,9 @@ import json
 
 import factories as f
 import pytest
-from conftest import make_user
+from conftest import make_user, signed_in
 from openpyxl import load_workbook
-from security_factories import admin_form, signed_in, world
+from security_factories import admin_form, world
 
 from models import Assessment, Case, Family, Person, Visit, db
 from models.roles import reads_health

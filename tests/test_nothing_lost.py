@@ -208,9 +208,9 @@ def test_the_audit_of_an_archive_names_what_changed(app, login_as, client):
     archive(client, "assessment", row_id)
     with app.app_context():
         records = db.session.scalars(
-            select(AuditRecord).where(
-                AuditRecord.table_name == "assessment", AuditRecord.row_id == str(row_id)
-            )
+            select(AuditRecord)
+            .where(AuditRecord.table_name == "assessment", AuditRecord.row_id == str(row_id))
+            .order_by(AuditRecord.id)
         ).all()
         kept = db.session.get(Assessment, row_id)
         assert (kept.need_level, kept.notes) == ("high", "Диагноз Архивов")
