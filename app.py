@@ -237,9 +237,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from admin_views import init_admin
     from admin_views.auth import init_auth
+    from admin_views.forms import IdConverter
     from seed.cli import init_seed_cli
     from workflows.commands import init_commands
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     init_auth(app)
     init_admin(app)
     init_seed_cli(app)

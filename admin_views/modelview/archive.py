@@ -10,6 +10,8 @@ from sqlalchemy import inspect
 from models import db
 from models.base import ArchivedMixin, utcnow
 
+from ..forms import parse_id
+
 
 class ArchiveMixin:
     """«Удалить» archives an archivable row; «В архив» and «Восстановить» act on many."""
@@ -48,13 +50,8 @@ class ArchiveMixin:
     def _pk_in(self, ids):
         """`pk IN ids` with the ids from the form converted to the key's type."""
         pk = inspect(self.model).primary_key[0]
-        keys = []
-        for raw in ids:
-            try:
-                keys.append(pk.type.python_type(raw))
-            except (TypeError, ValueError):
-                continue
-        return pk.in_(keys)
+        keys = [parse_id(raw) for raw in ids]  # a forged id names no row
+        return pk.in_([key for key in keys if key is not None])
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "archive":

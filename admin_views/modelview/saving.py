@@ -18,6 +18,7 @@ from models.constraints import integrity_message
 from models.errors import WorkflowError
 
 from .. import validators as v
+from ..forms import RefuseControlCharacters
 
 STALE_MESSAGE = (
     "Запись изменил другой пользователь, пока вы её редактировали. "
@@ -35,7 +36,7 @@ class FormTranslations(Translations):
 
 
 class OporaForm(BaseForm):
-    class Meta:
+    class Meta(RefuseControlCharacters):
         _translations = FormTranslations()
 
         def get_translations(self, form):
