@@ -78,6 +78,9 @@ class Config:
     # A request body larger than this is refused (413): the widest form, every text at its
     # 5,000-character limit and URL-encoded, stays far below it.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    # SQLite has one writer at a time: a save waits this long for another process's
+    # write to end before it is refused («База данных занята, попробуйте ещё раз»).
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("OPORA_SQLITE_BUSY_TIMEOUT", "15"))
     # A session ends this long after sign-in however busy (idle: 30 minutes).
     SESSION_ABSOLUTE_LIFETIME = dt.timedelta(
         hours=float(os.environ.get("OPORA_SESSION_HOURS", "12"))
@@ -222,6 +225,13 @@ def create_app(config: dict | None = None) -> Flask:
             "options": f"-c random_page_cost={float(cost)}",
         }
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {
+            **options.get("connect_args", {}),
+            "timeout": app.config["SQLITE_BUSY_TIMEOUT"],
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_audit(Session)
     install_closed_case_guard(Session)
@@ -237,9 +247,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from admin_views import init_admin
     from admin_views.auth import init_auth
+    from admin_views.forms import IdConverter
     from seed.cli import init_seed_cli
     from workflows.commands import init_commands
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     init_auth(app)
     init_admin(app)
     init_seed_cli(app)

@@ -20,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -37,6 +36,8 @@ from workflows.accounts import (
     session_user,
     sign_out,
 )
+
+from .forms import PageForm
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -58,14 +59,14 @@ def load_user(token: str) -> User | None:
     return session_user(token, current_app.config["SESSION_ABSOLUTE_LIFETIME"])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     username = StringField("Логин", validators=[DataRequired("Введите логин."), Length(max=64)])
     password = PasswordField(
         "Пароль", validators=[DataRequired("Введите пароль."), Length(max=256)]
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PageForm):
     current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль.")])
     new = PasswordField(
         "Новый пароль",

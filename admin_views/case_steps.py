@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, SelectField
 from wtforms.validators import Length, Optional, ValidationError
@@ -25,7 +24,7 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
-from .forms import answered, date_field, required, text_area, text_field
+from .forms import PageForm, answered, date_field, required, text_area, text_field
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
@@ -40,13 +39,13 @@ def _assessment_form_class():
             validators=[required()],
         )
         fields[f"{domain}_notes"] = text_area("Заключение", Optional(), no_markup=True)
-    return type("AssessmentForm", (FlaskForm,), fields)
+    return type("AssessmentForm", (PageForm,), fields)
 
 
 AssessmentForm = _assessment_form_class()
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PageForm):
     decision_date = date_field("Дата решения о нуждаемости", required=True, past_only=True)
     contract_number = text_field("Номер договора", required(), Length(max=64))
     contract_date = date_field("Дата договора", required=True, past_only=True)
@@ -64,7 +63,7 @@ class DecisionForm(FlaskForm):
                 raise ValidationError(str(error)) from error
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(PageForm):
     reason = SelectField(
         "Причина закрытия",
         choices=[("", "— выберите —"), *CLOSURE_REASON.pairs()],

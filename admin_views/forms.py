@@ -1,6 +1,6 @@
 """How the workflow pages read input: Flask-WTF forms built from these field helpers.
 
-Every page's form is a FlaskForm, so its CSRF token is checked with the form as well
+Every page's form is a PageForm (a FlaskForm), so its CSRF token is checked with the form as well
 as by the app-wide CSRFProtect, and its messages come from WTForms' Russian catalogue
 (the app's locale). A form checks the shape of what was typed (a date is a date, an
 id is a number a table can hold); the rules of the work are the workflows' to refuse.
@@ -9,11 +9,13 @@ id is a number a table can hold); the rules of the work are the workflows' to re
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Self
 
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import DateField, Field, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
 from workflows.errors import WorkflowError
@@ -24,6 +26,15 @@ REQUIRED = "Обязательное поле."
 # The largest value of an integer column (PostgreSQL's integer, as every id here): a
 # larger number in a URL or a form names no row and must not reach the database.
 MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1  # a bigint column's (the audit trail's ids)
+# Characters nobody types: C0 controls but tab and line breaks, DEL and the C1 range. They
+# arrive pasted from other programs or forged; PostgreSQL refuses NUL in any text outright,
+# and the others would be stored invisible and printed as garbage.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = (
+    "В тексте есть невидимый служебный символ (бывает при копировании из другой "
+    "программы). Наберите текст заново или удалите лишнее и сохраните ещё раз."
+)
 
 
 def required() -> DataRequired:
@@ -63,14 +74,44 @@ def text_area(label: str, *validators, no_markup: bool = False, **kw) -> TextAre
     return TextAreaField(label, validators=checks, **kw)
 
 
-def parse_id(raw: str | None) -> int | None:
+def has_control_characters(value) -> bool:
+    """Does `value` (a text, or anything else: then no) hold a character nobody types?"""
+    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
+
+
+def without_control_characters(value: str | None) -> str:
+    """A search term or filter as typed, with such characters read as spaces: a search
+    is answered calmly, never refused."""
+    return CONTROL_CHARACTERS.sub(" ", value or "")
+
+
+class NoControlCharacters:
+    """Refuse a text holding a control character (see CONTROL_CHARACTERS), before the
+    field's other checks judge what cannot be shown."""
+
+    def __call__(self, form, field):
+        if has_control_characters(field.data):
+            raise StopValidation(CONTROL_MESSAGE)
+
+
+def parse_id(raw: str | None, largest: int = MAX_ID) -> int | None:
     """A row id (or version) from a URL or a form: a whole number an integer column can
-    hold, else None — a forged or mistyped id names no row."""
+    hold (`largest`: a bigint's for the audit trail), else None — a forged or mistyped
+    id names no row."""
     raw = (raw or "").strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)):
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(largest)):
         return None
     number = int(raw)
-    return number if number <= MAX_ID else None
+    return number if number <= largest else None
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in the panel's routes: a number an integer column can hold. A larger one
+    names no row, so the route does not match and the answer is 404 before any page
+    (or the database) reads it."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - Werkzeug's names
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def parse_date(raw: str | None) -> dt.date | None:
@@ -96,7 +137,27 @@ class IdField(Field):
         return "" if self.data is None else str(self.data)
 
 
-class WorkflowForm(FlaskForm):
+class RefuseControlCharacters:
+    """A form's Meta that puts NoControlCharacters first on each of its text fields (a
+    StringField, so a text area and a password too), however the form declared them:
+    the one check of every form, the panel's tables (OporaForm) and the pages' alike."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField):
+            # A new list: the declared one is shared by every instance of the form.
+            field.validators = [NoControlCharacters(), *field.validators]
+        return field
+
+
+class PageForm(FlaskForm):
+    """The form of every page that is not a table."""
+
+    class Meta(RefuseControlCharacters):
+        pass
+
+
+class WorkflowForm(PageForm):
     """The form of a page that draws its inputs by hand and shows one refusal at a time
     (admin/workflow/_macros.html): what it cannot read is that refusal."""
 

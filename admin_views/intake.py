@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -24,12 +23,12 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
 from . import validators as v
-from .forms import answered, date_field, parse_id, required, text_area, text_field
+from .forms import PageForm, answered, date_field, parse_id, required, text_area, text_field
 from .openings import record_opening
 from .pages import PageView
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PageForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -69,11 +68,11 @@ class ApplicantFields:
         )
 
 
-class ApplicantForm(ApplicantFields, FlaskForm):
+class ApplicantForm(ApplicantFields, PageForm):
     pass
 
 
-class NewFamilyForm(ApplicantFields, FlaskForm):
+class NewFamilyForm(ApplicantFields, PageForm):
     surname = _name_field("Фамилия семьи", required())
     district = SelectField("Участок", coerce=int, validators=[answered()])
     address = text_field("Адрес", required())
@@ -81,12 +80,12 @@ class NewFamilyForm(ApplicantFields, FlaskForm):
     confirm_duplicate = BooleanField("Это другая семья — всё равно зарегистрировать")
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(PageForm):
     applicant = SelectField("Заявитель", coerce=int, validators=[answered()])
     application_date = date_field("Дата заявления", required=True, past_only=True)
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(PageForm):
     person = SelectField("Кто дал согласие", coerce=int, validators=[answered()])
     given_on = date_field("Дата согласия", required=True, past_only=True)
     scope = text_area("Объём согласия", required())

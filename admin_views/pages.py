@@ -17,7 +17,7 @@ from flask import abort, flash, g, url_for
 from flask_admin import BaseView
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import db
@@ -28,6 +28,7 @@ from workflows.scope import where_visible
 from .base import STALE_MESSAGE
 from .forms import MAX_ID
 from .modelview.access import refuse_or_sign_in
+from .modelview.saving import database_refusal
 from .permissions import allowed
 
 PAGE_ACTIONS = ("list", "details", "create", "edit")
@@ -87,7 +88,8 @@ class PageView(BaseView):
     ) -> Outcome:
         """Run each step of a change and commit it; a refusal (a WorkflowError) or a
         database race (a stale version, a broken constraint) rolls the step back and
-        stops. A step committed before a refused one stands.
+        stops; any other database error (busy, or worse) is refused with one calm Russian
+        message, the error itself logged. A step committed before a refused one stands.
 
         With `form`, the Russian reason goes next to its field (`fields` renames a
         workflow's field to the form's) or, when it concerns no field of the form,
@@ -104,6 +106,8 @@ class PageView(BaseView):
                 refusal = WorkflowError(STALE_MESSAGE)
             except IntegrityError as exc:
                 refusal = WorkflowError(integrity_message(exc))
+            except SQLAlchemyError as exc:  # busy (SQLite locked, a lock timeout) or worse
+                refusal = WorkflowError(database_refusal(exc))
             else:
                 continue
             db.session.rollback()

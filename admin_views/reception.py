@@ -11,7 +11,6 @@ import datetime as dt
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Optional
 
@@ -21,12 +20,21 @@ from workflows import reception
 from workflows.dates import centre_today
 
 from . import validators as v
-from .forms import answered, date_field, parse_date, parse_id, required, text_area, text_field
+from .forms import (
+    PageForm,
+    answered,
+    date_field,
+    parse_date,
+    parse_id,
+    required,
+    text_area,
+    text_field,
+)
 from .pages import PageView
 from .permissions import allowed
 
 
-class BookingForm(FlaskForm):
+class BookingForm(PageForm):
     specialist = SelectField("Специалист", coerce=int, validators=[answered()])
     day = date_field("День приёма", required=True)
     time = SelectField("Время", validators=[required()])
@@ -44,9 +52,19 @@ def _slot_times() -> list[tuple[str, str]]:
     return [(f"{s:%H:%M}", f"{s:%H:%M}") for s in reception.day_slots(day)]
 
 
+NO_SUCH_DAY = (
+    "Такого дня нет в расписании: дата должна быть настоящей и лежать между 01.01.1900 "
+    "и 31.12.2100. Показан сегодняшний день."
+)
+
+
 def _day() -> dt.date:
-    """The day the URL asks for, or today."""
-    return parse_date(request.args.get("day")) or centre_today()
+    """The day the URL asks for, or today (saying so when the URL named no such day)."""
+    raw = request.args.get("day")
+    day = parse_date(raw)
+    if day is None and raw:
+        flash(NO_SUCH_DAY, "error")
+    return day or centre_today()
 
 
 class ReceptionView(PageView):

@@ -13,7 +13,6 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -36,7 +35,7 @@ from workflows import rental
 from workflows.dates import centre_today
 from workflows.scope import where_visible
 
-from .forms import answered, date_field, parse_id
+from .forms import PageForm, answered, date_field, parse_id, without_control_characters
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
@@ -44,7 +43,7 @@ from .permissions import allowed
 REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
 
 
-class LendForm(FlaskForm):
+class LendForm(PageForm):
     child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
     issued_on = date_field("Дата выдачи", required=True)
     due_on = date_field("Вернуть до", required=True)
@@ -52,12 +51,12 @@ class LendForm(FlaskForm):
     notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(PageForm):
     new_due_on = date_field("Новый срок возврата", required=True)
     reason = TextAreaField("Причина продления", validators=[Length(max=2000)])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(PageForm):
     returned_on = date_field("Дата возврата", required=True)
     condition = SelectField(
         "Состояние при возврате", choices=[("", "— выберите —"), *CONDITION.pairs()]
@@ -66,22 +65,22 @@ class ReturnForm(FlaskForm):
     needs_repair = BooleanField("Требуется ремонт (иначе — на санобработку)")
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(PageForm):
     method = StringField("Способ санобработки", validators=[Length(max=500)])
     released_on = date_field("Дата санобработки", required=True)
 
 
-class RepairForm(FlaskForm):
+class RepairForm(PageForm):
     note = StringField("Что сделано", validators=[Optional(), Length(max=500)])
     repaired_on = date_field("Дата окончания ремонта", required=True)
 
 
-class WriteOffForm(FlaskForm):
+class WriteOffForm(PageForm):
     reason = TextAreaField("Основание (решение комиссии)", validators=[Length(max=2000)])
     written_off_on = date_field("Дата списания", required=True)
 
 
-class QueueForm(FlaskForm):
+class QueueForm(PageForm):
     child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
     type = SelectField("Вид ТСР", coerce=int, validators=[answered("Выберите вид ТСР.")])
     priority = SelectField("Приоритет", choices=RESERVATION_PRIORITY.pairs(), default="3")
@@ -89,12 +88,12 @@ class QueueForm(FlaskForm):
     notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(PageForm):
     priority = SelectField("Новый приоритет", choices=RESERVATION_PRIORITY.pairs())
     reason = StringField("Причина изменения очерёдности", validators=[Length(max=500)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PageForm):
     reason = StringField("Причина", validators=[Length(max=500)])
 
 
@@ -179,7 +178,7 @@ class RentalDeskView(PageView):
             ).all()
         )
         type_id = parse_id(request.args.get("type"))
-        size = (request.args.get("size") or "").strip()
+        size = without_control_characters(request.args.get("size")).strip()
         units = []
         if type_id:
             query = select(EquipmentUnit).where(EquipmentUnit.type_id == type_id)
@@ -213,7 +212,7 @@ class RentalDeskView(PageView):
     def lend_view(self, unit_id: int):
         self.require("edit")
         unit = self._unit(unit_id)
-        search = (request.values.get("q") or "").strip()
+        search = without_control_characters(request.values.get("q")).strip()
         form = LendForm()
         offer = None
         if unit.status == "reserved":
@@ -494,7 +493,7 @@ class RentalDeskView(PageView):
 
     def _queue_page(self, form=None):
         type_id = parse_id(request.args.get("type"))
-        search = (request.args.get("q") or "").strip()
+        search = without_control_characters(request.args.get("q")).strip()
         types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
         query = (
             select(Reservation)

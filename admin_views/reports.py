@@ -28,6 +28,7 @@ from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS
 from workflows import reports
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
+from . import validators as v
 from .base import FormTranslations
 from .modelview.access import refuse_or_sign_in
 from .permissions import allowed
@@ -59,8 +60,12 @@ class ReportForm(Form):
         def get_translations(self, form):
             return FormTranslations()
 
-    date_from = DateField("С", validators=[Optional()], widget=DateInput())
-    date_to = DateField("По", validators=[InputRequired("Укажите дату.")], widget=DateInput())
+    # Within the years a report can mean: a period ending in 9999 has no last day to
+    # count to (the date arithmetic of a report overflows).
+    date_from = DateField("С", validators=[Optional(), v.DateInRange()], widget=DateInput())
+    date_to = DateField(
+        "По", validators=[InputRequired("Укажите дату."), v.DateInRange()], widget=DateInput()
+    )
     district = SelectField(
         "Участок", choices=[], default="", invalid_choice_message="Выберите участок из списка."
     )

@@ -19,6 +19,7 @@ from models.base import ArchivedMixin, utcnow
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
+from ..forms import parse_id
 from .saving import integrity_message
 
 ARCHIVED = "Запись перенесена в архив."
@@ -86,13 +87,8 @@ class ArchiveMixin:
     def _pk_in(self, ids):
         """`pk IN ids` with the ids from the form converted to the key's type."""
         pk = inspect(self.model).primary_key[0]
-        keys = []
-        for raw in ids:
-            try:
-                keys.append(pk.type.python_type(raw))
-            except (TypeError, ValueError):
-                continue
-        return pk.in_(keys)
+        keys = [parse_id(raw) for raw in ids]  # a forged id names no row
+        return pk.in_([key for key in keys if key is not None])
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "archive":

@@ -109,12 +109,6 @@ class FieldsMixin:
             if not any(self._filter_hidden(self._filters[o["index"]]) for o in options)
         }
 
-    def _get_list_filter_args(self):
-        filters = super()._get_list_filter_args()
-        if not filters:
-            return filters
-        return [f for f in filters if not self._filter_hidden(self._filters[f[0]])]
-
     def _drop_hidden(self, form):
         for name in self._hidden():
             if name in form:

@@ -3,13 +3,49 @@ count instead of COUNT(*), and keyset «Далее» pages instead of OFFSET (se
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+import math
+
+from flask import flash, g, has_request_context, request
 from flask_admin.contrib.sqla import tools
-from sqlalchemy import false, inspect, or_, select
+from sqlalchemy import BigInteger, Integer, false, inspect, or_, select
 
 from models import db
 
 from .. import paging
+from ..forms import MAX_BIG_ID, MAX_ID, has_control_characters, without_control_characters
+
+# Page numbers beyond this show nothing anyway (the count stops at paging.COUNT_CAP;
+# further on the list walks by «Далее»), and an OFFSET must be a number the database takes.
+MAX_PAGE = 100_000
+MAX_SEARCH_LENGTH = 200
+INVALID_FILTER = "Фильтр «{name}»: такого значения нет, фильтр не применён."
+
+
+def acceptable_filter_value(view, flt, value: str) -> bool:
+    """Can the database compare a column with this filter value? Flask-Admin checks
+    only that an int filter gets an int and a date filter a date; here besides: no
+    control character, a choice from the filter's list, a number the database holds."""
+    if has_control_characters(value) or len(value) > MAX_SEARCH_LENGTH * 5:
+        return False
+    try:
+        cleaned = flt.clean(value)
+    except (TypeError, ValueError):
+        return False
+    items = cleaned if isinstance(cleaned, list) else [cleaned]
+    options = flt.get_options(view)
+    if options and not isinstance(cleaned, bool):
+        allowed = {str(key) for key, _label in options}
+        if any(str(item) not in allowed for item in items):
+            return False
+    kind = getattr(getattr(flt, "column", None), "type", None)
+    small = isinstance(kind, Integer) and not isinstance(kind, BigInteger)
+    largest = MAX_ID if small else MAX_BIG_ID  # PostgreSQL casts the value to the column's
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > largest:
+            return False
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+    return True
 
 
 class ListingMixin:
@@ -90,6 +126,8 @@ class ListingMixin:
             if (keys and cursor and page_size)
             else None
         )
+        if values is not None and not all(map(_comparable, values)):
+            values = None  # a forged cursor: the first page
         if values is not None:
             query = query.filter(paging.after_clause(keys, values, descending)).limit(page_size)
         else:
@@ -109,7 +147,34 @@ class ListingMixin:
         # and filter forms must not carry it on.
         view_args = super()._get_list_extra_args()
         view_args.extra_args.pop("after", None)
+        # A forged or mistyped address is read as the nearest sensible list, calmly.
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        search = without_control_characters(view_args.search)[:MAX_SEARCH_LENGTH].strip()
+        view_args.search = search or None
         return view_args
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's reading of the `flt…` parameters, keeping only the values the
+        database can compare (acceptable_filter_value); each other one is dropped with
+        a Russian word above the list. A filter on a field the role may not see is
+        dropped silently (FieldsMixin._filter_hidden), as if it did not exist."""
+        if not self._filters:
+            return None
+        filters = []
+        for arg, value in request.args.items():
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            position, key = arg[3:].split("_", 1)
+            if key not in self._filter_args:
+                continue
+            index, flt = self._filter_args[key]
+            if self._filter_hidden(flt):
+                continue
+            if flt.validate(value) and acceptable_filter_value(self, flt, value):
+                filters.append((position, (index, str(flt.name), value)))
+            else:
+                flash(INVALID_FILTER.format(name=flt.name), "error")
+        return [pair for _position, pair in sorted(filters, key=lambda item: item[0])]
 
     def _keyset(self, sort_column, sort_desc):
         """(key columns, descending) of the list's sort if keyset paging suits it."""
@@ -133,3 +198,10 @@ class ListingMixin:
     def next_cursor(self) -> str | None:
         """The «Далее» link's key of the list page just built (see get_list)."""
         return g.get("opora_next_cursor")
+
+
+def _comparable(value) -> bool:
+    """A key value from a «Далее» cursor that the database can compare with a column."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= MAX_BIG_ID
+    return not has_control_characters(value)

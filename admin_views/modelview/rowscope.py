@@ -8,14 +8,19 @@ from flask import abort, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_login import current_user
-from sqlalchemy import false, inspect, or_
+from sqlalchemy import BigInteger, false, inspect, or_
 
 from models import Family, Person, db
 from models.base import ArchivedMixin
 from workflows.scope import where_visible
 
+from ..forms import MAX_BIG_ID, MAX_ID, parse_id, without_control_characters
 from ..openings import record_opening
 from .fields import hidden_in
+
+# A picker offers a page of rows at a time; it never asks for more than this.
+PICKER_LIMIT = 50
+MAX_OFFSET = 100_000
 
 
 def pickable(model):
@@ -33,14 +38,18 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return pickable(self.model)
 
     def get_one(self, pk):
-        try:
-            key = int(pk)
-        except (TypeError, ValueError):
-            return None
+        key = parse_id(str(pk))
+        if key is None:
+            return None  # the form says «Выберите значение из списка.»
         with db.session.no_autoflush:
             return self.get_query().filter(self.model.id == key).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
+        # What the browser sends is taken as typed, within bounds: a control character
+        # searches as a space, a negative or huge page is the first or a short one.
+        term = without_control_characters(term).strip()
+        offset = min(max(offset or 0, 0), MAX_OFFSET)
+        limit = min(max(limit or 10, 1), PICKER_LIMIT)
         # Never match on a field the role may not see (a clerk typing a SNILS).
         role = current_user.role
         hidden = hidden_in(role, self.model)
@@ -100,11 +109,11 @@ class RowScopeMixin:
         return self._scoped(super().get_count_query())
 
     def get_one(self, id):
-        """Scoped: a row the user may not see is the same as no row (404)."""
+        """Scoped: a row the user may not see is the same as no row (404), and so is an
+        id no row can have (not a number, or beyond the integer range)."""
         pk = inspect(self.model).primary_key[0]
-        try:
-            key = pk.type.python_type(id)
-        except (TypeError, ValueError):
+        key = parse_id(str(id), MAX_BIG_ID if isinstance(pk.type, BigInteger) else MAX_ID)
+        if key is None:
             abort(404)
         row = self._visible_query().filter(pk == key).one_or_none()
         if row is None:
@@ -133,13 +142,13 @@ class RowScopeMixin:
     def _prefill_relations(self, form) -> None:
         """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
         for rel in inspect(self.model).relationships:
-            raw = request.args.get(rel.key)
+            key = parse_id(request.args.get(rel.key))
             field = getattr(form, rel.key, None)
-            if raw is None or field is None or rel.uselist or not raw.isdigit():
+            if key is None or field is None or rel.uselist:
                 continue
             target = rel.mapper.class_
             field.data = (
                 db.session.query(target)
-                .filter(where_visible(target, current_user), target.id == int(raw))
+                .filter(where_visible(target, current_user), target.id == key)
                 .one_or_none()
             )

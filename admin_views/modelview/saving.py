@@ -3,14 +3,16 @@ order, a save from a stale copy refused, and the database's refusals told in Rus
 
 from __future__ import annotations
 
+import logging
+
 from flask import flash, request
 from flask_admin.babel import Translations
 from flask_admin.form import BaseForm
-from sqlalchemy import Date, DateTime, String, Text, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, Date, DateTime, Integer, String, Text, inspect
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import DateInput, DateTimeLocalInput
 
 from models.base import ArchivedMixin
@@ -18,11 +20,41 @@ from models.constraints import integrity_message
 from models.errors import WorkflowError
 
 from .. import validators as v
+from ..forms import MAX_BIG_ID, MAX_ID, RefuseControlCharacters
 
 STALE_MESSAGE = (
     "Запись изменил другой пользователь, пока вы её редактировали. "
     "Ниже — текущие значения; внесите свои изменения ещё раз."
 )
+OUT_OF_RANGE = "Слишком большое число для этого поля."
+DATABASE_BUSY = (
+    "База данных занята, попробуйте ещё раз: изменения не сохранены, введённое осталось "
+    "в форме — нажмите «Сохранить» через несколько секунд."
+)
+SAVE_FAILED = (
+    "Не удалось сохранить: попробуйте ещё раз. Изменения не сохранены, введённое осталось "
+    "в форме. Если не получится снова, сообщите администратору."
+)
+# A write that waited for another one and gave up (SQLite's busy timeout; PostgreSQL's
+# lock timeout, a deadlock or a serialisation failure): trying again is the answer.
+BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+BUSY_WORDS = ("database is locked", "database table is locked")
+
+log = logging.getLogger(__name__)
+
+
+def database_refusal(error: SQLAlchemyError) -> str:
+    """The one calm Russian message for a database error that reached a page (other than
+    a broken constraint, which models.constraints names): «busy, try again» or «could
+    not save». The error itself, SQL and all, goes to the log only (its values are
+    hidden: hide_parameters)."""
+    log.error("save refused by the database", exc_info=error)
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES or any(
+        words in str(original).lower() for words in BUSY_WORDS
+    ):
+        return DATABASE_BUSY
+    return SAVE_FAILED
 
 
 class FormTranslations(Translations):
@@ -35,7 +67,7 @@ class FormTranslations(Translations):
 
 
 class OporaForm(BaseForm):
-    class Meta:
+    class Meta(RefuseControlCharacters):
         _translations = FormTranslations()
 
         def get_translations(self, form):
@@ -72,6 +104,11 @@ class SavingMixin:
                 extra.append(v.NoMarkup())
             if isinstance(col.type, Text):
                 extra.append(v.text_length())
+            if isinstance(col.type, Integer) and not col.foreign_keys and not col.primary_key:
+                # A number the column cannot hold is a message by the field, not a
+                # database error after the save.
+                largest = MAX_BIG_ID if isinstance(col.type, BigInteger) else MAX_ID
+                extra.append(NumberRange(min=-largest, max=largest, message=OUT_OF_RANGE))
             field: dict = {}
             if isinstance(col.type, (Date, DateTime)):
                 extra.append(v.DateInRange(past_only=col.key in v.PAST_DATE_COLUMNS))
@@ -143,4 +180,13 @@ class SavingMixin:
         if isinstance(exc, WorkflowError):
             flash(str(exc), "error")
             return True
-        return super().handle_view_exception(exc)
+        if isinstance(exc, SQLAlchemyError):
+            flash(database_refusal(exc), "error")
+            return True
+        if super().handle_view_exception(exc):
+            return True
+        # Flask-Admin would flash «Failed to update record.» with str(exc): whatever went
+        # wrong is told calmly, and only the log keeps what it was.
+        log.error("save failed", exc_info=exc)
+        flash(SAVE_FAILED, "error")
+        return True
