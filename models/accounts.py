@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, event, false, inspect, update
 from sqlalchemy.orm import Mapped, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import Choices, CreatedMixin, column, db, utcnow
+from .base import Choices, CreatedMixin, Model, column, utcnow
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .reference import Staff
 
 ROLE = Choices(
     "role",
@@ -30,7 +36,7 @@ ROLE = Choices(
 MIN_PASSWORD_LENGTH = 10
 
 
-class User(UserMixin, CreatedMixin, db.Model):
+class User(UserMixin, CreatedMixin, Model):
     """A login account; at most one per staff member."""
 
     __tablename__ = "user_account"
@@ -56,9 +62,7 @@ class User(UserMixin, CreatedMixin, db.Model):
         DateTime(timezone=True), label="Последний вход"
     )
 
-    staff: Mapped[Staff | None] = relationship(  # noqa: F821
-        back_populates="user", info={"label": "Сотрудник"}
-    )
+    staff: Mapped[Staff | None] = relationship(back_populates="user", info={"label": "Сотрудник"})
 
     def __str__(self) -> str:
         return self.username
@@ -106,7 +110,7 @@ SESSION_END = Choices(
 )
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser, kept in the database so that every app server
     agrees on it: sign-out, a password change or disabling the account end it
     everywhere at once. The cookie carries a random id; the row is keyed by
@@ -155,7 +159,7 @@ def _end_sessions_on_change(_mapper, connection, user: User) -> None:
         end_sessions(connection, user.id, "disabled")
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Sign-in attempts counted per login («user:…») and per address («ip:…»)
     within a window, kept in the database so every app server sees them.
 

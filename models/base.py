@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, event, func
@@ -31,6 +32,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy cannot take an attribute of an instance (db.Model) as a base class. db.Model
+    # is made at run time as a subclass of Base, so for the checker a model is a Base.
+    Model = Base
+else:
+    Model = db.Model
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
 BigId = BigInteger().with_variant(Integer, "sqlite")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -21,8 +22,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, relationship
 
 from .accounts import ROLE
-from .base import ArchivedMixin, Choices, VersionedMixin, column, db, full_name
+from .base import ArchivedMixin, Choices, Model, VersionedMixin, column, db, full_name
 from .terms import AGREEMENT_EXPIRY_WARNING_DAYS
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .accounts import User
+    from .cases import Case
+    from .people import Family, ProgrammeEnrolment
 
 SERVICE_KIND = Choices(
     "service_kind",
@@ -100,7 +108,7 @@ council_meeting_partner = Table(
 )
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "department"
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
@@ -126,7 +134,7 @@ class Department(db.Model):
         return f"{self.code} — {self.name}"
 
 
-class District(db.Model):
+class District(Model):
     """A district (участок) served by one responsible district worker."""
 
     __tablename__ = "district"
@@ -154,7 +162,7 @@ class District(db.Model):
         return self.name
 
 
-class Staff(db.Model):
+class Staff(Model):
     """A member of staff or a partner specialist working by agreement."""
 
     __tablename__ = "staff"
@@ -179,7 +187,7 @@ class Staff(db.Model):
     districts: Mapped[list[District]] = relationship(
         secondary=staff_district, info={"label": "Участки"}
     )
-    user: Mapped[User | None] = relationship(  # noqa: F821
+    user: Mapped[User | None] = relationship(
         back_populates="staff", info={"label": "Учётная запись"}
     )
 
@@ -191,7 +199,7 @@ class Staff(db.Model):
         return self.full_name
 
 
-class Service(db.Model):
+class Service(Model):
     """A kind of help (вид помощи) from the centre's catalogue."""
 
     __tablename__ = "service"
@@ -207,7 +215,7 @@ class Service(db.Model):
         return self.name
 
 
-class Programme(db.Model):
+class Programme(Model):
     """One of the centre's own technologies (домашнее визитирование, семейный клуб …)."""
 
     __tablename__ = "programme"
@@ -217,7 +225,7 @@ class Programme(db.Model):
     description: Mapped[str | None] = column(Text, label="Описание")
     active: Mapped[bool] = column(Boolean, label="Действует", default=True, nullable=False)
 
-    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
         passive_deletes="all",
         back_populates="programme",
         info={"label": "Участники"},
@@ -227,7 +235,7 @@ class Programme(db.Model):
         return self.name
 
 
-class Partner(db.Model):
+class Partner(Model):
     """An institution of the social infrastructure the centre works with."""
 
     __tablename__ = "partner"
@@ -247,7 +255,7 @@ class Partner(db.Model):
         return self.name
 
 
-class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
+class PartnerAgreement(ArchivedMixin, VersionedMixin, Model):
     """A cooperation agreement; flagged when it expires within AGREEMENT_EXPIRY_WARNING_DAYS."""
 
     __tablename__ = "partner_agreement"
@@ -281,7 +289,7 @@ class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
         return f"№ {self.number} от {self.signed_on:%d.%m.%Y}"
 
 
-class CouncilMeeting(db.Model):
+class CouncilMeeting(Model):
     """A meeting of a district's interdepartmental coordination council."""
 
     __tablename__ = "council_meeting"
@@ -306,7 +314,7 @@ class CouncilMeeting(db.Model):
         return f"Заседание {self.held_on:%d.%m.%Y}"
 
 
-class Event(db.Model):
+class Event(Model):
     """A training, campaign item, club evening, holiday or excursion."""
 
     __tablename__ = "event"
@@ -321,7 +329,7 @@ class Event(db.Model):
     description: Mapped[str | None] = column(Text, label="Описание")
 
     organiser: Mapped[Staff | None] = relationship(info={"label": "Организатор"})
-    families: Mapped[list[Family]] = relationship(  # noqa: F821
+    families: Mapped[list[Family]] = relationship(
         secondary="event_family", info={"label": "Семьи-участники"}
     )
 
@@ -329,7 +337,7 @@ class Event(db.Model):
         return self.title
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     """Pre-registration for a reception; one specialist, one slot."""
 
     __tablename__ = "appointment"
@@ -353,8 +361,8 @@ class Appointment(db.Model):
     )
 
     specialist: Mapped[Staff] = relationship(info={"label": "Специалист"})
-    family: Mapped[Family | None] = relationship(info={"label": "Семья"})  # noqa: F821
-    case: Mapped[Case | None] = relationship(info={"label": "Случай"})  # noqa: F821
+    family: Mapped[Family | None] = relationship(info={"label": "Семья"})
+    case: Mapped[Case | None] = relationship(info={"label": "Случай"})
 
     def __str__(self) -> str:
         return f"Приём {self.starts_at:%d.%m.%Y %H:%M}"
