@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, event, false, inspect, update
-from sqlalchemy.orm import Mapped, relationship, validates
+from sqlalchemy.orm import InstanceState, Mapped, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Choices, CreatedMixin, Model, column, utcnow
@@ -80,6 +80,9 @@ class User(UserMixin, CreatedMixin, Model):
     # database keeps its hash). Flask-Login puts get_id() into the session
     # cookie and into a remember-me cookie, so both carry the session, not the
     # user, and a revoked session cannot be brought back by either.
+    if TYPE_CHECKING:
+        # Annotated for the checker only: SQLAlchemy would map an annotation it sees.
+        session_token: str | None
     session_token = None
 
     def set_password(self, password: str) -> None:
@@ -152,7 +155,7 @@ def end_sessions(connection, user_id: int, reason: str) -> None:
 def _end_sessions_on_change(_mapper, connection, user: User) -> None:
     # However the password changes or the account is disabled (the user, the
     # administrator, a command), the same flush ends the user's sessions.
-    state = inspect(user)
+    state: InstanceState[User] = inspect(user)
     if state.attrs.password_hash.history.has_changes():
         end_sessions(connection, user.id, "password_changed")
     elif state.attrs.active.history.has_changes() and not user.active:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, event, func
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, Table, event, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,6 +29,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause; every model here is mapped to a
+        # Table, which Core's insert/update/delete take (they write without the ORM).
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
@@ -83,7 +88,9 @@ class Choices:
         return list(self.labels)
 
     def label(self, code: str | None) -> str:
-        return self.labels.get(code, code or "")
+        if code is None:
+            return ""
+        return self.labels.get(code, code)
 
     def pairs(self) -> list[tuple[str, str]]:
         return list(self.labels.items())
@@ -121,7 +128,8 @@ class VersionedMixin:
 
     @classmethod
     def __declare_last__(cls) -> None:
-        cls.__mapper__.version_id_col = cls.__table__.c.version
+        model = cast("type[Base]", cls)  # the mixin is only ever part of a model
+        model.__mapper__.version_id_col = model.__table__.c.version
 
 
 class CreatedMixin:

@@ -568,6 +568,8 @@ def close_case(
         raise WorkflowError("Выберите причину закрытия.", "reason")
     if closed_on > today:
         raise WorkflowError("Дата закрытия не может быть в будущем.", "closed_on")
+    # An active case has both (ck_support_case_active_has_start, _has_contract).
+    assert case.start_date is not None and case.planned_end_date is not None
     if closed_on < case.start_date:
         raise WorkflowError(
             f"Дата закрытия не может быть раньше начала сопровождения ({case.start_date:%d.%m.%Y}).",

@@ -203,6 +203,7 @@ def lend_from_queue(
         raise WorkflowError("Эта заявка уже не в очереди: она выполнена или снята.")
     if reservation.status == "offered":
         unit = reservation.offered_unit
+        assert unit is not None  # ck_reservation_offer_complete: an offer names its unit
     else:
         # Another clerk may be taking the same unit: skip it rather than wait for it.
         unit = session.scalars(
@@ -694,7 +695,7 @@ def task_overdue_loans(session: Session, today: dt.date) -> int:
 def _overdue_task(session: Session, loan: Loan, today: dt.date) -> Task:
     """A task for the family's district worker: the district's responsible worker
     if they can take it, else the least-loaded district worker there."""
-    family = session.get(Family, loan.family_id)
+    family = session.get_one(Family, loan.family_id)
     case = active_case(session, family.id)
     return create_task(
         session,

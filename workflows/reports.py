@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -98,8 +99,8 @@ class Table:
 
     title: str
     headers: list[str]
-    rows: list[list]
-    total: list | None = None
+    rows: list[list[Any]]  # a label, then figures
+    total: list[Any] | None = None
 
 
 @dataclass
@@ -564,7 +565,9 @@ def agreements_report(session, user: User, params: Params) -> Report:
             .group_by(Partner.kind)
         )
     }
-    rows = [[label, *counted.get(code, [0] * len(states))] for code, label in PARTNER_KIND.pairs()]
+    rows: list[list[Any]] = [
+        [label, *counted.get(code, [0] * len(states))] for code, label in PARTNER_KIND.pairs()
+    ]
     total = ["Итого", *(sum(r[i] for r in rows) for i in range(1, len(states) + 1))]
     expiring = session.execute(
         select(Partner.name, PartnerAgreement.number, PartnerAgreement.valid_to)
@@ -730,7 +733,7 @@ def workload_report(session, user: User, params: Params, today: dt.date) -> Repo
         .where(Staff.id.in_([k for k in counted if k is not None]))
         .order_by(Staff.last_name, Staff.first_name)
     ).all()
-    rows = [
+    rows: list[list[Any]] = [
         [full_name(last, first, middle), ROLE.label(role), *counted[staff_id]]
         for staff_id, last, first, middle, role in people
     ]

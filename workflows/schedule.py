@@ -51,6 +51,7 @@ def cases_reaching_term(session: Session, today: dt.date) -> int:
         .order_by(Case.id)
     ).all()
     for case in cases:
+        assert case.planned_end_date is not None  # the query asks for it
         create_task(
             session,
             family_id=case.family_id,
