@@ -6,8 +6,19 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, event, false, inspect, update
-from sqlalchemy.orm import InstanceState, Mapped, relationship, validates
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    event,
+    false,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import InstanceState, Mapped, Mapper, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Choices, CreatedMixin, Model, column, utcnow
@@ -68,7 +79,7 @@ class User(UserMixin, CreatedMixin, Model):
         return self.username
 
     @validates("username")
-    def _normalise_username(self, _key, value: str) -> str:
+    def _normalise_username(self, _key: str, value: str) -> str:
         # Sign-in folds case, so the stored login is folded too.
         return (value or "").strip().lower()
 
@@ -141,7 +152,7 @@ class UserSession(Model):
         return f"сеанс {self.user_id} с {self.created_at:%d.%m.%Y %H:%M}"
 
 
-def end_sessions(connection, user_id: int, reason: str) -> None:
+def end_sessions(connection: Connection, user_id: int, reason: str) -> None:
     """Revoke every live session of the user (in the caller's transaction)."""
     table = UserSession.__table__
     connection.execute(
@@ -152,7 +163,7 @@ def end_sessions(connection, user_id: int, reason: str) -> None:
 
 
 @event.listens_for(User, "after_update")
-def _end_sessions_on_change(_mapper, connection, user: User) -> None:
+def _end_sessions_on_change(_mapper: Mapper[User], connection: Connection, user: User) -> None:
     # However the password changes or the account is disabled (the user, the
     # administrator, a command), the same flush ends the user's sessions.
     state: InstanceState[User] = inspect(user)

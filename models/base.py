@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, Table, event, func
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date
 
@@ -53,7 +54,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def column(*args, label: str, **kwargs):
+def column(*args: Any, label: str, **kwargs: Any) -> MappedColumn[Any]:
     """A mapped column that carries its Russian label for the panel."""
     info = kwargs.pop("info", {})
     info["label"] = label
@@ -95,7 +96,7 @@ class Choices:
     def pairs(self) -> list[tuple[str, str]]:
         return list(self.labels.items())
 
-    def column(self, *, label: str, name: str | None = None, **kwargs):
+    def column(self, *, label: str, name: str | None = None, **kwargs: Any) -> MappedColumn[Any]:
         kind = Enum(
             *self.codes,
             name=name or self.name,
@@ -142,7 +143,7 @@ class CreatedMixin:
     )
 
 
-class add_months(FunctionElement):
+class add_months(FunctionElement[dt.date]):
     """date + N calendar months, clamped to the month's end (31 Aug + 6 = 28/29 Feb).
 
     PostgreSQL's interval arithmetic clamps by itself; SQLite's date() rolls
@@ -156,13 +157,13 @@ class add_months(FunctionElement):
 
 
 @compiles(add_months, "postgresql")
-def _add_months_pg(element, compiler, **kw):
+def _add_months_pg(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = (compiler.process(c, **kw) for c in element.clauses)
     return f"(CAST({day} AS DATE) + make_interval(months => {months}))::date"
 
 
 @compiles(add_months, "sqlite")
-def _add_months_sqlite(element, compiler, **kw):
+def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = (compiler.process(c, **kw) for c in element.clauses)
     return (
         f"min(date({day}, '+' || {months} || ' months'), "
@@ -171,7 +172,7 @@ def _add_months_sqlite(element, compiler, **kw):
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
     """Make SQLite behave like the production database where it matters."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,7 +98,7 @@ def _like_prefix(value: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", value.strip().lower()) + "%"
 
 
-def _squash_sql(column):
+def _squash_sql(column: SQLColumnExpression[str | None]) -> ColumnElement[str]:
     """lower(column) without spaces, commas and dots: «ул. Ленина, 1» = «ул Ленина 1»."""
     for char in (" ", ",", "."):
         column = func.replace(column, char, "")
@@ -266,7 +266,7 @@ def register_family(
     actor: User,
     *,
     surname: str,
-    district,
+    district: District | None,
     address: str,
     phone: str | None,
     applicant: ApplicantData,

@@ -172,11 +172,20 @@ def _apply_draft(
         if approved:
             _task_for(session, case, activity, today, actor)
         return f"добавлено: {added}"
-    diff = _update(session, activity, service, draft, approved, today, actor)
+    diff = _update(session, activity, service, draft, day, approved, today, actor)
     return f"{service.name}: {', '.join(diff)}" if diff else None
 
 
-def _update(session, activity, service, draft, approved, today, actor) -> list[str]:
+def _update(
+    session: Session,
+    activity: PlanActivity,
+    service: Service,
+    draft: ActivityDraft,
+    day: dt.date,
+    approved: bool,
+    today: dt.date,
+    actor: User,
+) -> list[str]:
     diff = []
     task = session.scalar(select(Task).where(Task.activity_id == activity.id))
     if activity.service_id != service.id:
@@ -185,11 +194,11 @@ def _update(session, activity, service, draft, approved, today, actor) -> list[s
         activity.service = service
         if task is not None and task.is_open:
             task.title = service.name
-    if activity.planned_date != draft.planned_date:
-        diff.append(f"дата {activity.planned_date:%d.%m.%Y} → {draft.planned_date:%d.%m.%Y}")
-        activity.planned_date = draft.planned_date
+    if activity.planned_date != day:
+        diff.append(f"дата {activity.planned_date:%d.%m.%Y} → {day:%d.%m.%Y}")
+        activity.planned_date = day
         if task is not None and task.is_open:
-            task.due_date = draft.planned_date
+            task.due_date = day
     if activity.responsible_role != draft.responsible_role:
         diff.append(
             f"роль «{ROLE.label(activity.responsible_role)}» → «{ROLE.label(draft.responsible_role)}»"

@@ -79,7 +79,9 @@ JOBS: list[tuple[str, Job]] = [
 ]
 
 
-def run_tick(session: Session, today: dt.date, jobs=None) -> list[tuple[str, int]]:
+def run_tick(
+    session: Session, today: dt.date, jobs: list[tuple[str, Job]] | None = None
+) -> list[tuple[str, int]]:
     """Run every job for `today` in one transaction; returns (label, count) per job."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(TICK_LOCK_KEY)))

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    false,
+    or_,
+    select,
+    true,
+)
 
 from models import (
     Appointment,
@@ -86,7 +95,7 @@ def visible_families(user: User) -> IdQuery | None:
     return of_cases.union(own_tasks)
 
 
-def _in(column, ids: IdQuery | None) -> ColumnElement[bool]:
+def _in(column: SQLColumnExpression[Any], ids: IdQuery | None) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(ids)
 
 
