@@ -21,11 +21,17 @@ def _pg_tool(name: str) -> str:
     return path
 
 
+def _sqlite_file(engine: Engine) -> str:
+    database = engine.url.database
+    assert database is not None  # a SQLite URL without a file is an in-memory database
+    return database
+
+
 def backup(engine: Engine, path: Path) -> None:
     """Write a consistent copy of the database to `path` while it is in use."""
     path = Path(path)
     if engine.dialect.name == "sqlite":
-        with sqlite3.connect(engine.url.database) as source, sqlite3.connect(path) as target:
+        with sqlite3.connect(_sqlite_file(engine)) as source, sqlite3.connect(path) as target:
             source.backup(target)
         return
     subprocess.run(
@@ -47,7 +53,7 @@ def restore(engine: Engine, path: Path) -> None:
         raise FileNotFoundError(f"Нет файла резервной копии: {path}")
     engine.dispose()  # no pooled connection may hold the old contents
     if engine.dialect.name == "sqlite":
-        with sqlite3.connect(path) as source, sqlite3.connect(engine.url.database) as target:
+        with sqlite3.connect(path) as source, sqlite3.connect(_sqlite_file(engine)) as target:
             source.backup(target)
         return
     subprocess.run(

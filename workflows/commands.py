@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -27,7 +28,7 @@ def init_commands(app: Flask) -> None:
         help="Asked for when not given.",
     )
     @click.option("--staff-id", type=int, default=None)
-    def create_user_command(username, role, password, staff_id):
+    def create_user_command(username: str, role: str, password: str, staff_id: int | None) -> None:
         """Create a login account (the first administrator of a new install)."""
         try:
             user = create_user(username, role, password, staff_id)
@@ -37,7 +38,7 @@ def init_commands(app: Flask) -> None:
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup_command(path: Path):
+    def backup_command(path: Path) -> None:
         """Write a backup of the whole database to PATH."""
         backup(db.engine, path)
         click.echo(f"Резервная копия записана: {path}")
@@ -45,7 +46,7 @@ def init_commands(app: Flask) -> None:
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    def restore_command(path: Path, yes: bool):
+    def restore_command(path: Path, yes: bool) -> None:
         """Replace the database with the backup at PATH."""
         if not yes:
             click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
@@ -60,8 +61,8 @@ def init_commands(app: Flask) -> None:
         default=None,
         help="Run as of this date (YYYY-MM-DD); today in the centre's time zone by default.",
     )
-    def tick_command(on):
+    def tick_command(on: dt.datetime | None) -> None:
         """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
         today = on.date() if on else centre_today()
-        for label, count in run_tick(db.session, today):
+        for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
             click.echo(f"{label}: {count}")
