@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, event, false, inspect, update
-from sqlalchemy.orm import Mapped, relationship, validates
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    event,
+    false,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import InstanceState, Mapped, Mapper, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import Choices, CreatedMixin, column, db, utcnow
+from .base import Choices, CreatedMixin, Model, column, utcnow
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .reference import Staff
 
 ROLE = Choices(
     "role",
@@ -30,7 +47,7 @@ ROLE = Choices(
 MIN_PASSWORD_LENGTH = 10
 
 
-class User(UserMixin, CreatedMixin, db.Model):
+class User(UserMixin, CreatedMixin, Model):
     """A login account; at most one per staff member."""
 
     __tablename__ = "user_account"
@@ -56,15 +73,13 @@ class User(UserMixin, CreatedMixin, db.Model):
         DateTime(timezone=True), label="Последний вход"
     )
 
-    staff: Mapped[Staff | None] = relationship(  # noqa: F821
-        back_populates="user", info={"label": "Сотрудник"}
-    )
+    staff: Mapped[Staff | None] = relationship(back_populates="user", info={"label": "Сотрудник"})
 
     def __str__(self) -> str:
         return self.username
 
     @validates("username")
-    def _normalise_username(self, _key, value: str) -> str:
+    def _normalise_username(self, _key: str, value: str) -> str:
         # Sign-in folds case, so the stored login is folded too.
         return (value or "").strip().lower()
 
@@ -76,6 +91,9 @@ class User(UserMixin, CreatedMixin, db.Model):
     # database keeps its hash). Flask-Login puts get_id() into the session
     # cookie and into a remember-me cookie, so both carry the session, not the
     # user, and a revoked session cannot be brought back by either.
+    if TYPE_CHECKING:
+        # Annotated for the checker only: SQLAlchemy would map an annotation it sees.
+        session_token: str | None
     session_token = None
 
     def set_password(self, password: str) -> None:
@@ -106,7 +124,7 @@ SESSION_END = Choices(
 )
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser, kept in the database so that every app server
     agrees on it: sign-out, a password change or disabling the account end it
     everywhere at once. The cookie carries a random id; the row is keyed by
@@ -134,7 +152,7 @@ class UserSession(db.Model):
         return f"сеанс {self.user_id} с {self.created_at:%d.%m.%Y %H:%M}"
 
 
-def end_sessions(connection, user_id: int, reason: str) -> None:
+def end_sessions(connection: Connection, user_id: int, reason: str) -> None:
     """Revoke every live session of the user (in the caller's transaction)."""
     table = UserSession.__table__
     connection.execute(
@@ -145,17 +163,17 @@ def end_sessions(connection, user_id: int, reason: str) -> None:
 
 
 @event.listens_for(User, "after_update")
-def _end_sessions_on_change(_mapper, connection, user: User) -> None:
+def _end_sessions_on_change(_mapper: Mapper[User], connection: Connection, user: User) -> None:
     # However the password changes or the account is disabled (the user, the
     # administrator, a command), the same flush ends the user's sessions.
-    state = inspect(user)
+    state: InstanceState[User] = inspect(user)
     if state.attrs.password_hash.history.has_changes():
         end_sessions(connection, user.id, "password_changed")
     elif state.attrs.active.history.has_changes() and not user.active:
         end_sessions(connection, user.id, "disabled")
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Sign-in attempts counted per login («user:…») and per address («ip:…»)
     within a window, kept in the database so every app server sees them.
 

@@ -6,11 +6,12 @@ import datetime as dt
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Index, String, event, insert, inspect
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, Session, scoped_session
 
-from .base import BigId, Choices, column, db, utcnow
+from .base import BigId, Choices, Model, column, utcnow
 
 AUDIT_ACTION = Choices(
     "audit_action",
@@ -27,7 +28,7 @@ AUDIT_ACTION = Choices(
 )
 
 
-class AuditRecord(db.Model):
+class AuditRecord(Model):
     """One audited event. Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE."""
 
     __tablename__ = "audit_record"
@@ -48,7 +49,7 @@ class AuditRecord(db.Model):
     action: Mapped[str] = AUDIT_ACTION.column(label="Действие", index=True)
     table_name: Mapped[str | None] = column(String(64), label="Таблица")
     row_id: Mapped[str | None] = column(String(64), label="Запись")
-    changes: Mapped[dict | None] = column(JSON, label="Изменения")
+    changes: Mapped[dict[str, Any] | None] = column(JSON, label="Изменения")
 
     def __str__(self) -> str:
         return f"{AUDIT_ACTION.label(self.action)} {self.table_name or ''} {self.row_id or ''}"
@@ -76,7 +77,7 @@ DROP_APPEND_ONLY_SQL = (
 )
 
 
-class AuditSeal(db.Model):
+class AuditSeal(Model):
     """The chain link of one audit row: HMAC-SHA256 (under a key kept outside the database)
     of the row and of the link before it. Written only by the sealer
     (workflows/audit_chain.py); append-only like the trail itself."""
@@ -187,7 +188,7 @@ def system_actor() -> Actor:
 actor_resolver: Callable[[], Actor] = system_actor
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -195,9 +196,9 @@ def _plain(value):
     return str(value)
 
 
-def _changes(obj, action: str) -> dict | None:
+def _changes(obj: object, action: str) -> dict[str, Any] | None:
     state = inspect(obj)
-    changes = {}
+    changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         col = attr.columns[0]
         if col.key == "version":
@@ -226,13 +227,13 @@ def _changes(obj, action: str) -> dict | None:
     return changes or None
 
 
-def _row_id(obj) -> str:
+def _row_id(obj: object) -> str:
     return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
-def _after_flush(session, _context) -> None:
-    rows = []
-    actor = None
+def _after_flush(session: Session, _context: object) -> None:
+    rows: list[dict[str, Any]] = []
+    actor: Actor | None = None
     for action, objects in (
         ("insert", session.new),
         ("update", session.dirty),
@@ -264,19 +265,19 @@ def _after_flush(session, _context) -> None:
         session.connection().execute(insert(AuditRecord.__table__), rows)
 
 
-def install_audit(session_class) -> None:
+def install_audit(session_class: type[Session]) -> None:
     """Record every insert, update and delete flushed through `session_class`."""
     if not event.contains(session_class, "after_flush", _after_flush):
         event.listen(session_class, "after_flush", _after_flush)
 
 
 def record_event(
-    session,
+    session: Session | scoped_session[Any],
     action: str,
     table: str | None = None,
-    row_id=None,
-    actor=None,
-    changes: dict | None = None,
+    row_id: object = None,
+    actor: Actor | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> None:
     """Record a sign-in, sign-out or an opening of personal data."""
     actor = actor or actor_resolver()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, event, func
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, Table, event, func
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date
 
@@ -29,8 +31,20 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause; every model here is mapped to a
+        # Table, which Core's insert/update/delete take (they write without the ORM).
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy cannot take an attribute of an instance (db.Model) as a base class. db.Model
+    # is made at run time as a subclass of Base, so for the checker a model is a Base.
+    Model = Base
+else:
+    Model = db.Model
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -40,7 +54,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def column(*args, label: str, **kwargs):
+def column(*args: Any, label: str, **kwargs: Any) -> MappedColumn[Any]:
     """A mapped column that carries its Russian label for the panel."""
     info = kwargs.pop("info", {})
     info["label"] = label
@@ -75,12 +89,14 @@ class Choices:
         return list(self.labels)
 
     def label(self, code: str | None) -> str:
-        return self.labels.get(code, code or "")
+        if code is None:
+            return ""
+        return self.labels.get(code, code)
 
     def pairs(self) -> list[tuple[str, str]]:
         return list(self.labels.items())
 
-    def column(self, *, label: str, name: str | None = None, **kwargs):
+    def column(self, *, label: str, name: str | None = None, **kwargs: Any) -> MappedColumn[Any]:
         kind = Enum(
             *self.codes,
             name=name or self.name,
@@ -113,7 +129,8 @@ class VersionedMixin:
 
     @classmethod
     def __declare_last__(cls) -> None:
-        cls.__mapper__.version_id_col = cls.__table__.c.version
+        model = cast("type[Base]", cls)  # the mixin is only ever part of a model
+        model.__mapper__.version_id_col = model.__table__.c.version
 
 
 class CreatedMixin:
@@ -126,7 +143,7 @@ class CreatedMixin:
     )
 
 
-class add_months(FunctionElement):
+class add_months(FunctionElement[dt.date]):
     """date + N calendar months, clamped to the month's end (31 Aug + 6 = 28/29 Feb).
 
     PostgreSQL's interval arithmetic clamps by itself; SQLite's date() rolls
@@ -140,13 +157,13 @@ class add_months(FunctionElement):
 
 
 @compiles(add_months, "postgresql")
-def _add_months_pg(element, compiler, **kw):
+def _add_months_pg(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = (compiler.process(c, **kw) for c in element.clauses)
     return f"(CAST({day} AS DATE) + make_interval(months => {months}))::date"
 
 
 @compiles(add_months, "sqlite")
-def _add_months_sqlite(element, compiler, **kw):
+def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
     day, months = (compiler.process(c, **kw) for c in element.clauses)
     return (
         f"min(date({day}, '+' || {months} || ' months'), "
@@ -155,7 +172,7 @@ def _add_months_sqlite(element, compiler, **kw):
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
     """Make SQLite behave like the production database where it matters."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -27,12 +28,18 @@ from .base import (
     ArchivedMixin,
     Choices,
     CreatedMixin,
+    Model,
     VersionedMixin,
     add_months,
     column,
-    db,
 )
 from .terms import SUPPORT_TERM_MONTHS
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .people import Family, Person
+    from .reference import Service, Staff
 
 CASE_STATUS = Choices(
     "case_status",
@@ -102,7 +109,7 @@ EFFECTIVENESS = Choices(
 )
 
 
-class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+class Case(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     """A support case (случай сопровождения) of one family, at most six months long."""
 
     __tablename__ = "support_case"
@@ -189,13 +196,9 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     closed_on: Mapped[dt.date | None] = column(Date, label="Дата закрытия")
     outcome: Mapped[str | None] = column(Text, label="Результат сопровождения")
 
-    family: Mapped[Family] = relationship(  # noqa: F821
-        back_populates="cases", info={"label": "Семья"}
-    )
-    applicant: Mapped[Person] = relationship(info={"label": "Заявитель"})  # noqa: F821
-    lead_worker: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Ведущий специалист"}
-    )
+    family: Mapped[Family] = relationship(back_populates="cases", info={"label": "Семья"})
+    applicant: Mapped[Person] = relationship(info={"label": "Заявитель"})
+    lead_worker: Mapped[Staff | None] = relationship(info={"label": "Ведущий специалист"})
     # The case's assessment is its live rows: an archived one no longer speaks for the case.
     assessments: Mapped[list[Assessment]] = relationship(
         primaryjoin="and_(Case.id == Assessment.case_id, Assessment.archived_at.is_(None))",
@@ -235,7 +238,7 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         return f"Случай № {self.id} от {self.application_date:%d.%m.%Y}"
 
 
-class Assessment(ArchivedMixin, CreatedMixin, db.Model):
+class Assessment(ArchivedMixin, CreatedMixin, Model):
     """The need level in one life domain (health data for the medical domain)."""
 
     __tablename__ = "assessment"
@@ -264,16 +267,14 @@ class Assessment(ArchivedMixin, CreatedMixin, db.Model):
     )
 
     case: Mapped[Case] = relationship(back_populates="assessments", info={"label": "Случай"})
-    assessed_by: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Кто оценил"}
-    )
+    assessed_by: Mapped[Staff | None] = relationship(info={"label": "Кто оценил"})
 
     def __str__(self) -> str:
         # Names the row in headings, pickers, lists and flashes that any role with the
         # row may read: the need level and the notes (health data) stay out of it.
         number = f" № {self.id}" if self.id is not None else ""
         domain = f" ({LIFE_DOMAIN.label(self.domain)} сфера)" if self.domain else ""
-        when = f" от {self.assessed_on:%d.%m.%Y}" if self.assessed_on else ""
+        when = f" от {self.assessed_on:%d.%m.%Y}" if self.assessed_on is not None else ""
         return f"Оценка потребностей{number}{domain}{when}"
 
     def health_label(self) -> str:
@@ -282,7 +283,7 @@ class Assessment(ArchivedMixin, CreatedMixin, db.Model):
         return f"{self}: нуждаемость {NEED_LEVEL.label(self.need_level)}"
 
 
-class SupportPlan(VersionedMixin, db.Model):
+class SupportPlan(VersionedMixin, Model):
     """The individual support programme (ИПСС) of a case."""
 
     __tablename__ = "support_plan"
@@ -299,9 +300,7 @@ class SupportPlan(VersionedMixin, db.Model):
     )
 
     case: Mapped[Case] = relationship(back_populates="plan", info={"label": "Случай"})
-    approved_by: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Утвердил"}
-    )
+    approved_by: Mapped[Staff | None] = relationship(info={"label": "Утвердил"})
     activities: Mapped[list[PlanActivity]] = relationship(
         passive_deletes="all",
         back_populates="plan",
@@ -319,7 +318,7 @@ class SupportPlan(VersionedMixin, db.Model):
         return f"ИПСС к случаю № {self.case_id}"
 
 
-class PlanRevision(db.Model):
+class PlanRevision(Model):
     """One revision of an ИПСС: who changed it, when and what."""
 
     __tablename__ = "plan_revision"
@@ -335,15 +334,13 @@ class PlanRevision(db.Model):
     summary: Mapped[str] = column(Text, label="Что изменено")
 
     plan: Mapped[SupportPlan] = relationship(back_populates="revisions", info={"label": "ИПСС"})
-    changed_by: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Кто изменил"}
-    )
+    changed_by: Mapped[Staff | None] = relationship(info={"label": "Кто изменил"})
 
     def __str__(self) -> str:
         return f"Редакция {self.number}"
 
 
-class PlanActivity(VersionedMixin, db.Model):
+class PlanActivity(VersionedMixin, Model):
     """One activity of an ИПСС: a service, a responsible role and a date."""
 
     __tablename__ = "plan_activity"
@@ -367,16 +364,14 @@ class PlanActivity(VersionedMixin, db.Model):
     done_on: Mapped[dt.date | None] = column(Date, label="Выполнено")
 
     plan: Mapped[SupportPlan] = relationship(back_populates="activities", info={"label": "ИПСС"})
-    service: Mapped[Service] = relationship(info={"label": "Услуга"})  # noqa: F821
-    specialist: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Специалист"}
-    )
+    service: Mapped[Service] = relationship(info={"label": "Услуга"})
+    specialist: Mapped[Staff | None] = relationship(info={"label": "Специалист"})
 
     def __str__(self) -> str:
         return f"{self.service} до {self.planned_date:%d.%m.%Y}"
 
 
-class Visit(ArchivedMixin, CreatedMixin, db.Model):
+class Visit(ArchivedMixin, CreatedMixin, Model):
     """A home visit (патронаж)."""
 
     __tablename__ = "visit"
@@ -397,13 +392,13 @@ class Visit(ArchivedMixin, CreatedMixin, db.Model):
     next_visit_on: Mapped[dt.date | None] = column(Date, label="Следующий визит")
 
     case: Mapped[Case] = relationship(back_populates="visits", info={"label": "Случай"})
-    staff: Mapped[Staff] = relationship(info={"label": "Специалист"})  # noqa: F821
+    staff: Mapped[Staff] = relationship(info={"label": "Специалист"})
 
     def __str__(self) -> str:
         return f"Визит {self.visited_on:%d.%m.%Y}"
 
 
-class Task(VersionedMixin, CreatedMixin, db.Model):
+class Task(VersionedMixin, CreatedMixin, Model):
     """A unit of work for one role, then one specialist of that role."""
 
     __tablename__ = "task"
@@ -470,12 +465,10 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
     # job that runs twice, or on two servers at once, cannot create it twice.
     source_key: Mapped[str | None] = column(String(64), label="Основание", unique=True)
 
-    family: Mapped[Family] = relationship(info={"label": "Семья"})  # noqa: F821
+    family: Mapped[Family] = relationship(info={"label": "Семья"})
     case: Mapped[Case | None] = relationship(back_populates="tasks", info={"label": "Случай"})
     activity: Mapped[PlanActivity | None] = relationship(info={"label": "Мероприятие ИПСС"})
-    assignee: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Исполнитель"}
-    )
+    assignee: Mapped[Staff | None] = relationship(info={"label": "Исполнитель"})
     assignments: Mapped[list[TaskAssignment]] = relationship(
         passive_deletes="all",
         back_populates="task",
@@ -494,7 +487,7 @@ class Task(VersionedMixin, CreatedMixin, db.Model):
         return self.title
 
 
-class TaskAssignment(db.Model):
+class TaskAssignment(Model):
     """Who a task was given to, by whom and why: the reassignment history."""
 
     __tablename__ = "task_assignment"
@@ -511,13 +504,13 @@ class TaskAssignment(db.Model):
     reason: Mapped[str | None] = column(Text, label="Причина")
 
     task: Mapped[Task] = relationship(back_populates="assignments", info={"label": "Задача"})
-    staff: Mapped[Staff] = relationship(info={"label": "Исполнитель"})  # noqa: F821
+    staff: Mapped[Staff] = relationship(info={"label": "Исполнитель"})
 
     def __str__(self) -> str:
         return f"{self.staff} с {self.assigned_at:%d.%m.%Y}"
 
 
-class Review(CreatedMixin, db.Model):
+class Review(CreatedMixin, Model):
     """A periodic quality check (мониторинг) of a case."""
 
     __tablename__ = "review"
@@ -548,9 +541,7 @@ class Review(CreatedMixin, db.Model):
     effectiveness: Mapped[str | None] = EFFECTIVENESS.column(label="Эффективность")
 
     case: Mapped[Case] = relationship(back_populates="reviews", info={"label": "Случай"})
-    reviewer: Mapped[Staff | None] = relationship(  # noqa: F821
-        info={"label": "Проверяющий"}
-    )
+    reviewer: Mapped[Staff | None] = relationship(info={"label": "Проверяющий"})
 
     def __str__(self) -> str:
         return f"Мониторинг {self.due_on:%d.%m.%Y}"

@@ -22,7 +22,7 @@ import datetime as dt
 from sqlalchemy import DDL, BigInteger, Date, ForeignKey, Integer, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import db
+from .base import Model, db
 
 FIGURES = (
     "families",
@@ -34,7 +34,7 @@ FIGURES = (
 )
 
 
-class DistrictTally(db.Model):
+class DistrictTally(Model):
     """How many times the figures' data of a district has changed (bumped by triggers)."""
 
     __tablename__ = "district_tally"
@@ -48,7 +48,7 @@ class DistrictTally(db.Model):
         return f"участок {self.district_id}: версия {self.version}"
 
 
-class DistrictFigures(db.Model):
+class DistrictFigures(Model):
     """A district's children figures on one date, counted at `version` of its tally."""
 
     __tablename__ = "district_figures"

@@ -21,11 +21,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, UOWTransaction, scoped_session
 from sqlalchemy.orm.base import NO_VALUE
 
+from .base import Base
 from .cases import (
     Assessment,
     Case,
@@ -75,7 +77,7 @@ def case_refusal(case: Case) -> str | None:
     return refusal(case.status, case.archived_at)
 
 
-def _values(obj, key: str) -> set:
+def _values(obj: Base, key: str) -> set[Any]:
     """The value of `key` now and, if this flush changes it, as stored before."""
     state = inspect(obj)
     values = {getattr(obj, key)}
@@ -85,7 +87,7 @@ def _values(obj, key: str) -> set:
     return values
 
 
-def _cases_of(obj) -> set[int]:
+def _cases_of(obj: Base) -> set[int]:
     """Ids of the stored cases a record belongs to (now, and before this flush)."""
     column, relation = _RECORD_CASE[type(obj)]
     found = {v for v in _values(obj, column) if v is not None}
@@ -100,6 +102,7 @@ def _cases_of(obj) -> set[int]:
         return found
     parent_model = SupportPlan if column == "plan_id" else Task
     session = inspect(obj).session
+    assert session is not None  # obj is being flushed, so it is in a session
     return {
         case
         for parent_id in found
@@ -137,7 +140,7 @@ def _stored(session: Session, case_ids: set[int]) -> dict[int, str]:
     return refused
 
 
-def _changed_columns(obj) -> set[str]:
+def _changed_columns(obj: Base) -> set[str]:
     state = inspect(obj)
     return {
         attr.key
@@ -146,7 +149,7 @@ def _changed_columns(obj) -> set[str]:
     }
 
 
-def _before_flush(session: Session, _context, _instances) -> None:
+def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
     if session.info.get(_RECORDING_HISTORY):
         return
     touched: set[int] = set()
@@ -170,7 +173,7 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 
 @contextmanager
-def recording_history(session) -> Iterator[None]:
+def recording_history(session: Session | scoped_session[Any]) -> Iterator[None]:
     """Write the past of closed and archived cases as it was (demo data, a test's setting):
     inside this block only, flushes of `session` are not guarded."""
     before = session.info.get(_RECORDING_HISTORY, False)
@@ -181,7 +184,7 @@ def recording_history(session) -> Iterator[None]:
         session.info[_RECORDING_HISTORY] = before
 
 
-def install_closed_case_guard(session_class) -> None:
+def install_closed_case_guard(session_class: type[Session]) -> None:
     """Refuse, at every flush through `session_class`, a change of a closed or archived case."""
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)

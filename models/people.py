@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -19,7 +20,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, relationship
 
-from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db, full_name
+from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column, db, full_name
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .cases import Case
+    from .reference import District, Programme
+    from .rental import Loan, Reservation
 
 FAMILY_STATUS = Choices(
     "family_status",
@@ -82,7 +90,7 @@ event_family = Table(
 )
 
 
-class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     __tablename__ = "family"
     __table_args__ = (
         Index("ix_family_district_status", "district_id", "status"),
@@ -115,7 +123,7 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     status: Mapped[str] = FAMILY_STATUS.column(label="Статус", default="registered")
     notes: Mapped[str | None] = column(Text, label="Примечания")
 
-    district: Mapped[District] = relationship(info={"label": "Участок"})  # noqa: F821
+    district: Mapped[District] = relationship(info={"label": "Участок"})
     members: Mapped[list[Person]] = relationship(
         passive_deletes="all",
         back_populates="family",
@@ -125,22 +133,22 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     consents: Mapped[list[Consent]] = relationship(
         passive_deletes="all", back_populates="family", info={"label": "Согласия на обработку ПДн"}
     )
-    cases: Mapped[list[Case]] = relationship(  # noqa: F821
+    cases: Mapped[list[Case]] = relationship(
         passive_deletes="all",
         back_populates="family",
         info={"label": "Случаи сопровождения"},
     )
-    loans: Mapped[list[Loan]] = relationship(  # noqa: F821
+    loans: Mapped[list[Loan]] = relationship(
         passive_deletes="all",
         back_populates="family",
         info={"label": "Выдачи ТСР"},
     )
-    reservations: Mapped[list[Reservation]] = relationship(  # noqa: F821
+    reservations: Mapped[list[Reservation]] = relationship(
         passive_deletes="all",
         back_populates="family",
         info={"label": "Очередь на ТСР"},
     )
-    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
         passive_deletes="all", back_populates="family", info={"label": "Участие в программах"}
     )
 
@@ -156,7 +164,7 @@ LIVE_ROWS = "archived_at IS NULL"
 CHILD_ROWS = "relation = 'child' AND archived_at IS NULL"
 
 
-class Person(ArchivedMixin, VersionedMixin, db.Model):
+class Person(ArchivedMixin, VersionedMixin, Model):
     """A member of a family. Disability fields are health data (special category)."""
 
     __tablename__ = "person"
@@ -219,7 +227,7 @@ class Person(ArchivedMixin, VersionedMixin, db.Model):
         return self.full_name
 
 
-class Consent(ArchivedMixin, CreatedMixin, db.Model):
+class Consent(ArchivedMixin, CreatedMixin, Model):
     """Consent to personal-data processing. No active consent — no case may start."""
 
     __tablename__ = "consent"
@@ -251,7 +259,7 @@ class Consent(ArchivedMixin, CreatedMixin, db.Model):
         return f"Согласие от {self.given_on:%d.%m.%Y}{state}"
 
 
-class ProgrammeEnrolment(ArchivedMixin, db.Model):
+class ProgrammeEnrolment(ArchivedMixin, Model):
     """A family taking part in one of the centre's programmes."""
 
     __tablename__ = "programme_enrolment"
@@ -280,7 +288,7 @@ class ProgrammeEnrolment(ArchivedMixin, db.Model):
     left_on: Mapped[dt.date | None] = column(Date, label="Выбыла")
     notes: Mapped[str | None] = column(Text, label="Примечания")
 
-    programme: Mapped[Programme] = relationship(  # noqa: F821
+    programme: Mapped[Programme] = relationship(
         back_populates="enrolments", info={"label": "Программа"}
     )
     family: Mapped[Family] = relationship(back_populates="enrolments", info={"label": "Семья"})

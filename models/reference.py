@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -22,8 +23,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, relationship
 
 from .accounts import ROLE
-from .base import ArchivedMixin, Choices, VersionedMixin, column, db, full_name
+from .base import ArchivedMixin, Choices, Model, VersionedMixin, column, db, full_name
 from .terms import AGREEMENT_EXPIRY_WARNING_DAYS
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .accounts import User
+    from .cases import Case
+    from .people import Family, ProgrammeEnrolment
 
 SERVICE_KIND = Choices(
     "service_kind",
@@ -101,7 +109,7 @@ council_meeting_partner = Table(
 )
 
 
-class Department(ArchivedMixin, db.Model):
+class Department(ArchivedMixin, Model):
     __tablename__ = "department"
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
@@ -127,7 +135,7 @@ class Department(ArchivedMixin, db.Model):
         return f"{self.code} — {self.name}"
 
 
-class District(ArchivedMixin, db.Model):
+class District(ArchivedMixin, Model):
     """A district (участок) served by one responsible district worker."""
 
     __tablename__ = "district"
@@ -155,7 +163,7 @@ class District(ArchivedMixin, db.Model):
         return self.name
 
 
-class Staff(ArchivedMixin, db.Model):
+class Staff(ArchivedMixin, Model):
     """A member of staff or a partner specialist working by agreement."""
 
     __tablename__ = "staff"
@@ -180,7 +188,7 @@ class Staff(ArchivedMixin, db.Model):
     districts: Mapped[list[District]] = relationship(
         secondary=staff_district, info={"label": "Участки"}
     )
-    user: Mapped[User | None] = relationship(  # noqa: F821
+    user: Mapped[User | None] = relationship(
         back_populates="staff", info={"label": "Учётная запись"}
     )
 
@@ -192,7 +200,7 @@ class Staff(ArchivedMixin, db.Model):
         return self.full_name
 
 
-class Service(ArchivedMixin, db.Model):
+class Service(ArchivedMixin, Model):
     """A kind of help (вид помощи) from the centre's catalogue."""
 
     __tablename__ = "service"
@@ -208,7 +216,7 @@ class Service(ArchivedMixin, db.Model):
         return self.name
 
 
-class Programme(ArchivedMixin, db.Model):
+class Programme(ArchivedMixin, Model):
     """One of the centre's own technologies (домашнее визитирование, семейный клуб …)."""
 
     __tablename__ = "programme"
@@ -218,7 +226,7 @@ class Programme(ArchivedMixin, db.Model):
     description: Mapped[str | None] = column(Text, label="Описание")
     active: Mapped[bool] = column(Boolean, label="Действует", default=True, nullable=False)
 
-    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(  # noqa: F821
+    enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
         passive_deletes="all",
         back_populates="programme",
         info={"label": "Участники"},
@@ -228,7 +236,7 @@ class Programme(ArchivedMixin, db.Model):
         return self.name
 
 
-class Partner(ArchivedMixin, db.Model):
+class Partner(ArchivedMixin, Model):
     """An institution of the social infrastructure the centre works with."""
 
     __tablename__ = "partner"
@@ -248,7 +256,7 @@ class Partner(ArchivedMixin, db.Model):
         return self.name
 
 
-class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
+class PartnerAgreement(ArchivedMixin, VersionedMixin, Model):
     """A cooperation agreement; flagged when it expires within AGREEMENT_EXPIRY_WARNING_DAYS."""
 
     __tablename__ = "partner_agreement"
@@ -282,7 +290,7 @@ class PartnerAgreement(ArchivedMixin, VersionedMixin, db.Model):
         return f"№ {self.number} от {self.signed_on:%d.%m.%Y}"
 
 
-class CouncilMeeting(ArchivedMixin, db.Model):
+class CouncilMeeting(ArchivedMixin, Model):
     """A meeting of a district's interdepartmental coordination council."""
 
     __tablename__ = "council_meeting"
@@ -307,7 +315,7 @@ class CouncilMeeting(ArchivedMixin, db.Model):
         return f"Заседание {self.held_on:%d.%m.%Y}"
 
 
-class Event(ArchivedMixin, db.Model):
+class Event(ArchivedMixin, Model):
     """A training, campaign item, club evening, holiday or excursion."""
 
     __tablename__ = "event"
@@ -322,7 +330,7 @@ class Event(ArchivedMixin, db.Model):
     description: Mapped[str | None] = column(Text, label="Описание")
 
     organiser: Mapped[Staff | None] = relationship(info={"label": "Организатор"})
-    families: Mapped[list[Family]] = relationship(  # noqa: F821
+    families: Mapped[list[Family]] = relationship(
         secondary="event_family", info={"label": "Семьи-участники"}
     )
 
@@ -330,7 +338,7 @@ class Event(ArchivedMixin, db.Model):
         return self.title
 
 
-class Appointment(ArchivedMixin, db.Model):
+class Appointment(ArchivedMixin, Model):
     """Pre-registration for a reception; one specialist, one slot."""
 
     __tablename__ = "appointment"
@@ -364,8 +372,8 @@ class Appointment(ArchivedMixin, db.Model):
     )
 
     specialist: Mapped[Staff] = relationship(info={"label": "Специалист"})
-    family: Mapped[Family | None] = relationship(info={"label": "Семья"})  # noqa: F821
-    case: Mapped[Case | None] = relationship(info={"label": "Случай"})  # noqa: F821
+    family: Mapped[Family | None] = relationship(info={"label": "Семья"})
+    case: Mapped[Case | None] = relationship(info={"label": "Случай"})
 
     def __str__(self) -> str:
         return f"Приём {self.starts_at:%d.%m.%Y %H:%M}"

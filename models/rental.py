@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, relationship
 
-from .base import ArchivedMixin, Choices, CreatedMixin, VersionedMixin, column, db
+from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column
+
+if TYPE_CHECKING:
+    # The models its relationships name, for the type checker only: at run time the
+    # model modules import one another and SQLAlchemy resolves the names itself.
+    from .cases import Task
+    from .people import Family, Person
+    from .reference import Staff
 
 EQUIPMENT_CATEGORY = Choices(
     "equipment_category",
@@ -64,7 +72,7 @@ RESERVATION_PRIORITY = Choices(
 )
 
 
-class EquipmentType(ArchivedMixin, db.Model):
+class EquipmentType(ArchivedMixin, Model):
     __tablename__ = "equipment_type"
     __table_args__ = (
         CheckConstraint("loan_term_days > 0", name="term_positive"),
@@ -88,7 +96,7 @@ class EquipmentType(ArchivedMixin, db.Model):
         return self.name
 
 
-class EquipmentUnit(ArchivedMixin, VersionedMixin, db.Model):
+class EquipmentUnit(ArchivedMixin, VersionedMixin, Model):
     __tablename__ = "equipment_unit"
     __table_args__ = (Index("ix_equipment_unit_type_status", "type_id", "status"),)
 
@@ -118,7 +126,7 @@ class EquipmentUnit(ArchivedMixin, VersionedMixin, db.Model):
         return f"{self.inventory_number} ({self.type})"
 
 
-class Loan(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
+class Loan(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     """A unit lent to a family for a child. A unit is never on two open loans."""
 
     __tablename__ = "loan"
@@ -166,11 +174,9 @@ class Loan(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
     unit: Mapped[EquipmentUnit] = relationship(
         back_populates="loans", info={"label": "Единица ТСР"}
     )
-    family: Mapped[Family] = relationship(  # noqa: F821
-        back_populates="loans", info={"label": "Семья"}
-    )
-    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})  # noqa: F821
-    issued_by: Mapped[Staff | None] = relationship(info={"label": "Выдал"})  # noqa: F821
+    family: Mapped[Family] = relationship(back_populates="loans", info={"label": "Семья"})
+    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})
+    issued_by: Mapped[Staff | None] = relationship(info={"label": "Выдал"})
 
     @property
     def is_open(self) -> bool:
@@ -183,7 +189,7 @@ class Loan(ArchivedMixin, VersionedMixin, CreatedMixin, db.Model):
         return f"Выдача № {self.id} от {self.issued_on:%d.%m.%Y}"
 
 
-class Reservation(VersionedMixin, CreatedMixin, db.Model):
+class Reservation(VersionedMixin, CreatedMixin, Model):
     """A family's place in the queue for an equipment type."""
 
     __tablename__ = "reservation"
@@ -220,10 +226,8 @@ class Reservation(VersionedMixin, CreatedMixin, db.Model):
     offer_expires_on: Mapped[dt.date | None] = column(Date, label="Предложение до")
     notes: Mapped[str | None] = column(Text, label="Примечания")
 
-    family: Mapped[Family] = relationship(  # noqa: F821
-        back_populates="reservations", info={"label": "Семья"}
-    )
-    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})  # noqa: F821
+    family: Mapped[Family] = relationship(back_populates="reservations", info={"label": "Семья"})
+    child: Mapped[Person] = relationship(info={"label": "Ребёнок"})
     type: Mapped[EquipmentType] = relationship(info={"label": "Вид ТСР"})
     offered_unit: Mapped[EquipmentUnit | None] = relationship(
         info={"label": "Предложенная единица"}
@@ -233,7 +237,7 @@ class Reservation(VersionedMixin, CreatedMixin, db.Model):
         return f"Заявка № {self.id}: {self.type}"
 
 
-class LoanExtension(db.Model):
+class LoanExtension(Model):
     """An extension of a loan's due date, with its reason."""
 
     __tablename__ = "loan_extension"
@@ -286,7 +290,7 @@ EVENTS_WITH_REASON = (
 )
 
 
-class RentalEvent(CreatedMixin, db.Model):
+class RentalEvent(CreatedMixin, Model):
     """One line of the rental point's history: of a unit, a loan, a reservation, a family.
 
     Written only by workflows/rental.py. An overdue loan's task is linked here,
@@ -337,9 +341,9 @@ class RentalEvent(CreatedMixin, db.Model):
     unit: Mapped[EquipmentUnit | None] = relationship(info={"label": "Единица ТСР"})
     loan: Mapped[Loan | None] = relationship(info={"label": "Выдача"})
     reservation: Mapped[Reservation | None] = relationship(info={"label": "Заявка"})
-    family: Mapped[Family | None] = relationship(info={"label": "Семья"})  # noqa: F821
-    task: Mapped[Task | None] = relationship(info={"label": "Задача"})  # noqa: F821
-    staff: Mapped[Staff | None] = relationship(info={"label": "Сотрудник"})  # noqa: F821
+    family: Mapped[Family | None] = relationship(info={"label": "Семья"})
+    task: Mapped[Task | None] = relationship(info={"label": "Задача"})
+    staff: Mapped[Staff | None] = relationship(info={"label": "Сотрудник"})
 
     @property
     def kind_label(self) -> str:

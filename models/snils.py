@@ -53,7 +53,7 @@ def is_valid_snils(value: str) -> bool:
 
 def checked_snils(value: str | None, field: str = "snils") -> str | None:
     """A written SNILS as stored (formatted), None when empty; a wrong one is refused."""
-    if not (value or "").strip():
+    if value is None or not value.strip():
         return None
     problem = snils_problem(value)
     if problem:

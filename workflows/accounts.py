@@ -11,9 +11,10 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, delete, insert, literal, select, update
+from sqlalchemy import Table, case, delete, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -157,8 +158,12 @@ def _check_new_password(password: str, username: str) -> None:
 # --- the sign-in throttle -------------------------------------------------------------
 
 
-def _upsert(dialect: str):
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+def _upsert(dialect: str) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
+    upserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert,
+        "sqlite": sqlite.insert,
+    }
+    return upserts[dialect]
 
 
 def _count_attempt(key: str, now: dt.datetime) -> int:
@@ -184,7 +189,8 @@ def _count_attempt(key: str, now: dt.datetime) -> int:
         )
         .returning(table.c.attempts)
     )
-    return db.session.execute(statement).scalar_one()
+    attempts: int = db.session.execute(statement).scalar_one()  # a Core column reads as Any
+    return attempts
 
 
 def _forget_attempts(username_key: str, address_key: str, now: dt.datetime) -> None:
@@ -225,7 +231,7 @@ def authenticate(username: str, password: str, ip: str) -> User:
     address_limit = MAX_FAILURES * ADDRESS_FACTOR
     if by_user > MAX_FAILURES or by_address > address_limit:
         raise SignInError(SIGN_IN_THROTTLED)
-    user = db.session.scalar(select(User).where(User.username == username))
+    user: User | None = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         # Spend the same time as a real check, so timing does not tell who exists.
         check_password_hash(_dummy_hash(), password or "")

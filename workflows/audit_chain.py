@@ -32,8 +32,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, Row, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from models.audit import AuditRecord, AuditSeal
@@ -83,7 +84,7 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"opora-audit-key-id", hashlib.sha256).hexdigest()[:16]
 
 
-def _canonical(row, prev_id: int | None) -> bytes:
+def _canonical(row: Row[Any], prev_id: int | None) -> bytes:
     at = row.at
     if at.tzinfo is not None:  # PostgreSQL answers in the session's zone; SQLite keeps UTC
         at = at.astimezone(dt.UTC).replace(tzinfo=None)
@@ -103,7 +104,7 @@ def _canonical(row, prev_id: int | None) -> bytes:
     return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def link(key: bytes, prev_hash: bytes, prev_id: int | None, row) -> bytes:
+def link(key: bytes, prev_hash: bytes, prev_id: int | None, row: Row[Any]) -> bytes:
     """The link of `row`: HMAC-SHA256 of the link before it, its id and the row's values."""
     return hmac.new(key, prev_hash + _canonical(row, prev_id), hashlib.sha256).digest()
 
@@ -187,7 +188,7 @@ def settled_horizon(connection: Connection, timeout: float = SETTLE_TIMEOUT) -> 
             "SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_record', 'id')::regclass)"
         )
     ).scalar()
-    mine = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar()
+    mine = int(connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
     connection.commit()
     try:
         older = [
@@ -295,7 +296,7 @@ class Verdict:
     audit_id: int | None = None  # the row at the first broken link
 
 
-def _merged(connection: Connection) -> Iterator[tuple]:
+def _merged(connection: Connection) -> Iterator[tuple[int, Row[Any] | None, Row[Any] | None]]:
     """(id, row or None, link or None) in id order over both tables."""
     options = {"stream_results": True, "yield_per": 2000}
     rows = iter(connection.execution_options(**options).execute(select(RECORD).order_by("id")))
@@ -303,6 +304,7 @@ def _merged(connection: Connection) -> Iterator[tuple]:
     row, seal_row = next(rows, None), next(links, None)
     while row is not None or seal_row is not None:
         if seal_row is None or (row is not None and row.id < seal_row.audit_id):
+            assert row is not None  # the loop runs while one of the two is left
             yield row.id, row, None
             row = next(rows, None)
         elif row is None or seal_row.audit_id < row.id:

@@ -86,7 +86,13 @@ def _private_file(path: Path) -> Iterator[Path]:
         raise
 
 
-def _sqlite_copy(source_path, target_path) -> None:
+def _sqlite_file(engine: Engine) -> str:
+    database = engine.url.database
+    assert database is not None  # a SQLite URL without a file is an in-memory database
+    return database
+
+
+def _sqlite_copy(source_path: str | Path, target_path: str | Path) -> None:
     """SQLite's online backup; both connections closed before the file is moved or used."""
     with (
         contextlib.closing(sqlite3.connect(source_path)) as source,
@@ -100,7 +106,7 @@ def backup(engine: Engine, path: Path) -> None:
     path = Path(path)
     with _private_file(path) as target:
         if engine.dialect.name == "sqlite":
-            _sqlite_copy(engine.url.database, target)
+            _sqlite_copy(_sqlite_file(engine), target)
             return
         with _pg_environment(engine.url) as env, target.open("wb") as out:
             subprocess.run(
@@ -134,7 +140,7 @@ def restore(engine: Engine, path: Path, safety: Path) -> None:
     backup(engine, safety)
     engine.dispose()  # no pooled connection may hold the old contents
     if engine.dialect.name == "sqlite":
-        _sqlite_copy(path, engine.url.database)
+        _sqlite_copy(path, _sqlite_file(engine))
         return
     with _pg_environment(engine.url) as env:
         subprocess.run(
@@ -160,7 +166,9 @@ COPY_AUDIT = re.compile(r"^COPY (?:\S+\.)?\"?audit_record\"? \(")
 def _newest_audit_id_in_sqlite(path: Path) -> int:
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as backup_db:
         try:
-            return backup_db.execute("SELECT coalesce(max(id), 0) FROM audit_record").fetchone()[0]
+            return int(
+                backup_db.execute("SELECT coalesce(max(id), 0) FROM audit_record").fetchone()[0]
+            )
         except sqlite3.DatabaseError:  # not a database of ours, or no audit table
             return 0
 

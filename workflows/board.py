@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -191,7 +191,7 @@ def _ending(
                     case_id,
                     surname,
                     None if lead_id is None else full_name(last, first, middle),
-                    end,
+                    cast(dt.date, end),  # not NULL: the window compares it
                 )
                 for case_id, surname, lead_id, last, first, middle, end in rows
             ]

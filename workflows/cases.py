@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,7 +98,7 @@ def _like_prefix(value: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", value.strip().lower()) + "%"
 
 
-def _squash_sql(column):
+def _squash_sql(column: SQLColumnExpression[str | None]) -> ColumnElement[str]:
     """lower(column) without spaces, commas and dots: «ул. Ленина, 1» = «ул Ленина 1»."""
     for char in (" ", ",", "."):
         column = func.replace(column, char, "")
@@ -269,7 +269,7 @@ def register_family(
     actor: User,
     *,
     surname: str,
-    district,
+    district: District | None,
     address: str,
     phone: str | None,
     applicant: ApplicantData,
@@ -571,6 +571,8 @@ def close_case(
         raise WorkflowError("Выберите причину закрытия.", "reason")
     if closed_on > today:
         raise WorkflowError("Дата закрытия не может быть в будущем.", "closed_on")
+    # An active case has both (ck_support_case_active_has_start, _has_contract).
+    assert case.start_date is not None and case.planned_end_date is not None
     if closed_on < case.start_date:
         raise WorkflowError(
             f"Дата закрытия не может быть раньше начала сопровождения ({case.start_date:%d.%m.%Y}).",

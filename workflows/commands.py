@@ -46,6 +46,7 @@ def describe_discarded(lost: Discarded) -> str:
     if not lost.audit_rows:
         return "После этой копии в базе ничего не записано: восстановление ничего не отбросит."
     rows = plural(lost.audit_rows, "запись", "записи", "записей")
+    assert lost.newest_at is not None  # set whenever there are newer audit rows
     lines = [
         f"После этой копии (последняя запись журнала в ней — № {lost.backup_newest_id}) "
         f"в журнале аудита базы {rows}, последняя — {_utc(lost.newest_at)}. "
@@ -73,7 +74,7 @@ def _seal_line(result: audit_chain.SealResult) -> str:
 @click.command("grant-app-role")
 @click.option("--role", required=True, help="The app's login, e.g. opora_app.")
 @with_appcontext
-def grant_app_role_command(role: str):
+def grant_app_role_command(role: str) -> None:
     """Give the app's login its privileges (run as the schema's owner after each upgrade)."""
     try:
         with db.engine.begin() as connection:
@@ -99,7 +100,7 @@ def init_commands(app: Flask) -> None:
         help="Asked for when not given.",
     )
     @click.option("--staff-id", type=int, default=None)
-    def create_user_command(username, role, password, staff_id):
+    def create_user_command(username: str, role: str, password: str, staff_id: int | None) -> None:
         """Create a login account (the first administrator of a new install)."""
         try:
             user = create_user(username, role, password, staff_id)
@@ -109,7 +110,7 @@ def init_commands(app: Flask) -> None:
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup_command(path: Path):
+    def backup_command(path: Path) -> None:
         """Write a backup of the whole database to PATH (readable by its owner only)."""
         try:
             backup(db.engine, path)
@@ -127,7 +128,7 @@ def init_commands(app: Flask) -> None:
         default=None,
         help="Where to keep what is replaced; beside PATH, named by the time, by default.",
     )
-    def restore_command(path: Path, yes: bool, safety: Path | None):
+    def restore_command(path: Path, yes: bool, safety: Path | None) -> None:
         """Replace the database with the backup at PATH, after a safety backup of it."""
         try:
             click.echo(describe_discarded(lost_since(db.engine, path)))
@@ -145,7 +146,7 @@ def init_commands(app: Flask) -> None:
         click.echo(f"База восстановлена из {path}")
 
     @app.cli.group("audit")
-    def audit_group():
+    def audit_group() -> None:
         """The audit trail's hash chain."""
 
     @audit_group.command("seal")
@@ -156,7 +157,7 @@ def init_commands(app: Flask) -> None:
         show_default=True,
         help="Seconds to wait for open transactions (PostgreSQL).",
     )
-    def audit_seal_command(settle_timeout: float):
+    def audit_seal_command(settle_timeout: float) -> None:
         """Link the new audit rows to the hash chain (the tick does this too)."""
         click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key(), settle_timeout)))
 
@@ -166,7 +167,7 @@ def init_commands(app: Flask) -> None:
         default=None,
         help="A head printed by an earlier verify or seal (ID:HASH), kept outside the database.",
     )
-    def audit_verify_command(expect_head: str | None):
+    def audit_verify_command(expect_head: str | None) -> None:
         """Recompute the hash chain; exit 1 naming the first broken link."""
         try:
             expected = audit_chain.Head.parse(expect_head) if expect_head else None
@@ -197,9 +198,9 @@ def init_commands(app: Flask) -> None:
         default=None,
         help="Run as of this date (YYYY-MM-DD); today in the centre's time zone by default.",
     )
-    def tick_command(on):
+    def tick_command(on: dt.datetime | None) -> None:
         """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
         today = on.date() if on else centre_today()
-        for label, count in run_tick(db.session, today):
+        for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
             click.echo(f"{label}: {count}")
         click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))

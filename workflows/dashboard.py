@@ -8,8 +8,10 @@ CASE_END_WARNING_DAYS (models/terms.py), both computed at the moment the page is
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from models import (
     Case,
@@ -28,7 +30,7 @@ from .dates import add_months
 from .reports import _count, agreement_states, report_scope
 
 
-def my_overdue_tasks(session, user: User, today: dt.date) -> int:
+def my_overdue_tasks(session: Session, user: User, today: dt.date) -> int:
     """Open tasks assigned to the user's staff member with a due date before today."""
     if user.staff_id is None:
         return 0
@@ -41,7 +43,7 @@ def my_overdue_tasks(session, user: User, today: dt.date) -> int:
     )
 
 
-def my_tasks_due_today(session, user: User, today: dt.date) -> int:
+def my_tasks_due_today(session: Session, user: User, today: dt.date) -> int:
     if user.staff_id is None:
         return 0
     return _count(
@@ -53,28 +55,28 @@ def my_tasks_due_today(session, user: User, today: dt.date) -> int:
     )
 
 
-def _active_cases(user: User):
+def _active_cases(user: User) -> tuple[ColumnElement[bool], ...]:
     return (Case.status == "active", Case.archived_at.is_(None), report_scope(Case, user))
 
 
-def cases_near_end(session, user: User, today: dt.date) -> int:
+def cases_near_end(session: Session, user: User, today: dt.date) -> int:
     """Cases in support whose term ends within CASE_END_WARNING_DAYS (today included)."""
     soon = today + dt.timedelta(days=CASE_END_WARNING_DAYS)
     return _count(session, Case, Case.planned_end_date.between(today, soon), *_active_cases(user))
 
 
-def cases_past_end(session, user: User, today: dt.date) -> int:
+def cases_past_end(session: Session, user: User, today: dt.date) -> int:
     """Cases still in support although their planned end date has passed."""
     return _count(session, Case, Case.planned_end_date < today, *_active_cases(user))
 
 
-def queue_length(session, user: User) -> int:
+def queue_length(session: Session, user: User) -> int:
     return _count(
         session, Reservation, Reservation.status == "waiting", report_scope(Reservation, user)
     )
 
 
-def overdue_loans(session, user: User, today: dt.date) -> int:
+def overdue_loans(session: Session, user: User, today: dt.date) -> int:
     return _count(
         session,
         Loan,
@@ -85,7 +87,7 @@ def overdue_loans(session, user: User, today: dt.date) -> int:
     )
 
 
-def expiring_agreements(session, today: dt.date) -> int:
+def expiring_agreements(session: Session, today: dt.date) -> int:
     return _count(
         session,
         PartnerAgreement,
@@ -104,7 +106,9 @@ def month_ends(today: dt.date, months: int) -> list[dt.date]:
     return list(reversed(ends))
 
 
-def cases_by_month(session, user: User, today: dt.date, months: int = 12) -> list[dict]:
+def cases_by_month(
+    session: Session, user: User, today: dt.date, months: int = 12
+) -> list[dict[str, Any]]:
     """Per month: cases in application or assessment and in support at the month's end,
     and cases closed during the month.
 
@@ -118,7 +122,7 @@ def cases_by_month(session, user: User, today: dt.date, months: int = 12) -> lis
     first = ends[0].replace(day=1)
     never = months
 
-    def month_of(column):
+    def month_of(column: SQLColumnExpression[dt.date | None]) -> ColumnElement[int]:
         return case(
             (column.is_(None), never),
             (column < first, -1),
@@ -136,7 +140,7 @@ def cases_by_month(session, user: User, today: dt.date, months: int = 12) -> lis
         .where(or_(Case.closed_on.is_(None), Case.closed_on >= first))
         .group_by(applied, started, closed)
     ).all()
-    result = []
+    result: list[dict[str, Any]] = []
     for i, end in enumerate(ends):
         counts = {"application": 0, "active": 0, "closed": 0}
         for a, s, c, n in triples:
@@ -150,7 +154,7 @@ def cases_by_month(session, user: User, today: dt.date, months: int = 12) -> lis
     return result
 
 
-def loans_by_type(session, user: User) -> list[tuple[str, int]]:
+def loans_by_type(session: Session, user: User) -> list[tuple[str, int]]:
     """Loans out now per equipment type, most first."""
     counted = func.count(Loan.id)
     rows = session.execute(

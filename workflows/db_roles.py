@@ -53,7 +53,7 @@ def app_role_grants(connection: Connection, role: str) -> list[str]:
     second run changes nothing and a run after an upgrade covers the new tables."""
     quote = connection.dialect.identifier_preparer.quote
     name = quote(role)
-    schema = quote(connection.execute(text("SELECT current_schema()")).scalar())
+    schema = quote(str(connection.execute(text("SELECT current_schema()")).scalar_one()))
     append_only = ", ".join(quote(t) for t in APPEND_ONLY_TABLES)
     read_only = ", ".join(quote(t) for t in READ_ONLY_TABLES)
     return [

@@ -16,11 +16,15 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -58,14 +62,14 @@ class Sheet:
     title: str
     subtitle: str
     headers: Sequence[str]
-    rows: Iterable[Sequence]
+    rows: Iterable[Sequence[Any]]
     # A total row under the data (reports); None for plain lists.
-    total: Sequence | None = None
+    total: Sequence[Any] | None = None
     widths: dict[int, int] = field(default_factory=dict)
 
 
 class _Formats:
-    def __init__(self, book: xlsxwriter.Workbook):
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
         self.title = book.add_format({"bold": True, "font_size": 13})
         self.subtitle = book.add_format({"italic": True, "font_color": "#555555"})
         self.header = book.add_format(
@@ -76,7 +80,7 @@ class _Formats:
         self.total = book.add_format({"bold": True, "top": 1})
 
 
-def _cell_width(value) -> int:
+def _cell_width(value: object) -> int:
     if value is None:
         return 0
     if isinstance(value, dt.datetime):
@@ -88,7 +92,15 @@ def _cell_width(value) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def _write_cell(sheet, row: int, col: int, value, formats: _Formats, zone: ZoneInfo, fmt=None):
+def _write_cell(
+    sheet: Worksheet,
+    row: int,
+    col: int,
+    value: object,
+    formats: _Formats,
+    zone: ZoneInfo,
+    fmt: Format | None = None,
+) -> None:
     if value is None or value == "":
         if fmt is not None:
             sheet.write_blank(row, col, None, fmt)
@@ -108,7 +120,7 @@ def _write_cell(sheet, row: int, col: int, value, formats: _Formats, zone: ZoneI
         sheet.write_string(row, col, neutralise(str(value)), fmt)
 
 
-def _write_sheet(book, formats: _Formats, spec: Sheet, zone: ZoneInfo) -> int:
+def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, zone: ZoneInfo) -> int:
     sheet = book.add_worksheet(sheet_title(spec.name))
     rows = iter(spec.rows)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE))

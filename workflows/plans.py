@@ -63,7 +63,8 @@ def _active_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _check_row(session: Session, case: Case, draft: ActivityDraft) -> Service:
+def _check_row(session: Session, case: Case, draft: ActivityDraft) -> tuple[Service, dt.date]:
+    """The row's service and planned date, checked; a wrong row is refused next to its field."""
     service = session.get(Service, draft.service_id) if draft.service_id else None
     if service is None:
         raise WorkflowError("Выберите услугу.", field=f"{draft.row}service")
@@ -79,7 +80,7 @@ def _check_row(session: Session, case: Case, draft: ActivityDraft) -> Service:
             + (f" по {end:%d.%m.%Y}." if end else "."),
             field=f"{draft.row}planned_date",
         )
-    return service
+    return service, day
 
 
 def save_plan(
@@ -93,6 +94,22 @@ def save_plan(
 ) -> PlanRevision | None:
     """Save the editor's plan; returns the revision written, or None if nothing changed."""
     case = _active_case(session, case_id)
+    plan = _plan_to_edit(session, case_id, seen_version)
+    approved = plan.status == "approved"
+    changes = _set_goal(plan, goal)
+    existing = {a.id: a for a in plan.activities}
+    for draft in drafts:
+        change = _apply_draft(session, case, plan, existing, draft, approved, today, actor)
+        if change:
+            changes.append(change)
+    if not changes:
+        return None
+    summary = "; ".join(changes)
+    return _revision(session, plan, actor, summary[0].upper() + summary[1:] + ".")
+
+
+def _plan_to_edit(session: Session, case_id: int, seen_version: int | None) -> SupportPlan:
+    """The case's plan, locked (a new draft if it has none); a stale editor is refused."""
     plan = _locked_plan(session, case_id)
     if plan is not None and seen_version is not None and plan.version != seen_version:
         raise WorkflowError(
@@ -103,57 +120,72 @@ def save_plan(
         plan = SupportPlan(case_id=case_id, status="draft")
         session.add(plan)
         session.flush()
-    approved = plan.status == "approved"
-    changes: list[str] = []
+    return plan
+
+
+def _set_goal(plan: SupportPlan, goal: str) -> list[str]:
+    """Set the plan's goal; the change in words, none if the goal is the same."""
     goal = (goal or "").strip()
-    if goal != (plan.goal or ""):
-        changes.append("цель изменена" if plan.goal else "указана цель")
-        plan.goal = goal or None
+    if goal == (plan.goal or ""):
+        return []
+    change = "цель изменена" if plan.goal else "указана цель"
+    plan.goal = goal or None
+    return [change]
 
-    existing = {a.id: a for a in plan.activities}
-    for draft in drafts:
-        activity = existing.get(draft.id) if draft.id is not None else None
-        if draft.id is not None and activity is None:
-            raise WorkflowError("Мероприятие не относится к этой ИПСС.")
-        if activity is not None and activity.status in CLOSED_ACTIVITY:
-            continue  # a done or cancelled activity is history: not editable
-        if draft.remove:
-            if activity is not None:
-                changes.append(
-                    f"исключено: {_describe(activity.service, activity.responsible_role, activity.planned_date)}"
-                )
-                _remove(session, activity, approved)
-            continue
-        if activity is None and draft.service_id is None and draft.planned_date is None:
-            continue  # an empty new row
-        service = _check_row(session, case, draft)
+
+def _apply_draft(
+    session: Session,
+    case: Case,
+    plan: SupportPlan,
+    existing: dict[int, PlanActivity],
+    draft: ActivityDraft,
+    approved: bool,
+    today: dt.date,
+    actor: User,
+) -> str | None:
+    """One row of the editor applied to the plan: the change it made in words, or None."""
+    activity = existing.get(draft.id) if draft.id is not None else None
+    if draft.id is not None and activity is None:
+        raise WorkflowError("Мероприятие не относится к этой ИПСС.")
+    if activity is not None and activity.status in CLOSED_ACTIVITY:
+        return None  # a done or cancelled activity is history: not editable
+    if draft.remove:
         if activity is None:
-            activity = PlanActivity(
-                plan_id=plan.id,
-                service_id=service.id,
-                responsible_role=draft.responsible_role,
-                planned_date=draft.planned_date,
-                status="planned",
-            )
-            session.add(activity)
-            session.flush()
-            changes.append(
-                f"добавлено: {_describe(service, draft.responsible_role, draft.planned_date)}"
-            )
-            if approved:
-                _task_for(session, case, activity, today, actor)
-            continue
-        diff = _update(session, activity, service, draft, approved, today, actor)
-        if diff:
-            changes.append(f"{service.name}: {', '.join(diff)}")
+            return None
+        removed = _describe(activity.service, activity.responsible_role, activity.planned_date)
+        _remove(session, activity, approved)
+        return f"исключено: {removed}"
+    if activity is None and draft.service_id is None and draft.planned_date is None:
+        return None  # an empty new row
+    service, day = _check_row(session, case, draft)
+    if activity is None:
+        activity = PlanActivity(
+            plan_id=plan.id,
+            service_id=service.id,
+            responsible_role=draft.responsible_role,
+            planned_date=day,
+            status="planned",
+        )
+        session.add(activity)
+        session.flush()
+        added = _describe(service, draft.responsible_role, day)
+        if approved:
+            _task_for(session, case, activity, today, actor)
+        return f"добавлено: {added}"
+    diff = _update(session, activity, service, draft, day, approved, today, actor)
+    return f"{service.name}: {', '.join(diff)}" if diff else None
 
-    if not changes:
-        return None
-    summary = "; ".join(changes)
-    return _revision(session, plan, actor, summary[0].upper() + summary[1:] + ".")
 
-
-def _update(session, activity, service, draft, approved, today, actor) -> list[str]:
+def _update(
+    session: Session,
+    activity: PlanActivity,
+    service: Service,
+    draft: ActivityDraft,
+    day: dt.date,
+    approved: bool,
+    today: dt.date,
+    actor: User,
+) -> list[str]:
     diff = []
     task = session.scalar(select(Task).where(Task.activity_id == activity.id))
     if activity.service_id != service.id:
@@ -162,11 +194,11 @@ def _update(session, activity, service, draft, approved, today, actor) -> list[s
         activity.service = service
         if task is not None and task.is_open:
             task.title = service.name
-    if activity.planned_date != draft.planned_date:
-        diff.append(f"дата {activity.planned_date:%d.%m.%Y} → {draft.planned_date:%d.%m.%Y}")
-        activity.planned_date = draft.planned_date
+    if activity.planned_date != day:
+        diff.append(f"дата {activity.planned_date:%d.%m.%Y} → {day:%d.%m.%Y}")
+        activity.planned_date = day
         if task is not None and task.is_open:
-            task.due_date = draft.planned_date
+            task.due_date = day
     if activity.responsible_role != draft.responsible_role:
         diff.append(
             f"роль «{ROLE.label(activity.responsible_role)}» → «{ROLE.label(draft.responsible_role)}»"
@@ -208,11 +240,11 @@ def _task_for(
 
 
 def _revision(session: Session, plan: SupportPlan, actor: User, summary: str) -> PlanRevision:
-    number = session.scalar(
+    number = session.execute(
         select(func.coalesce(func.max(PlanRevision.number), 0)).where(
             PlanRevision.plan_id == plan.id
         )
-    )
+    ).scalar_one()
     revision = PlanRevision(
         plan_id=plan.id,
         number=number + 1,
@@ -258,5 +290,6 @@ def approve_plan(
         summary += f", без исполнителя {unassigned}"
     _revision(session, plan, actor, summary + ".")
     if not case.reviews:
+        assert case.start_date is not None  # an active case has started (_active_case)
         schedule_next_review(session, case, case.start_date)
     return tasks

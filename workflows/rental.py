@@ -12,10 +12,11 @@ caller skips these checks. The caller commits.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
@@ -55,17 +56,27 @@ def _staff_id(actor: User | None) -> int | None:
     return actor.staff_id if actor is not None else None
 
 
-def _locked(session: Session, model, row_id: int):
+class _WithId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_WithId)
+
+
+def _locked(session: Session, model: type[_Row], row_id: int) -> _Row:
     """The row, re-read and locked until the transaction ends (PostgreSQL)."""
+    # On the class, `id` is the mapped column (the protocol can only say what a row has).
+    id_column = cast("InstrumentedAttribute[int]", model.id)
     return session.execute(
         select(model)
-        .where(model.id == row_id)
+        .where(id_column == row_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
 
 
-def _event(session: Session, kind: str, on: dt.date, actor: User | None, **links) -> None:
+def _event(session: Session, kind: str, on: dt.date, actor: User | None, **links: object) -> None:
     session.add(RentalEvent(kind=kind, occurred_on=on, staff_id=_staff_id(actor), **links))
 
 
@@ -90,7 +101,7 @@ def _flush(session: Session, message: str) -> None:
         raise WorkflowError(message) from exc
 
 
-def queue_order():
+def queue_order() -> tuple[InstrumentedAttribute[Any], ...]:
     """The queue's order: priority, then the date of the request, then who came first."""
     return (Reservation.priority, Reservation.requested_on, Reservation.id)
 
@@ -206,6 +217,7 @@ def lend_from_queue(
         raise WorkflowError("Эта заявка уже не в очереди: она выполнена или снята.")
     if reservation.status == "offered":
         unit = reservation.offered_unit
+        assert unit is not None  # ck_reservation_offer_complete: an offer names its unit
     else:
         # Another clerk may be taking the same unit: skip it rather than wait for it.
         unit = session.scalars(
@@ -560,7 +572,14 @@ def cancel_reservation(
     offer_available(session, reservation.type_id, today, actor)
 
 
-def _withdraw(session, reservation, kind, today, actor, details=None) -> None:
+def _withdraw(
+    session: Session,
+    reservation: Reservation,
+    kind: str,
+    today: dt.date,
+    actor: User | None,
+    details: str | None = None,
+) -> None:
     unit_id = reservation.offered_unit_id
     if unit_id is not None:
         unit = _locked(session, EquipmentUnit, unit_id)
@@ -657,7 +676,7 @@ def expire_offers(session: Session, today: dt.date, type_id: int | None = None) 
     return len(expired)
 
 
-def overdue_loans_query(today: dt.date):
+def overdue_loans_query(today: dt.date) -> Select[Loan]:
     """Open loans past their due date: the truth from dates, whether or not a job ran."""
     return (
         select(Loan)
@@ -704,7 +723,7 @@ def task_overdue_loans(session: Session, today: dt.date) -> int:
 def _overdue_task(session: Session, loan: Loan, today: dt.date) -> Task:
     """A task for the family's district worker: the district's responsible worker
     if they can take it, else the least-loaded district worker there."""
-    family = session.get(Family, loan.family_id)
+    family = session.get_one(Family, loan.family_id)
     case = active_case(session, family.id)
     return create_task(
         session,

@@ -9,12 +9,17 @@ rows a report counts is decided here by `report_scope`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Integer,
+    Select,
+    SQLColumnExpression,
     and_,
     case,
     delete,
@@ -28,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
@@ -76,7 +83,7 @@ REPORTS = {
 }
 
 
-def report_scope(model, user: User):
+def report_scope(model: type[Any], user: User) -> ColumnElement[bool]:
     """The WHERE clause limiting what a report counts for `user`."""
     return true() if counts_whole_centre(user.role) else where_visible(model, user)
 
@@ -98,8 +105,8 @@ class Table:
 
     title: str
     headers: list[str]
-    rows: list[list]
-    total: list | None = None
+    rows: list[list[Any]]  # a label, then figures
+    total: list[Any] | None = None
 
 
 @dataclass
@@ -111,7 +118,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-class days_between(FunctionElement):
+class days_between(FunctionElement[int]):
     """Whole days from `earlier` to `later` (two dates) on either database."""
 
     type = Integer()
@@ -120,13 +127,13 @@ class days_between(FunctionElement):
 
 
 @compiles(days_between, "postgresql")
-def _days_between_pg(element, compiler, **kw):
+def _days_between_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
 
 
 @compiles(days_between, "sqlite")
-def _days_between_sqlite(element, compiler, **kw):
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
@@ -134,43 +141,54 @@ def _days_between_sqlite(element, compiler, **kw):
 # --- small building blocks ---------------------------------------------------------------
 
 
-def _count_if(condition):
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _count(session, model, *conditions) -> int:
+def _count(session: Session, model: type[Any], *conditions: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
 
-def _in_district(family_id_column, district_id: int | None):
+def _in_district(
+    family_id_column: SQLColumnExpression[Any], district_id: int | None
+) -> ColumnElement[bool]:
     if district_id is None:
         return true()
     return family_id_column.in_(select(Family.id).where(Family.district_id == district_id))
 
 
-def _case_in_district(case_id_column, district_id: int | None):
+def _case_in_district(
+    case_id_column: SQLColumnExpression[Any], district_id: int | None
+) -> ColumnElement[bool]:
     if district_id is None:
         return true()
     return case_id_column.in_(select(Case.id).where(_in_district(Case.family_id, district_id)))
 
 
-def _of_department(staff_id_column, department_id: int | None):
+def _of_department(
+    staff_id_column: SQLColumnExpression[Any], department_id: int | None
+) -> ColumnElement[bool]:
     if department_id is None:
         return true()
     return staff_id_column.in_(select(Staff.id).where(Staff.department_id == department_id))
 
 
-def _between(column, params: Params):
+def _between(column: SQLColumnExpression[Any], params: Params) -> ColumnElement[bool]:
     return column.between(params.date_from, params.date_to)
 
 
-def child_condition(on: dt.date):
+def child_condition(on: dt.date) -> ColumnElement[bool]:
     """A child: relation «child», born on or before `on` and younger than 18 on `on`."""
     cutoff = add_months(on, -ADULT_AGE_MONTHS)
     return and_(Person.relation == "child", Person.birth_date > cutoff, Person.birth_date <= on)
 
 
-def _district_counts(on: dt.date, districts=None, person_scope=None, family_scope=None):
+def _district_counts(
+    on: dt.date,
+    districts: Sequence[int] | None = None,
+    person_scope: ColumnElement[bool] | None = None,
+    family_scope: ColumnElement[bool] | None = None,
+) -> Select[int, int, int, int, int, int, int, int]:
     """Per district (of `districts`, or all): its tally version and FIGURES on `on`.
 
     Children are persons «child» under 18 on `on`, not archived, of families not
@@ -223,11 +241,11 @@ def _district_counts(on: dt.date, districts=None, person_scope=None, family_scop
     )
 
 
-def _named(values) -> dict[str, int]:
+def _named(values: Iterable[int]) -> dict[str, int]:
     return {key: int(value) for key, value in zip(FIGURES, values, strict=True)}
 
 
-def _keep_figures(session, on: dt.date, counted: list) -> None:
+def _keep_figures(session: Session, on: dt.date, counted: Sequence[Sequence[int]]) -> None:
     """Store freshly counted figures (replacing any of the same date) and drop outdated ones."""
     rows = [
         {"district_id": district, "on_date": on, "version": version, **_named(values)}
@@ -257,7 +275,9 @@ def _keep_figures(session, on: dt.date, counted: list) -> None:
     )
 
 
-def district_figures(session, on: dt.date, districts: list[int] | None = None) -> dict:
+def district_figures(
+    session: Session, on: dt.date, districts: list[int] | None = None
+) -> dict[int, dict[str, int]]:
     """{district id: {figure: count}} on `on` over the whole centre (FIGURES).
 
     Figures kept for the district's current version are read; the others are
@@ -281,7 +301,9 @@ def district_figures(session, on: dt.date, districts: list[int] | None = None) -
     return figures
 
 
-def children_figures(session, user: User, on: dt.date, district_id: int | None = None) -> dict:
+def children_figures(
+    session: Session, user: User, on: dt.date, district_id: int | None = None
+) -> dict[int, dict[str, int]]:
     """{district id: {figure: count}} of the children `user` counts (see FIGURES).
 
     The whole-centre roles read the kept district figures; everybody else's
@@ -312,7 +334,9 @@ REGIONAL_KEYS = (
 )
 
 
-def regional_statistics(session, user: User, on: dt.date, district_id: int | None = None) -> dict:
+def regional_statistics(
+    session: Session, user: User, on: dt.date, district_id: int | None = None
+) -> dict[str, Any]:
     """Seed 003's figures per district and in total, on the date `on`.
 
     Over non-archived families and persons: families with children (≥1 child),
@@ -332,7 +356,7 @@ def regional_statistics(session, user: User, on: dt.date, district_id: int | Non
             else select(District.id).where(false())
         )
         districts = districts.where(or_(District.id.in_(own), District.id.in_(counted)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for district, name in session.execute(districts):
         values = figures.get(district, {})
         rows.append(
@@ -356,7 +380,7 @@ REGIONAL_HEADERS = (
 )
 
 
-def regional_report(session, user: User, params: Params) -> Report:
+def regional_report(session: Session, user: User, params: Params) -> Report:
     stats = regional_statistics(session, user, params.date_to, params.district_id)
     table = Table(
         f"На {params.date_to:%d.%m.%Y}",
@@ -375,7 +399,7 @@ def regional_report(session, user: User, params: Params) -> Report:
 # --- 1. pilot project progress (seed 002 §2.3) -------------------------------------------
 
 
-def pilot_report(session, user: User, params: Params) -> Report:
+def pilot_report(session: Session, user: User, params: Params) -> Report:
     """Families and cases, closures by reason, children, activities, visits, reviews, loans."""
     d, dep, on = params.district_id, params.department_id, params.date_to
     case_where = (
@@ -469,12 +493,11 @@ def pilot_report(session, user: User, params: Params) -> Report:
     by_kind: dict[str, list[int]] = {}
     by_staff: dict[int | None, list[int]] = {}
     for kind, staff_id, total, made in counted:
-        for sums, key in ((by_kind, kind), (by_staff, staff_id)):
-            row = sums.setdefault(key, [0, 0])
+        for row in (by_kind.setdefault(kind, [0, 0]), by_staff.setdefault(staff_id, [0, 0])):
             row[0] += int(total)
             row[1] += int(made)
     kinds = [[label, *by_kind.get(code, (0, 0))] for code, label in SERVICE_KIND.pairs()]
-    names = {
+    names: dict[int | None, tuple[str | None, str | None, str]] = {
         staff_id: (last, first, full_name(last, first, middle))
         for staff_id, last, first, middle in session.execute(
             select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name).where(
@@ -520,7 +543,9 @@ def pilot_report(session, user: User, params: Params) -> Report:
     return Report("pilot", REPORTS["pilot"], params, tables, notes)
 
 
-def _loans(session, user, params: Params, date_column) -> int:
+def _loans(
+    session: Session, user: User, params: Params, date_column: SQLColumnExpression[Any]
+) -> int:
     return _count(
         session,
         Loan,
@@ -534,7 +559,7 @@ def _loans(session, user, params: Params, date_column) -> int:
 # --- 3. partner agreements ------------------------------------------------------------------
 
 
-def agreement_states(on: dt.date) -> dict:
+def agreement_states(on: dt.date) -> dict[str, ColumnElement[bool]]:
     """Conditions on PartnerAgreement for each state on the date `on`."""
     soon = on + dt.timedelta(days=AGREEMENT_EXPIRY_WARNING_DAYS)
     active = PartnerAgreement.status == "active"
@@ -550,7 +575,7 @@ def agreement_states(on: dt.date) -> dict:
     }
 
 
-def agreements_report(session, user: User, params: Params) -> Report:
+def agreements_report(session: Session, user: User, params: Params) -> Report:
     """Agreements active, expiring soon (AGREEMENT_EXPIRY_WARNING_DAYS), expired and terminated,
     by partner kind."""
     on = params.date_to
@@ -565,7 +590,9 @@ def agreements_report(session, user: User, params: Params) -> Report:
             .group_by(Partner.kind)
         )
     }
-    rows = [[label, *counted.get(code, [0] * len(states))] for code, label in PARTNER_KIND.pairs()]
+    rows: list[list[Any]] = [
+        [label, *counted.get(code, [0] * len(states))] for code, label in PARTNER_KIND.pairs()
+    ]
     total = ["Итого", *(sum(r[i] for r in rows) for i in range(1, len(states) + 1))]
     expiring = session.execute(
         select(Partner.name, PartnerAgreement.number, PartnerAgreement.valid_to)
@@ -603,7 +630,7 @@ def agreements_report(session, user: User, params: Params) -> Report:
 # --- 4. rental point -------------------------------------------------------------------------
 
 
-def rental_report(session, user: User, params: Params, today: dt.date) -> Report:
+def rental_report(session: Session, user: User, params: Params, today: dt.date) -> Report:
     """Loans issued and returned in the period, utilisation, queue and overdue loans by type."""
     d = params.district_id
     loan_where = (
@@ -651,7 +678,7 @@ def rental_report(session, user: User, params: Params, today: dt.date) -> Report
             .group_by(Reservation.type_id)
         )
     }
-    rows = []
+    rows: list[list[Any]] = []
     for type_id, name in session.execute(
         select(EquipmentType.id, EquipmentType.name).order_by(EquipmentType.name)
     ):
@@ -700,7 +727,7 @@ def rental_report(session, user: User, params: Params, today: dt.date) -> Report
 # --- 5. workload and deadlines -------------------------------------------------------------
 
 
-def workload_report(session, user: User, params: Params, today: dt.date) -> Report:
+def workload_report(session: Session, user: User, params: Params, today: dt.date) -> Report:
     """Open, overdue, due-soon and done tasks per specialist (and those not yet assigned)."""
     is_open = Task.status.in_(OPEN_TASK_STATUSES)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
@@ -731,7 +758,7 @@ def workload_report(session, user: User, params: Params, today: dt.date) -> Repo
         .where(Staff.id.in_([k for k in counted if k is not None]))
         .order_by(Staff.last_name, Staff.first_name)
     ).all()
-    rows = [
+    rows: list[list[Any]] = [
         [full_name(last, first, middle), ROLE.label(role), *counted[staff_id]]
         for staff_id, last, first, middle, role in people
     ]
@@ -758,7 +785,7 @@ def workload_report(session, user: User, params: Params, today: dt.date) -> Repo
     return Report("workload", REPORTS["workload"], params, [table], notes)
 
 
-def build_report(slug: str, session, user: User, params: Params, today: dt.date) -> Report:
+def build_report(slug: str, session: Session, user: User, params: Params, today: dt.date) -> Report:
     """The report `slug` for `user` with `params`."""
     if slug == "pilot":
         return pilot_report(session, user, params)

@@ -109,6 +109,7 @@ def schedule_reviews(session: Session, today: dt.date) -> int:
     ).all()
     made = 0
     for case, held in rows:
+        assert case.start_date is not None  # the query asks for it
         if schedule_next_review(session, case, held or case.start_date) is not None:
             made += 1
     return made

@@ -51,6 +51,7 @@ def cases_reaching_term(session: Session, today: dt.date) -> int:
         .order_by(Case.id)
     ).all()
     for case in cases:
+        assert case.planned_end_date is not None  # the query asks for it
         create_task(
             session,
             family_id=case.family_id,
@@ -78,7 +79,9 @@ JOBS: list[tuple[str, Job]] = [
 ]
 
 
-def run_tick(session: Session, today: dt.date, jobs=None) -> list[tuple[str, int]]:
+def run_tick(
+    session: Session, today: dt.date, jobs: list[tuple[str, Job]] | None = None
+) -> list[tuple[str, int]]:
     """Run every job for `today` in one transaction; returns (label, count) per job."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(TICK_LOCK_KEY)))

@@ -7,7 +7,18 @@ asks `where_visible(model, user)`. A row out of scope behaves as if it did not e
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from typing import Any, TypeAlias
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    false,
+    or_,
+    select,
+    true,
+)
 
 from models import (
     Appointment,
@@ -32,13 +43,16 @@ from models import (
 from models.reference import staff_district
 from models.roles import sees_all, works_cases
 
+# The ids a user may see, as a subquery: one SELECT or a UNION of them.
+IdQuery: TypeAlias = Select[Any] | CompoundSelect[Any]
 
-def _district_families(staff_id: int) -> Select:
+
+def _district_families(staff_id: int) -> Select[Any]:
     districts = select(staff_district.c.district_id).where(staff_district.c.staff_id == staff_id)
     return select(Family.id).where(Family.district_id.in_(districts))
 
 
-def _specialist_cases(staff_id: int) -> Select:
+def _specialist_cases(staff_id: int) -> IdQuery:
     tasked = select(Task.case_id).where(Task.assignee_id == staff_id, Task.case_id.is_not(None))
     planned = (
         select(SupportPlan.case_id)
@@ -48,7 +62,7 @@ def _specialist_cases(staff_id: int) -> Select:
     return tasked.union(planned)
 
 
-def visible_cases(user: User) -> Select | None:
+def visible_cases(user: User) -> IdQuery | None:
     """Case ids the user may see; None means every case."""
     if sees_all(user.role):
         return None
@@ -62,14 +76,14 @@ def visible_cases(user: User) -> Select | None:
     return select(Case.id).where(Case.id.in_(_specialist_cases(user.staff_id)))
 
 
-def visible_families(user: User) -> Select | None:
+def visible_families(user: User) -> IdQuery | None:
     """Family ids the user may see; None means every family."""
     if sees_all(user.role):
         return None
-    if user.staff_id is None and user.role != "rental_clerk":
-        return select(Family.id).where(false())
     if user.role == "rental_clerk":
         return select(Loan.family_id).union(select(Reservation.family_id))
+    if user.staff_id is None:
+        return select(Family.id).where(false())
     own_tasks = select(Task.family_id).where(Task.assignee_id == user.staff_id)
     if user.role == "district_worker":
         # The families of the worker's visible cases are the district's own (already
@@ -77,11 +91,11 @@ def visible_families(user: User) -> Select | None:
         # few hundred ids instead of a guess over every case.
         led = select(Case.family_id).where(Case.lead_worker_id == user.staff_id)
         return _district_families(user.staff_id).union(led, own_tasks)
-    of_cases = select(Case.family_id).where(Case.id.in_(visible_cases(user)))
+    of_cases = select(Case.family_id).where(_in(Case.id, visible_cases(user)))
     return of_cases.union(own_tasks)
 
 
-def _in(column, ids: Select | None) -> ColumnElement[bool]:
+def _in(column: SQLColumnExpression[Any], ids: IdQuery | None) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(ids)
 
 

@@ -49,12 +49,12 @@ def is_overdue(today: dt.date) -> ColumnElement[bool]:
     return and_(is_open(), Task.due_date < today)
 
 
-def _eligible():
+def _eligible() -> tuple[ColumnElement[bool], ...]:
     """Who may take tasks of their role: active staff with an active account of that role."""
     return (Staff.active.is_(True), User.active.is_(True), User.role == Staff.role)
 
 
-def eligible_staff(role: str, district_id: int | None) -> Select:
+def eligible_staff(role: str, district_id: int | None) -> Select[int]:
     """Staff ids that may receive a task of `role` for a family of `district_id`."""
     query = (
         select(Staff.id)
@@ -93,7 +93,7 @@ def eligible_staff_of(
     }
 
 
-def workload(today: dt.date, staff_ids: Select | None = None) -> Select:
+def workload(today: dt.date, staff_ids: Select[int] | None = None) -> Select[int, int, int]:
     """(staff id, open tasks, overdue tasks) per staff member (of `staff_ids`), by SQL
     aggregation of the open tasks alone."""
     overdue = func.sum(case((Task.due_date < today, 1), else_=0))
