@@ -7,6 +7,7 @@ once and every check of it runs as a subtest of `test_the_demo`.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -39,7 +40,7 @@ from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partn
 from models.snils import is_valid_snils, normalise_snils
 from seed.demo import DEMO_PASSWORD
 from seed.reference import load_reference
-from workflows.dates import add_months, centre_today
+from workflows.dates import DEFAULT_TIMEZONE, add_months, centre_today
 from workflows.reception import SUNDAY, is_slot
 from workflows.tasks import eligible_staff
 
@@ -293,17 +294,24 @@ def check_cases_follow_their_lifecycle(demo):
     assert plans == len([c for c in cases if c.status in ("active", "closed")])
 
 
+def centre_day(stamp: dt.datetime) -> dt.date:
+    """The centre's calendar day of a stored time (kept in UTC; naive on SQLite)."""
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+
+
 def check_rows_are_dated_when_they_happened(demo):
     """Does each case date from its application, and is every task of a closed case
-    closed by the closure?"""
+    closed by the closure? (Days are the centre's: after 21:00 UTC Moscow has a new day.)"""
     for case in db.session.scalars(select(Case)):
-        assert case.created_at.date() == case.application_date, case
+        assert centre_day(case.created_at) == case.application_date, case
         if case.status == "closed":
             for task in case.tasks:
-                assert task.created_at.date() <= case.closed_on
-                assert task.closed_at.date() <= case.closed_on, task
+                assert centre_day(task.created_at) <= case.closed_on
+                assert centre_day(task.closed_at) <= case.closed_on, task
     for task in db.session.scalars(select(Task)):
-        assert task.created_at.date() <= task.closed_at.date() if task.closed_at else True
+        assert centre_day(task.created_at) <= centre_day(task.closed_at) if task.closed_at else True
 
 
 def check_appointments_are_on_reception_slots(demo):
