@@ -110,7 +110,8 @@ class IdConverter(IntegerConverter):
     names no row, so the route does not match and the answer is 404 before any page
     (or the database) reads it."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - Werkzeug's names
+    # `min` and `max` shadow the builtins: they are Werkzeug's argument names.
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

@@ -217,7 +217,7 @@ def hostile_for(kind: str, rng: random.Random) -> list[str]:
 
 
 def has_control(value: str) -> bool:
-    return any(ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) == 127 for ch in value)
+    return any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value)
 
 
 class Fuzzer:

@@ -186,7 +186,7 @@ def test_development_server_logs_no_query_string(app, capsys):
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.port}/login?snils={quote_plus('123-456-789 64')}"
-        with urllib.request.urlopen(url) as response:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(url) as response:  # our own local server
             assert response.status == 200
     finally:
         server.shutdown()

@@ -26,15 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import datetime as dt  # noqa: E402
+import datetime as dt
 
-from conftest import throwaway_database  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from conftest import throwaway_database
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import OperationalError
 
-from app import create_app  # noqa: E402
-from models import AuditRecord, District, Family, db  # noqa: E402
-from workflows.audit_chain import seal, verify  # noqa: E402
+from app import create_app
+from models import AuditRecord, District, Family, db
+from workflows.audit_chain import seal, verify
 
 WRITES = 2000  # per variant, in ROUNDS rounds
 ROUNDS = 4

@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import throwaway_database  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from conftest import throwaway_database
+from sqlalchemy import func, insert, select
 
-from app import create_app  # noqa: E402
-from models import Case, District, Family, Person, Staff, Task, User, db  # noqa: E402
-from models.reference import staff_district  # noqa: E402
-from workflows import tasks as t  # noqa: E402
+from app import create_app
+from models import Case, District, Family, Person, Staff, Task, User, db
+from models.reference import staff_district
+from workflows import tasks as t
 
 STAFF = 200
 FAMILIES = 20_000
