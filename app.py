@@ -6,6 +6,7 @@ everything else lives in models/, admin_views/, workflows/ and seed/.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -175,12 +176,11 @@ def server_error(error):
     original = getattr(error, "original_exception", None)
     if original is not None and database_unavailable(original):
         return database_error(original)
-    try:
-        # A failed flush leaves the session unusable, and the hooks after this one (the
-        # security headers ask who is signed in) would fail on it: the page lost them.
+    # A failed flush leaves the session unusable, and the hooks after this one (the
+    # security headers ask who is signed in) would fail on it: the page lost them. If the
+    # rollback fails too, the page is still answered; the session is discarded at teardown.
+    with contextlib.suppress(sa_exc.SQLAlchemyError):
         db.session.rollback()
-    except sa_exc.SQLAlchemyError:
-        pass  # the page is still answered; the session is discarded at teardown
     return error_page(500, *ERROR_PAGES[500])
 
 

@@ -58,17 +58,17 @@ class UserView(OporaModelView):
         password = getattr(form, "new_password", None)
         creating = request.endpoint == f"{self.endpoint}.create_view"
         if valid and password is not None and not password.data and creating:
-            password.errors = list(password.errors) + ["Задайте пароль новой учётной записи."]
+            password.errors = [*password.errors, "Задайте пароль новой учётной записи."]
             valid = False
         if valid and password is not None and password.data:
             problem = password_problem(password.data, form.username.data or "")
             if problem:
-                password.errors = list(password.errors) + [problem]
+                password.errors = [*password.errors, problem]
                 valid = False
         active = getattr(form, "active", None)
         editing_self = request.args.get("id") == str(current_user.id) and not creating
         if valid and active is not None and not active.data and editing_self:
-            active.errors = list(active.errors) + [OWN_ACCOUNT]
+            active.errors = [*active.errors, OWN_ACCOUNT]
             valid = False
         return valid
 

@@ -116,12 +116,15 @@ class CaseView(OporaModelView):
             getattr(form, "applicant", None),
             getattr(form, "case_family_id", None),
         )
-        if valid and applicant is not None and applicant.data and family_id is not None:
-            if applicant.data.family_id != family_id:
-                applicant.errors = list(applicant.errors) + [
-                    "Заявитель должен быть членом этой семьи."
-                ]
-                valid = False
+        if (
+            valid
+            and applicant is not None
+            and applicant.data
+            and family_id is not None
+            and applicant.data.family_id != family_id
+        ):
+            applicant.errors = [*applicant.errors, "Заявитель должен быть членом этой семьи."]
+            valid = False
         return valid
 
 
@@ -176,7 +179,7 @@ class PlanActivityView(OporaModelView):
         "planned_date",
     )
     # Status, result and date done come from the activity's task (workflows/tasks.py).
-    column_details_list = form_columns + ("status", "result", "done_on")
+    column_details_list = (*form_columns, "status", "result", "done_on")
 
 
 class VisitView(OporaModelView):
@@ -262,8 +265,7 @@ class AppointmentView(OporaModelView):
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
         family, name = getattr(form, "family", None), getattr(form, "citizen_name", None)
-        if valid and family is not None and name is not None:
-            if not family.data and not name.data:
-                name.errors = list(name.errors) + ["Укажите семью или ФИО заявителя."]
-                valid = False
+        if valid and family is not None and name is not None and not family.data and not name.data:
+            name.errors = [*name.errors, "Укажите семью или ФИО заявителя."]
+            valid = False
         return valid

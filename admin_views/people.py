@@ -187,10 +187,15 @@ class PersonView(OporaModelView):
             getattr(form, "disability_status", None),
             getattr(form, "disability_group", None),
         )
-        if valid and status is not None and group is not None:
-            if group.data and status.data != "disabled":
-                group.errors = list(group.errors) + ["Группа указывается только при инвалидности."]
-                valid = False
+        if (
+            valid
+            and status is not None
+            and group is not None
+            and group.data
+            and status.data != "disabled"
+        ):
+            group.errors = [*group.errors, "Группа указывается только при инвалидности."]
+            valid = False
         return valid
 
 
@@ -205,10 +210,16 @@ class ConsentView(OporaModelView):
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
         family, person = getattr(form, "family", None), getattr(form, "person", None)
-        if valid and family and person and family.data and person.data:
-            if person.data.family_id != family.data.id:
-                person.errors = list(person.errors) + ["Этот человек не из выбранной семьи."]
-                valid = False
+        if (
+            valid
+            and family
+            and person
+            and family.data
+            and person.data
+            and person.data.family_id != family.data.id
+        ):
+            person.errors = [*person.errors, "Этот человек не из выбранной семьи."]
+            valid = False
         return valid
 
 

@@ -139,7 +139,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     **{
         role: {
             **_grant(("district", "staff", "service", "programme", "partner", "event"), READ),
-            **_grant(("family", "person", "case", "review") + PLAN, READ),
+            **_grant(("family", "person", "case", "review", *PLAN), READ),
             **_grant(("assessment", "visit", "task"), WRITE),
             "appointment": WRITE - NO_CREATE,
             **_grant(SUPPORT_HISTORY, READ),

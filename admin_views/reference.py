@@ -49,7 +49,7 @@ class StaffView(OporaModelView):
         "email",
         "active",
     )
-    column_details_list = form_columns + ("user",)
+    column_details_list = (*form_columns, "user")
 
     def on_model_delete(self, model):
         # Archived staff no longer work here: no new tasks, cases or receptions go to them.

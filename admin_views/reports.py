@@ -142,7 +142,7 @@ class ReportsView(BaseView):
         today = _today()
         form = ReportForm(request.args)
         wanted = PARAMETERS[slug]
-        form.district.choices = [("", "все доступные")] + district_choices(current_user)
+        form.district.choices = [("", "все доступные"), *district_choices(current_user)]
         form.department.choices = [("", "все")] + [
             (str(i), f"{code} — {name}")
             for i, code, name in db.session.execute(

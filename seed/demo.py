@@ -1293,7 +1293,7 @@ class _DemoBuilder:
                 events.append((revise_on, 2, "revise"))
             if not events:
                 break
-            day, _, kind = min(events)
+            _day, _, kind = min(events)
             if kind == "revise":
                 self.revise_plan(plan, revise_on, by_kind)
                 revise_on = None

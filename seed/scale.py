@@ -189,10 +189,12 @@ class BulkWriter:
             return
         names = ", ".join(columns)
         if self.postgres:
-            with self.raw.cursor() as cursor:
-                with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            with (
+                self.raw.cursor() as cursor,
+                cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
             cursor = self.raw.cursor()
@@ -361,7 +363,7 @@ TABLE_COLUMNS = {
         "assessed_on",
         "assessed_by_id",
         "created_at",
-    ),  # fmt: skip
+    ),
     "support_plan": (
         "id",
         "case_id",
@@ -370,7 +372,7 @@ TABLE_COLUMNS = {
         "approved_on",
         "approved_by_id",
         "version",
-    ),  # fmt: skip
+    ),
     "plan_revision": ("id", "plan_id", "number", "changed_at", "changed_by_id", "summary"),
     "plan_activity": (
         "id",
@@ -383,7 +385,7 @@ TABLE_COLUMNS = {
         "result",
         "done_on",
         "version",
-    ),  # fmt: skip
+    ),
     "task": (
         "id",
         "family_id",
@@ -398,7 +400,7 @@ TABLE_COLUMNS = {
         "closed_at",
         "version",
         "created_at",
-    ),  # fmt: skip
+    ),
     "task_assignment": ("id", "task_id", "staff_id", "assigned_at", "assigned_by_id", "reason"),
     "visit": (
         "id",
@@ -409,7 +411,7 @@ TABLE_COLUMNS = {
         "findings",
         "next_visit_on",
         "created_at",
-    ),  # fmt: skip
+    ),
     "review": (
         "id",
         "case_id",
@@ -420,7 +422,7 @@ TABLE_COLUMNS = {
         "family_feedback",
         "effectiveness",
         "created_at",
-    ),  # fmt: skip
+    ),
     "loan": (
         "id",
         "unit_id",
@@ -438,7 +440,7 @@ TABLE_COLUMNS = {
         "archived_at",
         "version",
         "created_at",
-    ),  # fmt: skip
+    ),
     "loan_extension": (
         "id",
         "loan_id",
@@ -447,7 +449,7 @@ TABLE_COLUMNS = {
         "reason",
         "extended_at",
         "extended_by_id",
-    ),  # fmt: skip
+    ),
     "reservation": (
         "id",
         "family_id",
@@ -461,7 +463,7 @@ TABLE_COLUMNS = {
         "notes",
         "version",
         "created_at",
-    ),  # fmt: skip
+    ),
     "audit_record": (
         "id",
         "at",
@@ -472,7 +474,7 @@ TABLE_COLUMNS = {
         "table_name",
         "row_id",
         "changes",
-    ),  # fmt: skip
+    ),
 }
 # FK order: a table is written after every table it refers to.
 CHUNK_TABLES = tuple(TABLE_COLUMNS)

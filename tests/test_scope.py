@@ -269,7 +269,7 @@ PERSON_PICKERS = (("case", "applicant"), ("consent", "person"))
 def test_ajax_pickers_offer_only_visible_rows(app, districts):
     """Does the typed relation picker (/<view>/ajax/lookup/) offer district A's
     family and people to a worker of A, and never district B's?"""
-    own, other = districts
+    own, _other = districts
     client = signed_in(app, "worker_a")
     for endpoint, field in FAMILY_PICKERS + PERSON_PICKERS:
         offered = {}
@@ -314,7 +314,7 @@ def test_cannot_attach_a_record_to_another_districts_case(app, districts):
     """Is a visit posted by a worker of A against district B's case (an id
     typed into the form) refused, so no health findings land on a case the
     worker cannot see?"""
-    own, other = districts
+    _own, other = districts
     client = signed_in(app, "worker_a")
     with app.app_context():
         staff_id = db.session.scalar(db.select(Staff.id).where(Staff.last_name == "Иванова"))

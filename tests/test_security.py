@@ -485,7 +485,7 @@ def test_stored_markup_is_shown_escaped(app, client, login_as):
     shown as text on list, details, edit and audit pages, never as markup?"""
     login_as("admin")
     with app.app_context():
-        family, mother, child = f.family_with_members(
+        family, mother, _child = f.family_with_members(
             surname=f"Иксэсовы{PAYLOAD}", address=f"ул. {PAYLOAD}", notes=PAYLOAD
         )
         mother.last_name = f"Иксэсова{PAYLOAD}"

@@ -174,9 +174,16 @@ def write_workbook(out: IO[bytes], sheets: Sequence[Sheet], zone: str) -> list[i
 
 
 def workbook_file(sheets: Sequence[Sheet], zone: str) -> tuple[IO[bytes], list[int]]:
-    """The workbook in an anonymous temporary file, rewound, ready to be streamed."""
-    out = tempfile.TemporaryFile()
-    counts = write_workbook(out, sheets, zone)
+    """The workbook in an anonymous temporary file, rewound, ready to be streamed.
+
+    The caller owns the file: it outlives this function (the response streams it, then
+    closes it), so no with-block can hold it here; it is closed here only on a failure."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the caller
+    try:
+        counts = write_workbook(out, sheets, zone)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return out, counts
 

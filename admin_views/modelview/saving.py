@@ -164,8 +164,9 @@ class SavingMixin:
             if first is None or last is None or not first.data or not last.data:
                 continue
             if last.data < first.data:
-                last.errors = list(last.errors) + [
-                    f"Не может быть раньше поля «{self.column_labels.get(start, start)}»."
+                last.errors = [
+                    *last.errors,
+                    f"Не может быть раньше поля «{self.column_labels.get(start, start)}».",
                 ]
                 valid = False
         return valid

@@ -144,7 +144,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
         text = page.evaluate(PAGE_TEXT_JS).lower()
         leaks.extend(
             f"{where}: «{word}» is visible to the rental clerk"
-            for word in HEALTH_WORDS + ("группа",)
+            for word in (*HEALTH_WORDS, "группа")
             if word.lower() in text
         )
         leaks.extend(english_on_screen(page, where))
