@@ -74,6 +74,48 @@ class OporaForm(BaseForm):
             return self._translations
 
 
+def text_validators(col) -> list:
+    """What a text column's value must look like, by the column's name first (SNILS, phone,
+    e-mail, a person's name), else any free string holds no markup."""
+    if col.key == "snils":
+        return [v.Snils()]
+    if col.key == "phone" or col.key.endswith("_phone"):
+        return [Optional(), v.Phone()]
+    if col.key == "email":
+        return [Optional(), v.email()]
+    if col.key in v.NAME_COLUMNS:
+        return [v.PersonName()]
+    if isinstance(col.type, String) and "choices" not in col.info:
+        return [v.NoMarkup()]
+    return []
+
+
+def column_validators(col) -> list:
+    """The validators a column's name and type call for: its text rule, a long text's
+    length, a number within what the column holds, a date within sensible years."""
+    extra = text_validators(col)
+    if isinstance(col.type, Text):
+        extra.append(v.text_length())
+    if isinstance(col.type, Integer) and not col.foreign_keys and not col.primary_key:
+        # A number the column cannot hold is a message by the field, not a
+        # database error after the save.
+        largest = MAX_BIG_ID if isinstance(col.type, BigInteger) else MAX_ID
+        extra.append(NumberRange(min=-largest, max=largest, message=OUT_OF_RANGE))
+    if isinstance(col.type, (Date, DateTime)):
+        extra.append(v.DateInRange(past_only=col.key in v.PAST_DATE_COLUMNS))
+    return extra
+
+
+def column_widget(col) -> dict:
+    """The browser's own date (or date and time) input for a date column: it speaks
+    Russian (дд.мм.гггг). Nothing for other columns."""
+    if isinstance(col.type, DateTime):
+        return {"widget": DateTimeLocalInput(), "format": "%Y-%m-%dT%H:%M"}
+    if isinstance(col.type, Date):
+        return {"widget": DateInput()}
+    return {}
+
+
 class SavingMixin:
     """Form construction, validation and saving, with refusals as Russian messages."""
 
@@ -89,34 +131,12 @@ class SavingMixin:
         )
 
     def _default_form_args(self, model) -> dict:
+        """Each column's validators and widget from its name and type, then the view's own
+        form_args over them (their validators added after the column's)."""
         args: dict[str, dict] = {}
         for col in inspect(model).columns:
-            extra = []
-            if col.key == "snils":
-                extra.append(v.Snils())
-            elif col.key == "phone" or col.key.endswith("_phone"):
-                extra += [Optional(), v.Phone()]
-            elif col.key == "email":
-                extra += [Optional(), v.email()]
-            elif col.key in v.NAME_COLUMNS:
-                extra.append(v.PersonName())
-            elif isinstance(col.type, String) and "choices" not in col.info:
-                extra.append(v.NoMarkup())
-            if isinstance(col.type, Text):
-                extra.append(v.text_length())
-            if isinstance(col.type, Integer) and not col.foreign_keys and not col.primary_key:
-                # A number the column cannot hold is a message by the field, not a
-                # database error after the save.
-                largest = MAX_BIG_ID if isinstance(col.type, BigInteger) else MAX_ID
-                extra.append(NumberRange(min=-largest, max=largest, message=OUT_OF_RANGE))
-            field: dict = {}
-            if isinstance(col.type, (Date, DateTime)):
-                extra.append(v.DateInRange(past_only=col.key in v.PAST_DATE_COLUMNS))
-                # The browser's own date input speaks Russian (дд.мм.гггг).
-                if isinstance(col.type, DateTime):
-                    field.update(widget=DateTimeLocalInput(), format="%Y-%m-%dT%H:%M")
-                else:
-                    field["widget"] = DateInput()
+            field = column_widget(col)
+            extra = column_validators(col)
             if extra:
                 field["validators"] = extra
             if field:
