@@ -315,6 +315,60 @@ def _merged(connection: Connection) -> Iterator[tuple[int, Row[Any] | None, Row[
             row, seal_row = next(rows, None), next(links, None)
 
 
+def _link_problem(
+    key: bytes,
+    fingerprint: str,
+    prev_hash: bytes,
+    prev_id: int | None,
+    row: Row[Any] | None,
+    seal_row: Row[Any],
+    expect_head: Head | None,
+) -> tuple[int, str] | None:
+    """What is wrong with one link, given the link checked before it (`prev_hash` of row
+    `prev_id`): (the row to name, the problem in Russian), or None if the link holds —
+    the row is there, the link points at the row before it, is sealed with this key, its
+    hash matches the row, and it is the head kept outside if that is this row."""
+    audit_id = seal_row.audit_id
+    if row is None:
+        return audit_id, f"Запись журнала № {audit_id} удалена: её печать осталась, записи нет."
+    if seal_row.prev_id != prev_id:
+        if seal_row.prev_id is not None and (prev_id is None or seal_row.prev_id > prev_id):
+            return (
+                seal_row.prev_id,
+                f"Запись журнала № {seal_row.prev_id} удалена вместе с печатью: "
+                f"запись № {audit_id} ссылается на неё как на предыдущую.",
+            )
+        return (
+            audit_id,
+            f"Цепочка разорвана у записи журнала № {audit_id}: её печать ссылается "
+            f"на запись № {seal_row.prev_id}, а перед ней в журнале запись № {prev_id}.",
+        )
+    if seal_row.key_id != fingerprint:
+        return (
+            audit_id,
+            f"Запись журнала № {audit_id} запечатана другим ключом: OPORA_AUDIT_KEY "
+            "не тот, которым журнал запечатывали (или печать подделана).",
+        )
+    expected = link(key, prev_hash, prev_id, row).hex()
+    if not hmac.compare_digest(expected, seal_row.hash):
+        return (
+            audit_id,
+            f"Запись журнала № {audit_id} изменена после запечатывания "
+            "(или подделана её печать): хеш не сходится.",
+        )
+    if (
+        expect_head is not None
+        and audit_id == expect_head.audit_id
+        and seal_row.hash != expect_head.hash
+    ):
+        return (
+            audit_id,
+            f"Печать записи журнала № {audit_id} не та, что была сохранена как "
+            "голова цепочки: журнал переписан.",
+        )
+    return None
+
+
 def verify(engine: Engine, key: bytes, expect_head: Head | None = None) -> Verdict:
     """Recompute the chain from the first row; the verdict names the first broken link: a
     changed row, a removed one, one inserted among sealed rows, or a head kept outside that
@@ -340,43 +394,12 @@ def verify(engine: Engine, key: bytes, expect_head: Head | None = None) -> Verdi
                     )
                 unsealed += 1
                 continue
-            if row is None:
-                return broken(
-                    audit_id,
-                    f"Запись журнала № {audit_id} удалена: её печать осталась, записи нет.",
-                )
-            if seal_row.prev_id != prev_id:
-                if seal_row.prev_id is not None and (prev_id is None or seal_row.prev_id > prev_id):
-                    return broken(
-                        seal_row.prev_id,
-                        f"Запись журнала № {seal_row.prev_id} удалена вместе с печатью: "
-                        f"запись № {audit_id} ссылается на неё как на предыдущую.",
-                    )
-                return broken(
-                    audit_id,
-                    f"Цепочка разорвана у записи журнала № {audit_id}: её печать ссылается "
-                    f"на запись № {seal_row.prev_id}, а перед ней в журнале запись № {prev_id}.",
-                )
-            if seal_row.key_id != fingerprint:
-                return broken(
-                    audit_id,
-                    f"Запись журнала № {audit_id} запечатана другим ключом: OPORA_AUDIT_KEY "
-                    "не тот, которым журнал запечатывали (или печать подделана).",
-                )
-            expected = link(key, prev_hash, prev_id, row).hex()
-            if not hmac.compare_digest(expected, seal_row.hash):
-                return broken(
-                    audit_id,
-                    f"Запись журнала № {audit_id} изменена после запечатывания "
-                    "(или подделана её печать): хеш не сходится.",
-                )
+            problem = _link_problem(
+                key, fingerprint, prev_hash, prev_id, row, seal_row, expect_head
+            )
+            if problem is not None:
+                return broken(*problem)
             if expect_head is not None and audit_id == expect_head.audit_id:
-                if seal_row.hash != expect_head.hash:
-                    return broken(
-                        audit_id,
-                        f"Печать записи журнала № {audit_id} не та, что была сохранена как "
-                        "голова цепочки: журнал переписан.",
-                    )
                 seen_expected = True
             prev_hash, prev_id = bytes.fromhex(seal_row.hash), audit_id
             checked += 1

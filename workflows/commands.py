@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate.cli import db as migrate_group
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,119 +88,138 @@ def grant_app_role_command(role: str) -> None:
     )
 
 
-def init_commands(app: Flask) -> None:
-    @app.cli.command("create-user")
-    @click.argument("username")
-    @click.option("--role", type=click.Choice(ROLE.codes), required=True)
-    @click.option(
-        "--password",
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        help="Asked for when not given.",
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLE.codes), required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given.",
+)
+@click.option("--staff-id", type=int, default=None)
+def create_user_command(username: str, role: str, password: str, staff_id: int | None) -> None:
+    """Create a login account (the first administrator of a new install)."""
+    try:
+        user = create_user(username, role, password, staff_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Создана учётная запись {user.username} ({ROLE.label(user.role)}).")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a backup of the whole database to PATH (readable by its owner only)."""
+    try:
+        backup(db.engine, path)
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(f"Резервная копия не записана: {error}") from error
+    click.echo(f"Резервная копия записана: {path}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--safety-backup",
+    "safety",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to keep what is replaced; beside PATH, named by the time, by default.",
+)
+def restore_command(path: Path, yes: bool, safety: Path | None) -> None:
+    """Replace the database with the backup at PATH, after a safety backup of it."""
+    try:
+        click.echo(describe_discarded(lost_since(db.engine, path)))
+    except (OSError, RuntimeError, subprocess.CalledProcessError, SQLAlchemyError) as error:
+        raise click.ClickException(f"Копия не прочитана: {error}") from error
+    if not yes:
+        click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
+    safety = safety or safety_backup_path(path)
+    try:
+        restore(db.engine, path, safety)
+    except (OSError, ValueError, RuntimeError, subprocess.CalledProcessError) as error:
+        kept = f" Страховочная копия: {safety}." if safety.exists() else ""
+        raise click.ClickException(f"База не восстановлена: {error}.{kept}") from error
+    click.echo(f"Страховочная копия заменённых данных: {safety}")
+    click.echo(f"База восстановлена из {path}")
+
+
+@click.group("audit", cls=AppGroup)
+def audit_group() -> None:
+    """The audit trail's hash chain."""
+
+
+@audit_group.command("seal")
+@click.option(
+    "--settle-timeout",
+    type=float,
+    default=audit_chain.SETTLE_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for open transactions (PostgreSQL).",
+)
+def audit_seal_command(settle_timeout: float) -> None:
+    """Link the new audit rows to the hash chain (the tick does this too)."""
+    click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key(), settle_timeout)))
+
+
+@audit_group.command("verify")
+@click.option(
+    "--expect-head",
+    default=None,
+    help="A head printed by an earlier verify or seal (ID:HASH), kept outside the database.",
+)
+def audit_verify_command(expect_head: str | None) -> None:
+    """Recompute the hash chain; exit 1 naming the first broken link."""
+    try:
+        expected = audit_chain.Head.parse(expect_head) if expect_head else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--expect-head") from error
+    verdict = audit_chain.verify(db.engine, _audit_key(), expected)
+    if not verdict.ok:
+        click.echo(f"Журнал аудита повреждён. {verdict.problem}", err=True)
+        raise SystemExit(1)
+    checked = plural(verdict.checked, "запись", "записи", "записей")
+    click.echo(
+        f"Журнал аудита цел: проверено {checked} с печатью, ещё не запечатано — {verdict.unsealed}."
     )
-    @click.option("--staff-id", type=int, default=None)
-    def create_user_command(username: str, role: str, password: str, staff_id: int | None) -> None:
-        """Create a login account (the first administrator of a new install)."""
-        try:
-            user = create_user(username, role, password, staff_id)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"Создана учётная запись {user.username} ({ROLE.label(user.role)}).")
-
-    @app.cli.command("backup")
-    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup_command(path: Path) -> None:
-        """Write a backup of the whole database to PATH (readable by its owner only)."""
-        try:
-            backup(db.engine, path)
-        except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
-            raise click.ClickException(f"Резервная копия не записана: {error}") from error
-        click.echo(f"Резервная копия записана: {path}")
-
-    @app.cli.command("restore")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    @click.option(
-        "--safety-backup",
-        "safety",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Where to keep what is replaced; beside PATH, named by the time, by default.",
-    )
-    def restore_command(path: Path, yes: bool, safety: Path | None) -> None:
-        """Replace the database with the backup at PATH, after a safety backup of it."""
-        try:
-            click.echo(describe_discarded(lost_since(db.engine, path)))
-        except (OSError, RuntimeError, subprocess.CalledProcessError, SQLAlchemyError) as error:
-            raise click.ClickException(f"Копия не прочитана: {error}") from error
-        if not yes:
-            click.confirm("Все текущие данные будут заменены копией. Продолжить?", abort=True)
-        safety = safety or safety_backup_path(path)
-        try:
-            restore(db.engine, path, safety)
-        except (OSError, ValueError, RuntimeError, subprocess.CalledProcessError) as error:
-            kept = f" Страховочная копия: {safety}." if safety.exists() else ""
-            raise click.ClickException(f"База не восстановлена: {error}.{kept}") from error
-        click.echo(f"Страховочная копия заменённых данных: {safety}")
-        click.echo(f"База восстановлена из {path}")
-
-    @app.cli.group("audit")
-    def audit_group() -> None:
-        """The audit trail's hash chain."""
-
-    @audit_group.command("seal")
-    @click.option(
-        "--settle-timeout",
-        type=float,
-        default=audit_chain.SETTLE_TIMEOUT,
-        show_default=True,
-        help="Seconds to wait for open transactions (PostgreSQL).",
-    )
-    def audit_seal_command(settle_timeout: float) -> None:
-        """Link the new audit rows to the hash chain (the tick does this too)."""
-        click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key(), settle_timeout)))
-
-    @audit_group.command("verify")
-    @click.option(
-        "--expect-head",
-        default=None,
-        help="A head printed by an earlier verify or seal (ID:HASH), kept outside the database.",
-    )
-    def audit_verify_command(expect_head: str | None) -> None:
-        """Recompute the hash chain; exit 1 naming the first broken link."""
-        try:
-            expected = audit_chain.Head.parse(expect_head) if expect_head else None
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--expect-head") from error
-        verdict = audit_chain.verify(db.engine, _audit_key(), expected)
-        if not verdict.ok:
-            click.echo(f"Журнал аудита повреждён. {verdict.problem}", err=True)
-            raise SystemExit(1)
-        checked = plural(verdict.checked, "запись", "записи", "записей")
+    if verdict.head:
         click.echo(
-            f"Журнал аудита цел: проверено {checked} с печатью, "
-            f"ещё не запечатано — {verdict.unsealed}."
+            f"Голова цепочки: {verdict.head} "
+            "(сохраните её вне базы и передайте в --expect-head при следующей проверке)."
         )
-        if verdict.head:
-            click.echo(
-                f"Голова цепочки: {verdict.head} "
-                "(сохраните её вне базы и передайте в --expect-head при следующей проверке)."
-            )
 
+
+@click.command("tick")
+@with_appcontext
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as of this date (YYYY-MM-DD); today in the centre's time zone by default.",
+)
+def tick_command(on: dt.datetime | None) -> None:
+    """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
+    today = on.date() if on else centre_today()
+    for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
+        click.echo(f"{label}: {count}")
+    click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))
+
+
+def init_commands(app: Flask) -> None:
+    """Register the operator commands on the app's CLI (`grant-app-role` under `db`)."""
+    for command in (
+        create_user_command,
+        backup_command,
+        restore_command,
+        audit_group,
+        tick_command,
+    ):
+        app.cli.add_command(command)
     migrate_group.add_command(grant_app_role_command)
-
-    @app.cli.command("tick")
-    @click.option(
-        "--date",
-        "on",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        default=None,
-        help="Run as of this date (YYYY-MM-DD); today in the centre's time zone by default.",
-    )
-    def tick_command(on: dt.datetime | None) -> None:
-        """Run the time-driven jobs once (idempotent; safe on several servers at once)."""
-        today = on.date() if on else centre_today()
-        for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
-            click.echo(f"{label}: {count}")
-        click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))
