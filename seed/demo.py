@@ -730,24 +730,8 @@ class _DemoBuilder:
                 [58, 26, 3, 5, 8],
             )[0]
             surname = self.fake.last_name_male()
-            adults: list[Person] = []
             father_name = rng.choice(list(MALE_NAMES))
-            mother_age = rng.randint(25, 46)
-            if structure in ("two_parents", "single_mother"):
-                adults.append(self.adult("f", surname, "mother", mother_age))
-            if structure == "two_parents":
-                father_age = mother_age + rng.randint(-2, 7)
-                adults.append(self.adult("m", surname, "father", father_age, father_name))
-            if structure == "single_father":
-                adults.append(self.adult("m", surname, "father", rng.randint(28, 50), father_name))
-            if structure == "guardian":
-                adults.append(self.adult("f", surname, "guardian", rng.randint(48, 66)))
-            if structure == "foster":
-                adults.append(self.adult("f", surname, "legal_representative", rng.randint(30, 50)))
-                if rng.random() < 0.6:
-                    adults.append(
-                        self.adult("m", surname, "legal_representative", rng.randint(32, 55))
-                    )
+            adults = self.family_adults(structure, surname, father_name)
 
             child_surname = surname
             if structure == "foster" or (structure == "guardian" and rng.random() < 0.4):
@@ -795,6 +779,26 @@ class _DemoBuilder:
             self.families.append(_FamilyInfo(family, adults, children, targeted=targeted))
         self.counts["семей"] = len(self.families)
         self.counts["человек"] = sum(len(f.adults) + len(f.children) for f in self.families)
+
+    def family_adults(self, structure: str, surname: str, father_name: str) -> list[Person]:
+        """The parents, guardian or foster parents a family of `structure` has."""
+        rng = self.rng
+        adults: list[Person] = []
+        mother_age = rng.randint(25, 46)
+        if structure in ("two_parents", "single_mother"):
+            adults.append(self.adult("f", surname, "mother", mother_age))
+        if structure == "two_parents":
+            father_age = mother_age + rng.randint(-2, 7)
+            adults.append(self.adult("m", surname, "father", father_age, father_name))
+        if structure == "single_father":
+            adults.append(self.adult("m", surname, "father", rng.randint(28, 50), father_name))
+        if structure == "guardian":
+            adults.append(self.adult("f", surname, "guardian", rng.randint(48, 66)))
+        if structure == "foster":
+            adults.append(self.adult("f", surname, "legal_representative", rng.randint(30, 50)))
+            if rng.random() < 0.6:
+                adults.append(self.adult("m", surname, "legal_representative", rng.randint(32, 55)))
+        return adults
 
     def adult(
         self, sex: str, surname: str, relation: str, age: int, first_name: str | None = None
@@ -1353,15 +1357,8 @@ class _DemoBuilder:
                 self.on(max(task_day(self, task), min(self.today, due)))
                 start_task(session, task.id, worker)
             return
-        if plan.status == "closed":
-            if due > last_day:
-                return  # the closure cancels it
-            fate = rng.choices(["done", "cancelled"], [9, 1])[0]
-        elif due < self.ago(10):
-            fate = rng.choices(["done", "in_progress", "cancelled"], [91, 5, 4])[0]
-        else:
-            fate = rng.choices(["done", "in_progress", "assigned"], [6, 3, 1])[0]
-        if fate == "assigned":
+        fate = self.task_fate(plan, due, last_day)
+        if fate is None or fate == "assigned":
             return
         if fate == "in_progress":
             self.on(due)
@@ -1372,6 +1369,25 @@ class _DemoBuilder:
             self.on(due)
             cancel_task(session, task.id, self.coordinator, "Семья отказалась от мероприятия.")
             return
+        self.complete(plan, task, worker, last_day)
+
+    def task_fate(self, plan: _CasePlan, due: dt.date, last_day: dt.date) -> str | None:
+        """What became of a task due in the past: done, in progress, cancelled or still
+        assigned; None if the case closed before it was due (the closure cancels it)."""
+        rng = self.rng
+        if plan.status == "closed":
+            if due > last_day:
+                return None
+            return rng.choices(["done", "cancelled"], [9, 1])[0]
+        if due < self.ago(10):
+            return rng.choices(["done", "in_progress", "cancelled"], [91, 5, 4])[0]
+        return rng.choices(["done", "in_progress", "assigned"], [6, 3, 1])[0]
+
+    def complete(self, plan: _CasePlan, task: Task, worker: User, last_day: dt.date) -> None:
+        """A done task: completed around its due date (not after the case's last day), a
+        visit task with its findings and the next visit."""
+        rng = self.rng
+        due = task.due_date
         earliest = task_day(self, task) + dt.timedelta(1)
         done_on = max(earliest, min(last_day, due + dt.timedelta(rng.randint(-3, 2))))
         if done_on > last_day:
@@ -1385,7 +1401,7 @@ class _DemoBuilder:
             visit = VisitRecord(done_on, rng.choice(VISIT_FINDINGS), following)
             self.counts["визитов"] = self.counts.get("визитов", 0) + 1
         service = task.activity.service.kind if task.activity is not None else "social"
-        complete_task(session, task.id, worker, KIND_RESULTS[service], done_on, visit)
+        complete_task(db.session, task.id, worker, KIND_RESULTS[service], done_on, visit)
 
     def give_psychologist_todays_work(self) -> None:
         """The demo's psychologist has open work due today and overdue: the coordinator
@@ -1642,200 +1658,26 @@ class _DemoBuilder:
         rng.shuffle(mobile_children)
         rng.shuffle(other_children)
         borrowers = mobile_children + other_children
-        holders: dict[str, set[int]] = {}
-        loans_of: dict[int, int] = {}
-        holding: set[tuple[int, str]] = set()
-        # The oldest waiting request of a queue type: its units were all out since then.
-        busy_since = {
-            name: max(
-                days
-                for kind, status, _p, days in QUEUE
-                if kind == name and status in ("waiting", "offered")
-            )
-            + 5
-            for name in QUEUE_TYPES
-        }
-        actions: list[tuple[dt.date, int, Callable[[], None]]] = []
-        loans: dict[int, Loan] = {}
-        number = 100
-        loan_scenarios = ["normal", "normal", "overdue", "normal", "extended", "due_soon"]
-        open_loans = 0
+        desk = _RentalDesk(self, clerk, mobile_children, other_children)
         self.counts["продлений"] = 0
-
-        def act(day: dt.date, step: Callable[[], None]) -> None:
-            actions.append((day, len(actions), step))
-
-        def borrower_for(type_name: str) -> tuple[_FamilyInfo, Person]:
-            """A child who never had this type, preferring those who need mobility aids."""
-            used = holders.setdefault(type_name, set())
-            for group in (mobile_children, other_children):
-                free = [pair for pair in group if id(pair[1]) not in used]
-                if free:
-                    pair = min(free, key=lambda pair: loans_of.get(id(pair[1]), 0))
-                    used.add(id(pair[1]))
-                    loans_of[id(pair[1])] = loans_of.get(id(pair[1]), 0) + 1
-                    return pair
-            raise LookupError(type_name)
-
-        def lend(key: int, unit: EquipmentUnit, child: Person, issued: dt.date) -> None:
-            def step() -> None:
-                loan = None
-                queued = self.served_by_queue.get(unit.type.name)
-                first_free = db.session.scalar(
-                    select(EquipmentUnit.id)
-                    .where(
-                        EquipmentUnit.type_id == unit.type_id, EquipmentUnit.status == "available"
-                    )
-                    .order_by(EquipmentUnit.id)
-                    .limit(1)
-                )
-                if queued is not None and first_free == unit.id:
-                    # This family had asked for the type: the unit was offered to it, then lent.
-                    priority, wait = queued
-                    del self.served_by_queue[unit.type.name]
-                    place = enqueue(
-                        db.session,
-                        child,
-                        unit.type,
-                        priority,
-                        issued - dt.timedelta(wait),
-                        clerk,
-                        issued,
-                    )
-                    loan = lend_from_queue(db.session, place, clerk, issued)
-                    self.counts["заявок на ТСР"] += 1
-                loan = loan or lend_unit(db.session, unit, child, clerk, issued)
-                loans[key] = loan
-                self.loans.append(loan)
-
-            act(issued, step)
-
-        def give_back(key, unit, returned, condition, missing=None, repair=False, notes=None):
-            def step() -> None:
-                loan = return_loan(
-                    db.session, loans[key], returned, condition, missing, repair, clerk, returned
-                )
-                if notes:
-                    loan.notes = notes  # the clerk's note on the loan's form
-
-            act(returned, step)
-
-        def release(unit: EquipmentUnit, day: dt.date) -> None:
-            method = "Дезинфекция поверхностей, стирка чехлов"
-            act(day, lambda: release_unit(db.session, unit, method, day, clerk, day))
-
         for type_name, statuses in UNIT_PLAN.items():
             kind = types.get(type_name)
             if kind is None:
                 continue
             for status in statuses:
-                number += rng.randint(1, 9)
-                unit = EquipmentUnit(
-                    inventory_number=f"ТСР-{number:06d}",
-                    type=kind,
-                    size=kind.size_range,
-                    components=kind.components,
-                    condition=rng.choice(["new", "good", "good", "fair"]),
-                    status="available",
-                    acquired_on=self.ago(rng.randint(500, 1500)),
-                )
-                db.session.add(unit)
-                self.units.append(unit)
-                act(unit.acquired_on, lambda unit=unit: receive_unit(
-                    db.session, unit, clerk, unit.acquired_on
-                ))  # fmt: skip
-                term = kind.loan_term_days
-                oldest = self.ago(busy_since.get(type_name, 0))
-
-                # The loan that holds the unit now, if it is on loan.
-                current_issue = None
-                if status == "on_loan":
-                    scenario = loan_scenarios[open_loans % len(loan_scenarios)]
-                    open_loans += 1
-                    info, child = borrower_for(type_name)
-                    holding.add((id(child), type_name))
-                    issued = {
-                        "normal": self.ago(rng.randint(5, term - 15)),
-                        "overdue": self.ago(term + rng.randint(3, 40)),
-                        "extended": self.ago(term + rng.randint(10, 50)),
-                        "due_soon": self.ago(term - rng.randint(1, 5)),
-                    }[scenario]
-                    issued = min(issued, oldest)
-                    key = len(actions)
-                    lend(key, unit, child, issued)
-                    if scenario == "extended" and kind.max_extensions > 0:
-                        due = issued + dt.timedelta(term)
-                        asked = due - dt.timedelta(3)
-
-                        def extend(key=key, due=due, asked=asked, term=term) -> None:
-                            extend_loan(
-                                db.session,
-                                loans[key],
-                                due + dt.timedelta(term),
-                                "Продлено по заявлению матери: курс реабилитации не завершён.",
-                                clerk,
-                                asked,
-                            )
-                            self.counts["продлений"] += 1
-
-                        act(asked, extend)
-                    current_issue = issued
-
-                # Earlier loans of the unit, all returned.
-                history_end = current_issue or self.today
-                if status == "sanitising":
-                    returned = self.ago(rng.randint(0, 3))
-                elif status in ("repair", "written_off"):
-                    returned = self.ago(rng.randint(20, 90))
-                elif status == "reserved":
-                    returned = self.ago(rng.randint(4, 6))
-                elif rng.random() < 0.5:
-                    returned = history_end - dt.timedelta(rng.randint(15, 60))
-                else:
-                    returned = None
-                if returned is None:
-                    continue
-                info, child = borrower_for(type_name)
-                issued = returned - dt.timedelta(rng.randint(40, term))
-                if type_name in busy_since:
-                    issued = min(issued, oldest)
-                key = len(actions)
-                lend(key, unit, child, issued)
-                broken = status in ("repair", "written_off")
-                missing = None
-                if not broken and rng.random() < 0.15 and "насос" in (kind.components or ""):
-                    missing = "насос"
-                give_back(
-                    key,
-                    unit,
-                    returned,
-                    "poor" if broken else rng.choice(["good", "fair"]),
-                    missing,
-                    repair=broken,
-                    notes="Не работает тормоз, треснула подножка." if status == "repair" else None,
-                )
-                if status in ("available", "on_loan"):
-                    release(unit, min(returned + dt.timedelta(1), self.today))
-                elif status == "reserved":
-                    # Released yesterday: offered at once to the head of the queue.
-                    release(unit, self.ago(1))
-                elif status == "written_off":
-                    day = self.ago(rng.randint(5, 15))
-                    reason = "Износ, ремонт нецелесообразен (акт списания)."
-                    act(day, lambda unit=unit, day=day, reason=reason: write_off_unit(
-                        db.session, unit, reason, day, clerk, day
-                    ))  # fmt: skip
+                desk.add_unit(type_name, kind, status)
         db.session.flush()
-        self.plan_queue(types, borrowers, holding, act, clerk)
-        for day, _seq, step in sorted(actions, key=lambda a: (a[0], a[1])):
-            self.on(day)
-            step()
+        self.plan_queue(types, borrowers, desk.holding, desk.act, clerk)
+        desk.run()
         offered = db.session.scalars(select(Reservation).where(Reservation.status == "offered"))
         for reservation in offered:
             reservation.notes = "Семье позвонили, придут за коляской в течение двух дней."
         self.counts["единиц ТСР"] = len(self.units)
         self.counts["выдач ТСР"] = len(self.loans)
+        self.enrol_borrowers()
 
+    def enrol_borrowers(self) -> None:
+        """Each family that borrowed enrols in the rental programme on its first loan's day."""
         first_loans: dict[int, tuple[_FamilyInfo, dt.date]] = {}
         for info in self.families:
             for loan in sorted(
@@ -1917,6 +1759,254 @@ def demo_loaded() -> bool:
         db.session.scalar(select(User.id).where(User.username.in_(DEMO_USERNAMES)).limit(1))
         is not None
     )
+
+
+class _RentalDesk:
+    """The rental desk's history for the demo: each unit's story planned as dated steps
+    (received, lent, extended, returned, released, written off), then run in date order
+    through the rental workflows."""
+
+    LOAN_SCENARIOS = ("normal", "normal", "overdue", "normal", "extended", "due_soon")
+    SANITISED = "Дезинфекция поверхностей, стирка чехлов"
+
+    def __init__(
+        self,
+        builder: _DemoBuilder,
+        clerk: User,
+        mobile_children: list[tuple[_FamilyInfo, Person]],
+        other_children: list[tuple[_FamilyInfo, Person]],
+    ) -> None:
+        self.builder = builder
+        self.rng = builder.rng
+        self.clerk = clerk
+        self.mobile_children = mobile_children
+        self.other_children = other_children
+        self.holders: dict[str, set[int]] = {}
+        self.loans_of: dict[int, int] = {}
+        self.holding: set[tuple[int, str]] = set()
+        # The oldest waiting request of a queue type: its units were all out since then.
+        self.busy_since = {
+            name: max(
+                days
+                for kind, status, _p, days in QUEUE
+                if kind == name and status in ("waiting", "offered")
+            )
+            + 5
+            for name in QUEUE_TYPES
+        }
+        self.actions: list[tuple[dt.date, int, Callable[[], None]]] = []
+        self.loans: dict[int, Loan] = {}
+        self.number = 100
+        self.open_loans = 0
+
+    def act(self, day: dt.date, step: Callable[[], None]) -> None:
+        self.actions.append((day, len(self.actions), step))
+
+    def run(self) -> None:
+        """Every planned step, in date order (then in the order planned)."""
+        for day, _seq, step in sorted(self.actions, key=lambda a: (a[0], a[1])):
+            self.builder.on(day)
+            step()
+
+    def borrower_for(self, type_name: str) -> tuple[_FamilyInfo, Person]:
+        """A child who never had this type, preferring those who need mobility aids."""
+        used = self.holders.setdefault(type_name, set())
+        for group in (self.mobile_children, self.other_children):
+            free = [pair for pair in group if id(pair[1]) not in used]
+            if free:
+                pair = min(free, key=lambda pair: self.loans_of.get(id(pair[1]), 0))
+                used.add(id(pair[1]))
+                self.loans_of[id(pair[1])] = self.loans_of.get(id(pair[1]), 0) + 1
+                return pair
+        raise LookupError(type_name)
+
+    def add_unit(self, type_name: str, kind: EquipmentType, status: str) -> None:
+        """One unit of `kind` that ends up in `status` today, with the loans behind it."""
+        rng, builder, clerk = self.rng, self.builder, self.clerk
+        self.number += rng.randint(1, 9)
+        unit = EquipmentUnit(
+            inventory_number=f"ТСР-{self.number:06d}",
+            type=kind,
+            size=kind.size_range,
+            components=kind.components,
+            condition=rng.choice(["new", "good", "good", "fair"]),
+            status="available",
+            acquired_on=builder.ago(rng.randint(500, 1500)),
+        )
+        db.session.add(unit)
+        builder.units.append(unit)
+        self.act(unit.acquired_on, lambda: receive_unit(db.session, unit, clerk, unit.acquired_on))
+        oldest = builder.ago(self.busy_since.get(type_name, 0))
+        # The loan that holds the unit now, if it is on loan.
+        current_issue = None
+        if status == "on_loan":
+            current_issue = self.current_loan(type_name, kind, unit, oldest)
+        returned = self.last_return(status, current_issue or builder.today)
+        if returned is None:
+            return
+        self.earlier_loan(type_name, kind, unit, status, returned, oldest)
+        self.after_return(unit, status, returned)
+
+    def current_loan(
+        self, type_name: str, kind: EquipmentType, unit: EquipmentUnit, oldest: dt.date
+    ) -> dt.date:
+        """The open loan of a unit on loan (normal, overdue, extended or due soon, in
+        turn); the day it was issued."""
+        rng, builder = self.rng, self.builder
+        term = kind.loan_term_days
+        scenario = self.LOAN_SCENARIOS[self.open_loans % len(self.LOAN_SCENARIOS)]
+        self.open_loans += 1
+        _info, child = self.borrower_for(type_name)
+        self.holding.add((id(child), type_name))
+        issued = {
+            "normal": builder.ago(rng.randint(5, term - 15)),
+            "overdue": builder.ago(term + rng.randint(3, 40)),
+            "extended": builder.ago(term + rng.randint(10, 50)),
+            "due_soon": builder.ago(term - rng.randint(1, 5)),
+        }[scenario]
+        issued = min(issued, oldest)
+        key = self.lend(unit, child, issued)
+        if scenario == "extended" and kind.max_extensions > 0:
+            self.extend(key, issued + dt.timedelta(term), term)
+        return issued
+
+    def last_return(self, status: str, history_end: dt.date) -> dt.date | None:
+        """When the unit's last earlier loan came back (before `history_end`), if it had one."""
+        rng, builder = self.rng, self.builder
+        if status == "sanitising":
+            return builder.ago(rng.randint(0, 3))
+        if status in ("repair", "written_off"):
+            return builder.ago(rng.randint(20, 90))
+        if status == "reserved":
+            return builder.ago(rng.randint(4, 6))
+        if rng.random() < 0.5:
+            return history_end - dt.timedelta(rng.randint(15, 60))
+        return None
+
+    def earlier_loan(
+        self,
+        type_name: str,
+        kind: EquipmentType,
+        unit: EquipmentUnit,
+        status: str,
+        returned: dt.date,
+        oldest: dt.date,
+    ) -> None:
+        """An earlier loan of the unit, returned on `returned`: broken if the unit is in
+        repair or written off, now and then without its pump."""
+        rng = self.rng
+        _info, child = self.borrower_for(type_name)
+        issued = returned - dt.timedelta(rng.randint(40, kind.loan_term_days))
+        if type_name in self.busy_since:
+            issued = min(issued, oldest)
+        key = self.lend(unit, child, issued)
+        broken = status in ("repair", "written_off")
+        missing = None
+        if not broken and rng.random() < 0.15 and "насос" in (kind.components or ""):
+            missing = "насос"
+        self.give_back(
+            key,
+            returned,
+            "poor" if broken else rng.choice(["good", "fair"]),
+            missing,
+            repair=broken,
+            notes="Не работает тормоз, треснула подножка." if status == "repair" else None,
+        )
+
+    def after_return(self, unit: EquipmentUnit, status: str, returned: dt.date) -> None:
+        """Released after its return (a reserved unit yesterday, offered at once to the
+        head of the queue), or written off."""
+        builder, clerk = self.builder, self.clerk
+        if status in ("available", "on_loan"):
+            self.release(unit, min(returned + dt.timedelta(1), builder.today))
+        elif status == "reserved":
+            self.release(unit, builder.ago(1))
+        elif status == "written_off":
+            day = builder.ago(self.rng.randint(5, 15))
+            reason = "Износ, ремонт нецелесообразен (акт списания)."
+            self.act(day, lambda: write_off_unit(db.session, unit, reason, day, clerk, day))
+
+    def lend(self, unit: EquipmentUnit, child: Person, issued: dt.date) -> int:
+        """Plan a loan of `unit` to `child` (through the queue if the family had asked for
+        the type and this is the first free unit); the key its loan is kept under."""
+        key = len(self.actions)
+        builder, clerk = self.builder, self.clerk
+
+        def step() -> None:
+            loan = None
+            queued = builder.served_by_queue.get(unit.type.name)
+            first_free = db.session.scalar(
+                select(EquipmentUnit.id)
+                .where(EquipmentUnit.type_id == unit.type_id, EquipmentUnit.status == "available")
+                .order_by(EquipmentUnit.id)
+                .limit(1)
+            )
+            if queued is not None and first_free == unit.id:
+                # This family had asked for the type: the unit was offered to it, then lent.
+                priority, wait = queued
+                del builder.served_by_queue[unit.type.name]
+                place = enqueue(
+                    db.session,
+                    child,
+                    unit.type,
+                    priority,
+                    issued - dt.timedelta(wait),
+                    clerk,
+                    issued,
+                )
+                loan = lend_from_queue(db.session, place, clerk, issued)
+                builder.counts["заявок на ТСР"] += 1
+            loan = loan or lend_unit(db.session, unit, child, clerk, issued)
+            self.loans[key] = loan
+            builder.loans.append(loan)
+
+        self.act(issued, step)
+        return key
+
+    def extend(self, key: int, due: dt.date, term: int) -> None:
+        """Plan the extension of loan `key` by one term, asked for three days before `due`."""
+        asked = due - dt.timedelta(3)
+
+        def step() -> None:
+            extend_loan(
+                db.session,
+                self.loans[key],
+                due + dt.timedelta(term),
+                "Продлено по заявлению матери: курс реабилитации не завершён.",
+                self.clerk,
+                asked,
+            )
+            self.builder.counts["продлений"] += 1
+
+        self.act(asked, step)
+
+    def give_back(
+        self,
+        key: int,
+        returned: dt.date,
+        condition: str,
+        missing: str | None = None,
+        repair: bool = False,
+        notes: str | None = None,
+    ) -> None:
+        def step() -> None:
+            loan = return_loan(
+                db.session,
+                self.loans[key],
+                returned,
+                condition,
+                missing,
+                repair,
+                self.clerk,
+                returned,
+            )
+            if notes:
+                loan.notes = notes  # the clerk's note on the loan's form
+
+        self.act(returned, step)
+
+    def release(self, unit: EquipmentUnit, day: dt.date) -> None:
+        self.act(day, lambda: release_unit(db.session, unit, self.SANITISED, day, self.clerk, day))
 
 
 def load_demo() -> str:
