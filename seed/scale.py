@@ -20,6 +20,7 @@ executemany on SQLite. The database checks every constraint while loading.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 from collections.abc import Iterable, Sequence
@@ -84,6 +85,10 @@ REGIONAL = Figures(
 PRESETS = {"regional": REGIONAL.families}
 # Of 76,000 families 4,000 raise three children, the rest one or two.
 LARGE_FAMILY_SHARE = 4_000 / 76_000
+
+
+# A family member as the generator remembers it: id, relation, birth date, disability.
+Member = tuple[int, str, dt.date, str]
 
 
 @dataclass
@@ -678,47 +683,9 @@ class ScaleGenerator:
         family_id = self.ids.take("family")
         created = self.days_ago(30, 1500)
         two_parents = rng.random() < 0.62
-        case_status = None
-        if not archived and rng.random() < CASE_SHARE:
-            weights = CASE_STATUS_WEIGHTS
-            case_status = rng.choices(list(weights), list(weights.values()))[0]
-        if case_status in ("assessment", "active"):
-            status = "supported"
-        else:
-            status = "deregistered" if rng.random() < 0.01 else "registered"
-        members: list[tuple[int, str, dt.date, str]] = []  # id, relation, birth date, disability
-
-        def person(relation, sex, birth, disability="none", archived_at=None, first=None):
-            person_id = self.ids.take("person")
-            if relation == "child":
-                given = first or rng.choice(BOY_NAMES if sex == "m" else GIRL_NAMES)
-                father = rng.choice(MALE_FIRST_NAMES)
-                middle = MALE_NAMES[father][0 if sex == "m" else 1]
-                last = surname if sex == "m" else feminine_surname(surname)
-            else:
-                last, given, middle = self.adult_name(sex, surname)
-            group = review = notes = None
-            if disability == "disabled":
-                group = "child"
-                review = self.today + dt.timedelta(days=rng.randint(60, 900))
-                notes = "Ребёнок-инвалид; ИПРА действует."
-            elif disability == "ovz":
-                notes = "Заключение ПМПК."
-            self.add(
-                "person",
-                {
-                    "id": person_id, "family_id": family_id, "last_name": last,
-                    "first_name": given, "middle_name": middle, "birth_date": birth, "sex": sex,
-                    "relation": relation, "snils": self.snils(person_id),
-                    "phone": self.phone() if relation != "child" else None,
-                    "disability_status": disability, "disability_group": group,
-                    "disability_review_date": review, "health_notes": notes,
-                    "archived_at": archived_at, "version": 1,
-                },
-            )  # fmt: skip
-            members.append((person_id, relation, birth, disability))
-            return person_id
-
+        case_status, status = self.family_status(archived)
+        members: list[Member] = []
+        person = functools.partial(self.add_person, family_id, surname, members)
         mother = person("mother", "f", self.days_ago(365 * 24, 365 * 45))
         if two_parents:
             person("father", "m", self.days_ago(365 * 25, 365 * 50))
@@ -753,8 +720,76 @@ class ScaleGenerator:
             },
         )  # fmt: skip
         self.audit("insert", "family", family_id, {"surname": {"new": surname}}, created)
-        if archived:
-            return
+        if not archived:
+            self.family_support(family_id, mother, district_id, case_status, members)
+
+    def family_status(self, archived: bool) -> tuple[str | None, str]:
+        """The status of the family's case (None: no case) and the family's own status."""
+        rng = self.rng
+        case_status = None
+        if not archived and rng.random() < CASE_SHARE:
+            weights = CASE_STATUS_WEIGHTS
+            case_status = rng.choices(list(weights), list(weights.values()))[0]
+        if case_status in ("assessment", "active"):
+            return case_status, "supported"
+        return case_status, "deregistered" if rng.random() < 0.01 else "registered"
+
+    def add_person(
+        self,
+        family_id: int,
+        surname: str,
+        members: list[Member],
+        relation: str,
+        sex: str,
+        birth: dt.date,
+        disability: str = "none",
+        archived_at: dt.datetime | None = None,
+        first: str | None = None,
+    ) -> int:
+        """One member of the family (a child with its father's patronymic), added to
+        `members`; its id."""
+        rng = self.rng
+        person_id = self.ids.take("person")
+        if relation == "child":
+            given = first or rng.choice(BOY_NAMES if sex == "m" else GIRL_NAMES)
+            father = rng.choice(MALE_FIRST_NAMES)
+            middle = MALE_NAMES[father][0 if sex == "m" else 1]
+            last = surname if sex == "m" else feminine_surname(surname)
+        else:
+            last, given, middle = self.adult_name(sex, surname)
+        group = review = notes = None
+        if disability == "disabled":
+            group = "child"
+            review = self.today + dt.timedelta(days=rng.randint(60, 900))
+            notes = "Ребёнок-инвалид; ИПРА действует."
+        elif disability == "ovz":
+            notes = "Заключение ПМПК."
+        self.add(
+            "person",
+            {
+                "id": person_id, "family_id": family_id, "last_name": last,
+                "first_name": given, "middle_name": middle, "birth_date": birth, "sex": sex,
+                "relation": relation, "snils": self.snils(person_id),
+                "phone": self.phone() if relation != "child" else None,
+                "disability_status": disability, "disability_group": group,
+                "disability_review_date": review, "health_notes": notes,
+                "archived_at": archived_at, "version": 1,
+            },
+        )  # fmt: skip
+        members.append((person_id, relation, birth, disability))
+        return person_id
+
+    def family_support(
+        self,
+        family_id: int,
+        mother: int,
+        district_id: int,
+        case_status: str | None,
+        members: list[Member],
+    ) -> None:
+        """What a family on the register has besides its members: a case (or a consent
+        alone), a programme, a loan of rehabilitation equipment for a disabled child."""
+        rng = self.rng
         children = [m for m in members if m[1] == "child" and m[2] > adult_cutoff(self.today)]
         if case_status:
             self.build_case(family_id, mother, district_id, case_status)
@@ -786,6 +821,30 @@ class ScaleGenerator:
             },
         )  # fmt: skip
 
+    def case_dates(self, status: str) -> tuple[dt.date, dt.date | None]:
+        """When a case in `status` was applied for and, once under contract, started."""
+        rng = self.rng
+        if status == "application":
+            return self.days_ago(0, 20), None
+        if status == "assessment":
+            return self.days_ago(5, 40), None
+        start = self.days_ago(1, 170) if status == "active" else self.days_ago(200, 900)
+        return start - dt.timedelta(days=rng.randint(10, 30)), start
+
+    def close_case_row(self, row: dict, start: dt.date) -> None:
+        """A closed case's reason, day and outcome (now and then archived a month later)."""
+        rng = self.rng
+        reason = rng.choice(list(CLOSURES))
+        end = row["planned_end_date"]
+        closed = (
+            end
+            if reason == "term_expired"
+            else start + dt.timedelta(days=rng.randint(20, (end - start).days))
+        )
+        row.update(closure_reason=reason, closed_on=closed, outcome=CLOSURES[reason])
+        if rng.random() < 0.05:
+            row["archived_at"] = self.at(min(closed + dt.timedelta(days=30), self.today))
+
     def build_case(self, family_id, applicant, district_id, status) -> None:
         """A case in `status` with everything that status implies, after a consent."""
         rng = self.rng
@@ -795,20 +854,11 @@ class ScaleGenerator:
             "id": case_id, "family_id": family_id, "applicant_id": applicant,
             "status": status, "version": 1, "lead_worker_id": lead.id,
         }  # fmt: skip
-        if status == "application":
-            applied = self.days_ago(0, 20)
-        elif status == "assessment":
-            applied = self.days_ago(5, 40)
-        elif status == "active":
-            start = self.days_ago(1, 170)
-            applied = start - dt.timedelta(days=rng.randint(10, 30))
-        else:
-            start = self.days_ago(200, 900)
-            applied = start - dt.timedelta(days=rng.randint(10, 30))
+        applied, start = self.case_dates(status)
         self.consent(family_id, applicant, applied - dt.timedelta(days=rng.randint(0, 10)))
         row["application_date"] = applied
         row["created_at"] = self.at(applied)
-        if status in ("active", "closed"):
+        if start is not None:  # active or closed
             row.update(
                 decision_date=applied + dt.timedelta(days=5),
                 contract_number=f"{self.contract_prefix}-{case_id}",
@@ -818,16 +868,8 @@ class ScaleGenerator:
                 - dt.timedelta(days=rng.randint(0, 20)),
             )
         if status == "closed":
-            reason = rng.choice(list(CLOSURES))
-            end = row["planned_end_date"]
-            closed = (
-                end
-                if reason == "term_expired"
-                else start + dt.timedelta(days=rng.randint(20, (end - start).days))
-            )
-            row.update(closure_reason=reason, closed_on=closed, outcome=CLOSURES[reason])
-            if rng.random() < 0.05:
-                row["archived_at"] = self.at(min(closed + dt.timedelta(days=30), self.today))
+            assert start is not None
+            self.close_case_row(row, start)
         self.add("support_case", row)
         self.audit("insert", "support_case", case_id, {"status": {"new": status}}, applied)
         if status == "application":
