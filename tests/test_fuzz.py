@@ -306,10 +306,14 @@ class Fuzzer:
         return jobs
 
     def model_view_jobs(self, view) -> list:
-        ep, role = view.endpoint, self.role
-        if not allowed(role, ep, "list"):
+        """Every request a role with the list right can make of one model view."""
+        if not allowed(self.role, view.endpoint, "list"):
             return []
-        base = f"/{ep}/"
+        return self.list_jobs(view) + self.row_jobs(view) + self.form_jobs(view)
+
+    def list_jobs(self, view) -> list:
+        """The list with hostile paging, sorting, search and filters; the ajax pickers."""
+        base = f"/{view.endpoint}/"
         jobs = [(self.get, base, params) for params in self.some(LIST_PARAMS, 4)]
         for key in self.some(view._filter_args or {}, 3):
             value = self.rng.choice(POOL)
@@ -319,7 +323,13 @@ class Fuzzer:
                 params = {"name": name, "query": query}
                 params.update(self.rng.choice(({}, {"offset": "-1"}, {"limit": str(10**30)})))
                 jobs.append((self.get, f"{base}ajax/lookup/", params))
-        row = self.ids.get(ep)
+        return jobs
+
+    def row_jobs(self, view) -> list:
+        """Details, edit, delete and the archive actions of hostile row ids."""
+        ep, role = view.endpoint, self.role
+        base = f"/{ep}/"
+        jobs: list = []
         for action, path in (("details", "details/"), ("edit", "edit/")):
             if allowed(role, ep, action):
                 for bad in self.some(IDS, 3):
@@ -329,6 +339,15 @@ class Fuzzer:
                 jobs.append((self.post, f"{base}delete/", {"id": bad}, False))
                 action = self.rng.choice(("archive", "restore"))
                 jobs.append((self.post, f"{base}action/", {"action": action, "rowid": bad}, False))
+        return jobs
+
+    def form_jobs(self, view) -> list:
+        """The create and edit forms filled with hostile values; create with a hostile
+        related id in the query."""
+        ep, role = view.endpoint, self.role
+        base = f"/{ep}/"
+        jobs: list = []
+        row = self.ids.get(ep)
         if allowed(role, ep, "create"):
             jobs.append((self.fuzz_form_page, f"{base}new/", None))
             for rel in self.some(("family", "case", "person"), 1):

@@ -61,65 +61,100 @@ LIST_QUERY = {"audit_record": "?search=мир-{stem}"}
 # --- the permission matrix, walked --------------------------------------------------
 
 
-def _walk(app, client, token, role, endpoint, ids) -> list[str]:
-    """Try every action of one view as `role`; return what did not match the matrix."""
-    model, row_id, stem = MODELS[endpoint], ids[endpoint], ids["stem"]
-    may = {action: allowed(role, endpoint, action) for action in ACTIONS}
-    refused = 302 if may["list"] else 403  # a button the role lacks
-    problems: list[str] = []
+class _Walk:
+    """One role's walk over one view's actions; `problems` collects what did not match
+    the matrix."""
 
-    def expect(what, response, status):
+    def __init__(self, app, client, token, role, endpoint, ids) -> None:
+        self.app, self.client, self.token, self.role = app, client, token, role
+        self.endpoint, self.model = endpoint, MODELS[endpoint]
+        self.row_id, self.stem = ids[endpoint], ids["stem"]
+        self.may = {action: allowed(role, endpoint, action) for action in ACTIONS}
+        self.refused = 302 if self.may["list"] else 403  # a button the role lacks
+        self.problems: list[str] = []
+
+    def problem(self, what: str) -> None:
+        self.problems.append(f"{self.role} {what}")
+
+    def expect(self, what, response, status) -> str:
         body = response.get_data(as_text=True)
+        where = f"{what} /{self.endpoint}/"
         if response.status_code != status:
-            problems.append(
-                f"{role} {what} /{endpoint}/: {response.status_code}, expected {status}"
-            )
-        elif status != 200 and stem in body:
-            problems.append(f"{role} {what} /{endpoint}/: the refusal shows the row's data")
+            self.problem(f"{where}: {response.status_code}, expected {status}")
+        elif status != 200 and self.stem in body:
+            self.problem(f"{where}: the refusal shows the row's data")
         return body
 
-    before, rows_before = snapshot(app, model, row_id), count(app, model)
+    def list_and_details(self) -> None:
+        endpoint, row_id = self.endpoint, self.row_id
+        list_url = f"/{endpoint}/" + LIST_QUERY.get(endpoint, "").format(stem=self.stem)
+        body = self.expect("list", self.client.get(list_url), 200 if self.may["list"] else 403)
+        if self.may["list"] and row_id not in row_ids(body, endpoint):
+            self.problem(f"list /{endpoint}/: the in-scope row is missing")
+        details = self.client.get(f"/{endpoint}/details/?id={row_id}")
+        self.expect("details", details, 200 if self.may["details"] else self.refused)
 
-    list_url = f"/{endpoint}/" + LIST_QUERY.get(endpoint, "").format(stem=stem)
-    body = expect("list", client.get(list_url), 200 if may["list"] else 403)
-    if may["list"] and row_id not in row_ids(body, endpoint):
-        problems.append(f"{role} list /{endpoint}/: the in-scope row is missing")
+    def create(self, rows_before: int) -> None:
+        endpoint, may = self.endpoint, self.may
+        new = self.client.get(f"/{endpoint}/new/")
+        body = self.expect("create", new, 200 if may["create"] else self.refused)
+        if may["create"] and "admin-form" not in body:
+            self.problem(f"create /{endpoint}/: no form")
+        if not may["create"]:
+            post = self.client.post(f"/{endpoint}/new/", data={"csrf_token": self.token})
+            self.expect("create POST", post, self.refused)
+            if count(self.app, self.model) != rows_before:
+                self.problem(f"create POST /{endpoint}/: a row was created")
 
-    details = client.get(f"/{endpoint}/details/?id={row_id}")
-    expect("details", details, 200 if may["details"] else refused)
+    def edit(self, before: dict) -> None:
+        endpoint, may = self.endpoint, self.may
+        edit_url = f"/{endpoint}/edit/?id={self.row_id}"
+        body = self.expect("edit", self.client.get(edit_url), 200 if may["edit"] else self.refused)
+        if may["edit"] and "admin-form" not in body:
+            self.problem(f"edit /{endpoint}/: no form")
+        if not may["edit"]:
+            form = {"csrf_token": self.token, "seen_version": str(before.get("version", ""))}
+            self.expect("edit POST", self.client.post(edit_url, data=form), self.refused)
 
-    body = expect("create", client.get(f"/{endpoint}/new/"), 200 if may["create"] else refused)
-    if may["create"] and "admin-form" not in body:
-        problems.append(f"{role} create /{endpoint}/: no form")
-    if not may["create"]:
-        expect("create POST", client.post(f"/{endpoint}/new/", data={"csrf_token": token}), refused)
-        if count(app, model) != rows_before:
-            problems.append(f"{role} create POST /{endpoint}/: a row was created")
-
-    edit_url = f"/{endpoint}/edit/?id={row_id}"
-    body = expect("edit", client.get(edit_url), 200 if may["edit"] else refused)
-    if may["edit"] and "admin-form" not in body:
-        problems.append(f"{role} edit /{endpoint}/: no form")
-    if not may["edit"]:
-        form = {"csrf_token": token, "seen_version": str(before.get("version", ""))}
-        expect("edit POST", client.post(edit_url, data=form), refused)
-
-    delete = {"id": row_id, "csrf_token": token}
-    if may["delete"]:
-        response = client.post(f"/{endpoint}/delete/", data=delete, follow_redirects=True)
-        after = snapshot(app, model, row_id)
+    def delete(self) -> None:
+        """With the right, «delete» archives the row (or says why not)."""
+        endpoint, row_id = self.endpoint, self.row_id
+        delete = {"id": row_id, "csrf_token": self.token}
+        response = self.client.post(f"/{endpoint}/delete/", data=delete, follow_redirects=True)
+        after = snapshot(self.app, self.model, row_id)
         gone = after is None or after.get("archived_at") is not None
         text = response.get_data(as_text=True)
         if not gone and not any(message in text for message in REFUSALS):
-            problems.append(f"{role} delete /{endpoint}/: allowed, yet nothing happened")
-        return problems
-    expect("delete POST", client.post(f"/{endpoint}/delete/", data=delete), refused)
-    if issubclass(model, ArchivedMixin):
-        archive = {"action": "archive", "rowid": row_id, "csrf_token": token}
-        expect("archive action", client.post(f"/{endpoint}/action/", data=archive), refused)
-    if snapshot(app, model, row_id) != before:
-        problems.append(f"{role} /{endpoint}/: the row changed without the right to change it")
-    return problems
+            self.problem(f"delete /{endpoint}/: allowed, yet nothing happened")
+
+    def no_delete(self, before: dict) -> None:
+        """Without the right, neither «delete» nor «archive» touches the row, nor does
+        anything else the role may not do."""
+        endpoint, row_id = self.endpoint, self.row_id
+        delete = {"id": row_id, "csrf_token": self.token}
+        self.expect(
+            "delete POST", self.client.post(f"/{endpoint}/delete/", data=delete), self.refused
+        )
+        if issubclass(self.model, ArchivedMixin):
+            archive = {"action": "archive", "rowid": row_id, "csrf_token": self.token}
+            response = self.client.post(f"/{endpoint}/action/", data=archive)
+            self.expect("archive action", response, self.refused)
+        if snapshot(self.app, self.model, row_id) != before:
+            self.problem(f"/{endpoint}/: the row changed without the right to change it")
+
+
+def _walk(app, client, token, role, endpoint, ids) -> list[str]:
+    """Try every action of one view as `role`; return what did not match the matrix."""
+    walk = _Walk(app, client, token, role, endpoint, ids)
+    before, rows_before = snapshot(app, walk.model, walk.row_id), count(app, walk.model)
+    walk.list_and_details()
+    walk.create(rows_before)
+    walk.edit(before)
+    if walk.may["delete"]:
+        walk.delete()
+    else:
+        walk.no_delete(before)
+    return walk.problems
 
 
 @pytest.mark.parametrize("role", ROLE.codes)
