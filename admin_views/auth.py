@@ -39,7 +39,7 @@ from workflows.accounts import (
     sign_out,
 )
 
-from .drafts import claim_at_sign_in, drop_spent_cookie, keep_typed, restore
+from .drafts import claim_at_sign_in, init_drafts, keep_typed
 from .forms import PageForm
 
 bp = Blueprint("auth", __name__)
@@ -245,6 +245,5 @@ def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(require_login)
-    app.before_request(restore)  # after require_login: the user is known and may be here
-    app.after_request(drop_spent_cookie)
+    init_drafts(app)  # after require_login: the user is known and may be here
     app.after_request(security_headers)

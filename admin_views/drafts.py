@@ -25,7 +25,18 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, has_request_context, redirect, request, session, url_for
+from flask import (
+    Flask,
+    before_render_template,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from itsdangerous import BadData
 from werkzeug.datastructures import ImmutableMultiDict
@@ -261,15 +272,35 @@ class FilledFromDraft:
         formdata = super().wrap_formdata(form, formdata)  # type: ignore[misc]  # the next Meta's
         if formdata is not None or not has_request_context() or not g.get("draft_restored"):
             return formdata
-        if g.get("draft_filled"):
+        if g.get("draft_form") is not None:
             return formdata
         names = {field.name for field in form}
         if names and all(_belongs(key, names) for key in request.form):
-            g.draft_filled = True
+            g.draft_form = form
             return request.form
         return formdata
 
 
 def draft_filled() -> bool:
     """Has a form of this request been filled from a restored draft?"""
-    return has_request_context() and bool(g.get("draft_filled"))
+    return has_request_context() and g.get("draft_form") is not None
+
+
+def _fill_again(_sender, **_context) -> None:
+    """before_render_template: a page may set its defaults (today's date, the case's lead
+    worker) on a form after building it; the fields the draft holds are read from it once
+    more just before the page is drawn, so what the user typed wins."""
+    form = g.get("draft_form") if has_request_context() else None
+    if form is None or g.get("draft_filled_again"):
+        return
+    g.draft_filled_again = True
+    for field in form:
+        if field.name in request.form:  # whole fields only: an inline list keeps its rows
+            field.process(request.form)
+
+
+def init_drafts(app: Flask) -> None:
+    """Register the hooks; after the sign-in check, so the user is known."""
+    app.before_request(restore)
+    app.after_request(drop_spent_cookie)
+    before_render_template.connect(_fill_again, app)
