@@ -237,7 +237,7 @@ def restore() -> None:
         g.drop_draft_cookie = True
     if taken.fields is None:
         return
-    request.form = ImmutableMultiDict(taken.fields)  # type: ignore[misc]  # the request's own
+    request.form = ImmutableMultiDict(taken.fields)  # this GET carries the draft as its form
     g.draft_restored = True
     flash(RESTORED, "info")
 
@@ -269,7 +269,7 @@ class FilledFromDraft:
     refused — the user sees their text and saves it themselves."""
 
     def wrap_formdata(self, form, formdata):
-        formdata = super().wrap_formdata(form, formdata)  # type: ignore[misc]  # the next Meta's
+        formdata = super().wrap_formdata(form, formdata)  # the next Meta of the form
         if formdata is not None or not has_request_context() or not g.get("draft_restored"):
             return formdata
         if g.get("draft_form") is not None:

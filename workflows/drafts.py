@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from models import FormDraft, User, UserSession
@@ -48,7 +48,7 @@ class Taken:
     gone: bool = False
 
 
-def _table():
+def _table() -> Table:
     return FormDraft.__table__
 
 
