@@ -39,7 +39,7 @@ from workflows.accounts import (
     sign_out,
 )
 
-from .drafts import claim_at_sign_in, init_drafts, keep_typed
+from .drafts import claim_at_sign_in, init_drafts, keep_typed, remember_ended_session
 from .forms import PageForm
 
 bp = Blueprint("auth", __name__)
@@ -136,6 +136,8 @@ def _start_session(user: User, signing_in: bool) -> None:
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
+    if request.method == "GET":
+        remember_ended_session()  # a form of the ended session may still arrive
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -194,7 +196,13 @@ def require_login():
         return None
     if not current_user.is_authenticated:
         # A form sent when its session had ended: what was typed is kept for sign-in.
-        return keep_typed() or redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if request.method == "POST":
+            kept = keep_typed()
+            if kept is not None:
+                return kept
+        else:
+            remember_ended_session()
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.must_change_password and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS:
         return redirect(url_for("auth.password"))
     return None

@@ -56,6 +56,8 @@ from workflows.drafts import (
 )
 
 COOKIE = "opora_draft"
+# Where a new (signed-out) session keeps the id of the session that ended before it.
+ENDED_KEY = "_ended_session"
 KEPT = "Сеанс истёк. Войдите снова — введённое сохранено и будет подставлено в форму."
 TOO_LARGE = (
     "Сеанс истёк. Введённый текст слишком велик, чтобы сохранить его до входа: войдите "
@@ -67,8 +69,8 @@ RESTORED = "Восстановлено то, что вы ввели до ист�
 ENDED_SESSION_REASONS = frozenset(
     {"The CSRF session token is missing.", "The CSRF token has expired."}
 )
-# …or a new sign-in (in another tab) replaced it, so the token of the older page does not
-# match the new session's: then the user is signed in already.
+# …or a new session (a sign-in page or a new sign-in in another tab) replaced it, so the
+# token of the older page does not match the new session's.
 REPLACED_SESSION_REASON = "The CSRF tokens do not match."
 # Pages whose forms are never kept, whatever their fields are called.
 NEVER_KEPT_BLUEPRINTS = ("auth",)
@@ -151,9 +153,10 @@ def ended_session_token() -> str | None:
     for the absolute lifetime, see `SessionCookie` in auth.py): its signature is checked
     here without the age, so it is this panel's own cookie and names whose session it was.
     """
-    token = session.get("_user_id")
-    if isinstance(token, str):
-        return token
+    for key in ("_user_id", ENDED_KEY):
+        token = session.get(key)
+        if isinstance(token, str):
+            return token
     raw = request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session"))
     interface = current_app.session_interface
     signer = getattr(interface, "get_signing_serializer", None)
@@ -169,6 +172,16 @@ def ended_session_token() -> str | None:
     return token if isinstance(token, str) else None
 
 
+def remember_ended_session() -> None:
+    """A page opened after the session ended (the user goes on in another tab, then sends
+    the form of the first): the new cookie Flask is about to write keeps the ended session's
+    id, so that form still names its user."""
+    if ENDED_KEY not in session:
+        token = ended_session_token()
+        if token:
+            session[ENDED_KEY] = token
+
+
 def keep_typed(signed_in_again: bool = False) -> Response | None:
     """For a POST whose session has ended: keep what was typed for the user of that
     session and answer with the way to get it back — the sign-in page, or, when
@@ -178,10 +191,12 @@ def keep_typed(signed_in_again: bool = False) -> Response | None:
     answers as it would have."""
     if request.method != "POST" or not _may_keep(request.endpoint) or not same_site():
         return None
-    if current_user.is_authenticated != signed_in_again:
+    if current_user.is_authenticated and not signed_in_again:
         return None
     token = ended_session_token()
     owner = session_owner(db.session, token) if token else None
+    if current_user.is_authenticated and owner != current_user.id:
+        return None
     page = return_page() if owner is not None else None
     fields = kept_fields(request.form) if page is not None else []
     if owner is None or page is None or not fields:

@@ -159,6 +159,27 @@ def test_a_write_up_sent_when_the_browser_cookie_is_too_old_to_read_is_kept_too(
     assert html.escape(WRITE_UP, quote=False) in page
 
 
+def test_a_write_up_sent_after_the_sign_in_page_was_opened_in_another_tab_is_kept(
+    app, visit_task, monkeypatch
+):
+    """The session idled out; the user opened the sign-in page (or any page) in another tab,
+    which gave the browser a new, signed-out session — then pressed «Выполнено» on the
+    first tab: is the write-up still kept for them?"""
+    client = signed_in(app, "worker")
+    url = f"/my_tasks/{visit_task}/"
+    token = csrf_token(client, url)
+    real = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda s: real(s) + 31 * 60)
+    for opened in ("/family/", "/login"):
+        client.get(opened)
+    response = client.post(url, data={"findings": WRITE_UP, "result": "", "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert response.headers["Location"].startswith("/login")
+    assert len(drafts(app)) == 1
+    assert sign_in_again(client, "worker").headers["Location"] == url
+    assert html.escape(WRITE_UP, quote=False) in client.get(url).get_data(as_text=True)
+
+
 # --- a family's edit form (Flask-Admin) ----------------------------------------------------
 
 
