@@ -75,6 +75,8 @@ REPLACED_SESSION_REASON = "The CSRF tokens do not match."
 # Pages whose forms are never kept, whatever their fields are called.
 NEVER_KEPT_BLUEPRINTS = ("auth",)
 NEVER_KEPT_ENDPOINTS = frozenset({"healthz", "static", "admin.static"})
+# The tables' buttons and pickers: a press, not typing (a row's «Удалить», a bulk action).
+NEVER_KEPT_VIEWS = frozenset({"delete_view", "action_view", "ajax_lookup", "ajax_update"})
 SECRET_NAME = re.compile(r"passw|passwd|pwd|пароль|secret|token|csrf", re.IGNORECASE)
 UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\]")
 
@@ -117,7 +119,8 @@ def panel_page(target: str | None) -> bool:
 def _may_keep(endpoint: str | None) -> bool:
     if not endpoint or endpoint in NEVER_KEPT_ENDPOINTS:
         return False
-    return endpoint.split(".", 1)[0] not in NEVER_KEPT_BLUEPRINTS
+    blueprint, _dot, view = endpoint.partition(".")
+    return blueprint not in NEVER_KEPT_BLUEPRINTS and view not in NEVER_KEPT_VIEWS
 
 
 def return_page() -> str | None:

@@ -28,7 +28,7 @@ from workflow_factories import TODAY, active_case, specialist
 from admin_views import drafts as d
 from admin_views import my_tasks
 from admin_views.forms import PageForm
-from models import AuditRecord, Case, Family, FormDraft, Task, User, UserSession, Visit, db
+from models import AuditRecord, Case, Family, FormDraft, Loan, Task, User, UserSession, Visit, db
 from models.base import utcnow
 from models.terms import FORM_DRAFT_HOURS
 from workflows.drafts import DRAFT_LIFETIME, MAX_DRAFT_BYTES, discard_expired_drafts
@@ -468,19 +468,44 @@ def test_a_draft_returns_only_to_a_page_of_the_panel(app):
             assert not d.panel_page(target), target
 
 
-def test_a_post_only_form_returns_to_the_page_it_was_sent_from(app, visit_task):
-    """«Взять в работу» posts to an address that takes POST only: is the draft's page the
-    page it was sent from (same site), never the POST address?"""
-    client = signed_in(app, "worker")
-    token = csrf_token(client, "/my_tasks/")
-    expire_sessions(app, "worker")
+def test_a_post_only_form_returns_to_the_page_it_was_sent_from(app):
+    """The extension of a loan posts to an address that takes POST only: is the draft's
+    page the loan's page it was sent from, filled in there (its default date not winning),
+    and the loan not extended? A button without typing (a row's «Удалить») keeps nothing."""
+    with app.app_context():
+        make_user("rental_clerk", "clerk")
+        family, _mother, child = f.family_with_members()
+        loan_id = f.loan(f.equipment_unit(), family, child).id
+        db.session.commit()
+    client = signed_in(app, "clerk")
+    page_url = f"/rental_desk/loan/{loan_id}/"
+    token = csrf_token(client, page_url)
+    expire_sessions(app, "clerk")
     client.post(
-        f"/my_tasks/{visit_task}/start",
-        data={"note": "после обеда", "csrf_token": token},
-        headers={"Referer": "http://localhost/my_tasks/"},
+        f"{page_url}extend/",
+        data={
+            "new_due_on": "2025-06-15",
+            "reason": "Курс реабилитации продлён",
+            "csrf_token": token,
+        },
+        headers={"Referer": f"http://localhost{page_url}"},
     )
     (draft,) = drafts(app)
-    assert draft.path == "/my_tasks/"
+    assert draft.path == page_url
+    assert sign_in_again(client, "clerk").headers["Location"] == page_url
+    body = client.get(page_url).get_data(as_text=True)
+    assert "Курс реабилитации продлён" in body and 'value="2025-06-15"' in body
+    with app.app_context():
+        assert db.session.get(Loan, loan_id).due_on == dt.date(2025, 5, 1)
+
+    token = csrf_token(client, "/loan/")
+    expire_sessions(app, "clerk")
+    client.post(
+        "/loan/delete/",
+        data={"id": loan_id, "url": "/loan/", "csrf_token": token},
+        headers={"Referer": "http://localhost/loan/"},
+    )
+    assert drafts(app) == []
 
 
 def test_a_signed_out_browser_keeps_nothing(app, visit_task):
