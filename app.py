@@ -144,6 +144,9 @@ def http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     if isinstance(error, CSRFError):
+        kept = _keep_typed(error)
+        if kept is not None:
+            return kept
         title, message = FORM_EXPIRED
     else:
         title, message = (
@@ -154,6 +157,22 @@ def http_error(error: HTTPException):
         if name.lower() != "content-type":
             response.headers[name] = value  # Allow of a 405, WWW-Authenticate of a 401
     return response
+
+
+def _keep_typed(error: CSRFError):
+    """A form whose session ended with its CSRF session token: what was typed is kept for
+    its user to find after signing in (admin_views/drafts.py), when the session names them."""
+    from admin_views.drafts import ENDED_SESSION_REASONS, REPLACED_SESSION_REASON, keep_typed
+
+    replaced = error.description == REPLACED_SESSION_REASON
+    if error.description not in ENDED_SESSION_REASONS and not replaced:
+        return None
+    try:
+        return keep_typed(signed_in_again=replaced)
+    except sa_exc.SQLAlchemyError as exc:  # the database cannot keep it: refused as before
+        db.session.rollback()
+        current_app.logger.error("form draft not kept", exc_info=exc)
+        return None
 
 
 def database_error(error: sa_exc.SQLAlchemyError):

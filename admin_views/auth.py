@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -37,6 +39,7 @@ from workflows.accounts import (
     sign_out,
 )
 
+from .drafts import claim_at_sign_in, init_drafts, keep_typed, remember_ended_session
 from .forms import PageForm
 
 bp = Blueprint("auth", __name__)
@@ -50,6 +53,22 @@ OPEN_ENDPOINTS = {"auth.login", "healthz", "static", "admin.static"}
 # What a user whose password the administrator set may still reach.
 TEMPORARY_PASSWORD_ENDPOINTS = {"auth.password", "auth.logout", "auth.language"}
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed cookie session, whose cookie the browser keeps for the session's
+    absolute lifetime while the server reads it only within the idle timeout
+    (PERMANENT_SESSION_LIFETIME: its signed timestamp must be younger).
+
+    Past the idle timeout the cookie opens nothing, but it still names whose session
+    ended, so a form sent then is kept for that user to find after signing in again
+    (admin_views/drafts.py) instead of arriving with no session at all."""
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> dt.datetime | None:
+        if not session.permanent:
+            return None
+        lifetime: dt.timedelta = app.config["SESSION_ABSOLUTE_LIFETIME"]
+        return dt.datetime.now(dt.UTC) + lifetime
 
 
 @login_manager.user_loader
@@ -117,6 +136,8 @@ def _start_session(user: User, signing_in: bool) -> None:
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
+    if request.method == "GET":
+        remember_ended_session()  # a form of the ended session may still arrive
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -127,7 +148,8 @@ def login():
         else:
             session.clear()  # a new session at sign-in
             _start_session(user, signing_in=True)
-            return redirect(safe_next(request.args.get("next")))
+            # What the user typed when the session ended waits on its form's page.
+            return redirect(claim_at_sign_in(user.id) or safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
 
 
@@ -173,6 +195,13 @@ def require_login():
     if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
+        # A form sent when its session had ended: what was typed is kept for sign-in.
+        if request.method == "POST":
+            kept = keep_typed()
+            if kept is not None:
+                return kept
+        else:
+            remember_ended_session()
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if current_user.must_change_password and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS:
         return redirect(url_for("auth.password"))
@@ -220,7 +249,9 @@ def init_auth(app: Flask) -> None:
     # Flask sets its own 31-day default, so this is assigned, not defaulted.
     app.config["PERMANENT_SESSION_LIFETIME"] = IDLE_TIMEOUT
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True
+    app.session_interface = SessionCookie()
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(require_login)
+    init_drafts(app)  # after require_login: the user is known and may be here
     app.after_request(security_headers)

@@ -21,6 +21,7 @@ from wtforms.widgets import HiddenInput
 from workflows.errors import WorkflowError
 
 from . import validators as v
+from .drafts import FilledFromDraft
 
 REQUIRED = "Обязательное поле."
 # The largest value of an integer column (PostgreSQL's integer, as every id here): a
@@ -154,7 +155,7 @@ class RefuseControlCharacters:
 class PageForm(FlaskForm):
     """The form of every page that is not a table."""
 
-    class Meta(RefuseControlCharacters):
+    class Meta(FilledFromDraft, RefuseControlCharacters):
         pass
 
 

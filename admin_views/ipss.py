@@ -126,7 +126,7 @@ class IpssView(PageView):
         self.require("details")
         if request.method == "GET":
             self._record_view(case)
-            return self._render_plan(case, None, {})
+            return self._render_plan(case, None, request.form)  # a restored draft's, or none
         self.require("edit")
         form = plan_form(case)
 

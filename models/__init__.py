@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
@@ -56,6 +57,7 @@ __all__ = [
     "EquipmentUnit",
     "Event",
     "Family",
+    "FormDraft",
     "Loan",
     "LoanExtension",
     "LoginThrottle",

@@ -170,7 +170,9 @@ for _table, _statements in (
 # --- the one audit hook ---------------------------------------------------------------
 
 HIDDEN_VALUE = "•••"
-NOT_AUDITED = frozenset({"audit_record", "audit_seal", "login_throttle", "user_session"})
+NOT_AUDITED = frozenset(
+    {"audit_record", "audit_seal", "form_draft", "login_throttle", "user_session"}
+)
 
 
 @dataclass(frozen=True)

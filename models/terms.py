@@ -41,3 +41,7 @@ DUE_SOON_DAYS = 7
 
 # Majority: a person is a child until eighteen.
 ADULT_AGE_MONTHS = 18 * 12
+
+# What a user typed into a form when their session had ended is kept this long for them
+# to sign in again and find it in the form (models/drafts.py); the tick removes it after.
+FORM_DRAFT_HOURS = 24

@@ -20,6 +20,7 @@ from models.constraints import integrity_message
 from models.errors import WorkflowError
 
 from .. import validators as v
+from ..drafts import FilledFromDraft, draft_filled
 from ..forms import MAX_BIG_ID, MAX_ID, RefuseControlCharacters
 
 STALE_MESSAGE = (
@@ -67,7 +68,7 @@ class FormTranslations(Translations):
 
 
 class OporaForm(BaseForm):
-    class Meta(RefuseControlCharacters):
+    class Meta(FilledFromDraft, RefuseControlCharacters):
         _translations = FormTranslations()
 
         def get_translations(self, form):
@@ -150,7 +151,10 @@ class SavingMixin:
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         if hasattr(form, "seen_version") and obj is not None and request.method == "GET":
-            form.seen_version.data = obj.version
+            # A restored draft keeps the version its user started from: a record changed
+            # meanwhile by someone else is then refused as stale, not overwritten.
+            if not draft_filled():
+                form.seen_version.data = obj.version
         return form
 
     def scaffold_form(self):
