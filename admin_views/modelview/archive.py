@@ -22,7 +22,7 @@ from models.live import active_for_new_work, new_work_refusal
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
-from ..forms import parse_id
+from ..forms import NOT_OFFERED, parse_id
 from .rowscope import ScopedAjaxLoader
 from .saving import integrity_message
 
@@ -184,16 +184,30 @@ class ArchiveMixin:
         see but not choose for new work (archived, or a member of staff who left), the
         field says why instead of «Выберите значение из списка.»."""
         valid = super().validate_form(form)
-        if valid or request.method != "POST":
+        if request.method != "POST":
             return valid
         for rel in inspect(self.model).relationships:
             field = getattr(form, rel.key, None)
-            if field is None or not field.errors:
+            if field is None or not hasattr(field, "raw_data"):
+                continue
+            if not field.errors and not self._dropped_a_posted_id(field):
                 continue
             refusal = self._refusal_of_posted(rel.mapper.class_, field)
-            if refusal is not None:
-                field.errors = [refusal]
+            field.errors = [refusal or NOT_OFFERED]
+            valid = False
         return valid
+
+    @staticmethod
+    def _dropped_a_posted_id(field) -> bool:
+        """Whether an optional picker read a posted id as no choice (an id it did not offer
+        would otherwise be saved as empty, silently)."""
+        posted = [v for item in field.raw_data or [] for v in str(item).split(",")]
+        posted = [v for v in posted if v.strip() and v != "__None"]
+        if not posted:
+            return False
+        data = field.data
+        chosen = len(data) if isinstance(data, list) else int(data is not None)
+        return chosen < len(posted)
 
     @staticmethod
     def _refusal_of_posted(target, field) -> str | None:
