@@ -190,11 +190,13 @@ class ArchiveMixin:
             field = getattr(form, rel.key, None)
             if field is None or not hasattr(field, "raw_data"):
                 continue
-            if not field.errors and not self._dropped_a_posted_id(field):
+            dropped = self._dropped_a_posted_id(field)
+            if not field.errors and not dropped:
                 continue
             refusal = self._refusal_of_posted(rel.mapper.class_, field)
-            field.errors = [refusal or NOT_OFFERED]
-            valid = False
+            if refusal is not None or dropped:
+                field.errors = [refusal or NOT_OFFERED]
+                valid = False
         return valid
 
     @staticmethod
