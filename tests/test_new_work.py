@@ -500,12 +500,17 @@ def test_reception_books_no_archived_specialist_or_family(app, office):
 
 
 def test_an_archived_familys_page_offers_no_new_work(app, office):
-    """Does an archived family's page offer neither «Новое обращение» nor «Записать на приём»?"""
+    """Does an archived family's page offer neither «Новое обращение», «Записать на приём»
+    nor «Добавить» under its tables, and a new member's form not take it from the URL?"""
     client = signed_in(app, "office_boss")
     page = client.get(f"/family/details/?id={office['closed']}").get_data(as_text=True)
     assert 'id="family-intake"' not in page and 'id="family-book"' not in page
+    assert "/person/new/?family=" not in page  # no «Добавить» under its tables
     page = client.get(f"/family/details/?id={office['family']}").get_data(as_text=True)
     assert 'id="family-intake"' in page and 'id="family-book"' in page
+    assert "/person/new/?family=" in page
+    form = admin_form(client.get(f"/person/new/?family={office['closed']}").get_data(as_text=True))
+    assert form["fields"].get("family", "") in ("", "__None")  # not chosen for the new row
 
 
 # --- task assignees ---------------------------------------------------------------------------------

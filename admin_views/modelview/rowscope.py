@@ -159,15 +159,12 @@ class RowScopeMixin:
         return self._scope_pickers(super().edit_form(obj))
 
     def _prefill_relations(self, form) -> None:
-        """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
+        """`/person/new/?family=12` opens the form with the family chosen (if it may be
+        chosen: visible and active for new work)."""
         for rel in inspect(self.model).relationships:
             key = parse_id(request.args.get(rel.key))
             field = getattr(form, rel.key, None)
             if key is None or field is None or rel.uselist:
                 continue
             target = rel.mapper.class_
-            field.data = (
-                db.session.query(target)
-                .filter(where_visible(target, current_user), target.id == key)
-                .one_or_none()
-            )
+            field.data = pickable(target).filter(target.id == key).one_or_none()
