@@ -65,6 +65,14 @@ class StaffView(OporaModelView):
         "active",
     )
     column_details_list = form_columns + ("user",)
+    confirm_archive = (
+        "Перенести сотрудника в архив? Он больше не получит новой работы, его учётная запись "
+        "будет отключена, а сеансы завершатся. Карточку можно будет восстановить."
+    )
+    confirm_restore = (
+        "Вернуть сотрудника из архива? Учётная запись останется отключённой, отметка "
+        "«Работает» — снятой: каждое включают отдельно."
+    )
 
     def on_model_delete(self, model):
         # Archived staff no longer work here: no new tasks, cases or receptions go to them,

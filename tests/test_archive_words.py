@@ -14,6 +14,7 @@ import pytest
 from conftest import make_user, signed_in
 from security_factories import ENDPOINTS, MODELS, world
 
+from admin_views import VIEWS
 from admin_views.modelview.archive import (
     CONFIRM_ARCHIVE,
     CONFIRM_RESTORE,
@@ -25,6 +26,7 @@ from models import db
 from models.base import ArchivedMixin, utcnow
 
 ARCHIVERS = ("admin", "coordinator")
+VIEW_CLASSES = {endpoint: view for view, _model, _name, _category, endpoint in VIEWS}
 DELETE_WORDS = ("Удалить", "удалить", "Delete", "delete this record")
 
 
@@ -47,7 +49,8 @@ def pages_of(client, endpoint: str, row_id: int, role: str) -> dict[str, str]:
 def test_no_page_says_delete_and_archive_buttons_say_what_they_do(app, role):
     """As `role`, does no page of any view say «Удалить» (or Flask-Admin's English), and
     does every row the role may archive offer «В архив» on its list and its details page,
-    asking «Перенести запись в архив? Её можно будет восстановить.»?"""
+    asking what it does («Перенести запись в архив? Её можно будет восстановить.», or the
+    view's own words: a member of staff also loses their account)?"""
     username = f"words_{role}"
     with app.app_context():
         district = f.district()
@@ -63,12 +66,14 @@ def test_no_page_says_delete_and_archive_buttons_say_what_they_do(app, role):
         for url, page in pages.items():
             problems += [f"{url}: «{w}»" for w in DELETE_WORDS if w in page]
         archivable = issubclass(MODELS[endpoint], ArchivedMixin)
+        confirm = VIEW_CLASSES[endpoint].confirm_archive
+        assert "архив" in confirm and "восстановить" in confirm, confirm
         if allowed(role, endpoint, "delete") and archivable:
             for url in (f"/{endpoint}/", f"/{endpoint}/details/?id={ids[endpoint]}"):
                 page = pages.get(url, "")
-                if f'data-opora-confirm="{CONFIRM_ARCHIVE}"' not in page:
+                if f'data-opora-confirm="{confirm}"' not in page:
                     problems.append(f"{url}: no «{TO_ARCHIVE}» asking what it does")
-        elif CONFIRM_ARCHIVE in "".join(pages.values()):
+        elif confirm in "".join(pages.values()):
             problems.append(f"{endpoint}: «{TO_ARCHIVE}» offered without the right")
     assert not problems, "\n".join(problems)
 

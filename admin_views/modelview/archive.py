@@ -29,8 +29,8 @@ from .saving import integrity_message
 ARCHIVED = "Запись перенесена в архив."
 NOT_DELETED = "Эту запись удалить нельзя: история сохраняется целиком."
 # What the buttons say and what their confirmation dialogs ask (list rows, details page,
-# the bulk actions); Flask-Admin's own «Удалить» strings are re-translated to the same words
-# (admin_views/translations).
+# the bulk actions): the row actions fork (templates/admin/model/row_actions.html) and the
+# details page take them from the view, never Flask-Admin's «Удалить запись».
 TO_ARCHIVE = "В архив"
 CONFIRM_ARCHIVE = "Перенести запись в архив? Её можно будет восстановить."
 CONFIRM_ARCHIVE_MANY = "Перенести выбранные записи в архив? Их можно будет восстановить."
