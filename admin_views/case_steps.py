@@ -24,7 +24,7 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
-from .forms import PageForm, answered, date_field, required, text_area, text_field
+from .forms import PageForm, RowField, answered, date_field, required, text_area, text_field
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
@@ -53,7 +53,7 @@ class DecisionForm(PageForm):
     planned_end_date = date_field(
         "Плановое окончание", description="Пусто — ровно шесть месяцев от начала."
     )
-    lead_worker = SelectField("Ведущий специалист", coerce=int, validators=[answered()])
+    lead_worker = RowField("Ведущий специалист", model=Staff, validators=[answered()])
 
     def validate_planned_end_date(self, field):
         if field.data and self.start_date.data:

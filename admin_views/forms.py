@@ -12,13 +12,25 @@ import datetime as dt
 import re
 from typing import Self
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
-from wtforms import DateField, Field, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+from wtforms import DateField, Field, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import HiddenInput
 
+from models import db
+from models.live import new_work_refusal
 from workflows.errors import WorkflowError
+from workflows.scope import where_visible
 
 from . import validators as v
 from .drafts import FilledFromDraft
@@ -137,6 +149,40 @@ class IdField(Field):
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)
+
+
+NOT_OFFERED = "Выберите значение из списка."
+
+
+def closed_to_new_work(model, row_id) -> str | None:
+    """Why the row `row_id` of `model` may not be chosen for new work (archived, or a
+    member of staff who left), when the user may see it; None otherwise."""
+    if not isinstance(row_id, int) or not 0 < row_id <= MAX_ID:
+        return None
+    row = db.session.scalar(
+        select(model).where(model.id == row_id, where_visible(model, current_user))
+    )
+    return None if row is None else new_work_refusal(row)
+
+
+class RowField(SelectField):
+    """A picker of rows of `model` by id, offering what the page put in its choices. An id
+    it did not offer is refused by the field: with the reason when it names a row closed
+    to new work (models/live.py: a forged form, or a page left open while the row was
+    archived), else «Выберите значение из списка.»."""
+
+    def __init__(self, label=None, validators=None, *, model, **kwargs):
+        kwargs.setdefault("coerce", int)
+        super().__init__(label, validators, **kwargs)
+        self.model = model
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(
+                closed_to_new_work(self.model, self.data) or NOT_OFFERED
+            ) from None
 
 
 class RefuseControlCharacters:

@@ -14,7 +14,7 @@ from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from models import Appointment, Family, Person, db
+from models import Appointment, District, Family, Person, db
 from models.people import RELATION, SEX
 from workflows import cases as wf
 from workflows import reception
@@ -23,7 +23,16 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
 from . import validators as v
-from .forms import PageForm, answered, date_field, parse_id, required, text_area, text_field
+from .forms import (
+    PageForm,
+    RowField,
+    answered,
+    date_field,
+    parse_id,
+    required,
+    text_area,
+    text_field,
+)
 from .openings import record_opening
 from .pages import PageView
 
@@ -74,19 +83,19 @@ class ApplicantForm(ApplicantFields, PageForm):
 
 class NewFamilyForm(ApplicantFields, PageForm):
     surname = _name_field("Фамилия семьи", required())
-    district = SelectField("Участок", coerce=int, validators=[answered()])
+    district = RowField("Участок", model=District, validators=[answered()])
     address = text_field("Адрес", required())
     family_phone = StringField("Телефон семьи", validators=[Optional(), v.Phone()])
     confirm_duplicate = BooleanField("Это другая семья — всё равно зарегистрировать")
 
 
 class ApplicationForm(PageForm):
-    applicant = SelectField("Заявитель", coerce=int, validators=[answered()])
+    applicant = RowField("Заявитель", model=Person, validators=[answered()])
     application_date = date_field("Дата заявления", required=True, past_only=True)
 
 
 class ConsentForm(PageForm):
-    person = SelectField("Кто дал согласие", coerce=int, validators=[answered()])
+    person = RowField("Кто дал согласие", model=Person, validators=[answered()])
     given_on = date_field("Дата согласия", required=True, past_only=True)
     scope = text_area("Объём согласия", required())
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, StringField
 
 from models import ROLE, Case, Family, Person, Review, Service, SupportPlan, Task, db
 from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATUS
+from models.live import active_for_new_work
 from models.roles import roles_that
 from workflows import plans, reviews
 from workflows.dates import centre_today
@@ -167,7 +168,14 @@ class IpssView(PageView):
             .where(Review.case_id == case.id)
             .order_by(Review.due_on)
         ).all()
-        services = db.session.scalars(select(Service).order_by(Service.kind, Service.name)).all()
+        # New rows offer the services active for new work; a row keeps its own (archived
+        # since) — `kept` names those, the template offers them on their rows only.
+        kept = {a.service_id for a in plan.activities} if plan is not None else set()
+        services = db.session.scalars(
+            select(Service)
+            .where(or_(active_for_new_work(Service), Service.id.in_(kept)))
+            .order_by(Service.kind, Service.name)
+        ).all()
         editable = self.may("edit") and case.status == "active"
         new_rows = range(NEW_ACTIVITY_ROWS) if editable else range(0)
         # Fields that show their own refusal; any other refusal goes above the form.

@@ -6,6 +6,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from models import db
+from models.live import new_work_refusal
 from models.people import FAMILY_CATEGORIES
 from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
@@ -101,10 +102,11 @@ class FamilyView(OporaModelView):
 
     def details_actions(self, model):
         actions = []
-        if allowed(self.role, "intake", "create") and model.archived_at is None:
+        live = new_work_refusal(model) is None  # an archived family starts no new work
+        if allowed(self.role, "intake", "create") and live:
             url = url_for("intake.family", family_id=model.id)
             actions.append(("Новое обращение", url, "family-intake"))
-        if allowed(self.role, "reception", "create"):
+        if allowed(self.role, "reception", "create") and live:
             url = url_for("reception.book", family=model.id)
             actions.append(("Записать на приём", url, "family-book"))
         if allowed(self.role, "rental_desk", "list"):

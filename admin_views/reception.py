@@ -22,6 +22,7 @@ from workflows.dates import centre_today
 from . import validators as v
 from .forms import (
     PageForm,
+    RowField,
     answered,
     date_field,
     parse_date,
@@ -35,7 +36,7 @@ from .permissions import allowed
 
 
 class BookingForm(PageForm):
-    specialist = SelectField("Специалист", coerce=int, validators=[answered()])
+    specialist = RowField("Специалист", model=Staff, validators=[answered()])
     day = date_field("День приёма", required=True)
     time = SelectField("Время", validators=[required()])
     channel = SelectField(

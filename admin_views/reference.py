@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from flask import flash, g
+from flask_login import current_user
 from markupsafe import Markup
 
+from models import db
+from workflows.accounts import retire_staff
 from workflows.dates import centre_today
 
 from .base import OporaModelView
+
+ACCOUNT_DISABLED = "Учётная запись «{username}» отключена: её сеансы завершены."
+NOT_WORKING = (
+    "{staff}: отметка «Работает» снята — новая работа поручается только после того, "
+    "как её поставят в карточке сотрудника."
+)
+STILL_DISABLED = (
+    "{staff}: учётная запись «{username}» остаётся отключённой, отметка «Работает» снята. "
+    "Если сотрудник снова работает, поставьте отметку в карточке и включите учётную запись "
+    "отдельно: «Администрирование → Учётные записи», действие «Включить»."
+)
 
 
 class DepartmentView(OporaModelView):
@@ -50,11 +65,38 @@ class StaffView(OporaModelView):
         "active",
     )
     column_details_list = (*form_columns, "user")
+    confirm_archive = (
+        "Перенести сотрудника в архив? Он больше не получит новой работы, его учётная запись "
+        "будет отключена, а сеансы завершатся. Карточку можно будет восстановить."
+    )
+    confirm_restore = (
+        "Вернуть сотрудника из архива? Учётная запись останется отключённой, отметка "
+        "«Работает» — снятой: каждое включают отдельно."
+    )
 
     def on_model_delete(self, model):
-        # Archived staff no longer work here: no new tasks, cases or receptions go to them.
-        model.active = False
+        # Archived staff no longer work here: no new tasks, cases or receptions go to them,
+        # and their login account is disabled (its sessions end).
+        # (The view serves every request: what this one disabled is kept in `g`.)
+        g.disabled_account = retire_staff(db.session, current_user, model)
         return super().on_model_delete(model)
+
+    def delete_model(self, model) -> bool:
+        g.disabled_account = None
+        archived = super().delete_model(model)
+        disabled = g.pop("disabled_account", None)
+        if archived and disabled is not None:
+            flash(ACCOUNT_DISABLED.format(username=disabled.username), "info")
+        return archived
+
+    def after_restore(self, row) -> None:
+        """A restored member of staff is back in the lists, but starts no work and signs in
+        to nothing until the administrator says so, each by its own act."""
+        account = row.user
+        if account is not None and not account.active:
+            flash(STILL_DISABLED.format(staff=row, username=account.username), "info")
+        elif not row.active:
+            flash(NOT_WORKING.format(staff=row), "info")
 
 
 class ServiceView(OporaModelView):

@@ -29,13 +29,14 @@ from models import (
     Reservation,
     db,
 )
+from models.live import active_for_new_work, new_work_refusal
 from models.people import RELATION
 from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
 from workflows import rental
 from workflows.dates import centre_today
 from workflows.scope import where_visible
 
-from .forms import PageForm, answered, date_field, parse_id, without_control_characters
+from .forms import PageForm, RowField, answered, date_field, parse_id, without_control_characters
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
@@ -44,7 +45,7 @@ REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
 
 
 class LendForm(PageForm):
-    child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
+    child = RowField("Ребёнок", model=Person, validators=[answered("Выберите ребёнка.")])
     issued_on = date_field("Дата выдачи", required=True)
     due_on = date_field("Вернуть до", required=True)
     condition = SelectField("Состояние при выдаче", choices=CONDITION.pairs())
@@ -81,8 +82,8 @@ class WriteOffForm(PageForm):
 
 
 class QueueForm(PageForm):
-    child = SelectField("Ребёнок", coerce=int, validators=[answered("Выберите ребёнка.")])
-    type = SelectField("Вид ТСР", coerce=int, validators=[answered("Выберите вид ТСР.")])
+    child = RowField("Ребёнок", model=Person, validators=[answered("Выберите ребёнка.")])
+    type = RowField("Вид ТСР", model=EquipmentType, validators=[answered("Выберите вид ТСР.")])
     priority = SelectField("Приоритет", choices=RESERVATION_PRIORITY.pairs(), default="3")
     requested_on = date_field("Дата заявки", required=True)
     notes = TextAreaField("Примечания", validators=[Optional(), Length(max=2000)])
@@ -134,8 +135,7 @@ class RentalDeskView(PageView):
             .join(Family, Family.id == Person.family_id)
             .where(
                 Person.relation == "child",
-                Person.archived_at.is_(None),
-                Family.archived_at.is_(None),
+                active_for_new_work(Person),
                 where_visible(Person, current_user),
             )
         )
@@ -159,9 +159,15 @@ class RentalDeskView(PageView):
 
     # --- find a free unit -----------------------------------------------------------------
 
+    @staticmethod
+    def _types() -> list[EquipmentType]:
+        """The kinds of equipment the desk offers: those active for new work."""
+        query = active_for_new_work(select(EquipmentType)).order_by(EquipmentType.name)
+        return list(db.session.scalars(query))
+
     @expose("/")
     def index(self):
-        types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
+        types = self._types()
         counts = {
             (type_id, status): n
             for type_id, status, n in db.session.execute(
@@ -181,7 +187,10 @@ class RentalDeskView(PageView):
         size = without_control_characters(request.args.get("size")).strip()
         units = []
         if type_id:
-            query = select(EquipmentUnit).where(EquipmentUnit.type_id == type_id)
+            # Archived units are history: they are found on the unit table, not lent here.
+            query = active_for_new_work(select(EquipmentUnit)).where(
+                EquipmentUnit.type_id == type_id
+            )
             if size:
                 query = query.where(func.lower(EquipmentUnit.size).like(f"%{size.lower()}%"))
             if not request.args.get("all"):
@@ -212,6 +221,10 @@ class RentalDeskView(PageView):
     def lend_view(self, unit_id: int):
         self.require("edit")
         unit = self._unit(unit_id)
+        refusal = new_work_refusal(unit)
+        if refusal is not None:
+            flash(refusal, "error")
+            return redirect(url_for(".unit_view", unit_id=unit.id))
         search = without_control_characters(request.values.get("q")).strip()
         form = LendForm()
         offer = None
@@ -222,10 +235,10 @@ class RentalDeskView(PageView):
                 )
             ).first()
         children = self._children(search, unit.type_id)
-        if offer is not None and offer.child not in children:
+        if offer is not None and offer.child not in children and not new_work_refusal(offer.child):
             children.insert(0, offer.child)
         chosen = self._posted_child(form)
-        if chosen is not None and chosen not in children:
+        if chosen is not None and chosen not in children and new_work_refusal(chosen) is None:
             children.append(chosen)
         form.child.choices = [(c.id, child_label(c)) for c in children]
         if request.method == "GET":
@@ -494,7 +507,7 @@ class RentalDeskView(PageView):
     def _queue_page(self, form=None):
         type_id = parse_id(request.args.get("type"))
         search = without_control_characters(request.args.get("q")).strip()
-        types = db.session.scalars(select(EquipmentType).order_by(EquipmentType.name)).all()
+        types = self._types()
         query = (
             select(Reservation)
             .where(
@@ -540,9 +553,9 @@ class RentalDeskView(PageView):
             abort(403)
         form = QueueForm()
         child = self._posted_child(form)
-        kinds = db.session.scalars(select(EquipmentType)).all()
-        form.type.choices = [(t.id, t.name) for t in kinds]
-        form.child.choices = [(child.id, child_label(child))] if child else []
+        form.type.choices = [(t.id, t.name) for t in self._types()]
+        offered = child is not None and new_work_refusal(child) is None
+        form.child.choices = [(child.id, child_label(child))] if offered else []
         if form.validate():
             kind = db.session.get(EquipmentType, form.type.data)
             outcome = self.run(

@@ -16,13 +16,16 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from sqlalchemy import Table, case, delete, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from models import LoginThrottle, User, UserSession, db
+from models import LoginThrottle, Staff, User, UserSession, db
 from models.accounts import MIN_PASSWORD_LENGTH
 from models.audit import Actor, record_event
 from models.base import utcnow
+
+from .errors import WorkflowError
 
 MAX_FAILURES = 5
 ADDRESS_FACTOR = 4  # one address (an office behind one NAT) may fail 4× as often
@@ -375,3 +378,29 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     db.session.commit()
+
+
+# --- staff who leave, and their accounts --------------------------------------------------
+
+OWN_STAFF_CARD = (
+    "Свою карточку сотрудника в архив не перенести: ваша учётная запись отключилась бы, "
+    "и войти в панель было бы некому."
+)
+
+
+def retire_staff(session: Session, actor: User | None, staff: Staff) -> User | None:
+    """A member of staff goes to the archive (not committed): they no longer work here, so
+    no new work reaches them, and their login account is disabled, which ends every one of
+    its sessions in the same flush (models/accounts.py). Returns the account it disabled.
+
+    Restoring the staff row later brings neither back: re-enabling the account is the
+    administrator's own act («Включить» on the account), recorded in the audit trail."""
+    account = staff.user
+    if account is not None and actor is not None and account.id == actor.id:
+        raise WorkflowError(OWN_STAFF_CARD)
+    staff.active = False
+    if account is None or not account.active:
+        return None
+    account.active = False
+    session.flush()
+    return account

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, Family, Staff, Task, User
 from models.base import full_name
+from models.live import active_for_new_work
 from models.roles import roles_that
 from models.terms import CASE_END_WINDOWS
 
@@ -85,7 +86,7 @@ def staff_load(
     those who may take a task of `role` for a family of `district_id`, least loaded first."""
     if role is None:
         staff_ids = select(Staff.id).where(
-            Staff.active.is_(True), Staff.role.in_(roles_that("takes_activities"))
+            active_for_new_work(Staff), Staff.role.in_(roles_that("takes_activities"))
         )
     else:
         staff_ids = eligible_staff(role, district_id)

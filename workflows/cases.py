@@ -28,6 +28,7 @@ from models.cases import (
 )
 from models.constraints import CONSTRAINT_MESSAGES, refused_by_database
 from models.guards import case_refusal
+from models.live import active_for_new_work, new_work_refusal, refuse_for_new_work
 from models.people import RELATION
 from models.roles import sees_all
 from models.snils import checked_snils
@@ -141,7 +142,7 @@ def find_families(
         return []
     query = (
         select(Family)
-        .where(and_(*conditions), where_visible(Family, user), Family.archived_at.is_(None))
+        .where(and_(*conditions), where_visible(Family, user), active_for_new_work(Family))
         .order_by(Family.surname, Family.address)
         .limit(limit)
     )
@@ -199,10 +200,10 @@ def allowed_districts(session: Session, user: User) -> list[District]:
     """Districts where the user may register a family: all for the coordinator, else their
     own; archived districts take no new families."""
     if sees_all(user.role):
-        live = select(District).where(District.archived_at.is_(None))
+        live = active_for_new_work(select(District))
         return list(session.scalars(live.order_by(District.name)))
     staff = session.get(Staff, user.staff_id) if user.staff_id else None
-    own = [d for d in staff.districts if d.archived_at is None] if staff else []
+    own = [d for d in staff.districts if new_work_refusal(d) is None] if staff else []
     return sorted(own, key=lambda d: d.name)
 
 
@@ -312,8 +313,7 @@ def add_applicant(
 ) -> Person:
     """A parent or legal representative added to a family found by the search; a SNILS,
     if given, must be a valid one."""
-    if family.archived_at is not None:
-        raise WorkflowError("Семья в архиве.", "family")
+    refuse_for_new_work(family, "family")
     data = _checked_applicant(data, _today(today))
     person = _new_person(session, family, data)
     _saved(session)
@@ -323,7 +323,9 @@ def add_applicant(
 def applicants_of(family: Family) -> list[Person]:
     """Members of a family who may apply for it."""
     return [
-        p for p in family.members if p.relation in APPLICANT_RELATIONS and p.archived_at is None
+        p
+        for p in family.members
+        if p.relation in APPLICANT_RELATIONS and new_work_refusal(p) is None
     ]
 
 
@@ -362,10 +364,10 @@ def open_case(
     With `appointment`, the reception that led here is linked to the case.
     """
     today = _today(today)
-    if family.archived_at is not None:
-        raise WorkflowError("Семья в архиве: сначала восстановите её.", "family")
+    refuse_for_new_work(family, "family")
     if applicant is None or applicant.family_id != family.id:
         raise WorkflowError("Заявитель должен быть членом этой семьи.", "applicant")
+    refuse_for_new_work(applicant, "applicant")
     if applicant.relation not in APPLICANT_RELATIONS:
         raise WorkflowError(
             "Заявителем может быть только родитель или законный представитель.", "applicant"
@@ -462,7 +464,7 @@ def lead_workers(session: Session) -> list[Staff]:
     """Active district workers: who may lead a case."""
     query = (
         select(Staff)
-        .where(Staff.role == "district_worker", Staff.active.is_(True))
+        .where(Staff.role == "district_worker", active_for_new_work(Staff))
         .order_by(Staff.last_name, Staff.first_name)
     )
     return list(session.scalars(query))
@@ -511,10 +513,11 @@ def sign_contract(
         raise WorkflowError("Сопровождение начинается не раньше даты договора.", "start_date")
     end = planned_end_date or six_month_limit(start_date)
     check_planned_end(start_date, end)
-    if lead_worker is None or lead_worker.role != "district_worker" or not lead_worker.active:
+    if lead_worker is None or lead_worker.role != "district_worker":
         raise WorkflowError(
             "Ведущий специалист — работающий участковый социальный работник.", "lead_worker"
         )
+    refuse_for_new_work(lead_worker, "lead_worker")
     taken = select(Case.id).where(Case.contract_number == number, Case.id != case.id)
     if session.scalar(taken) is not None:
         raise WorkflowError(CONTRACT_TAKEN, "contract_number")

@@ -8,6 +8,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from models import Consent, Family, Person
+from models.live import refuse_for_new_work
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
@@ -48,6 +49,7 @@ def record_consent(
     """Record a consent given by a member of the family (usually the applicant)."""
     if person.family_id != family.id:
         raise WorkflowError("Согласие даёт член этой семьи.", "person")
+    refuse_for_new_work(person, "person")
     if given_on > (today or centre_today()):
         raise WorkflowError("Дата согласия не может быть в будущем.", "given_on")
     consent = Consent(family=family, person=person, given_on=given_on, scope=scope.strip())

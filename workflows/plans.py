@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from models import ROLE, Case, PlanActivity, PlanRevision, Service, SupportPlan, Task, User
 from models.base import utcnow
+from models.live import refuse_for_new_work
 from models.roles import takes_activities
 
 from .cases import ensure_open
@@ -63,11 +64,17 @@ def _active_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _check_row(session: Session, case: Case, draft: ActivityDraft) -> tuple[Service, dt.date]:
-    """The row's service and planned date, checked; a wrong row is refused next to its field."""
+def _check_row(
+    session: Session, case: Case, draft: ActivityDraft, kept_service_id: int | None = None
+) -> tuple[Service, dt.date]:
+    """The row's service and planned date, checked; a wrong row is refused next to its field.
+    A new choice of service must be one active for new work; an activity keeps its own
+    service (`kept_service_id`) though archived since."""
     service = session.get(Service, draft.service_id) if draft.service_id else None
     if service is None:
         raise WorkflowError("Выберите услугу.", field=f"{draft.row}service")
+    if service.id != kept_service_id:
+        refuse_for_new_work(service, f"{draft.row}service")
     if not takes_activities(draft.responsible_role):
         raise WorkflowError("Выберите ответственную роль.", field=f"{draft.row}role")
     day = draft.planned_date
@@ -157,7 +164,9 @@ def _apply_draft(
         return f"исключено: {removed}"
     if activity is None and draft.service_id is None and draft.planned_date is None:
         return None  # an empty new row
-    service, day = _check_row(session, case, draft)
+    service, day = _check_row(
+        session, case, draft, activity.service_id if activity is not None else None
+    )
     if activity is None:
         activity = PlanActivity(
             plan_id=plan.id,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Appointment, Family, Staff, User
+from models.live import active_for_new_work, refuse_for_new_work
 from models.reference import APPOINTMENT_CHANNEL
 from models.roles import roles_that
 from workflows.dates import centre_today
@@ -49,10 +50,10 @@ def is_slot(starts_at: dt.datetime) -> bool:
 
 
 def receiving_staff(session: Session) -> list[Staff]:
-    """Active staff who hold receptions (everyone but the rental point)."""
+    """Staff active for new work who hold receptions (everyone but the rental point)."""
     query = (
         select(Staff)
-        .where(Staff.active.is_(True), Staff.role.in_(roles_that("receives_visitors")))
+        .where(active_for_new_work(Staff), Staff.role.in_(roles_that("receives_visitors")))
         .order_by(Staff.last_name, Staff.first_name)
     )
     return list(session.scalars(query))
@@ -121,8 +122,9 @@ def book_appointment(
 ) -> Appointment:
     """Pre-register a citizen or a family with a specialist for one free slot."""
     today = today or centre_today()
-    if specialist is None or not specialist.active:
+    if specialist is None:
         raise WorkflowError("Выберите работающего специалиста.", "specialist")
+    refuse_for_new_work(specialist, "specialist")
     if starts_at.date() < today:
         raise WorkflowError("Нельзя записать на прошедший день.", "starts_at")
     if starts_at.weekday() == SUNDAY:
@@ -145,6 +147,8 @@ def book_appointment(
         is None
     ):
         raise WorkflowError("Семья не найдена.", "family")
+    if family is not None:
+        refuse_for_new_work(family, "family")
     taken = select(Appointment.id).where(
         Appointment.specialist_id == specialist.id,
         Appointment.starts_at == starts_at,
@@ -172,7 +176,6 @@ def book_appointment(
 
 def check_convertible(appointment: Appointment) -> None:
     """An appointment becomes an application once, and a cancelled (archived) one never."""
-    if appointment.archived_at is not None:
-        raise WorkflowError("Эта запись на приём отменена (в архиве).")
+    refuse_for_new_work(appointment)  # a cancelled (archived) one
     if appointment.case_id is not None:
         raise WorkflowError(f"По этой записи уже открыт случай № {appointment.case_id}.")

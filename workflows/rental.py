@@ -33,6 +33,7 @@ from models import (
     User,
 )
 from models.base import utcnow
+from models.live import active_for_new_work, refuse_for_new_work
 from models.rental import CONDITION, RESERVATION_PRIORITY, UNIT_STATUS
 from models.terms import LOAN_EXTENSION_DEFAULT_DAYS, OFFER_DAYS, OVERDUE_TASK_DAYS
 
@@ -40,7 +41,6 @@ from .errors import WorkflowError
 from .tasks import create_task
 
 ALREADY_LENT = "Эта единица уже выдана: у неё есть незакрытая выдача."
-ARCHIVED_UNIT = "Эта единица в архиве: выдавать её нельзя."
 NOT_LENDABLE = {
     "on_loan": ALREADY_LENT,
     "sanitising": "Эта единица на санобработке: выдать её можно после выпуска.",
@@ -136,10 +136,10 @@ def lend_unit(
     """
     expire_offers(session, issued_on, type_id=unit.type_id)
     unit = _locked(session, EquipmentUnit, unit.id)
-    if unit.archived_at is not None:
-        raise WorkflowError(ARCHIVED_UNIT, "unit")
+    refuse_for_new_work(unit, "unit")
     if child.relation != "child":
         raise WorkflowError("Выберите ребёнка: ТСР выдаётся на ребёнка семьи.", "child")
+    refuse_for_new_work(child, "child")
     offer = None
     if unit.status == "reserved":
         offer = session.scalars(
@@ -225,7 +225,7 @@ def lend_from_queue(
             .where(
                 EquipmentUnit.type_id == reservation.type_id,
                 EquipmentUnit.status == "available",
-                EquipmentUnit.archived_at.is_(None),
+                active_for_new_work(EquipmentUnit),
             )
             .order_by(EquipmentUnit.id)
             .limit(1)
@@ -486,11 +486,11 @@ def enqueue(
     """Put a child in the queue for an equipment type; a free unit is offered at once."""
     if child.relation != "child":
         raise WorkflowError("Выберите ребёнка: в очередь ставится ребёнок семьи.", "child")
+    refuse_for_new_work(child, "child")
     if priority not in RESERVATION_PRIORITY.labels:
         raise WorkflowError("Выберите приоритет из списка.", "priority")
     _not_future(requested_on, today, "requested_on")
-    if kind.archived_at is not None:
-        raise WorkflowError(f"Вид «{kind}» в архиве: в очередь на него не ставят.", "type")
+    refuse_for_new_work(kind, "type")
     queued = select(
         exists().where(
             Reservation.child_id == child.id,
@@ -617,7 +617,7 @@ def offer_available(
             .where(
                 EquipmentUnit.type_id == type_id,
                 EquipmentUnit.status == "available",
-                EquipmentUnit.archived_at.is_(None),
+                active_for_new_work(EquipmentUnit),
             )
             .order_by(EquipmentUnit.id)
             .limit(1)
@@ -625,9 +625,16 @@ def offer_available(
         ).first()
         if unit is None:
             break
+        # A child archived since (or of a family archived since) keeps the place, but is
+        # passed over: nothing new starts with an archived row.
+        live_children = select(Person.id).where(active_for_new_work(Person))
         reservation = session.scalars(
             select(Reservation)
-            .where(Reservation.type_id == type_id, Reservation.status == "waiting")
+            .where(
+                Reservation.type_id == type_id,
+                Reservation.status == "waiting",
+                Reservation.child_id.in_(live_children),
+            )
             .order_by(*queue_order())
             .limit(1)
             .with_for_update(skip_locked=True)

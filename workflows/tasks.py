@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models import ROLE, Family, Staff, Task, TaskAssignment, User, Visit
 from models.base import utcnow
 from models.cases import OPEN_TASK_STATUSES, TASK_STATUS
+from models.live import active_for_new_work, refuse_for_new_work
 from models.reference import staff_district
 from models.roles import dispatches, district_bound
 
@@ -50,8 +51,9 @@ def is_overdue(today: dt.date) -> ColumnElement[bool]:
 
 
 def _eligible() -> tuple[ColumnElement[bool], ...]:
-    """Who may take tasks of their role: active staff with an active account of that role."""
-    return (Staff.active.is_(True), User.active.is_(True), User.role == Staff.role)
+    """Who may take tasks of their role: staff active for new work (working, not archived)
+    with an active account of that role."""
+    return (active_for_new_work(Staff), User.active.is_(True), User.role == Staff.role)
 
 
 def eligible_staff(role: str, district_id: int | None) -> Select[int]:
@@ -174,6 +176,7 @@ def _is_eligible(session: Session, task: Task, staff: Staff) -> bool:
 def _check_eligible(session: Session, task: Task, staff: Staff | None) -> Staff:
     if staff is None:
         raise WorkflowError("Выберите исполнителя.", field="staff")
+    refuse_for_new_work(staff, "staff")
     if not _is_eligible(session, task, staff):
         where = " на участке семьи" if district_bound(task.role) else ""
         raise WorkflowError(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import with_parent
 
 from models import db
 from models.base import ArchivedMixin
+from models.live import new_work_refusal
 from workflows.scope import where_visible
 
 from .. import paging
@@ -85,6 +86,7 @@ class RelatedTablesMixin:
                 and rel_name not in self.details_related_by_workflow
                 and (rel.uselist or not rows)
                 and allowed(self.role, view.endpoint, "create")
+                and new_work_refusal(model) is None  # nothing new is added to an archived row
             ):
                 add_url = url_for(
                     f"{view.endpoint}.create_view",

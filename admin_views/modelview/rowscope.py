@@ -4,6 +4,8 @@ this module applies it everywhere Flask-Admin would otherwise read the whole tab
 
 from __future__ import annotations
 
+import copy
+
 from flask import abort, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
@@ -12,6 +14,7 @@ from sqlalchemy import BigInteger, false, inspect, or_
 
 from models import Family, Person, db
 from models.base import ArchivedMixin
+from models.live import active_for_new_work
 from workflows.scope import where_visible
 
 from ..forms import MAX_BIG_ID, MAX_ID, parse_id, without_control_characters
@@ -24,25 +27,41 @@ MAX_OFFSET = 100_000
 
 
 def pickable(model):
-    """Rows of `model` the signed-in user may choose in a form: visible and not archived."""
-    query = db.session.query(model).filter(where_visible(model, current_user))
-    if issubclass(model, ArchivedMixin):
-        query = query.filter(model.archived_at.is_(None))
-    return query
+    """Rows of `model` the signed-in user may choose in a form: visible, and active for
+    new work (not archived: models/live.py)."""
+    return active_for_new_work(db.session.query(model).filter(where_visible(model, current_user)))
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
-    """A relation picker that offers only rows the user may see (and not archived)."""
+    """A relation picker that offers only rows the user may see (and not archived).
+    `kept` ids stay choosable though not offered: what the edited row already names."""
+
+    kept: frozenset[int] = frozenset()
+
+    def keeping(self, ids) -> ScopedAjaxLoader:
+        """This loader for one form, accepting the ids in `ids` besides the offered rows."""
+        loader = copy.copy(self)
+        loader.kept = frozenset(ids)
+        return loader
 
     def get_query(self):
         return pickable(self.model)
+
+    def _query_for_one(self):
+        if not self.kept:
+            return self.get_query()
+        model = self.model
+        return db.session.query(model).filter(
+            where_visible(model, current_user),
+            or_(active_for_new_work(model), model.id.in_(self.kept)),
+        )
 
     def get_one(self, pk):
         key = parse_id(str(pk))
         if key is None:
             return None  # the form says «Выберите значение из списка.»
         with db.session.no_autoflush:
-            return self.get_query().filter(self.model.id == key).one_or_none()
+            return self._query_for_one().filter(self.model.id == key).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
         # What the browser sends is taken as typed, within bounds: a control character
@@ -140,15 +159,12 @@ class RowScopeMixin:
         return self._scope_pickers(super().edit_form(obj))
 
     def _prefill_relations(self, form) -> None:
-        """`/person/new/?family=12` opens the form with the family chosen (if visible)."""
+        """`/person/new/?family=12` opens the form with the family chosen (if it may be
+        chosen: visible and active for new work)."""
         for rel in inspect(self.model).relationships:
             key = parse_id(request.args.get(rel.key))
             field = getattr(form, rel.key, None)
             if key is None or field is None or rel.uselist:
                 continue
             target = rel.mapper.class_
-            field.data = (
-                db.session.query(target)
-                .filter(where_visible(target, current_user), target.id == key)
-                .one_or_none()
-            )
+            field.data = pickable(target).filter(target.id == key).one_or_none()
