@@ -336,7 +336,7 @@ def test_the_draft_cookie_is_httponly_samesite_lax_and_secure_in_production(app,
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert f"Max-Age={FORM_DRAFT_HOURS * 3600}" in cookie
     assert "Secure" not in cookie  # the test app is not production
-    assert DRAFT_LIFETIME == dt.timedelta(hours=FORM_DRAFT_HOURS)
+    assert dt.timedelta(hours=FORM_DRAFT_HOURS) == DRAFT_LIFETIME
     (draft,) = drafts(app)
     assert key_not_stored(client.get_cookie(d.COOKIE).value, draft)
 

@@ -150,11 +150,15 @@ class SavingMixin:
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
-        if hasattr(form, "seen_version") and obj is not None and request.method == "GET":
-            # A restored draft keeps the version its user started from: a record changed
-            # meanwhile by someone else is then refused as stale, not overwritten.
-            if not draft_filled():
-                form.seen_version.data = obj.version
+        # A restored draft keeps the version its user started from: a record changed
+        # meanwhile by someone else is then refused as stale, not overwritten.
+        if (
+            hasattr(form, "seen_version")
+            and obj is not None
+            and request.method == "GET"
+            and not draft_filled()
+        ):
+            form.seen_version.data = obj.version
         return form
 
     def scaffold_form(self):
