@@ -210,7 +210,9 @@ def kept(app, request):
 @pytest.fixture(autouse=True)
 def clean_tables(app, request):
     """After each test every table is empty again, unless the test shared the kept
-    data and wrote nothing."""
+    data and wrote nothing. A test that does not share it never starts on it."""
+    if Kept.key is not None and "kept" not in request.fixturenames:
+        empty_every_table(app)
     yield
     if not (getattr(request.node, "keeps_data", False) and Kept.untouched()):
         empty_every_table(app)
