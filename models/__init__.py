@@ -24,10 +24,12 @@ from .reference import (
     Event,
     Partner,
     PartnerAgreement,
+    PartnerContact,
     Programme,
     Service,
     Staff,
 )
+from .referrals import Referral
 from .rental import (
     EquipmentType,
     EquipmentUnit,
@@ -61,10 +63,12 @@ __all__ = [
     "LoginThrottle",
     "Partner",
     "PartnerAgreement",
+    "PartnerContact",
     "Person",
     "PlanActivity",
     "PlanRevision",
     "Programme",
+    "Referral",
     "RentalEvent",
     "ProgrammeEnrolment",
     "Reservation",

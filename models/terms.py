@@ -41,3 +41,8 @@ DUE_SOON_DAYS = 7
 
 # Majority: a person is a child until eighteen.
 ADULT_AGE_MONTHS = 18 * 12
+
+# An outgoing referral (направление, межведомственный запрос): the answer term the page
+# offers when it is sent, and how long the lead worker has to chase an answer overdue.
+REFERRAL_ANSWER_DAYS = 14
+REFERRAL_OVERDUE_TASK_DAYS = 3
