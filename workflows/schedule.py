@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import Case, Task
 from models.terms import CASE_END_NOTICE_DAYS
 
+from .referrals import task_overdue_referrals
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
@@ -76,6 +77,7 @@ JOBS: list[tuple[str, Job]] = [
     ("Задачи по окончанию срока сопровождения", cases_reaching_term),
     ("Непринятые предложения ТСР переданы следующим в очереди", expire_offers),
     ("Задачи по просроченным выдачам ТСР", task_overdue_loans),
+    ("Задачи по направлениям без ответа в срок", task_overdue_referrals),
 ]
 
 
