@@ -38,8 +38,10 @@ SUPPORT = (
 )
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 # Referrals are made and moved only on the case's referral page (referrals), which
-# keeps their statuses, dates and the overdue task in step; their table is for reading.
+# keeps their statuses, dates and the overdue task in step; their table is for reading,
+# and the admin and the coordinator archive («Удалить») one made in error.
 REFERRALS = ("referral",)
+REFERRAL_TABLE = READ_EXPORT | {"delete"}
 # The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
 # the revisions and the tasks in step; their tables are for reading.
 PLAN = ("support_plan", "plan_activity")
@@ -107,7 +109,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
-        **_grant(REFERRALS, READ_EXPORT),
+        **_grant(REFERRALS, REFERRAL_TABLE),
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "referrals": frozenset({"details"}),
@@ -127,7 +129,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
-        **_grant(REFERRALS, READ_EXPORT),
+        **_grant(REFERRALS, REFERRAL_TABLE),
         "referrals": REFERRAL_PAGE,
         "my_tasks": MY_TASKS,
         "board": BOARD,
