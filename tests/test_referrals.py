@@ -468,3 +468,47 @@ def test_the_overdue_task_is_made_once_even_if_the_check_is_bypassed(world, monk
         select(func.count()).select_from(Task).where(Task.source_key == f"referral:{referral.id}")
     )
     assert db.session.scalar(count) == 1
+
+
+def test_the_nurse_supports_the_mse_as_a_referral_with_a_result(world):
+    """Does the nurse of the case (a task in it) refer the family to the МСЭ bureau, record
+    the bureau's acceptance and its outcome as the result, kept as health data; and is a
+    nurse without a task in the case refused as if it did not exist?"""
+    nurse = specialist("nurse", last_name="Медсестра")
+    f.task(
+        world["case"].family,
+        world["case"],
+        title="Сопровождение на МСЭ",
+        role="nurse",
+        status="assigned",
+        assignee=nurse,
+    )
+    other_nurse = account(specialist("nurse", last_name="Другая"))
+    bureau = f.partner(name="Бюро МСЭ № 5", kind="mse")
+    mse = f.service(kind="medical", name="Содействие в проведении медико-социальной экспертизы")
+    db.session.commit()
+    values = dict(
+        partner_id=bureau.id,
+        contact_id=None,
+        service_id=mse.id,
+        reason_kind="mse",
+        reason="Переосвидетельствование ребёнка",
+        today=SENT,
+    )
+    with pytest.raises(WorkflowError, match="Случай не найден"):
+        r.prepare_referral(db.session, other_nurse, world["case"].id, **values)
+    db.session.rollback()
+    user = account(nurse)
+    referral = r.prepare_referral(db.session, user, world["case"].id, **values)
+    r.send_referral(db.session, user, referral.id, sent_on=SENT, answer_due=DUE, today=SENT)
+    r.accept_referral(db.session, user, referral.id, accepted_on=DUE, today=DUE)
+    r.fulfil_referral(
+        db.session, user, referral.id, answered_on=DUE, answer="Инвалидность продлена", today=DUE
+    )
+    db.session.commit()
+    assert (referral.status, referral.handled_by_id) == ("fulfilled", nurse.id)
+    assert (referral.health_reason, referral.health_answer) == (
+        "Переосвидетельствование ребёнка",
+        "Инвалидность продлена",
+    )
+    assert (referral.reason, referral.answer) == (None, None)
