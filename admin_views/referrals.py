@@ -164,11 +164,28 @@ class ReferralsView(PageView):
         flash(f"{outcome.value} подготовлено. Распечатайте письмо и отправьте его.", "success")
         return redirect(url_for(".case", case_id=case_id, _anchor=f"referral-{outcome.value.id}"))
 
-    @expose("/<int:referral_id>/<step>", methods=("POST",))
-    def move(self, referral_id: int, step: str):
+    @expose("/<int:referral_id>/send", methods=("POST",))
+    def send(self, referral_id: int):
+        return self._move(referral_id, "send")
+
+    @expose("/<int:referral_id>/accept", methods=("POST",))
+    def accept(self, referral_id: int):
+        return self._move(referral_id, "accept")
+
+    @expose("/<int:referral_id>/fulfil", methods=("POST",))
+    def fulfil(self, referral_id: int):
+        return self._move(referral_id, "fulfil")
+
+    @expose("/<int:referral_id>/refuse", methods=("POST",))
+    def refuse_step(self, referral_id: int):
+        return self._move(referral_id, "refuse")
+
+    @expose("/<int:referral_id>/no-answer", methods=("POST",))
+    def no_answer(self, referral_id: int):
+        return self._move(referral_id, "no-answer")
+
+    def _move(self, referral_id: int, step: str):
         self.require("edit")
-        if step not in STEPS:
-            abort(404)
         referral = wf.visible_referral(db.session, current_user, referral_id)
         if referral is None:
             abort(404)
