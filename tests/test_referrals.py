@@ -157,16 +157,16 @@ def test_each_step_is_refused_out_of_order(world):
     user, referral = world["user"], prepare(world)
     with pytest.raises(WorkflowError, match="«подготовлено»: принять"):
         r.accept_referral(db.session, user, referral.id, accepted_on=SENT, today=SENT)
-    with pytest.raises(WorkflowError, match="«подготовлено»: отметить исполненным"):
+    with pytest.raises(WorkflowError, match="«подготовлено»: отметить его исполненным нельзя"):
         r.fulfil_referral(db.session, user, referral.id, answered_on=SENT, answer="x", today=SENT)
-    with pytest.raises(WorkflowError, match="«подготовлено»: отметить отказ"):
+    with pytest.raises(WorkflowError, match="«подготовлено»: записать по нему отказ нельзя"):
         r.refuse_referral(db.session, user, referral.id, answered_on=SENT, answer="x", today=SENT)
-    with pytest.raises(WorkflowError, match="«подготовлено»: закрыть без ответа"):
+    with pytest.raises(WorkflowError, match="«подготовлено»: закрыть его без ответа нельзя"):
         r.no_answer_referral(db.session, user, referral.id, today=DUE)
     r.send_referral(db.session, user, referral.id, sent_on=SENT, answer_due=DUE, today=SENT)
-    with pytest.raises(WorkflowError, match="«отправлено»: отправить"):
+    with pytest.raises(WorkflowError, match="«отправлено»: отправить его ещё раз нельзя"):
         r.send_referral(db.session, user, referral.id, sent_on=SENT, answer_due=DUE, today=SENT)
-    with pytest.raises(WorkflowError, match="«отправлено»: отметить исполненным"):
+    with pytest.raises(WorkflowError, match="«отправлено»: отметить его исполненным нельзя"):
         r.fulfil_referral(db.session, user, referral.id, answered_on=DUE, answer="x", today=DUE)
     r.no_answer_referral(db.session, user, referral.id, today=DUE + dt.timedelta(days=1))
     with pytest.raises(WorkflowError, match="«нет ответа»: принять"):
@@ -512,3 +512,50 @@ def test_the_nurse_supports_the_mse_as_a_referral_with_a_result(world):
         "Инвалидность продлена",
     )
     assert (referral.reason, referral.answer) == (None, None)
+
+
+def test_two_workers_answering_one_referral_at_once(app):
+    """When two users (two connections) record the partner's acceptance of the same sent
+    referral at the same moment, does exactly one win and the other get a Russian refusal
+    naming the status it found (the row lock makes it wait and read the first's)?"""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL")
+        area = f.district()
+        worker = specialist("district_worker", (area,), last_name="Участковая")
+        case = active_case(area, lead=worker)
+        boss = f.user("coordinator")
+        referral = f.referral(case, status="sent", sent_on=SENT, answer_due=DUE)
+        db.session.commit()
+        users, referral_id, engine = [account(worker).id, boss.id], referral.id, db.engine
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(user_id, day):
+        with app.app_context(), Session(engine) as session:
+            user = session.get(User, user_id)
+            barrier.wait()
+            try:
+                r.accept_referral(session, user, referral_id, accepted_on=day, today=DUE)
+                session.commit()
+                outcomes.append("won")
+            except WorkflowError as refused:
+                session.rollback()
+                outcomes.append(str(refused))
+
+    threads = [
+        threading.Thread(target=answer, args=pair) for pair in zip(users, (SENT, DUE), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("won") == 1, outcomes
+    refusal = next(o for o in outcomes if o != "won")
+    assert refusal == "Направление в статусе «принято»: принять его нельзя.", refusal
+    with app.app_context():
+        assert db.session.get(Referral, referral_id).status == "accepted"

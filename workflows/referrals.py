@@ -82,11 +82,10 @@ def _status_word(referral: Referral) -> str:
     return f"«{REFERRAL_STATUS.label(referral.status)}»"
 
 
-def _require(referral: Referral, statuses: tuple[str, ...], doing: str) -> None:
+def _require(referral: Referral, statuses: tuple[str, ...], refused: str) -> None:
+    """Refuse the step unless the referral is in one of `statuses` («…: принять его нельзя»)."""
     if referral.status not in statuses:
-        raise WorkflowError(
-            f"Направление уже в статусе {_status_word(referral)}: {doing} его нельзя."
-        )
+        raise WorkflowError(f"Направление в статусе {_status_word(referral)}: {refused}.")
 
 
 def _date(
@@ -207,7 +206,7 @@ def send_referral(
 ) -> Referral:
     """The letter went to the partner: «подготовлено → отправлено», with the answer's date."""
     referral = _locked(session, actor, referral_id)
-    _require(referral, ("prepared",), "отправить")
+    _require(referral, ("prepared",), "отправить его ещё раз нельзя")
     sent_on = _date(
         sent_on,
         "sent_on",
@@ -238,7 +237,7 @@ def accept_referral(
 ) -> Referral:
     """The partner answered that it takes the family: «отправлено → принято»."""
     referral = _locked(session, actor, referral_id)
-    _require(referral, ("sent",), "принять")
+    _require(referral, ("sent",), "принять его нельзя")
     referral.accepted_on = _date(
         accepted_on,
         "accepted_on",
@@ -269,7 +268,7 @@ def fulfil_referral(
 ) -> Referral:
     """The partner did what was asked, with its result: «принято → исполнено»."""
     referral = _locked(session, actor, referral_id)
-    _require(referral, ("accepted",), "отметить исполненным")
+    _require(referral, ("accepted",), "отметить его исполненным нельзя")
     referral.answered_on = _date(
         answered_on,
         "answered_on",
@@ -296,7 +295,7 @@ def refuse_referral(
 ) -> Referral:
     """The partner refused (before or after accepting), with its reason: «отказано»."""
     referral = _locked(session, actor, referral_id)
-    _require(referral, ("sent", "accepted"), "отметить отказ по")
+    _require(referral, ("sent", "accepted"), "записать по нему отказ нельзя")
     referral.answered_on = _date(
         answered_on,
         "answered_on",
@@ -322,7 +321,7 @@ def no_answer_referral(
 ) -> Referral:
     """The answer never came: a sent referral past its answer date ends «нет ответа»."""
     referral = _locked(session, actor, referral_id)
-    _require(referral, ("sent",), "закрыть без ответа")
+    _require(referral, ("sent",), "закрыть его без ответа нельзя")
     assert referral.answer_due is not None  # a sent referral has it (ck_referral_sent_complete)
     if referral.answer_due >= today:
         raise WorkflowError(
