@@ -65,6 +65,12 @@ class Config:
     CENTRE_NAME = os.environ.get(
         "OPORA_CENTRE_NAME", "Комплексный центр социального обслуживания населения"
     )
+    # The centre's requisites under its name on printed letters (the referral letter);
+    # a line left empty is not printed.
+    CENTRE_ADDRESS = os.environ.get("OPORA_CENTRE_ADDRESS", "")
+    CENTRE_PHONE = os.environ.get("OPORA_CENTRE_PHONE", "")
+    CENTRE_EMAIL = os.environ.get("OPORA_CENTRE_EMAIL", "")
+    CENTRE_HEAD = os.environ.get("OPORA_CENTRE_HEAD", "")
     # hide_parameters: a traceback or an engine log line shows the SQL, never the values
     # bound to it (a SNILS, a surname, an address).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}

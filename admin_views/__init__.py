@@ -26,6 +26,7 @@ from . import (
     people,
     reception,
     reference,
+    referrals,
     rental,
     rental_desk,
     reports,
@@ -63,6 +64,7 @@ VIEWS = (
     (cases.ReviewView, m.Review, "Мониторинг", SUPPORT, "review"),
     (cases.TaskAssignmentView, m.TaskAssignment, "История назначений", SUPPORT, "task_assignment"),
     (cases.AppointmentView, m.Appointment, "Предварительная запись", SUPPORT, "appointment"),
+    (referrals.ReferralView, m.Referral, "Направления партнёрам", SUPPORT, "referral"),
     (rental.EquipmentUnitView, m.EquipmentUnit, "Единицы ТСР", RENTAL, "equipment_unit"),
     (rental.LoanView, m.Loan, "Выдачи", RENTAL, "loan"),
     (rental.ReservationView, m.Reservation, "Очередь", RENTAL, "reservation"),
@@ -74,6 +76,13 @@ VIEWS = (
     (reference.ServiceView, m.Service, "Виды помощи", REFERENCE, "service"),
     (reference.ProgrammeView, m.Programme, "Программы", REFERENCE, "programme"),
     (reference.PartnerView, m.Partner, "Партнёры", REFERENCE, "partner"),
+    (
+        reference.PartnerContactView,
+        m.PartnerContact,
+        "Контактные лица партнёров",
+        REFERENCE,
+        "partner_contact",
+    ),
     (
         reference.PartnerAgreementView,
         m.PartnerAgreement,
@@ -102,6 +111,7 @@ WORKFLOW_VIEWS = (
     (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_steps.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
+    (referrals.ReferralsView, "Направления по случаю", SUPPORT, "referrals"),
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
     (reports.ReportsView, "Отчёты", None, "reports"),
 )

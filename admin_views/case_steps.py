@@ -250,6 +250,14 @@ def next_actions(case: Case, role: str | None) -> list[tuple[str, str, str]]:
     if case.status == "active" and allowed(role, "ipss", "details"):
         # The plan is the work of an active case; closing it comes after.
         actions.insert(0, ("ИПСС и мониторинг", url_for("ipss.plan", case_id=case.id), "open-ipss"))
+    if allowed(role, "referrals", "details"):
+        actions.append(
+            (
+                "Направления партнёрам",
+                url_for("referrals.case", case_id=case.id),
+                "open-referrals",
+            )
+        )
     if case.contract_number and allowed(role, "case_flow", "details"):
         actions.append(
             (

@@ -69,12 +69,15 @@ class CaseView(OporaModelView):
         ("tasks", ("title", "role", "assignee", "status", "due_date")),
         ("visits", ("visited_on", "staff", "purpose", "next_visit_on")),
         ("reviews", ("due_on", "held_on", "effectiveness", "reviewer")),
+        ("referrals", ("partner", "service", "status", "sent_on", "answer_due")),
         ("family_loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
         ("family_reservations", ("type", "child", "requested_on", "priority", "status")),
     )
 
     # The assessment, the ИПСС, tasks and reviews are made by the case's workflow pages.
-    details_related_by_workflow = frozenset({"assessments", "plan", "tasks", "reviews"})
+    details_related_by_workflow = frozenset(
+        {"assessments", "plan", "tasks", "reviews", "referrals"}
+    )
 
     column_formatters_detail = {
         "closure_reason": lambda view, context, model, name: CLOSURE_REASON.label(

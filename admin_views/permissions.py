@@ -24,6 +24,7 @@ REFERENCE = (
     "service",
     "programme",
     "partner",
+    "partner_contact",
     "partner_agreement",
     "council_meeting",
     "event",
@@ -36,6 +37,11 @@ SUPPORT = (
     "review",
 )
 SUPPORT_HISTORY = ("plan_revision", "task_assignment")
+# Referrals are made and moved only on the case's referral page (referrals), which
+# keeps their statuses, dates and the overdue task in step; their table is for reading,
+# and the admin and the coordinator archive («Удалить») one made in error.
+REFERRALS = ("referral",)
+REFERRAL_TABLE = READ_EXPORT | {"delete"}
 # The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
 # the revisions and the tasks in step; their tables are for reading.
 PLAN = ("support_plan", "plan_activity")
@@ -66,6 +72,9 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # rental_desk L: its pages, C: put a child of a family one may see in the queue
 #             (how a district worker asks for equipment), E: lend, extend, return,
 #             release, repair, write off, reorder the queue
+# referrals   D: a case's referrals and their letters, C: prepare one, E: mark it sent,
+#             record the partner's answer (accepted, fulfilled with its result,
+#             refused) or «нет ответа»
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
@@ -83,6 +92,7 @@ REPORTS = (
     "report_workload",
 )
 REPORT = frozenset({"list", "export"})
+REFERRAL_PAGE = frozenset({"details", "create", "edit"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -99,13 +109,17 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
+        **_grant(REFERRALS, REFERRAL_TABLE),
         "case_flow": frozenset({"details"}),
         "ipss": READ,
+        "referrals": frozenset({"details"}),
         "rental_desk": DESK,
         **_grant(REPORTS, REPORT),
     },
     "coordinator": {
         **_grant(REFERENCE, READ_EXPORT),
+        # The coordinator keeps the partners' people (the councils, the referrals).
+        "partner_contact": FULL,
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(ENDED_BY_WORKFLOW, FULL - NO_DELETE),
         "appointment": FULL - NO_CREATE,
@@ -115,6 +129,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
+        **_grant(REFERRALS, REFERRAL_TABLE),
+        "referrals": REFERRAL_PAGE,
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
@@ -132,13 +148,26 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
+        **_grant(REFERRALS, READ_EXPORT),
+        "referrals": REFERRAL_PAGE,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
         role: {
-            **_grant(("district", "staff", "service", "programme", "partner", "event"), READ),
+            **_grant(
+                (
+                    "district",
+                    "staff",
+                    "service",
+                    "programme",
+                    "partner",
+                    "partner_contact",
+                    "event",
+                ),
+                READ,
+            ),
             **_grant(("family", "person", "case", "review", *PLAN), READ),
             **_grant(("assessment", "visit", "task"), WRITE),
             "appointment": WRITE - NO_CREATE,
@@ -147,6 +176,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             "case_flow": frozenset({"details"}),
             # The psychologist analyses and amends the programme and judges its effect.
             "ipss": READ | {"edit", "review"} if role == "psychologist" else READ,
+            # The nurse escorts to clinics and supports the МСЭ, the lawyer and the
+            # pedagogue refer to their partners: each records the referral and its result.
+            **_grant(REFERRALS, READ),
+            "referrals": REFERRAL_PAGE,
             "my_tasks": MY_TASKS,
         }
         for role in roles_that("specialist")

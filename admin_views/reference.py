@@ -122,7 +122,30 @@ class PartnerView(OporaModelView):
     column_filters = ("kind",)
     column_default_sort = "name"
     form_columns = ("name", "kind", "address", "phone", "email")
-    details_related = (("agreements", ("number", "signed_on", "valid_to", "status")),)
+    details_related = (
+        ("contacts", ("last_name", "first_name", "middle_name", "position", "phone", "email")),
+        ("agreements", ("number", "signed_on", "valid_to", "status")),
+    )
+
+
+class PartnerContactView(OporaModelView):
+    """A partner's contact persons: reference data the admin and the coordinator keep;
+    «Удалить» archives (the referrals addressed to them still name them)."""
+
+    column_list = ("partner", "last_name", "first_name", "middle_name", "position", "phone")
+    column_searchable_list = ("last_name", "position", "partner.name")
+    column_labels = {"partner.name": "Партнёр", "partner.kind": "Тип партнёра"}
+    column_filters = ("partner", "partner.kind")
+    column_default_sort = "last_name"
+    form_columns = (
+        "partner",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "position",
+        "phone",
+        "email",
+    )
 
 
 def _expiry(view, context, model, name):

@@ -25,10 +25,12 @@ from .reference import (
     Event,
     Partner,
     PartnerAgreement,
+    PartnerContact,
     Programme,
     Service,
     Staff,
 )
+from .referrals import Referral
 from .rental import (
     EquipmentType,
     EquipmentUnit,
@@ -63,11 +65,13 @@ __all__ = [
     "LoginThrottle",
     "Partner",
     "PartnerAgreement",
+    "PartnerContact",
     "Person",
     "PlanActivity",
     "PlanRevision",
     "Programme",
     "ProgrammeEnrolment",
+    "Referral",
     "RentalEvent",
     "Reservation",
     "Review",

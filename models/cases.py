@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     # model modules import one another and SQLAlchemy resolves the names itself.
     from .people import Family, Person
     from .reference import Service, Staff
+    from .referrals import Referral
 
 CASE_STATUS = Choices(
     "case_status",
@@ -232,6 +233,12 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
         back_populates="case",
         order_by="Review.due_on",
         info={"label": "Мониторинг"},
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        passive_deletes="all",
+        back_populates="case",
+        order_by="Referral.prepared_on",
+        info={"label": "Направления партнёрам"},
     )
 
     def __str__(self) -> str:

@@ -24,6 +24,9 @@ _OPEN_CASE = Refusal("У семьи уже есть открытый случа�
 _SLOT = Refusal("У специалиста уже есть запись на это время.", "starts_at")
 _USERNAME = Refusal("Такой логин уже занят.", "username")
 _ACCOUNT = Refusal("У этого сотрудника уже есть учётная запись.", "staff")
+_OPEN_REFERRAL = Refusal(
+    "По этому случаю уже есть незакрытое направление этому партнёру на эту услугу.", "service"
+)
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -53,6 +56,17 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "user_account.staff_id": _ACCOUNT,
     "uq_review_open_case": _REVIEW,
     "review.case_id": _REVIEW,
+    "uq_referral_open_case_partner_service": _OPEN_REFERRAL,
+    "referral.case_id": _OPEN_REFERRAL,
+    "referral_sent_order": Refusal("Дата отправки — не раньше подготовки направления.", "sent_on"),
+    "referral_due_order": Refusal("Срок ответа — не раньше даты отправки.", "answer_due"),
+    "referral_accepted_order": Refusal(
+        "Партнёр не может принять направление раньше, чем оно отправлено.", "accepted_on"
+    ),
+    "referral_answered_order": Refusal("Ответ — не раньше даты отправки.", "answered_on"),
+    "referral_answered_after_accepted": Refusal(
+        "Ответ — не раньше, чем партнёр принял направление.", "answered_on"
+    ),
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),

@@ -3,7 +3,7 @@
 One check that every write path passes — the plain tables, the workflow pages, the
 CLI and the scheduler, a script on the session: before each flush, an insert, update
 or delete of a case's records (its assessments, the ИПСС with its activities and
-revisions, visits, tasks with their assignment history, reviews) is refused with a
+revisions, visits, tasks with their assignment history, reviews, referrals) is refused with a
 `WorkflowError` when the case is closed or archived, and so is any change of such a
 case itself except archiving and restoring it.
 
@@ -40,6 +40,7 @@ from .cases import (
     Visit,
 )
 from .errors import WorkflowError
+from .referrals import Referral
 
 CLOSED = "Случай закрыт: изменить его нельзя."
 ARCHIVED = "Случай в архиве: изменить его нельзя."
@@ -57,6 +58,7 @@ _RECORD_CASE = {
     Visit: ("case_id", "case"),
     Review: ("case_id", "case"),
     Task: ("case_id", "case"),
+    Referral: ("case_id", "case"),
     PlanActivity: ("plan_id", "plan"),
     PlanRevision: ("plan_id", "plan"),
     TaskAssignment: ("task_id", "task"),

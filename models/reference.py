@@ -53,6 +53,8 @@ PARTNER_KIND = Choices(
         "police": "полиция",
         "tos": "ТОС",
         "ngo": "некоммерческая организация",
+        "mse": "бюро медико-социальной экспертизы",
+        "pmpk": "ПМПК",
         "volunteers": "волонтёрская группа",
         "authority": "орган власти",
         "other": "другое",
@@ -251,9 +253,47 @@ class Partner(ArchivedMixin, Model):
     agreements: Mapped[list[PartnerAgreement]] = relationship(
         passive_deletes="all", back_populates="partner", info={"label": "Соглашения"}
     )
+    contacts: Mapped[list[PartnerContact]] = relationship(
+        passive_deletes="all",
+        back_populates="partner",
+        order_by="PartnerContact.last_name",
+        info={"label": "Контактные лица"},
+    )
 
     def __str__(self) -> str:
         return self.name
+
+
+class PartnerContact(ArchivedMixin, VersionedMixin, Model):
+    """A contact person of a partner institution: takes part in councils, receives referrals.
+
+    Reference data (no row scope); archived, never deleted, so the referrals addressed
+    to a person who has left still name them.
+    """
+
+    __tablename__ = "partner_contact"
+    # A referral names a contact *of its partner*: the pair is what its foreign key checks.
+    __table_args__ = (UniqueConstraint("id", "partner_id"),)
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    partner_id: Mapped[int] = column(
+        ForeignKey("partner.id", ondelete="RESTRICT"), label="Партнёр", index=True
+    )
+    last_name: Mapped[str] = column(String(64), label="Фамилия")
+    first_name: Mapped[str] = column(String(64), label="Имя")
+    middle_name: Mapped[str | None] = column(String(64), label="Отчество")
+    position: Mapped[str] = column(String(255), label="Должность")
+    phone: Mapped[str | None] = column(String(32), label="Телефон")
+    email: Mapped[str | None] = column(String(254), label="Эл. почта")
+
+    partner: Mapped[Partner] = relationship(back_populates="contacts", info={"label": "Партнёр"})
+
+    @property
+    def full_name(self) -> str:
+        return full_name(self.last_name, self.first_name, self.middle_name)
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.position}" if self.position else self.full_name
 
 
 class PartnerAgreement(ArchivedMixin, VersionedMixin, Model):

@@ -45,3 +45,7 @@ ADULT_AGE_MONTHS = 18 * 12
 # What a user typed into a form when their session had ended is kept this long for them
 # to sign in again and find it in the form (models/drafts.py); the tick removes it after.
 FORM_DRAFT_HOURS = 24
+# An outgoing referral (направление, межведомственный запрос): the answer term the page
+# offers when it is sent, and how long the lead worker has to chase an answer overdue.
+REFERRAL_ANSWER_DAYS = 14
+REFERRAL_OVERDUE_TASK_DAYS = 3

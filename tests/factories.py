@@ -30,11 +30,13 @@ from models import (
     LoanExtension,
     Partner,
     PartnerAgreement,
+    PartnerContact,
     Person,
     PlanActivity,
     PlanRevision,
     Programme,
     ProgrammeEnrolment,
+    Referral,
     Reservation,
     Review,
     Service,
@@ -141,6 +143,20 @@ def programme(**kw) -> Programme:
 
 def partner(**kw) -> Partner:
     return _save(Partner(**{"name": f"Школа № {seq()}", "kind": "school", **kw}))
+
+
+def partner_contact(partner_row: Partner | None = None, **kw) -> PartnerContact:
+    return _save(
+        PartnerContact(
+            **{
+                "partner": partner_row or partner(),
+                "last_name": "Смирнова",
+                "first_name": "Ольга",
+                "position": "социальный педагог",
+                **kw,
+            }
+        )
+    )
 
 
 def partner_agreement(partner_row: Partner | None = None, **kw) -> PartnerAgreement:
@@ -501,6 +517,24 @@ def audit_record(**kw) -> AuditRecord:
                 "table_name": "family",
                 "row_id": "1",
                 "changes": {"surname": {"old": "Смирнов", "new": "Смирновы"}},
+                **kw,
+            }
+        )
+    )
+
+
+def referral(case_row: Case, partner_row: Partner | None = None, **kw) -> Referral:
+    """A prepared referral of the case to a partner (an educational one: no health data)."""
+    return _save(
+        Referral(
+            **{
+                "case": case_row,
+                "partner": partner_row or partner(),
+                "service": service(),
+                "reason_kind": "education",
+                "reason": "Перевод в школу",
+                "prepared_on": dt.date(2025, 3, 1),
+                "status": "prepared",
                 **kw,
             }
         )

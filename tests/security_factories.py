@@ -37,6 +37,7 @@ SCOPED = (
     "loan",
     "reservation",
     "appointment",
+    "referral",
 )
 
 
@@ -78,6 +79,8 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
     extension = f.loan_extension(loan)
     reservation = f.reservation(family, child, kind, notes=f"Очередь {stem}ых")
     partner = f.partner()
+    contact = f.partner_contact(partner)
+    referral = f.referral(case, partner, reason=f"Направление {stem}ых")
     other_user = f.user("viewer")
     rows = {
         "family": family,
@@ -105,6 +108,8 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "service": f.service(),
         "programme": f.programme(),
         "partner": partner,
+        "partner_contact": contact,
+        "referral": referral,
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
         "event": f.event(),

@@ -23,7 +23,7 @@ from conftest import make_user, signed_in
 from openpyxl import load_workbook
 from security_factories import admin_form, world
 
-from models import Assessment, Case, Family, Person, Visit, db
+from models import Assessment, Case, Family, Person, Referral, Visit, db
 from models.roles import reads_health
 from workflows.reports import REPORTS
 
@@ -109,6 +109,9 @@ def seeded(app):
         assessment.domain, assessment.need_level = "medical", "high"
         assessment.notes = f"{SECRET}-заключение"
         db.session.get(Visit, ids["visit"]).findings = f"{SECRET}-визит"
+        referral = db.session.get(Referral, ids["referral"])  # a medical one: health data
+        referral.reason_kind, referral.reason = "medical", None
+        referral.health_reason = f"{SECRET}-направление"
         ids["tasks"] = {}
         for role in (*NO_RIGHT, *WITH_RIGHT):
             user = make_user(role, districts=[district])
@@ -152,6 +155,7 @@ def urls(app, ids: dict, role: str) -> list[tuple[str, str]]:
         "loan_id": ids["loan"],
         "unit_id": ids["equipment_unit"],
         "reservation_id": ids["reservation"],
+        "referral_id": ids["referral"],
         "task_id": ids["tasks"].get(role, ids["task"]),
         "export_type": "xlsx",
     }

@@ -62,6 +62,8 @@ def build_world() -> dict:
     f.reservation(fam, child, f.equipment_type(name="Опора для сидения"))
     agreement_partner = f.partner(name="МАОУ «Школа № 2»")
     f.partner_agreement(agreement_partner)
+    f.partner_contact(agreement_partner, last_name="Белова", position="социальный педагог")
+    f.referral(case, agreement_partner, handled_by=worker)
     f.council_meeting(area, staff=[worker], partners=[agreement_partner])
     f.event(worker, families=[fam])
     f.user("rental_clerk")

@@ -23,6 +23,7 @@ from models import Case, Task
 from models.terms import CASE_END_NOTICE_DAYS
 
 from .drafts import discard_expired_drafts
+from .referrals import task_overdue_referrals
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
@@ -79,6 +80,7 @@ JOBS: list[tuple[str, Job]] = [
     ("Задачи по просроченным выдачам ТСР", task_overdue_loans),
     # Not a person's record: the user's own unsaved typing, deleted when its term ends.
     ("Удалены черновики форм, не восстановленные за сутки", discard_expired_drafts),
+    ("Задачи по направлениям без ответа в срок", task_overdue_referrals),
 ]
 
 

@@ -32,6 +32,7 @@ from models import (
     PlanActivity,
     PlanRevision,
     ProgrammeEnrolment,
+    Referral,
     Reservation,
     Review,
     SupportPlan,
@@ -113,7 +114,7 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
     cases = visible_cases(user)
     if model is Case:
         return _in(Case.id, cases)
-    if model in (Assessment, Visit, Review, SupportPlan):
+    if model in (Assessment, Visit, Review, SupportPlan, Referral):
         return _in(model.case_id, cases)
     plans = select(SupportPlan.id).where(_in(SupportPlan.case_id, cases))
     if model in (PlanActivity, PlanRevision):
