@@ -145,7 +145,7 @@ def test_refused_from_sent_and_from_accepted(world):
 def test_no_answer_only_after_the_answer_date(world):
     """Is «нет ответа» refused while the answer may still come, and allowed after?"""
     referral = sent(world)
-    with pytest.raises(WorkflowError, match="ещё не истёк.*07.03.2025"):
+    with pytest.raises(WorkflowError, match=r"ещё не истёк.*07\.03\.2025"):
         r.no_answer_referral(db.session, world["user"], referral.id, today=DUE)
     r.no_answer_referral(db.session, world["user"], referral.id, today=DUE + dt.timedelta(days=1))
     db.session.commit()

@@ -1,7 +1,7 @@
 """Partners' people and outgoing referrals: partner_contact, referral; two partner kinds
 
 Revision ID: 0013_referrals
-Revises: 0011_archive
+Revises: 0012_form_drafts
 
 A partner gains its contact persons (reference data, archived, never deleted) and
 the kinds «бюро МСЭ» and «ПМПК». A case gains its outgoing referrals
