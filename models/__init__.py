@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .documents import Document
 from .figures import DistrictFigures, DistrictTally
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
@@ -52,6 +53,7 @@ __all__ = [
     "District",
     "DistrictFigures",
     "DistrictTally",
+    "Document",
     "EquipmentType",
     "EquipmentUnit",
     "Event",

@@ -24,6 +24,7 @@ _OPEN_CASE = Refusal("У семьи уже есть открытый случа�
 _SLOT = Refusal("У специалиста уже есть запись на это время.", "starts_at")
 _USERNAME = Refusal("Такой логин уже занят.", "username")
 _ACCOUNT = Refusal("У этого сотрудника уже есть учётная запись.", "staff")
+_SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", "file")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -51,8 +52,13 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "user_account.username": _USERNAME,
     "uq_user_account_staff_id": _ACCOUNT,
     "user_account.staff_id": _ACCOUNT,
+    "_sha256": _SAME_DOCUMENT,
+    "document.sha256": _SAME_DOCUMENT,
     "uq_review_open_case": _REVIEW,
     "review.case_id": _REVIEW,
+    "ck_document_one_place": Refusal(
+        "Документ прикладывается к одному месту: к семье, к члену семьи или к случаю."
+    ),
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),
