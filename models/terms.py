@@ -41,3 +41,8 @@ DUE_SOON_DAYS = 7
 
 # Majority: a person is a child until eighteen.
 ADULT_AGE_MONTHS = 18 * 12
+
+# The largest document file accepted (a scan of a few pages), and the same as the
+# refusal says it.
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+DOCUMENT_MAX_IN_WORDS = "20 МБ"
