@@ -20,6 +20,7 @@ from . import (
     case_steps,
     cases,
     dashboard,
+    documents,
     intake,
     ipss,
     my_tasks,
@@ -98,6 +99,7 @@ VIEWS = (
 WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
     (board.BoardView, "Доска руководителя", None, "board"),
+    (documents.DocumentsView, "Документы", FAMILIES, "documents"),
     (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),

@@ -66,6 +66,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # rental_desk L: its pages, C: put a child of a family one may see in the queue
 #             (how a district worker asks for equipment), E: lend, extend, return,
 #             release, repair, write off, reorder the queue
+# documents   L: the documents list and the «Документы» of the family's and the case's
+#             pages, D: open a file, C: attach one, X: archive it, E: restore it
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
@@ -75,6 +77,8 @@ MY_TASKS = frozenset({"list", "edit"})
 BOARD = frozenset({"list", "edit"})
 DESK_REQUEST = frozenset({"list", "create"})
 DESK = frozenset({"list", "create", "edit"})
+DOCUMENTS_ATTACH = READ | {"create"}
+DOCUMENTS_KEEP = DOCUMENTS_ATTACH | {"delete"}
 REPORTS = (
     "report_pilot",
     "report_regional",
@@ -102,6 +106,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "rental_desk": DESK,
+        "documents": DOCUMENTS_KEEP | {"edit"},
         **_grant(REPORTS, REPORT),
     },
     "coordinator": {
@@ -118,6 +123,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
+        "documents": DOCUMENTS_KEEP,
         **_grant(REPORTS, REPORT),
     },
     "district_worker": {
@@ -134,6 +140,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "ipss": PLAN_AUTHOR,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
+        "documents": DOCUMENTS_ATTACH,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
@@ -148,6 +155,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             # The psychologist analyses and amends the programme and judges its effect.
             "ipss": READ | {"edit", "review"} if role == "psychologist" else READ,
             "my_tasks": MY_TASKS,
+            "documents": READ,
         }
         for role in roles_that("specialist")
     },
@@ -157,6 +165,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
         "rental_desk": DESK,
+        "documents": READ,
         "report_rental": REPORT,
     },
     "viewer": _grant(REPORTS, REPORT),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import tarfile
 from pathlib import Path
 
 import click
@@ -18,10 +19,20 @@ from models.base import plural
 
 from . import audit_chain
 from .accounts import create_user
-from .backup import Discarded, backup, lost_since, restore, safety_backup_path
+from .backup import (
+    Discarded,
+    backup,
+    backup_documents,
+    documents_archive_path,
+    lost_since,
+    restore,
+    restore_documents,
+    safety_backup_path,
+)
 from .dates import centre_today
 from .db_roles import RoleError, grant_app_role
 from .schedule import run_tick
+from .storage import LocalStore
 
 
 def _audit_key() -> bytes:
@@ -114,9 +125,15 @@ def init_commands(app: Flask) -> None:
         """Write a backup of the whole database to PATH (readable by its owner only)."""
         try:
             backup(db.engine, path)
+            store = app.extensions["document_store"]
+            files = None
+            if isinstance(store, LocalStore):  # an S3 store is kept by its own versioning
+                files = backup_documents(store, documents_archive_path(path))
         except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
             raise click.ClickException(f"Резервная копия не записана: {error}") from error
         click.echo(f"Резервная копия записана: {path}")
+        if files is not None:
+            click.echo(f"Файлы документов ({files}): {documents_archive_path(path)}")
 
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -144,6 +161,13 @@ def init_commands(app: Flask) -> None:
             raise click.ClickException(f"База не восстановлена: {error}.{kept}") from error
         click.echo(f"Страховочная копия заменённых данных: {safety}")
         click.echo(f"База восстановлена из {path}")
+        store, archive = app.extensions["document_store"], documents_archive_path(path)
+        if isinstance(store, LocalStore) and archive.exists():
+            try:
+                files = restore_documents(store, archive, documents_archive_path(safety))
+            except (OSError, tarfile.TarError) as error:
+                raise click.ClickException(f"Файлы документов не восстановлены: {error}") from error
+            click.echo(f"Файлы документов восстановлены ({files}) из {archive}")
 
     @app.cli.group("audit")
     def audit_group() -> None:
