@@ -81,7 +81,8 @@ def checked_file_name(raw: str | None) -> str:
     if raw is None or not raw.strip():
         raise WorkflowError(NO_FILE, "file")
     name = unicodedata.normalize("NFC", raw.strip())
-    if "/" in name or "\\" in name:
+    # A folder: «/», «\\» or a drive («C:», left when a parser unquotes «C:\\…»).
+    if "/" in name or "\\" in name or (len(name) > 1 and name[1] == ":" and name[0].isascii()):
         raise WorkflowError(PATH_IN_NAME, "file")
     if name in {".", ".."} or any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in name):
         raise WorkflowError(BAD_NAME, "file")

@@ -95,7 +95,7 @@ class LocalStore:
     def spool(self) -> Iterator[IO[bytes]]:
         self._ensure(self.incoming)
         fd, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")  # 0600
-        file = os.fdopen(fd, "w+b")
+        file = open(name, "w+b", opener=lambda *_: fd)  # noqa: SIM115 - closed below
         try:
             yield file
         finally:
