@@ -29,6 +29,9 @@ from typing import IO, Any, Protocol
 # How much of a file is read or written at a time: the most a file costs in memory.
 CHUNK = 64 * 1024
 KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}$")
+# An S3 upload goes in parts of S3's least size, one at a time: a worker holds one part
+# (5 MiB), whatever the file's size (boto3's default holds up to ten 8 MiB parts).
+S3_PART = 5 * 1024 * 1024
 # The settings of the S3 store (from the environment, or the app's configuration).
 S3_SETTINGS = (
     "OPORA_S3_ENDPOINT",
@@ -180,8 +183,16 @@ class S3Store:
             yield file
 
     def keep(self, spooled: IO[bytes], key: str) -> None:
+        from boto3.s3.transfer import TransferConfig
+
         spooled.seek(0)
-        self.client.upload_fileobj(spooled, self.bucket, checked_key(key))
+        config = TransferConfig(
+            multipart_threshold=S3_PART,
+            multipart_chunksize=S3_PART,
+            max_concurrency=1,
+            use_threads=False,
+        )
+        self.client.upload_fileobj(spooled, self.bucket, checked_key(key), Config=config)
 
     def open(self, key: str) -> IO[bytes]:
         answer = self.client.get_object(Bucket=self.bucket, Key=checked_key(key))
