@@ -106,20 +106,22 @@ class DocumentsView(PageView):
             heading=plural(len(rows), "документ", "документа", "документов"),
         )
 
-    def _place(self, place: str, place_id: int):
-        model = {"family": Family, "case": Case}.get(place)
-        if model is None:
-            abort(404)
-        return self.visible_or_404(model, place_id)
+    def _place(self):
+        """The family or the case of the upload (?family=ID or ?case=ID), if visible."""
+        for place, model in (("family", Family), ("case", Case)):
+            raw = request.args.get(place)
+            if raw is not None:
+                return place, self.visible_or_404(model, parse_id(raw))
+        abort(404)
 
     def _back(self, place: str, row) -> str:
         endpoint = "family.details_view" if place == "family" else "case.details_view"
         return url_for(endpoint, id=row.id)
 
-    @expose("/upload/<place>/<int:place_id>", methods=("GET", "POST"))
-    def upload(self, place: str, place_id: int):
+    @expose("/upload/", methods=("GET", "POST"))
+    def upload(self):
         self.require("create")
-        row = self._place(place, place_id)
+        place, row = self._place()
         form = upload_form(place, row)
         if form.validate_on_submit():
             target, target_id = place, row.id
@@ -144,7 +146,6 @@ class DocumentsView(PageView):
                     today=centre_today(),
                 ),
                 form=form,
-                fields={"doc_type": "doc_type", "doc_date": "doc_date", "file": "file"},
             )
             if outcome.ok:
                 document, new = outcome.value
@@ -161,11 +162,14 @@ class DocumentsView(PageView):
             back=self._back(place, row),
         )
 
-    @expose("/<int:document_id>/file")
-    def file(self, document_id: int):
-        """The file itself, after the row scope and the health right; audited."""
+    @expose("/file/")
+    def file(self):
+        """The file itself (?id=ID), after the row scope and the health right; audited."""
         self.require("details")
-        document = wf.visible_document(db.session, current_user, document_id)
+        document_id = parse_id(request.args.get("id"))
+        document = None
+        if document_id is not None:
+            document = wf.visible_document(db.session, current_user, document_id)
         if document is None:
             abort(404)
         record_opening(document)
@@ -192,9 +196,16 @@ class DocumentsView(PageView):
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
-    @expose("/<int:document_id>/archive", methods=("POST",))
-    def archive(self, document_id: int):
+    def _posted_id(self) -> int:
+        document_id = parse_id(request.form.get("id"))
+        if document_id is None:
+            abort(404)
+        return document_id
+
+    @expose("/archive/", methods=("POST",))
+    def archive(self):
         self.require("delete")
+        document_id = self._posted_id()
         outcome = self.run(
             lambda: wf.archive_document(db.session, current_user, document_id, utcnow())
         )
@@ -203,9 +214,10 @@ class DocumentsView(PageView):
         self.tell(outcome, ARCHIVED)
         return redirect(_safe_next() or url_for(".index"))
 
-    @expose("/<int:document_id>/restore", methods=("POST",))
-    def restore(self, document_id: int):
+    @expose("/restore/", methods=("POST",))
+    def restore(self):
         self.require("edit")
+        document_id = self._posted_id()
         outcome = self.run(lambda: wf.restore_document(db.session, current_user, document_id))
         if outcome.refusal is not None and str(outcome.refusal) == wf.NOT_FOUND:
             abort(404)
@@ -242,7 +254,7 @@ def section(place: str, row, role_may) -> dict | None:
     return {
         "rows": rows,
         "form": upload_form(place, row) if may_upload else None,
-        "upload_url": url_for("documents.upload", place=place, place_id=row.id),
+        "upload_url": url_for("documents.upload", **{place: row.id}),
         "may_open": role_may("details"),
         "may_archive": role_may("delete"),
         "human_size": human_size,

@@ -129,7 +129,7 @@ def world(app):
 
 
 def upload(client, place: str, place_id: int, content: bytes, name: str = "скан.pdf", **fields):
-    url = f"/documents/upload/{place}/{place_id}"
+    url = f"/documents/upload/?{place}={place_id}"
     data = {
         "csrf_token": csrf_token(client),
         "doc_type": fields.pop("doc_type", "passport"),
@@ -331,7 +331,7 @@ def test_a_health_type_is_not_offered_to_a_role_without_the_right(app, world, st
     client = signed_in(app, "coordinator")
     assert "справка МСЭ" in client.get(f"/case/details/?id={world['case']}").get_data(as_text=True)
     admin = signed_in(app, "admin")
-    page = admin.get(f"/documents/upload/family/{world['family']}").get_data(as_text=True)
+    page = admin.get(f"/documents/upload/?family={world['family']}").get_data(as_text=True)
     assert "справка МСЭ" not in page and "ИПРА" not in page
     response = upload(admin, "family", world["family"], PDF, doc_type="mse_certificate")
     assert response.status_code == 200 and documents(app) == []
@@ -344,7 +344,7 @@ def test_the_file_route_streams_with_safe_headers_and_is_audited(app, world, sto
     pdf = add_directly(app, store, "family", world["family"], PDF, "passport", "паспорт.pdf")
     docx = add_directly(app, store, "case", world["case"], docx_bytes(), "other", "план.docx")
     client = signed_in(app, "north_worker")
-    response = client.get(f"/documents/{pdf}/file")
+    response = client.get(f"/documents/file/?id={pdf}")
     assert response.is_streamed  # a chunk at a time, not one body read whole
     assert response.status_code == 200 and response.get_data() == PDF
     assert response.headers["Content-Length"] == str(len(PDF))
@@ -353,7 +353,7 @@ def test_the_file_route_streams_with_safe_headers_and_is_audited(app, world, sto
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response.headers["Cache-Control"]
-    response = client.get(f"/documents/{docx}/file")
+    response = client.get(f"/documents/file/?id={docx}")
     assert response.status_code == 200 and response.get_data() == docx_bytes()
     assert response.headers["Content-Disposition"].startswith("attachment")
     with app.app_context():
@@ -373,15 +373,18 @@ def test_another_districts_worker_gets_404(app, world, store):
     on_case = add_directly(app, store, "case", world["case"], JPEG, "application", "з.jpg")
     client = signed_in(app, "south_worker")
     for document_id in (on_family, on_child, on_case):
-        assert client.get(f"/documents/{document_id}/file").status_code == 404
+        assert client.get(f"/documents/file/?id={document_id}").status_code == 404
     assert "p.pdf" not in client.get("/documents/").get_data(as_text=True)
     assert upload(client, "family", world["family"], PNG).status_code == 404
     assert upload(client, "case", world["case"], PNG).status_code == 404
     form = {"csrf_token": csrf_token(client)}
-    assert client.post(f"/documents/{on_family}/archive", data=form).status_code in (403, 404)
+    assert client.post("/documents/archive/", data={**form, "id": on_family}).status_code in (
+        403,
+        404,
+    )
     own = signed_in(app, "north_worker")
     for document_id in (on_family, on_child, on_case):
-        assert own.get(f"/documents/{document_id}/file").status_code == 200
+        assert own.get(f"/documents/file/?id={document_id}").status_code == 200
     listed = own.get("/documents/").get_data(as_text=True)
     assert "p.pdf" in listed and "c.png" in listed and "з.jpg" in listed
 
@@ -394,15 +397,15 @@ def test_an_mse_document_is_404_for_a_role_without_the_health_right(app, world, 
     mse = add_directly(app, store, "person", world["child"], PNG, "mse_certificate", "мсэ.png")
     ipra = add_directly(app, store, "family", world["family"], JPEG, "ipra", "ипра.jpg")
     client = signed_in(app, role)
-    assert client.get(f"/documents/{passport}/file").status_code == 200
-    assert client.get(f"/documents/{mse}/file").status_code == 404
-    assert client.get(f"/documents/{ipra}/file").status_code == 404
+    assert client.get(f"/documents/file/?id={passport}").status_code == 200
+    assert client.get(f"/documents/file/?id={mse}").status_code == 404
+    assert client.get(f"/documents/file/?id={ipra}").status_code == 404
     listed = client.get("/documents/").get_data(as_text=True)
     assert "p.pdf" in listed and "мсэ.png" not in listed and "справка МСЭ" not in listed
     page = client.get(f"/family/details/?id={world['family']}").get_data(as_text=True)
     assert "мсэ.png" not in page and "ипра.jpg" not in page
     coordinator = signed_in(app, "coordinator")
-    assert coordinator.get(f"/documents/{mse}/file").status_code == 200
+    assert coordinator.get(f"/documents/file/?id={mse}").status_code == 200
 
 
 def test_a_viewer_has_no_documents(app, world, store):
@@ -411,7 +414,7 @@ def test_a_viewer_has_no_documents(app, world, store):
         make_user("viewer")
     client = signed_in(app, "viewer")
     assert client.get("/documents/").status_code == 403
-    assert client.get(f"/documents/{passport}/file").status_code == 403
+    assert client.get(f"/documents/file/?id={passport}").status_code == 403
 
 
 # --- archive and restore --------------------------------------------------------------------
@@ -421,10 +424,10 @@ def test_archive_keeps_the_file_and_only_the_admin_restores(app, world, store):
     document_id = add_directly(app, store, "family", world["family"], PDF, "passport", "p.pdf")
     worker = signed_in(app, "north_worker")  # attaches, but does not archive
     form = {"csrf_token": csrf_token(worker)}
-    assert worker.post(f"/documents/{document_id}/archive", data=form).status_code == 403
+    assert worker.post("/documents/archive/", data={**form, "id": document_id}).status_code == 403
     coordinator = signed_in(app, "coordinator")
     form = {"csrf_token": csrf_token(coordinator)}
-    response = coordinator.post(f"/documents/{document_id}/archive", data=form)
+    response = coordinator.post("/documents/archive/", data={**form, "id": document_id})
     assert response.status_code == 302
     (document,) = documents(app)
     assert document.archived_at is not None
@@ -436,10 +439,12 @@ def test_archive_keeps_the_file_and_only_the_admin_restores(app, world, store):
     # the same file again to the same place: it is in the archive, not a second document
     again = upload(worker, "family", world["family"], PDF)
     assert again.status_code == 200 and "в архиве" in again.get_data(as_text=True)
-    assert coordinator.post(f"/documents/{document_id}/restore", data=form).status_code == 403
+    assert (
+        coordinator.post("/documents/restore/", data={**form, "id": document_id}).status_code == 403
+    )
     admin = signed_in(app, "admin")
     form = {"csrf_token": csrf_token(admin)}
-    assert admin.post(f"/documents/{document_id}/restore", data=form).status_code == 302
+    assert admin.post("/documents/restore/", data={**form, "id": document_id}).status_code == 302
     (document,) = documents(app)
     assert document.archived_at is None
     with app.app_context():
@@ -481,7 +486,7 @@ def test_backup_and_restore_bring_back_the_rows_and_the_files(app, world, runner
         safety = list(tmp_path.glob("opora.before-restore-*.documents.tar"))
         assert len(safety) == 1  # what the restore replaced (later.png) is kept there
         client = signed_in(app, "north_worker")
-        assert client.get(f"/documents/{kept}/file").get_data() == PDF
+        assert client.get(f"/documents/file/?id={kept}").get_data() == PDF
     finally:
         app.extensions["document_store"] = before_store
 
