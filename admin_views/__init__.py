@@ -90,6 +90,13 @@ VIEWS = (
         "council_meeting",
     ),
     (reference.EventView, m.Event, "Мероприятия", REFERENCE, "event"),
+    (
+        documents.RequiredDocumentView,
+        m.RequiredDocument,
+        "Пакет документов",
+        REFERENCE,
+        "required_document",
+    ),
     (accounts.UserView, m.User, "Учётные записи", ADMINISTRATION, "user"),
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
 )

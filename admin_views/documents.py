@@ -29,6 +29,7 @@ from workflows import documents as wf
 from workflows.dates import centre_today
 from workflows.storage import DocumentStore
 
+from .base import OporaModelView
 from .forms import PageForm, date_field, parse_id, required
 from .openings import record_opening
 from .pages import PageView
@@ -251,7 +252,10 @@ def section(place: str, row, role_may) -> dict | None:
     may_upload = role_may("create") and row.archived_at is None
     if isinstance(row, Case) and row.status == "closed":
         may_upload = False
+    package = wf.package_checklist(db.session, current_user, row) if place == "case" else []
     return {
+        "package": package,
+        "package_present": sum(1 for item in package if item.present),
         "rows": rows,
         "form": upload_form(place, row) if may_upload else None,
         "upload_url": url_for("documents.upload", **{place: row.id}),
@@ -260,3 +264,11 @@ def section(place: str, row, role_may) -> dict | None:
         "human_size": human_size,
         "next": request.full_path,
     }
+
+
+class RequiredDocumentView(OporaModelView):
+    """«Пакет документов»: the types an application requires, set by the administrator."""
+
+    column_list = ("doc_type", "blocks_contract", "note")
+    column_default_sort = "id"
+    form_columns = ("doc_type", "blocks_contract", "note")

@@ -27,6 +27,7 @@ REFERENCE = (
     "partner_agreement",
     "council_meeting",
     "event",
+    "required_document",
 )
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (

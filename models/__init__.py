@@ -14,7 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
-from .documents import Document
+from .documents import Document, RequiredDocument
 from .figures import DistrictFigures, DistrictTally
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
@@ -69,6 +69,7 @@ __all__ = [
     "Programme",
     "RentalEvent",
     "ProgrammeEnrolment",
+    "RequiredDocument",
     "Reservation",
     "Review",
     "Service",

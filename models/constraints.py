@@ -25,6 +25,7 @@ _SLOT = Refusal("У специалиста уже есть запись на э�
 _USERNAME = Refusal("Такой логин уже занят.", "username")
 _ACCOUNT = Refusal("У этого сотрудника уже есть учётная запись.", "staff")
 _SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", "file")
+_IN_PACKAGE = Refusal("Этот вид документа уже есть в пакете.", "doc_type")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -52,6 +53,8 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "user_account.username": _USERNAME,
     "uq_user_account_staff_id": _ACCOUNT,
     "user_account.staff_id": _ACCOUNT,
+    "uq_required_document_doc_type": _IN_PACKAGE,
+    "required_document.doc_type": _IN_PACKAGE,
     "_sha256": _SAME_DOCUMENT,
     "document.sha256": _SAME_DOCUMENT,
     "uq_review_open_case": _REVIEW,

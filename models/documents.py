@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, relationship
 
@@ -127,3 +130,35 @@ class Document(ArchivedMixin, Model):
         day = f" от {self.doc_date:%d.%m.%Y}" if self.doc_date else ""
         kind = DOCUMENT_TYPE.label(self.doc_type)
         return f"{kind[:1].upper()}{kind[1:]}{day}"
+
+
+class RequiredDocument(ArchivedMixin, Model):
+    """One document type the centre requires in an application's package (seed 004's
+    «единый пакет документов»), set by the administrator; the case's page shows each as
+    present or missing, and the contract step says which missing ones block it."""
+
+    __tablename__ = "required_document"
+    __table_args__ = (
+        # One live requirement per type: an archived one is no obstacle to a new one.
+        Index(
+            "uq_required_document_doc_type",
+            "doc_type",
+            unique=True,
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    doc_type: Mapped[str] = DOCUMENT_TYPE.column(label="Вид документа", nullable=False)
+    blocks_contract: Mapped[bool] = column(
+        Boolean,
+        label="Без него договор не заключается",
+        nullable=False,
+        default=False,
+        server_default=text("false"),
+    )
+    note: Mapped[str | None] = column(String(255), label="Пояснение")
+
+    def __str__(self) -> str:
+        return DOCUMENT_TYPE.label(self.doc_type)

@@ -526,3 +526,107 @@ def test_store_keys_are_its_own(tmp_path):
 def test_count_helper_sees_no_documents_without_a_world(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+# --- the single package (seed 004) ----------------------------------------------------------
+
+
+def require(app, *types, blocking=()):
+    with app.app_context():
+        for doc_type in types:
+            f.required_document(doc_type=doc_type, blocks_contract=doc_type in blocking)
+        db.session.commit()
+
+
+def package_items(page: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'data-type="(\w+)" data-present="(yes|no)"', page))
+
+
+def test_the_case_page_shows_the_package_present_and_missing(app, world, store):
+    """Does the case's page say which required documents of the package are there (the
+    family's, a member's or the case's own) and which are missing — the МСЭ certificate
+    only to a role that reads health?"""
+    require(app, "application", "passport", "snils", "mse_certificate", blocking=("passport",))
+    add_directly(app, store, "case", world["case"], PDF, "application", "заявление.pdf")
+    add_directly(app, store, "person", world["mother"], PNG, "passport", "паспорт.png")
+    archived = add_directly(app, store, "family", world["family"], JPEG, "snils", "снилс.jpg")
+    with app.app_context():
+        db.session.get(Document, archived).archived_at = f.dt.datetime.now(f.dt.UTC)
+        db.session.commit()
+    page = signed_in(app, "coordinator").get(f"/case/details/?id={world['case']}")
+    text = page.get_data(as_text=True)
+    assert package_items(text) == {
+        "application": "yes",
+        "passport": "yes",
+        "snils": "no",  # an archived document is not in the package
+        "mse_certificate": "no",
+    }
+    assert "Пакет документов: есть 2 из 4." in text
+    lawyer = signed_in(app, "lawyer").get(f"/case/details/?id={world['case']}")
+    assert package_items(lawyer.get_data(as_text=True)) == {
+        "application": "yes",
+        "passport": "yes",
+        "snils": "no",
+    }
+
+
+def test_a_missing_blocking_document_stops_the_contract(app, world, store):
+    """Is the contract refused (in Russian, nothing signed) while a document that blocks it
+    is missing, named on the decision page with the others missing, and signed once it is
+    attached?"""
+    require(app, "application", "signed_consent", blocking=("application",))
+    with app.app_context():
+        from models import Case
+
+        case = db.session.get(Case, world["case"])
+        case.status, case.contract_number, case.contract_date = "assessment", None, None
+        case.decision_date = case.start_date = case.planned_end_date = None
+        worker = db.session.scalar(
+            select(f.Staff)
+            .join(f.User, f.User.staff_id == f.Staff.id)
+            .where(f.User.username == "north_worker")
+        )
+        db.session.commit()
+        worker_id = worker.id
+    client = signed_in(app, "coordinator")
+    url = f"/case_flow/{world['case']}/decision"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="package-blocking"' in page and "заявление" in page.split('id="package-blocking"')[1]
+    assert "согласие подписанное" in page.split('id="package-missing"')[1]
+    today = f.dt.date.today()
+    form = {
+        "csrf_token": csrf_token(client, url),
+        "decision_date": today.isoformat(),
+        "contract_number": "Д-пакет-1",
+        "contract_date": today.isoformat(),
+        "start_date": today.isoformat(),
+        "planned_end_date": "",
+        "lead_worker": worker_id,
+    }
+    refused = client.post(url, data=form)
+    assert refused.status_code == 200
+    assert "Договор не заключается без документов пакета: заявление" in refused.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(Case, world["case"]).status == "assessment"
+    add_directly(app, store, "case", world["case"], PDF, "application", "заявление.pdf")
+    signed = client.post(url, data={**form, "csrf_token": csrf_token(client, url)})
+    assert signed.status_code == 302, signed.get_data(as_text=True)[-1500:]
+    with app.app_context():
+        assert db.session.get(Case, world["case"]).status == "active"
+
+
+def test_only_the_admin_sets_the_package(app, world):
+    """Is «Пакет документов» the administrator's to write, one live requirement per type?"""
+    admin = signed_in(app, "admin")
+    url = "/required_document/new/"
+    form = {"csrf_token": csrf_token(admin, url), "doc_type": "passport", "note": "матери"}
+    assert admin.post(url, data=form).status_code == 302
+    again = admin.post(url, data={**form, "csrf_token": csrf_token(admin, url)})
+    assert again.status_code == 200 and "уже есть в пакете" in again.get_data(as_text=True)
+    coordinator = signed_in(app, "coordinator")
+    assert coordinator.get("/required_document/").status_code == 200
+    assert coordinator.get(url).status_code in (302, 403)

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import filetype
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
-from models import Case, Document, Family, Person, User
+from models import Case, Document, Family, Person, RequiredDocument, User
 from models.documents import CONTENT_TYPE, DOCUMENT_TYPE, HEALTH_DOCUMENT_TYPES
 from models.guards import case_refusal
 from models.roles import reads_health
@@ -364,4 +364,92 @@ def members_of(session: Session, user: User, family_id: int) -> list[Person]:
             )
             .order_by(Person.id)
         )
+    )
+
+
+# --- the single package (seed 004): the documents an application requires ------------------
+
+
+PACKAGE_INCOMPLETE = (
+    "Договор не заключается без документов пакета: {missing}. "
+    "Приложите их в разделе «Документы» на странице случая."
+)
+
+
+def _present_types(session: Session, case: Case, visible: Any) -> set[str]:
+    """The types among the live documents of the case, its family and its members."""
+    members = select(Person.id).where(Person.family_id == case.family_id)
+    return set(
+        session.scalars(
+            select(Document.doc_type).where(
+                visible,
+                Document.archived_at.is_(None),
+                or_(
+                    Document.case_id == case.id,
+                    Document.family_id == case.family_id,
+                    Document.person_id.in_(members),
+                ),
+            )
+        )
+    )
+
+
+def _required(session: Session) -> list[RequiredDocument]:
+    return list(
+        session.scalars(
+            select(RequiredDocument)
+            .where(RequiredDocument.archived_at.is_(None))
+            .order_by(RequiredDocument.id)
+        )
+    )
+
+
+def check_package(session: Session, case: Case) -> None:
+    """Refuse the contract while a required document that blocks it is missing (whoever
+    signs: the rule is the centre's, not the role's)."""
+    present = _present_types(session, case, true())
+    missing = [
+        DOCUMENT_TYPE.label(r.doc_type)
+        for r in _required(session)
+        if r.blocks_contract and r.doc_type not in present
+    ]
+    if missing:
+        raise WorkflowError(PACKAGE_INCOMPLETE.format(missing=", ".join(missing)))
+
+
+@dataclass(frozen=True)
+class PackageItem:
+    """One required document type of a case's package: present among its documents or not."""
+
+    doc_type: str
+    label: str
+    present: bool
+    blocks_contract: bool
+    note: str
+
+
+def package_checklist(session: Session, user: User, case: Case) -> list[PackageItem]:
+    """The centre's required document types, each present or missing among the live documents
+    of the case, its family and its members; the МСЭ certificate and the ИПРА only for a
+    role that reads health (for another, whether a family has one is itself health data)."""
+    present = _present_types(session, case, where_visible(Document, user))
+    return [
+        PackageItem(
+            doc_type=r.doc_type,
+            label=DOCUMENT_TYPE.label(r.doc_type),
+            present=r.doc_type in present,
+            blocks_contract=r.blocks_contract,
+            note=r.note or "",
+        )
+        for r in _required(session)
+        if r.doc_type not in HEALTH_DOCUMENT_TYPES or reads_health(user.role)
+    ]
+
+
+def missing_for_contract(session: Session, user: User, case: Case) -> tuple[list[str], list[str]]:
+    """(the missing types that block the contract, the other missing ones), as labels."""
+    items = [item for item in package_checklist(session, user, case) if not item.present]
+    return (
+        [item.label for item in items if item.blocks_contract],
+        [item.label for item in items if not item.blocks_contract],
     )

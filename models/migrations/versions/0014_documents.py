@@ -7,6 +7,8 @@ One row a stored file: where it is attached (exactly one of family, person, case
 its type, its date, the sanitised original name, the type read from its content,
 size, sha256 and the key in the document store. The same file (sha256) in the same
 place is one document (a unique constraint for each place). Archived, never deleted.
+required_document: the document types the centre requires in an application's package
+(set by the administrator), and whether a missing one blocks the contract.
 """
 
 import sqlalchemy as sa
@@ -100,8 +102,30 @@ def upgrade():
     for column in ("family_id", "person_id", "case_id", "added_by_id", "archived_at"):
         op.create_index(f"ix_document_{column}", "document", [column])
 
+    op.create_table(
+        "required_document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("doc_type", _choices(DOCUMENT_TYPES, "document_type"), nullable=False),
+        sa.Column("blocks_contract", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("note", sa.String(length=255), nullable=True),
+        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_required_document"),
+    )
+    op.create_index("ix_required_document_archived_at", "required_document", ["archived_at"])
+    op.create_index(
+        "uq_required_document_doc_type",
+        "required_document",
+        ["doc_type"],
+        unique=True,
+        sqlite_where=sa.text("archived_at IS NULL"),
+        postgresql_where=sa.text("archived_at IS NULL"),
+    )
+
 
 def downgrade():
+    op.drop_index("uq_required_document_doc_type", table_name="required_document")
+    op.drop_index("ix_required_document_archived_at", table_name="required_document")
+    op.drop_table("required_document")
     for column in ("family_id", "person_id", "case_id", "added_by_id", "archived_at"):
         op.drop_index(f"ix_document_{column}", table_name="document")
     op.drop_table("document")
