@@ -64,7 +64,7 @@ class UploadForm(PageForm):
     person = SelectField("Чей документ", validators=[Optional()])
     file = FileField(
         "Файл",
-        description=f"PDF, JPEG, PNG или DOCX, не больше {DOCUMENT_MAX_IN_WORDS}.",
+        description=f"ПДФ, фотография, изображение или документ Ворда, не больше {DOCUMENT_MAX_IN_WORDS}.",
     )
 
 

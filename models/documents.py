@@ -56,10 +56,10 @@ HEALTH_DOCUMENT_TYPES = frozenset({"mse_certificate", "ipra"})
 CONTENT_TYPE = Choices(
     "document_content_type",
     {
-        "application/pdf": "PDF",
-        "image/jpeg": "JPEG",
-        "image/png": "PNG",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+        "application/pdf": "ПДФ",
+        "image/jpeg": "фотография",
+        "image/png": "изображение",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "документ Ворда",
     },
 )
 # Shown in the browser (PDF and images); any other kind is only downloaded.

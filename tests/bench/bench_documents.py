@@ -114,13 +114,14 @@ def download(session, url: str, received) -> None:
 
 
 def measured(pid: int, action, *args):
-    """(seconds, growth in kB) of one request of the worker `pid`."""
+    """(seconds, growth in kB, peak in kB) of one request of the worker `pid`."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
     before = status_kb(pid, "VmRSS")
     start = time.perf_counter()
     action(*args)
     seconds = time.perf_counter() - start
-    return seconds, status_kb(pid, "VmHWM") - before
+    peak = status_kb(pid, "VmHWM")
+    return seconds, peak - before, peak
 
 
 def token(session, url: str) -> str:
@@ -170,14 +171,16 @@ def run_store(kind: str, url: str, work: Path, s3_endpoint: str | None) -> list[
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             csrf = token(session, upload_url)
 
-            up_s, up_kb = measured(worker.pid, upload, session, upload_url, csrf, path)
+            up_s, up_kb, up_peak = measured(worker.pid, upload, session, upload_url, csrf, path)
             document_id = len(rows) + 1
             received = hashlib.sha256()
             file_url = f"{base}/documents/{document_id}/file"
-            down_s, down_kb = measured(worker.pid, download, session, file_url, received)
+            down_s, down_kb, down_peak = measured(worker.pid, download, session, file_url, received)
             assert received.hexdigest() == digest
             if megabytes:
-                rows.append((kind, megabytes, up_s, up_kb, down_s, down_kb))
+                rows.append(
+                    (kind, megabytes, up_s, up_kb, down_s, down_kb, max(up_peak, down_peak))
+                )
             else:
                 rows.append(None)
         return [row for row in rows if row is not None]
@@ -224,12 +227,13 @@ def main() -> None:
         "The worker's growth: its peak resident size during the request minus the size just",
         "before it (the client is another process).",
         "",
-        "| store | file, MB | upload, s | upload growth, MB | serve, s | serve growth, MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| store | file, MB | upload, s | upload growth, MB | serve, s | serve growth, MB | worker peak, MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for kind, megabytes, up_s, up_kb, down_s, down_kb in rows:
+    for kind, megabytes, up_s, up_kb, down_s, down_kb, peak_kb in rows:
         table.append(
-            f"| {kind} | {megabytes} | {up_s:.2f} | {up_kb / 1024:.1f} | {down_s:.2f} | {down_kb / 1024:.1f} |"
+            f"| {kind} | {megabytes} | {up_s:.2f} | {up_kb / 1024:.1f} | {down_s:.2f} "
+            f"| {down_kb / 1024:.1f} | {peak_kb / 1024:.0f} |"
         )
     print("\n".join(table))
     results = HERE / "RESULTS.md"
