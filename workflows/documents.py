@@ -274,9 +274,19 @@ def _place_words(document: Document) -> str:
     return "семья"
 
 
+def _who(user: User | None) -> str:
+    """Who added a document, as people name a colleague: the staff member's name."""
+    if user is None:
+        return ""
+    return user.staff.full_name if user.staff is not None else user.username
+
+
 def _rows(session: Session, query: Any) -> list[DocumentRow]:
     documents = session.scalars(
-        query.options(joinedload(Document.person), joinedload(Document.added_by))
+        query.options(
+            joinedload(Document.person),
+            joinedload(Document.added_by).joinedload(User.staff),
+        )
     ).all()
     rows = []
     for d in documents:
@@ -295,7 +305,7 @@ def _rows(session: Session, query: Any) -> list[DocumentRow]:
                 place=_place_words(d),
                 family_id=family_id,
                 case_id=d.case_id,
-                added_by=d.added_by.username if d.added_by is not None else "",
+                added_by=_who(d.added_by),
                 added_at=d.added_at,
                 archived=d.archived_at is not None,
             )
