@@ -163,7 +163,7 @@ def run_store(kind: str, url: str, work: Path, s3_endpoint: str | None) -> list[
             f"{base}/login", data={"username": "bench", "password": PASSWORD, "csrf_token": login}
         )
         assert answer.ok, answer.status_code
-        upload_url = f"{base}/documents/upload/family/1"
+        upload_url = f"{base}/documents/upload/?family=1"
         rows = []
         for megabytes in (0, *SIZES_MB):  # 0: a warm-up, not recorded
             path = work / f"scan-{megabytes}.pdf"
@@ -174,7 +174,7 @@ def run_store(kind: str, url: str, work: Path, s3_endpoint: str | None) -> list[
             up_s, up_kb, up_peak = measured(worker.pid, upload, session, upload_url, csrf, path)
             document_id = len(rows) + 1
             received = hashlib.sha256()
-            file_url = f"{base}/documents/{document_id}/file"
+            file_url = f"{base}/documents/file/?id={document_id}"
             down_s, down_kb, down_peak = measured(worker.pid, download, session, file_url, received)
             assert received.hexdigest() == digest
             if megabytes:
