@@ -6,6 +6,7 @@ directory, and S3 through moto's server started here on port 0)."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import os
 import stat
@@ -277,9 +278,7 @@ def test_a_bad_upload_is_refused_in_russian_and_leaves_nothing(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     field = page.split('id="field-file"', 1)[1].split('id="document-upload-submit"', 1)[0]
-    assert (
-        message.replace("«", "&#171;").replace("»", "&#187;")[:20] in field or message[:20] in field
-    )
+    assert html.escape(message, quote=False) in field  # under the file field
     assert documents(app) == [] and stored_files(store) == []
 
 
@@ -324,8 +323,6 @@ def test_a_row_refused_after_the_file_was_kept_leaves_no_file(app, world, store,
 
 
 def test_a_health_type_is_not_offered_to_a_role_without_the_right(app, world, store):
-    with app.app_context():
-        make_user("district_worker", "x")  # a role that reads health: offered
     page = signed_in(app, "north_worker").get(f"/family/details/?id={world['family']}")
     assert "справка МСЭ" in page.get_data(as_text=True)
     client = signed_in(app, "coordinator")
