@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_views.documents import FILE_TOO_LARGE, UPLOAD_ENDPOINT
 from admin_views.logs import ENVIRON_ID, init_logging
 from models import db, use_trigram_indexes
 from models.audit import install_audit
@@ -145,6 +146,8 @@ def http_error(error: HTTPException):
         return error
     if isinstance(error, CSRFError):
         title, message = FORM_EXPIRED
+    elif error.code == 413 and request.endpoint == UPLOAD_ENDPOINT:
+        title, message = FILE_TOO_LARGE  # a document, not a text, was too much
     else:
         title, message = (
             ERROR_PAGES.get(error.code) or ERROR_PAGES[400 if error.code < 500 else 500]

@@ -38,6 +38,11 @@ from .pages import PageView
 # framing); a larger request is refused before it is read (413, in Russian).
 UPLOAD_OVERHEAD = 1024 * 1024
 UPLOAD_ENDPOINT = "documents.upload"
+FILE_TOO_LARGE = (
+    "Файл слишком большой",
+    f"Файл больше {DOCUMENT_MAX_IN_WORDS}, он не принят. Отсканируйте с меньшим разрешением "
+    "или разделите на части, вернитесь назад и приложите ещё раз.",
+)
 UPLOADED = "Документ приложен: {name}."
 ALREADY_THERE = "Этот файл уже приложен сюда ({name}): второй копии не сделано."
 ARCHIVED = "Документ перенесён в архив."

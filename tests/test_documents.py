@@ -299,7 +299,7 @@ def test_a_request_far_over_the_limit_is_a_russian_413(app, world, store, monkey
     client = signed_in(app, "north_worker")
     response = upload(client, "family", world["family"], PDF * 3)
     assert response.status_code == 413
-    assert "Слишком большой объём" in response.get_data(as_text=True)
+    assert "Файл больше 20 МБ, он не принят" in response.get_data(as_text=True)
     assert documents(app) == [] and stored_files(store) == []
 
 
