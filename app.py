@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_views.documents import FILE_TOO_LARGE, UPLOAD_ENDPOINT
 from admin_views.logs import ENVIRON_ID, init_logging
 from models import db, use_trigram_indexes
 from models.audit import install_audit
 from models.guards import install_closed_case_guard
+from workflows.storage import S3_SETTINGS, document_store
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = {"ru": "Русский", "en": "English"}
@@ -154,6 +156,8 @@ def http_error(error: HTTPException):
         if kept is not None:
             return kept
         title, message = FORM_EXPIRED
+    elif error.code == 413 and request.endpoint == UPLOAD_ENDPOINT:
+        title, message = FILE_TOO_LARGE  # a document, not a text, was too much
     else:
         title, message = (
             ERROR_PAGES.get(error.code) or ERROR_PAGES[400 if error.code < 500 else 500]
@@ -232,6 +236,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
     if config:
         app.config.update(config)
+    # The document store: instance/documents, or an S3 bucket when one is configured.
+    for name in (*S3_SETTINGS, "OPORA_DOCUMENTS_DIR"):
+        app.config.setdefault(name, os.environ.get(name) or None)
+    app.extensions["document_store"] = document_store(
+        app.config, Path(app.instance_path) / "documents"
+    )
     proxies = int(os.environ.get("OPORA_PROXY_COUNT", "0"))
     if proxies:
         # Behind a balancer: the client's address (for the sign-in throttle and
@@ -268,6 +278,9 @@ def create_app(config: dict | None = None) -> Flask:
         compare_type=True,
     )
     babel.init_app(app, locale_selector=select_locale)
+    from admin_views.documents import allow_uploads
+
+    allow_uploads(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
 
     from admin_views import init_admin

@@ -20,6 +20,7 @@ from . import (
     case_steps,
     cases,
     dashboard,
+    documents,
     intake,
     ipss,
     my_tasks,
@@ -98,6 +99,13 @@ VIEWS = (
         "council_meeting",
     ),
     (reference.EventView, m.Event, "Мероприятия", REFERENCE, "event"),
+    (
+        documents.RequiredDocumentView,
+        m.RequiredDocument,
+        "Пакет документов",
+        REFERENCE,
+        "required_document",
+    ),
     (accounts.UserView, m.User, "Учётные записи", ADMINISTRATION, "user"),
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
 )
@@ -107,6 +115,7 @@ VIEWS = (
 WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
     (board.BoardView, "Доска руководителя", None, "board"),
+    (documents.DocumentsView, "Документы", FAMILIES, "documents"),
     (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),

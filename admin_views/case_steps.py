@@ -20,6 +20,7 @@ from models.cases import CLOSURE_REASON, LIFE_DOMAIN, NEED_LEVEL
 from models.people import RELATION
 from models.roles import reads_health
 from workflows import cases as wf
+from workflows import documents
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
@@ -166,6 +167,8 @@ class CaseFlowView(PageView):
         if form.validate_on_submit():
             lead = db.session.get(Staff, form.lead_worker.data) if form.lead_worker.data else None
             outcome = self.run(
+                # the package's blocking documents first (workflows/documents.py)
+                lambda: documents.check_package(db.session, case),
                 lambda: wf.sign_contract(
                     db.session,
                     current_user,
@@ -185,7 +188,10 @@ class CaseFlowView(PageView):
                     f"Договор № {case.contract_number} заключён: сопровождение "
                     f"с {case.start_date:%d.%m.%Y} по {case.planned_end_date:%d.%m.%Y}.",
                 )
-        return self.render("case_flow/decision.html", case=case, form=form)
+        blocking, missing = documents.missing_for_contract(db.session, current_user, case)
+        return self.render(
+            "case_flow/decision.html", case=case, form=form, blocking=blocking, missing=missing
+        )
 
     @expose("/<int:case_id>/closure", methods=("GET", "POST"))
     def closure(self, case_id: int):

@@ -12,7 +12,9 @@ from models.guards import case_refusal
 from workflows.dates import centre_today
 from workflows.tasks import auto_assign_task
 
+from . import documents
 from .base import OporaModelView
+from .permissions import allowed
 
 
 class CaseView(OporaModelView):
@@ -84,6 +86,9 @@ class CaseView(OporaModelView):
             model.closure_reason
         ),
     }
+
+    def documents_section(self, model):
+        return documents.section("case", model, lambda a: allowed(self.role, "documents", a))
 
     def status_label(self, model) -> str:
         return CASE_STATUS.label(model.status)

@@ -13,6 +13,7 @@ from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
+from . import documents
 from .base import OporaModelView
 from .permissions import allowed
 
@@ -23,6 +24,7 @@ def _categories(view, context, model, name):
 
 class FamilyView(OporaModelView):
     audit_opening = True
+    details_template = "admin/family_details.html"
 
     def _hidden(self):
         # «Категории» is computed from the category flags: hidden with them.
@@ -99,6 +101,9 @@ class FamilyView(OporaModelView):
             field.errors = [*field.errors, str(error)]
             return False
         return valid
+
+    def documents_section(self, model):
+        return documents.section("family", model, lambda a: allowed(self.role, "documents", a))
 
     def details_actions(self, model):
         actions = []

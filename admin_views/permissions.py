@@ -28,6 +28,7 @@ REFERENCE = (
     "partner_agreement",
     "council_meeting",
     "event",
+    "required_document",
 )
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (
@@ -75,6 +76,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # referrals   D: a case's referrals and their letters, C: prepare one, E: mark it sent,
 #             record the partner's answer (accepted, fulfilled with its result,
 #             refused) or «нет ответа»
+# documents   L: the documents list and the «Документы» of the family's and the case's
+#             pages, D: open a file, C: attach one, X: archive it, E: restore it
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
@@ -84,6 +87,8 @@ MY_TASKS = frozenset({"list", "edit"})
 BOARD = frozenset({"list", "edit"})
 DESK_REQUEST = frozenset({"list", "create"})
 DESK = frozenset({"list", "create", "edit"})
+DOCUMENTS_ATTACH = READ | {"create"}
+DOCUMENTS_KEEP = DOCUMENTS_ATTACH | {"delete"}
 REPORTS = (
     "report_pilot",
     "report_regional",
@@ -114,6 +119,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "ipss": READ,
         "referrals": frozenset({"details"}),
         "rental_desk": DESK,
+        "documents": DOCUMENTS_KEEP | {"edit"},
         **_grant(REPORTS, REPORT),
     },
     "coordinator": {
@@ -134,6 +140,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
+        "documents": DOCUMENTS_KEEP,
         **_grant(REPORTS, REPORT),
     },
     "district_worker": {
@@ -152,6 +159,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "referrals": REFERRAL_PAGE,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
+        "documents": DOCUMENTS_ATTACH,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
@@ -181,6 +189,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             **_grant(REFERRALS, READ),
             "referrals": REFERRAL_PAGE,
             "my_tasks": MY_TASKS,
+            "documents": READ,
         }
         for role in roles_that("specialist")
     },
@@ -190,6 +199,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
         "rental_desk": DESK,
+        "documents": READ,
         "report_rental": REPORT,
     },
     "viewer": _grant(REPORTS, REPORT),

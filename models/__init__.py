@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
 from .people import Consent, Family, Person, ProgrammeEnrolment
@@ -55,6 +56,7 @@ __all__ = [
     "District",
     "DistrictFigures",
     "DistrictTally",
+    "Document",
     "EquipmentType",
     "EquipmentUnit",
     "Event",
@@ -73,6 +75,7 @@ __all__ = [
     "ProgrammeEnrolment",
     "Referral",
     "RentalEvent",
+    "RequiredDocument",
     "Reservation",
     "Review",
     "Service",

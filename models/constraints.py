@@ -27,6 +27,8 @@ _ACCOUNT = Refusal("У этого сотрудника уже есть учёт�
 _OPEN_REFERRAL = Refusal(
     "По этому случаю уже есть незакрытое направление этому партнёру на эту услугу.", "service"
 )
+_SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", "file")
+_IN_PACKAGE = Refusal("Этот вид документа уже есть в пакете.", "doc_type")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -54,6 +56,10 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "user_account.username": _USERNAME,
     "uq_user_account_staff_id": _ACCOUNT,
     "user_account.staff_id": _ACCOUNT,
+    "uq_required_document_doc_type": _IN_PACKAGE,
+    "required_document.doc_type": _IN_PACKAGE,
+    "_sha256": _SAME_DOCUMENT,
+    "document.sha256": _SAME_DOCUMENT,
     "uq_review_open_case": _REVIEW,
     "review.case_id": _REVIEW,
     "uq_referral_open_case_partner_service": _OPEN_REFERRAL,
@@ -66,6 +72,9 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "referral_answered_order": Refusal("Ответ — не раньше даты отправки.", "answered_on"),
     "referral_answered_after_accepted": Refusal(
         "Ответ — не раньше, чем партнёр принял направление.", "answered_on"
+    ),
+    "ck_document_one_place": Refusal(
+        "Документ прикладывается к одному месту: к семье, к члену семьи или к случаю."
     ),
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),

@@ -80,7 +80,13 @@ def _no_fsync(dbapi_connection, _record) -> None:
 def app(tmp_path_factory):
     with throwaway_database(tmp_path_factory.mktemp("db") / "test.sqlite3") as url:
         app = create_app(
-            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"}
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "test-secret",
+                # The document store of the tests, not the checkout's instance/documents.
+                "OPORA_DOCUMENTS_DIR": str(tmp_path_factory.mktemp("documents")),
+            }
         )
         with app.app_context():
             if db.engine.dialect.name == "sqlite":

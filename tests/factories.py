@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from models import (
@@ -37,6 +38,7 @@ from models import (
     Programme,
     ProgrammeEnrolment,
     Referral,
+    RequiredDocument,
     Reservation,
     Review,
     Service,
@@ -201,6 +203,20 @@ def event(organiser: Staff | None = None, **kw) -> Event:
             }
         )
     )
+
+
+def required_document(**kw) -> RequiredDocument:
+    """A type of the application's package; the first type not yet required, by default."""
+    if "doc_type" not in kw:
+        from models.documents import DOCUMENT_TYPE
+
+        taken = set(
+            db.session.scalars(
+                select(RequiredDocument.doc_type).where(RequiredDocument.archived_at.is_(None))
+            )
+        )
+        kw["doc_type"] = next(code for code in DOCUMENT_TYPE.codes if code not in taken)
+    return _save(RequiredDocument(**kw))
 
 
 def appointment(specialist: Staff | None = None, **kw) -> Appointment:

@@ -113,6 +113,7 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
         "event": f.event(),
+        "required_document": f.required_document(),
         "user": other_user,
         "audit_record": f.audit_record(
             username=f"мир-{stem}", changes={"surname": {"old": "Смирнов", "new": f"{stem}ы"}}

@@ -130,7 +130,12 @@ def test_backup_files_are_readable_by_their_owner_only(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert _mode(path) == 0o600
     assert path.read_bytes() != b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["opora.backup"]
+    # beside it only the local document store's files, as private
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "opora.backup",
+        "opora.backup.documents.tar",
+    ]
+    assert _mode(tmp_path / "opora.backup.documents.tar") == 0o600
 
 
 def test_pg_dump_gets_the_password_from_a_private_passfile_not_argv(fake_pg_tools):
@@ -238,4 +243,7 @@ def test_restore_asks_before_replacing_and_a_no_changes_nothing(app, runner, tmp
     assert result.exit_code != 0
     assert "district — 1" in result.output and "Продолжить?" in result.output
     assert _districts(app) == current
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["opora.backup"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "opora.backup",
+        "opora.backup.documents.tar",
+    ]

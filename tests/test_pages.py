@@ -67,6 +67,7 @@ def build_world() -> dict:
     f.council_meeting(area, staff=[worker], partners=[agreement_partner])
     f.event(worker, families=[fam])
     f.user("rental_clerk")
+    f.required_document()
     f.audit_record()
     db.session.commit()
     return {"family": fam.id, "case": case.id}

@@ -20,6 +20,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL
 
 from models.audit import AuditRecord
+
+from .storage import KEY, LocalStore
 
 DATA_ACTIONS = ("insert", "update", "delete")
 
@@ -156,6 +159,62 @@ def restore(engine: Engine, path: Path, safety: Path) -> None:
             env=env,
             check=True,
         )
+
+
+# --- the document files of the local store ------------------------------------------------
+
+
+def documents_archive_path(path: Path) -> Path:
+    """Where the backup at `path` keeps the local store's files: beside it, one tar."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.documents.tar")
+
+
+def backup_documents(store: LocalStore, archive: Path) -> int:
+    """Write every file of the local document store to the tar `archive` (mode 0600,
+    moved into place once complete); the number of files."""
+    count = 0
+    with _private_file(Path(archive)) as target, tarfile.open(target, "w") as tar:
+        for key in store.stored_keys():
+            tar.add(store.path(key), arcname=key, recursive=False)
+            count += 1
+    return count
+
+
+def restore_documents(store: LocalStore, archive: Path, safety: Path) -> int:
+    """Replace the local store's files by those of the tar `archive`, after writing the
+    current ones to the tar `safety`; nothing is replaced if that fails. Only names the
+    store makes are taken from the archive (no path leaves the store)."""
+    archive, safety = Path(archive), Path(safety)
+    if not archive.exists():
+        raise FileNotFoundError(f"Нет архива документов: {archive}")
+    backup_documents(store, safety)
+    root = store.root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.restore-"))
+    count = 0
+    try:
+        with tarfile.open(archive, "r") as tar:
+            for member in tar.getmembers():
+                if not member.isfile() or not KEY.match(member.name):
+                    continue
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file has its data
+                target = fresh / member.name
+                target.parent.mkdir(mode=0o700, exist_ok=True)
+                with source, open(target, "xb") as out:
+                    shutil.copyfileobj(source, out)
+                os.chmod(target, 0o600)
+                count += 1
+        old = root.with_name(f".{root.name}.replaced-{os.getpid()}")
+        if root.exists():
+            os.replace(root, old)
+        os.replace(fresh, root)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return count
 
 
 # --- what a restore discards ------------------------------------------------------------------

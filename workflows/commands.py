@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import tarfile
 from pathlib import Path
 
 import click
@@ -18,10 +19,20 @@ from models.base import plural
 
 from . import audit_chain
 from .accounts import create_user
-from .backup import Discarded, backup, lost_since, restore, safety_backup_path
+from .backup import (
+    Discarded,
+    backup,
+    backup_documents,
+    documents_archive_path,
+    lost_since,
+    restore,
+    restore_documents,
+    safety_backup_path,
+)
 from .dates import centre_today
 from .db_roles import RoleError, grant_app_role
 from .schedule import run_tick
+from .storage import LocalStore
 
 
 def _audit_key() -> bytes:
@@ -116,9 +127,15 @@ def backup_command(path: Path) -> None:
     """Write a backup of the whole database to PATH (readable by its owner only)."""
     try:
         backup(db.engine, path)
+        store = current_app.extensions["document_store"]
+        files = None
+        if isinstance(store, LocalStore):  # an S3 store is kept by its own versioning
+            files = backup_documents(store, documents_archive_path(path))
     except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
         raise click.ClickException(f"Резервная копия не записана: {error}") from error
     click.echo(f"Резервная копия записана: {path}")
+    if files is not None:
+        click.echo(f"Файлы документов ({files}): {documents_archive_path(path)}")
 
 
 @click.command("restore")
@@ -148,6 +165,13 @@ def restore_command(path: Path, yes: bool, safety: Path | None) -> None:
         raise click.ClickException(f"База не восстановлена: {error}.{kept}") from error
     click.echo(f"Страховочная копия заменённых данных: {safety}")
     click.echo(f"База восстановлена из {path}")
+    store, archive = current_app.extensions["document_store"], documents_archive_path(path)
+    if isinstance(store, LocalStore) and archive.exists():
+        try:
+            files = restore_documents(store, archive, documents_archive_path(safety))
+        except (OSError, tarfile.TarError) as error:
+            raise click.ClickException(f"Файлы документов не восстановлены: {error}") from error
+        click.echo(f"Файлы документов восстановлены ({files}) из {archive}")
 
 
 @click.group("audit", cls=AppGroup)

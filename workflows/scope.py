@@ -14,6 +14,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     SQLColumnExpression,
+    and_,
     false,
     or_,
     select,
@@ -25,6 +26,7 @@ from models import (
     Assessment,
     Case,
     Consent,
+    Document,
     Family,
     Loan,
     LoanExtension,
@@ -41,8 +43,9 @@ from models import (
     User,
     Visit,
 )
+from models.documents import HEALTH_DOCUMENT_TYPES
 from models.reference import staff_district
-from models.roles import sees_all, works_cases
+from models.roles import reads_health, sees_all, works_cases
 
 # The ids a user may see, as a subquery: one SELECT or a UNION of them.
 IdQuery: TypeAlias = Select[Any] | CompoundSelect[Any]
@@ -102,6 +105,8 @@ def _in(column: SQLColumnExpression[Any], ids: IdQuery | None) -> ColumnElement[
 
 def where_visible(model: type, user: User) -> ColumnElement[bool]:
     """The WHERE clause that limits `model` to the rows `user` may see."""
+    if model is Document:  # before «sees all»: the administrator reads no health data
+        return _visible_documents(user)
     if sees_all(user.role):
         return true()
     if model is Family:
@@ -128,3 +133,19 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return LoanExtension.loan_id.in_(select(Loan.id).where(where_visible(Loan, user)))
     # Reference data and equipment carry no personal data: no row scope.
     return true()
+
+
+def _visible_documents(user: User) -> ColumnElement[bool]:
+    """A document is seen where the family, member or case it is attached to is, and an
+    МСЭ certificate or an ИПРА (health data) only by a role that reads health."""
+    health = true() if reads_health(user.role) else Document.doc_type.not_in(HEALTH_DOCUMENT_TYPES)
+    if sees_all(user.role):
+        return health
+    families = visible_families(user)
+    members = select(Person.id).where(_in(Person.family_id, families))
+    place = or_(
+        Document.family_id.in_(select(Family.id).where(_in(Family.id, families))),
+        Document.person_id.in_(members),
+        Document.case_id.in_(select(Case.id).where(_in(Case.id, visible_cases(user)))),
+    )
+    return and_(place, health)
