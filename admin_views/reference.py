@@ -80,6 +80,7 @@ class PartnerView(OporaModelView):
     column_filters = ("kind",)
     column_default_sort = "name"
     form_columns = ("name", "kind", "address", "phone", "email")
+    column_details_list = form_columns
     details_related = (("agreements", ("number", "signed_on", "valid_to", "status")),)
 
 
