@@ -17,8 +17,8 @@ from __future__ import annotations
 from sqlalchemy import DDL, Index, event
 
 from .base import db
-from .keys import KEYS, install_sqlite_triggers
 from .cases import Case
+from .keys import KEYS, install_sqlite_triggers
 from .people import Family, Person
 from .reference import Partner
 from .rental import EquipmentUnit, Loan

@@ -98,7 +98,7 @@ def test_keys_follow_every_change(app):
 
 def test_number_and_name_keys(app):
     with app.app_context():
-        unit = f.equipment_unit(inventory_number="ИНВ-TSR-0042")
+        f.equipment_unit(inventory_number="ИНВ-TSR-0042")
         partner = Partner(name="МБОУ «Школа № 5»", kind="school")
         db.session.add(partner)
         db.session.commit()
