@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -34,6 +35,7 @@ from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, U
 from workflows import rental
 from workflows.dates import centre_today
 from workflows.scope import where_visible
+from workflows.search import surname_matches
 
 from .forms import PageForm, answered, date_field, parse_id, without_control_characters
 from .openings import record_opening
@@ -145,13 +147,19 @@ class RentalDeskView(PageView):
                 Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
             )
             wanted.append(Person.id.in_(queued))
-        if search:
-            pattern = f"{search.strip().lower()}%"
-            wanted.append(func.lower(Family.surname).like(pattern))
-            wanted.append(func.lower(Person.last_name).like(pattern))
+        if search and search.split():
+            # The family's or the child's surname in any form, from its beginning.
+            word = search.split()[0]
+            wanted.append(surname_matches(Family.search_key, word))
+            wanted.append(surname_matches(Person.search_key, word))
         if not wanted:
             return []
-        query = query.where(or_(*wanted)).order_by(Family.surname, Person.last_name).limit(100)
+        query = (
+            query.where(or_(*wanted))
+            .order_by(Family.surname, Person.last_name)
+            .limit(100)
+            .options(contains_eager(Person.family))
+        )
         return db.session.scalars(query).all()
 
     def _family_in_scope(self, family_id: int) -> Family:
