@@ -150,8 +150,14 @@ class RentalDeskView(PageView):
         if search and search.split():
             # The family's or the child's surname in any form, from its beginning.
             word = search.split()[0]
-            wanted.append(surname_matches(Family.search_key, word))
-            wanted.append(surname_matches(Person.search_key, word))
+            wanted.append(
+                Person.family_id.in_(
+                    select(Family.id).where(surname_matches(Family.search_key, word))
+                )
+            )
+            wanted.append(
+                Person.id.in_(select(Person.id).where(surname_matches(Person.search_key, word)))
+            )
         if not wanted:
             return []
         query = (

@@ -19,6 +19,7 @@ What a key holds:
   a surname search matches surnames only — «Иванов» does not find every «Иванович».
 """
 
+# ruff: noqa: S608 — every SQL text here is built from the constants of this module.
 from __future__ import annotations
 
 import re
@@ -193,8 +194,31 @@ KEYS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 }
 
 
+# SQLite has no trigram index; an FTS5 table with the trigram tokenizer over the family's
+# text key (external content: it stores only the index) serves `LIKE '%…%'` of three
+# letters or more. The key triggers keep it in step.
+FAMILY_TEXT = "family_text"
+FAMILY_TEXT_DDL = (
+    f"CREATE VIRTUAL TABLE {FAMILY_TEXT} USING fts5(text_key, content='family', "
+    "content_rowid='id', tokenize='trigram', detail='none')"
+)
+_FTS_DELETE = (
+    f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
+    "SELECT 'delete', id, text_key FROM family WHERE id = NEW.id;"
+)
+_FTS_INSERT = (
+    f"INSERT INTO {FAMILY_TEXT}(rowid, text_key) SELECT id, text_key FROM family WHERE id = NEW.id;"
+)
+FAMILY_TEXT_DELETE_TRIGGER = (
+    "CREATE TRIGGER tr_family_text_delete AFTER DELETE ON family BEGIN "
+    f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
+    "VALUES ('delete', OLD.id, OLD.text_key); END"
+)
+
+
 def sqlite_triggers(table: str) -> list[str]:
-    """CREATE TRIGGER statements keeping the keys of `table` in step on SQLite."""
+    """CREATE statements keeping the keys of `table` in step on SQLite (for the family,
+    its FTS5 table first)."""
     keys = {key: spec for (name, key), spec in KEYS.items() if name == table}
     steps = -(-len(FOLDS) // FOLD_STEP)
     statements = []
@@ -204,13 +228,19 @@ def sqlite_triggers(table: str) -> list[str]:
             for key, (kind, cols) in keys.items()
         )
         # Names and expressions are the constants of KEYS and FOLDS, never input.
-        statements.append(f"UPDATE {table} SET {sets} WHERE id = NEW.id;")  # noqa: S608
+        statements.append(f"UPDATE {table} SET {sets} WHERE id = NEW.id;")
     body = " ".join(statements)
     sources = sorted({c for _kind, cols in keys.values() for c in cols})
+    on_insert, on_update, extra = body, body, []
+    if table == "family":
+        on_insert = f"{body} {_FTS_INSERT}"
+        on_update = f"{_FTS_DELETE} {body} {_FTS_INSERT}"
+        extra = [FAMILY_TEXT_DDL, FAMILY_TEXT_DELETE_TRIGGER]
     return [
-        f"CREATE TRIGGER tr_{table}_keys_insert AFTER INSERT ON {table} BEGIN {body} END",
+        *extra,
+        f"CREATE TRIGGER tr_{table}_keys_insert AFTER INSERT ON {table} BEGIN {on_insert} END",
         f"CREATE TRIGGER tr_{table}_keys_update AFTER UPDATE OF {', '.join(sources)} "
-        f"ON {table} BEGIN {body} END",
+        f"ON {table} BEGIN {on_update} END",
     ]
 
 

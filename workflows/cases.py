@@ -48,7 +48,7 @@ from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
-from workflows.search import address_matches, surname_matches
+from workflows.search import address_matches, families_by_surname
 from workflows.tasks import cancel_task
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
@@ -125,9 +125,7 @@ def find_families(
     """
     conditions: list[ColumnElement[bool]] = []
     if surname.strip():
-        word = surname.split()[0]
-        members = select(Person.family_id).where(surname_matches(Person.search_key, word))
-        conditions.append(or_(surname_matches(Family.search_key, word), Family.id.in_(members)))
+        conditions.append(Family.id.in_(families_by_surname(surname.split()[0])))
     if address.strip():
         conditions.append(address_matches(address))
     if snils.strip():

@@ -17,14 +17,33 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    false,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
-from models import Case, EquipmentType, EquipmentUnit, Family, Partner, PartnerAgreement, Person
+from models import Case, EquipmentType, EquipmentUnit, Family, Partner, PartnerAgreement, Person, db
 from models.accounts import User
 from models.base import full_name
 from models.cases import CASE_STATUS
-from models.keys import fold, prefix_bounds, query_person_key, query_surname_key, squash
+from models.keys import (
+    FAMILY_TEXT,
+    fold,
+    prefix_bounds,
+    query_person_key,
+    query_surname_key,
+    squash,
+)
 from models.rental import UNIT_STATUS
 from models.roles import hidden_fields
 from models.snils import format_snils, normalise_snils
@@ -54,6 +73,34 @@ def key_contains(column: Any, text: str) -> ColumnElement[bool]:
     return column.like(f"%{_escape(text)}%", escape="\\")
 
 
+# SQLite's FTS5 trigram table of the family's text key (made and kept by models/keys.py's
+# DDL and triggers; not a model, so never created or compared as one).
+FAMILY_TEXT_TABLE = Table(
+    FAMILY_TEXT, MetaData(), Column("rowid", Integer), Column("text_key", Text)
+)
+
+
+def _served_by_fts(text: str) -> bool:
+    """FTS5's trigram LIKE needs three letters and no ESCAPE (which turns its index off)."""
+    return len(text) >= 3 and not re.search(r"[\\%_]", text)
+
+
+def families_holding(text: str) -> Any:
+    """Ids of the families whose address or phone (squashed, folded) hold `text`: on SQLite
+    the FTS5 trigram table, on PostgreSQL the GIN trigram index of `family.text_key`."""
+    if db.engine.dialect.name == "sqlite" and _served_by_fts(text):
+        table = FAMILY_TEXT_TABLE
+        return select(table.c.rowid).where(table.c.text_key.like(f"%{text}%"))
+    return select(Family.id).where(key_contains(Family.text_key, text))
+
+
+def rows_with_prefix(model: Any, column: Any, prefix: str) -> ColumnElement[bool]:
+    """`model.id IN (SELECT id … WHERE column starts with prefix)`: the inner query has
+    only the key's range, so the planner cannot prefer another index of the row (SQLite,
+    without fresh statistics, would walk `archived_at IS NULL` over the whole table)."""
+    return model.id.in_(select(model.id).where(key_prefix(column, prefix)))
+
+
 def snils_of(text: str) -> str | None:
     """The SNILS as stored if `text` is one in any formatting (11 digits), else None."""
     if not SNILS_LIKE.match(text.strip()):
@@ -64,6 +111,18 @@ def snils_of(text: str) -> str | None:
 
 def surname_matches(column: Any, word: str) -> ColumnElement[bool]:
     return key_prefix(column, query_surname_key(word))
+
+
+def _surname_parts(word: str) -> list[Any]:
+    return [
+        select(Family.id).where(surname_matches(Family.search_key, word)),
+        select(Person.family_id).where(surname_matches(Person.search_key, word)),
+    ]
+
+
+def families_by_surname(word: str) -> Any:
+    """Ids of the families whose surname, or a member's, is `word` in any form."""
+    return union(*_surname_parts(word))
 
 
 def family_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
@@ -77,15 +136,10 @@ def family_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
         return false()
     clauses = []
     for word in words:
-        members = select(Person.family_id).where(surname_matches(Person.search_key, word))
-        inside = select(Family.id).where(key_contains(Family.text_key, fold(squash(word))))
-        clauses.append(
-            or_(
-                surname_matches(Family.search_key, word),
-                Family.id.in_(members),
-                Family.id.in_(inside),
-            )
-        )
+        # One id list per word (a union), so each part is served by its own index.
+        inside = families_holding(fold(squash(word)))
+        # One id list per word (a union), so each part is served by its own index.
+        clauses.append(Family.id.in_(union(*_surname_parts(word), inside)))
     return and_(*clauses)
 
 
@@ -95,14 +149,14 @@ def person_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
     number = snils_of(text) if snils else None
     if number is not None:
         return Person.snils == number
-    return key_prefix(Person.search_key, query_person_key(text))
+    return rows_with_prefix(Person, Person.search_key, query_person_key(text))
 
 
 def address_matches(text: str) -> ColumnElement[bool]:
     squashed = fold(squash(text))
     if not squashed:
         return false()
-    return Family.id.in_(select(Family.id).where(key_contains(Family.text_key, squashed)))
+    return Family.id.in_(families_holding(squashed))
 
 
 # --- the navbar's box -----------------------------------------------------------------
@@ -195,7 +249,7 @@ def _persons(session: Session, user: User, text: str, snils: bool, limit: int) -
 
 def _cases(session: Session, user: User, text: str, snils: bool, limit: int) -> list[Hit]:
     typed = text.lstrip("№ ").strip()
-    wanted = [key_prefix(Case.contract_key, fold(typed))]
+    wanted = [rows_with_prefix(Case, Case.contract_key, fold(typed))]
     if typed.isdigit() and len(typed) <= 9:
         wanted.append(Case.id == int(typed))
     query = (
@@ -225,7 +279,7 @@ def _units(session: Session, user: User, text: str, snils: bool, limit: int) -> 
         .add_columns(EquipmentType.name)
         .join(EquipmentType, EquipmentType.id == EquipmentUnit.type_id)
         .where(
-            key_prefix(EquipmentUnit.inventory_key, fold(text)),
+            rows_with_prefix(EquipmentUnit, EquipmentUnit.inventory_key, fold(text)),
             where_visible(EquipmentUnit, user),
             EquipmentUnit.archived_at.is_(None),
         )

@@ -103,7 +103,7 @@ def names(url: str) -> dict:
     """Users, a free unit and the words to type, from the loaded data."""
     worker = query(
         url,
-        'SELECT u.username, count(*) FROM user_account u JOIN staff_district sd ON sd.staff_id = '
+        "SELECT u.username, count(*) FROM user_account u JOIN staff_district sd ON sd.staff_id = "
         "u.staff_id JOIN family f ON f.district_id = sd.district_id WHERE u.role = "
         "'district_worker' GROUP BY u.username ORDER BY count(*) DESC LIMIT 1",
     )[0][0]

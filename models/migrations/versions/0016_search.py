@@ -7,7 +7,9 @@ Each searched table gets its key (see models/keys.py): on PostgreSQL a stored
 generated column (`translate(…)`), on SQLite a plain column kept by triggers after
 every insert and every change of its sources, filled here by touching the sources.
 A btree index per key serves prefix ranges (the keys compare bytewise: "C" on
-PostgreSQL); a GIN trigram index serves the family's address and phone on PostgreSQL.
+PostgreSQL); a GIN trigram index serves the family's address and phone on PostgreSQL,
+an FTS5 trigram table (`family_text`, external content, kept by the same triggers) on
+SQLite. SQLite's statistics are refreshed (ANALYZE) for the new indexes.
 Frozen: the expressions are copied here, not imported.
 """
 
@@ -109,8 +111,32 @@ KEYS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 }
 
 
+# SQLite has no trigram index; an FTS5 table with the trigram tokenizer over the family's
+# text key (external content: it stores only the index) serves `LIKE '%…%'` of three
+# letters or more. The key triggers keep it in step.
+FAMILY_TEXT = "family_text"
+FAMILY_TEXT_DDL = (
+    f"CREATE VIRTUAL TABLE {FAMILY_TEXT} USING fts5(text_key, content='family', "
+    "content_rowid='id', tokenize='trigram', detail='none')"
+)
+_FTS_DELETE = (
+    f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
+    "SELECT 'delete', id, text_key FROM family WHERE id = NEW.id;"
+)
+_FTS_INSERT = (
+    f"INSERT INTO {FAMILY_TEXT}(rowid, text_key) SELECT id, text_key FROM family "
+    "WHERE id = NEW.id;"
+)
+FAMILY_TEXT_DELETE_TRIGGER = (
+    "CREATE TRIGGER tr_family_text_delete AFTER DELETE ON family BEGIN "
+    f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
+    "VALUES ('delete', OLD.id, OLD.text_key); END"
+)
+
+
 def sqlite_triggers(table: str) -> list[str]:
-    """CREATE TRIGGER statements keeping the keys of `table` in step on SQLite."""
+    """CREATE statements keeping the keys of `table` in step on SQLite (for the family,
+    its FTS5 table first)."""
     keys = {key: spec for (name, key), spec in KEYS.items() if name == table}
     steps = -(-len(FOLDS) // FOLD_STEP)
     statements = []
@@ -123,10 +149,16 @@ def sqlite_triggers(table: str) -> list[str]:
         statements.append(f"UPDATE {table} SET {sets} WHERE id = NEW.id;")  # noqa: S608
     body = " ".join(statements)
     sources = sorted({c for _kind, cols in keys.values() for c in cols})
+    on_insert, on_update, extra = body, body, []
+    if table == "family":
+        on_insert = f"{body} {_FTS_INSERT}"
+        on_update = f"{_FTS_DELETE} {body} {_FTS_INSERT}"
+        extra = [FAMILY_TEXT_DDL, FAMILY_TEXT_DELETE_TRIGGER]
     return [
-        f"CREATE TRIGGER tr_{table}_keys_insert AFTER INSERT ON {table} BEGIN {body} END",
+        *extra,
+        f"CREATE TRIGGER tr_{table}_keys_insert AFTER INSERT ON {table} BEGIN {on_insert} END",
         f"CREATE TRIGGER tr_{table}_keys_update AFTER UPDATE OF {', '.join(sources)} "
-        f"ON {table} BEGIN {body} END",
+        f"ON {table} BEGIN {on_update} END",
     ]
 
 
@@ -162,6 +194,9 @@ def upgrade():
             op.execute(f"UPDATE {table} SET {source} = {source}")  # noqa: S608 (constants)
     for name, table, column in INDEXES:
         op.create_index(name, table, [column])
+    # Statistics for the new columns and indexes, so that the planner uses them at once
+    # (PostgreSQL's autovacuum would come to it later; SQLite never does by itself).
+    op.execute("ANALYZE" if not postgresql else "ANALYZE family, person, support_case, equipment_unit, partner")
     if postgresql:
         op.create_index(
             "ix_family_text_key_trgm",
@@ -181,5 +216,7 @@ def downgrade():
         for table in TABLES:
             op.execute(f"DROP TRIGGER tr_{table}_keys_insert")
             op.execute(f"DROP TRIGGER tr_{table}_keys_update")
+        op.execute("DROP TRIGGER tr_family_text_delete")
+        op.execute(f"DROP TABLE {FAMILY_TEXT}")
     for table, key in KEYS:
         op.drop_column(table, key)
