@@ -13,8 +13,8 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -141,27 +141,23 @@ class RentalDeskView(PageView):
                 where_visible(Person, current_user),
             )
         )
-        wanted = []
+        wanted: list = []
         if type_id is not None:
             queued = select(Reservation.child_id).where(
                 Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
             )
-            wanted.append(Person.id.in_(queued))
+            wanted.append(queued)
         if search and search.split():
             # The family's or the child's surname in any form, from its beginning.
             word = search.split()[0]
-            wanted.append(
-                Person.family_id.in_(
-                    select(Family.id).where(surname_matches(Family.search_key, word))
-                )
-            )
-            wanted.append(
-                Person.id.in_(select(Person.id).where(surname_matches(Person.search_key, word)))
-            )
+            families = select(Family.id).where(surname_matches(Family.search_key, word))
+            wanted.append(select(Person.id).where(Person.family_id.in_(families)))
+            wanted.append(select(Person.id).where(surname_matches(Person.search_key, word)))
         if not wanted:
             return []
+        # One id list (a union): each part by its own index, no OR the planner must scan for.
         query = (
-            query.where(or_(*wanted))
+            query.where(Person.id.in_(union(*wanted) if len(wanted) > 1 else wanted[0]))
             .order_by(Family.surname, Person.last_name)
             .limit(100)
             .options(contains_eager(Person.family))
@@ -516,6 +512,12 @@ class RentalDeskView(PageView):
                 where_visible(Reservation, current_user),
             )
             .order_by(Reservation.type_id, *rental.queue_order())
+            .options(
+                selectinload(Reservation.family),
+                selectinload(Reservation.child),
+                selectinload(Reservation.type),
+                selectinload(Reservation.offered_unit),
+            )
         )
         if type_id:
             query = query.where(Reservation.type_id == type_id)

@@ -229,11 +229,12 @@ def _persons(session: Session, user: User, text: str, snils: bool, limit: int) -
         )
         .join(Family, Family.id == Person.family_id)
         .where(
-            person_matches(text, snils=snils),
+            _person_key_or_snils(text, snils),
             where_visible(Person, user),
             Person.archived_at.is_(None),
         )
-        .order_by(Person.last_name, Person.first_name, Person.id)
+        # The key's order: the index gives the first rows without sorting every match.
+        .order_by(Person.search_key, Person.id)
         .limit(limit)
     )
     return [
@@ -245,6 +246,13 @@ def _persons(session: Session, user: User, text: str, snils: bool, limit: int) -
         )
         for row in session.execute(query)
     ]
+
+
+def _person_key_or_snils(text: str, snils: bool) -> ColumnElement[bool]:
+    number = snils_of(text) if snils else None
+    if number is not None:
+        return Person.snils == number
+    return key_prefix(Person.search_key, query_person_key(text))
 
 
 def _cases(session: Session, user: User, text: str, snils: bool, limit: int) -> list[Hit]:
