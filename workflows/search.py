@@ -70,7 +70,8 @@ def key_prefix(column: Any, prefix: str) -> ColumnElement[bool]:
 
 def key_contains(column: Any, text: str) -> ColumnElement[bool]:
     """`column` holds `text` anywhere (a trigram index on PostgreSQL)."""
-    return column.like(f"%{_escape(text)}%", escape="\\")
+    holds: ColumnElement[bool] = column.like(f"%{_escape(text)}%", escape="\\")
+    return holds
 
 
 # SQLite's FTS5 trigram table of the family's text key (made and kept by models/keys.py's
@@ -98,7 +99,8 @@ def rows_with_prefix(model: Any, column: Any, prefix: str) -> ColumnElement[bool
     """`model.id IN (SELECT id … WHERE column starts with prefix)`: the inner query has
     only the key's range, so the planner cannot prefer another index of the row (SQLite,
     without fresh statistics, would walk `archived_at IS NULL` over the whole table)."""
-    return model.id.in_(select(model.id).where(key_prefix(column, prefix)))
+    ids: ColumnElement[bool] = model.id.in_(select(model.id).where(key_prefix(column, prefix)))
+    return ids
 
 
 def snils_of(text: str) -> str | None:
