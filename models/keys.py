@@ -202,9 +202,11 @@ FAMILY_TEXT_DDL = (
     f"CREATE VIRTUAL TABLE {FAMILY_TEXT} USING fts5(text_key, content='family', "
     "content_rowid='id', tokenize='trigram', detail='none')"
 )
+# A row is in the FTS index once its key is set (a row the migration has yet to fill is
+# not): FTS5 must never be told to delete what it does not hold, or its index breaks.
 _FTS_DELETE = (
     f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
-    "SELECT 'delete', id, text_key FROM family WHERE id = NEW.id;"
+    "SELECT 'delete', id, text_key FROM family WHERE id = NEW.id AND text_key IS NOT NULL;"
 )
 _FTS_INSERT = (
     f"INSERT INTO {FAMILY_TEXT}(rowid, text_key) SELECT id, text_key FROM family WHERE id = NEW.id;"
@@ -212,7 +214,7 @@ _FTS_INSERT = (
 FAMILY_TEXT_DELETE_TRIGGER = (
     "CREATE TRIGGER tr_family_text_delete AFTER DELETE ON family BEGIN "
     f"INSERT INTO {FAMILY_TEXT}({FAMILY_TEXT}, rowid, text_key) "
-    "VALUES ('delete', OLD.id, OLD.text_key); END"
+    "SELECT 'delete', OLD.id, OLD.text_key WHERE OLD.text_key IS NOT NULL; END"
 )
 
 
