@@ -187,3 +187,46 @@ def test_downgrade_to_base_and_up_again(migrated):
     assert {name for name in rebuilt if kept_by_the_models(name, "table", {})} == set(
         db.metadata.tables
     )
+
+
+def test_the_search_keys_are_filled_on_a_loaded_database(empty_database_url):
+    """Does 0016_search fill the keys of rows that existed before it (and, on SQLite, an FTS
+    index that stays sound), so that the old rows are found like new ones?"""
+    from sqlalchemy import text
+
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "m"}
+    )
+    with app.app_context():
+        with kept_logging():
+            flask_migrate.upgrade(directory=MIGRATIONS, revision="0011_archive")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO district (id, name) VALUES (1, 'Участок № 1')"))
+            conn.execute(
+                text(
+                    "INSERT INTO family (id, surname, district_id, address, phone, is_large, "
+                    "is_low_income, is_single_parent, is_foster, is_dangerous, identified_by, "
+                    "status, version, created_at) VALUES (1, 'Емельяновы', 1, 'ул. Садовая, 12', "
+                    "NULL, false, false, false, false, false, 'self', 'registered', 1, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        with kept_logging():
+            flask_migrate.upgrade(directory=MIGRATIONS)
+        with db.engine.begin() as conn:
+            keys = conn.execute(text("SELECT search_key, text_key FROM family")).one()
+            assert tuple(keys) == ("емельянов", "улсадовая12|")
+            if db.engine.dialect.name == "sqlite":
+                conn.execute(
+                    text("INSERT INTO family_text(family_text) VALUES ('integrity-check')")
+                )
+                found = conn.execute(
+                    text("SELECT rowid FROM family_text WHERE text_key LIKE '%садовая%'")
+                ).all()
+                assert [tuple(row) for row in found] == [(1,)]
+                conn.execute(text("UPDATE family SET address = 'ул. Лесная, 3'"))
+                conn.execute(
+                    text("INSERT INTO family_text(family_text) VALUES ('integrity-check')")
+                )
+        db.session.remove()
+        db.engine.dispose()
