@@ -31,6 +31,7 @@ from . import (
     rental,
     rental_desk,
     reports,
+    search,
 )
 from .auth import csp_nonce
 from .pages import PageView
@@ -170,6 +171,7 @@ def init_admin(app: Flask) -> Admin:
         # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
         translations_path=str(Path(__file__).parent / "translations"),
     )
+    app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
     app.jinja_env.globals["plural"] = plural  # «3 случая», «25 случаев» in the templates
     views = [
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
@@ -178,6 +180,8 @@ def init_admin(app: Flask) -> Admin:
     categories = list(dict.fromkeys([None, *(category for *_, category, _ in VIEWS)]))
     for view in sorted(views, key=lambda view: categories.index(view.category)):
         admin.add_view(view)
+    # The navbar's box (every role; not a menu item).
+    admin.add_view(search.SearchView(name="Поиск", endpoint="search", url="/search"))
 
     @app.cli.command("permissions")
     def permissions_command():

@@ -151,15 +151,7 @@ class IntakeView(PageView):
                 address=form.address.data or "",
                 snils=form.snils.data or "",
             )
-        rows = [
-            (
-                family,
-                wf.applicants_of(family),
-                has_active_consent(db.session, family.id, centre_today()),
-                wf.open_case_of(db.session, family.id),
-            )
-            for family in families
-        ]
+        rows = wf.intake_rows(db.session, families, centre_today())
         return self.render(
             "case_flow/intake_search.html",
             form=form,

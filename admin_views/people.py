@@ -12,6 +12,7 @@ from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
+from workflows.search import family_matches, person_matches
 
 from . import documents
 from .base import OporaModelView
@@ -22,9 +23,29 @@ def _categories(view, context, model, name):
     return ", ".join(model.categories)
 
 
-class FamilyView(OporaModelView):
+class KeySearchMixin:
+    """The list's search box by the generated search keys (workflows/search.py): a
+    surname in any form from its beginning, not a patronymic; no function per row."""
+
+    def _key_search(self, text: str, snils: bool):
+        raise NotImplementedError
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        snils = "snils" not in self._hidden()
+        clause = self._key_search(search, snils)
+        query = query.filter(clause)
+        if count_query is not None:
+            count_query = count_query.filter(clause)
+        return query, count_query, joins, count_joins
+
+
+class FamilyView(KeySearchMixin, OporaModelView):
     audit_opening = True
     details_template = "admin/family_details.html"
+
+    def _key_search(self, text: str, snils: bool):
+        # Surname (the family's or a member's, any form), address or phone; a SNILS.
+        return family_matches(text, snils=snils)
 
     def _hidden(self):
         # «Категории» is computed from the category flags: hidden with them.
@@ -142,8 +163,13 @@ class FamilyView(OporaModelView):
 NO_CASE_HINT = "Пока его нет, случай сопровождения открыть нельзя."
 
 
-class PersonView(OporaModelView):
+class PersonView(KeySearchMixin, OporaModelView):
     audit_opening = True
+
+    def _key_search(self, text: str, snils: bool):
+        # «Фамилия Имя Отчество» from the beginning, the surname in any form; a SNILS.
+        return person_matches(text, snils=snils)
+
     column_list = (
         "last_name",
         "first_name",

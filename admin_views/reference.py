@@ -122,6 +122,7 @@ class PartnerView(OporaModelView):
     column_filters = ("kind",)
     column_default_sort = "name"
     form_columns = ("name", "kind", "address", "phone", "email")
+    column_details_list = form_columns
     details_related = (
         ("contacts", ("last_name", "first_name", "middle_name", "position", "phone", "email")),
         ("agreements", ("number", "signed_on", "valid_to", "status")),

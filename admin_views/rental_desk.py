@@ -13,7 +13,8 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -35,6 +36,7 @@ from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, U
 from workflows import rental
 from workflows.dates import centre_today
 from workflows.scope import where_visible
+from workflows.search import surname_matches
 
 from .forms import PageForm, RowField, answered, date_field, parse_id, without_control_characters
 from .openings import record_opening
@@ -139,19 +141,27 @@ class RentalDeskView(PageView):
                 where_visible(Person, current_user),
             )
         )
-        wanted = []
+        wanted: list = []
         if type_id is not None:
             queued = select(Reservation.child_id).where(
                 Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
             )
-            wanted.append(Person.id.in_(queued))
-        if search:
-            pattern = f"{search.strip().lower()}%"
-            wanted.append(func.lower(Family.surname).like(pattern))
-            wanted.append(func.lower(Person.last_name).like(pattern))
+            wanted.append(queued)
+        if search and search.split():
+            # The family's or the child's surname in any form, from its beginning.
+            word = search.split()[0]
+            families = select(Family.id).where(surname_matches(Family.search_key, word))
+            wanted.append(select(Person.id).where(Person.family_id.in_(families)))
+            wanted.append(select(Person.id).where(surname_matches(Person.search_key, word)))
         if not wanted:
             return []
-        query = query.where(or_(*wanted)).order_by(Family.surname, Person.last_name).limit(100)
+        # One id list (a union): each part by its own index, no OR the planner must scan for.
+        query = (
+            query.where(Person.id.in_(union(*wanted) if len(wanted) > 1 else wanted[0]))
+            .order_by(Family.surname, Person.last_name)
+            .limit(100)
+            .options(contains_eager(Person.family))
+        )
         return db.session.scalars(query).all()
 
     def _family_in_scope(self, family_id: int) -> Family:
@@ -515,6 +525,12 @@ class RentalDeskView(PageView):
                 where_visible(Reservation, current_user),
             )
             .order_by(Reservation.type_id, *rental.queue_order())
+            .options(
+                selectinload(Reservation.family),
+                selectinload(Reservation.child),
+                selectinload(Reservation.type),
+                selectinload(Reservation.offered_unit),
+            )
         )
         if type_id:
             query = query.where(Reservation.type_id == type_id)

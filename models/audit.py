@@ -203,8 +203,8 @@ def _changes(obj: object, action: str) -> dict[str, Any] | None:
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         col = attr.columns[0]
-        if col.key == "version":
-            continue
+        if col.key == "version" or col.computed is not None:
+            continue  # the version and the generated search keys are no one's data
         if col.key == "password_hash":  # only the fact of a change is recorded
             if action == "update" and state.attrs[attr.key].history.has_changes():
                 changes["password"] = {"old": HIDDEN_VALUE, "new": HIDDEN_VALUE}

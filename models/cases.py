@@ -33,6 +33,7 @@ from .base import (
     add_months,
     column,
 )
+from .keys import key_column
 from .terms import SUPPORT_TERM_MONTHS
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ class Case(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     )
     decision_date: Mapped[dt.date | None] = column(Date, label="Дата решения о нуждаемости")
     contract_number: Mapped[str | None] = column(String(64), label="Номер договора", unique=True)
+    contract_key: Mapped[str | None] = key_column("support_case", "contract_key")
     contract_date: Mapped[dt.date | None] = column(Date, label="Дата договора")
     start_date: Mapped[dt.date | None] = column(Date, label="Начало сопровождения")
     planned_end_date: Mapped[dt.date | None] = column(Date, label="Плановое окончание")

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, relationship
 
 from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column, db, full_name
+from .keys import key_column
 
 if TYPE_CHECKING:
     # The models its relationships name, for the type checker only: at run time the
@@ -122,6 +123,9 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     identified_by: Mapped[str] = IDENTIFIED_BY.column(label="Как выявлена", default="self")
     status: Mapped[str] = FAMILY_STATUS.column(label="Статус", default="registered")
     notes: Mapped[str | None] = column(Text, label="Примечания")
+    # Search keys (models/keys.py): the surname's stem; the address and phone squashed.
+    search_key: Mapped[str | None] = key_column("family", "search_key")
+    text_key: Mapped[str | None] = key_column("family", "text_key")
 
     district: Mapped[District] = relationship(info={"label": "Участок"})
     members: Mapped[list[Person]] = relationship(
@@ -209,6 +213,8 @@ class Person(ArchivedMixin, VersionedMixin, Model):
     health_notes: Mapped[str | None] = column(
         Text, label="Медицинские сведения", info={"health": True}
     )
+    # Surname stem, first name, patronymic (models/keys.py): a surname search is a prefix.
+    search_key: Mapped[str | None] = key_column("person", "search_key")
 
     family: Mapped[Family] = relationship(back_populates="members", info={"label": "Семья"})
     consents: Mapped[list[Consent]] = relationship(

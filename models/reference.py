@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, relationship
 
 from .accounts import ROLE
 from .base import ArchivedMixin, Choices, Model, VersionedMixin, column, db, full_name
+from .keys import key_column
 from .terms import AGREEMENT_EXPIRY_WARNING_DAYS
 
 if TYPE_CHECKING:
@@ -245,6 +246,7 @@ class Partner(ArchivedMixin, Model):
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     name: Mapped[str] = column(String(255), label="Наименование", unique=True)
+    name_key: Mapped[str | None] = key_column("partner", "name_key")
     kind: Mapped[str] = PARTNER_KIND.column(label="Тип", index=True)
     address: Mapped[str | None] = column(String(255), label="Адрес")
     phone: Mapped[str | None] = column(String(32), label="Телефон")

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, relationship
 
 from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column
+from .keys import key_column
 
 if TYPE_CHECKING:
     # The models its relationships name, for the type checker only: at run time the
@@ -102,6 +103,7 @@ class EquipmentUnit(ArchivedMixin, VersionedMixin, Model):
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     inventory_number: Mapped[str] = column(String(64), label="Инвентарный номер", unique=True)
+    inventory_key: Mapped[str | None] = key_column("equipment_unit", "inventory_key")
     type_id: Mapped[int] = column(
         ForeignKey("equipment_type.id", ondelete="RESTRICT"), label="Вид ТСР"
     )

@@ -1,10 +1,15 @@
-"""Indexes that serve the panel's lists: its sorts, filters and substring search.
+"""Indexes that serve the panel's lists: its sorts, filters and searches.
 
-The search is `column ILIKE '%word%'`. On PostgreSQL a GIN trigram index
-(pg_trgm) serves it; SQLite has no such index and scans, which is fine for
-one centre's file. The trigram indexes join the metadata only when the app
-runs on PostgreSQL (`use_trigram_indexes`), so the models and the migrated
-schema agree on both databases.
+Families, persons, contracts, equipment and partners are searched by their
+generated keys (models/keys.py): a surname or a number by a prefix of its key —
+a range scan of a btree index on both databases (the keys compare bytewise) — and
+a family's address and phone anywhere within `family.text_key`: on PostgreSQL a
+GIN trigram index (pg_trgm) serves `LIKE '%…%'`, on SQLite the key's btree index
+is read whole instead of the table (a covering scan, no function per row).
+The other tables' lists keep `column ILIKE '%word%'`, served on PostgreSQL by
+trigram indexes. The trigram indexes join the metadata only when the app runs on
+PostgreSQL (`use_trigram_indexes`), so the models and the migrated schema agree on
+both databases.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from sqlalchemy import DDL, Index, event
 
 from .base import db
 from .cases import Case
+from .keys import KEYS, install_sqlite_triggers
 from .people import Family, Person
-from .rental import Loan
+from .reference import Partner
+from .rental import EquipmentUnit, Loan
 
 # The searchable text columns of the large tables (column_searchable_list of their views).
 TRIGRAM_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -22,6 +29,8 @@ TRIGRAM_COLUMNS: dict[str, tuple[str, ...]] = {
     "person": ("last_name", "first_name", "middle_name", "snils"),
     "support_case": ("contract_number",),
 }
+# Searched anywhere within on PostgreSQL (the generated key of models/keys.py).
+TRIGRAM_COLUMNS["family"] += ("text_key",)
 
 # Composite indexes matching the lists' default sorts with the id that breaks ties
 # (keyset «Далее»), and the district filter / district worker's scope with that sort.
@@ -31,6 +40,16 @@ Index("ix_person_name_id", Person.last_name, Person.first_name, Person.id)
 Index("ix_person_family_name", Person.family_id, Person.last_name, Person.first_name)
 Index("ix_support_case_applied_id", Case.application_date, Case.id)
 Index("ix_loan_issued_id", Loan.issued_on, Loan.id)
+
+# The search keys: a prefix is a range of these indexes. On SQLite triggers keep them.
+for _table in sorted({table for table, _key in KEYS}):
+    install_sqlite_triggers(db.metadata.tables[_table])
+Index("ix_family_search_key", Family.search_key)
+Index("ix_family_text_key", Family.text_key)
+Index("ix_person_search_key", Person.search_key)
+Index("ix_support_case_contract_key", Case.contract_key)
+Index("ix_equipment_unit_inventory_key", EquipmentUnit.inventory_key)
+Index("ix_partner_name_key", Partner.name_key)
 
 CREATE_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 

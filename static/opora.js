@@ -25,3 +25,78 @@ document.addEventListener('click', function (event) {
     window.print();
   }
 });
+
+// The navbar's search box: answers as one types (a GET to /search/api), the form
+// itself still opens the results page without script. Text only: no HTML from the answer.
+(function () {
+  var input = document.querySelector('[data-opora-search]');
+  if (!input) {
+    return;
+  }
+  var box = document.getElementById('navbar-search-results');
+  var timer = null;
+  var asked = 0;
+
+  function line(tag, className, text) {
+    var node = document.createElement(tag);
+    node.className = className;
+    node.textContent = text;
+    return node;
+  }
+
+  function show(answer) {
+    box.replaceChildren();
+    answer.groups.forEach(function (group) {
+      box.appendChild(line('h6', 'dropdown-header', group.title));
+      group.rows.forEach(function (row) {
+        var item = line(row.url ? 'a' : 'span', 'dropdown-item opora-search-hit', row.title);
+        if (row.url) {
+          item.href = row.url;
+        }
+        if (row.detail) {
+          item.appendChild(line('small', 'd-block text-muted', row.detail));
+        }
+        box.appendChild(item);
+      });
+    });
+    var all = line('a', 'dropdown-item text-primary opora-search-all', answer.groups.length
+      ? 'Все результаты (' + answer.summary + ')' : answer.summary);
+    all.href = answer.all_url;
+    box.appendChild(all);
+    box.classList.add('show');
+  }
+
+  function ask() {
+    var text = input.value.trim();
+    if (text.replace(/\s/g, '').length < 2) {
+      box.classList.remove('show');
+      return;
+    }
+    var number = ++asked;
+    fetch(input.getAttribute('data-opora-search') + '?q=' + encodeURIComponent(text), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (answer && number === asked) {
+        show(answer);
+      }
+    }).catch(function () {});
+  }
+
+  input.addEventListener('input', function () {
+    clearTimeout(timer);
+    timer = setTimeout(ask, 200);
+  });
+  input.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') {
+      box.classList.remove('show');
+    }
+  });
+  document.addEventListener('click', function (event) {
+    if (!event.target.closest('#navbar-search')) {
+      box.classList.remove('show');
+    }
+  });
+}());

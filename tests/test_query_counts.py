@@ -192,3 +192,42 @@ def test_board_and_my_tasks_queries_do_not_grow_with_rows(app, client, auth):
     few = pages()
     grow(6)
     assert pages() == few
+
+
+def test_searches_cost_the_same_with_2_and_8_families_found(app, client, world):
+    """The intake family search, the desk's child searches (queue, lend), the family and
+    person lists' searches and the navbar's box: no query per family found (issue 18)."""
+    (_district_id, _worker_id), grow = world
+    with app.app_context():
+        f.user("coordinator", username="coordinator")
+        f.user("admin", username="desk-admin")
+        unit = f.equipment_unit()
+        db.session.commit()
+        unit_id = unit.id
+    urls = {
+        "coordinator": (
+            "/intake/?surname=Смирнова",
+            "/rental_desk/queue/?q=Смирнов",
+            "/family/?search=Смирнова",
+            "/person/?search=Смирнов",
+            "/search/api?q=Смирнов",
+            "/search/?q=Смирнова",
+        ),
+        "desk-admin": (f"/rental_desk/lend/{unit_id}/?q=Смирнов",),
+    }
+
+    browsers = {user: signed_in(app, user) for user in urls}
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for user, pages in urls.items():
+            for url in pages:
+                found[url] = queries_for(app, browsers[user], url)
+        return found
+
+    grow(2)
+    few = counts()
+    grow(6)
+    assert counts() == few
+    page = browsers["coordinator"].get("/intake/?surname=Смирнова").get_data(as_text=True)
+    assert page.count("Смирновы") >= 8  # the mother's form found every family

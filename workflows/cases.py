@@ -14,11 +14,23 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from models import Appointment, Assessment, Case, District, Family, Person, Staff, Task, User
+from models import (
+    Appointment,
+    Assessment,
+    Case,
+    Consent,
+    District,
+    Family,
+    Person,
+    Staff,
+    Task,
+    User,
+    keys,
+)
 from models.cases import (
     CASE_STATUS,
     CLOSURE_REASON,
@@ -37,6 +49,7 @@ from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
+from workflows.search import address_matches, families_by_surname
 from workflows.tasks import cancel_task
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
@@ -95,21 +108,6 @@ def check_planned_end(start: dt.date, end: dt.date) -> None:
 # --- finding a family ------------------------------------------------------------------
 
 
-def _like_prefix(value: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", value.strip().lower()) + "%"
-
-
-def _squash_sql(column: SQLColumnExpression[str | None]) -> ColumnElement[str]:
-    """lower(column) without spaces, commas and dots: «ул. Ленина, 1» = «ул Ленина 1»."""
-    for char in (" ", ",", "."):
-        column = func.replace(column, char, "")
-    return func.lower(column)
-
-
-def squash(value: str) -> str:
-    return re.sub(r"[\s,.]", "", value or "").lower()
-
-
 def find_families(
     session: Session,
     user: User,
@@ -121,21 +119,16 @@ def find_families(
 ) -> list[Family]:
     """Families the user may see whose surname (or a member's), address or member's SNILS match.
 
-    The surname matches from its beginning, the address anywhere (spaces, commas
-    and dots ignored), the SNILS exactly; empty criteria are ignored.
+    The surname matches from its beginning in any form (the search keys of
+    models/keys.py: «Емельянова» finds «Емельяновы»), the family's or a member's, not
+    a patronymic; the address anywhere (spaces, commas and dots ignored), the SNILS
+    exactly; empty criteria are ignored.
     """
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if surname.strip():
-        pattern = _like_prefix(surname)
-        members = select(Person.family_id).where(
-            func.lower(Person.last_name).like(pattern, escape="\\")
-        )
-        conditions.append(
-            or_(func.lower(Family.surname).like(pattern, escape="\\"), Family.id.in_(members))
-        )
+        conditions.append(Family.id.in_(families_by_surname(surname.split()[0])))
     if address.strip():
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", squash(address)) + "%"
-        conditions.append(_squash_sql(Family.address).like(pattern, escape="\\"))
+        conditions.append(address_matches(address))
     if snils.strip():
         conditions.append(Family.id.in_(select(Person.family_id).where(Person.snils == snils)))
     if not conditions:
@@ -145,8 +138,40 @@ def find_families(
         .where(and_(*conditions), where_visible(Family, user), active_for_new_work(Family))
         .order_by(Family.surname, Family.address)
         .limit(limit)
+        .options(selectinload(Family.members))
     )
     return list(session.scalars(query))
+
+
+def intake_rows(
+    session: Session, families: list[Family], today: dt.date
+) -> list[tuple[Family, list[Person], bool, Case | None]]:
+    """Each family found with its applicants, whether it has a consent today and its open
+    case: three queries for all of them (find_families loads the members)."""
+    ids = [family.id for family in families]
+    if not ids:
+        return []
+    consenting = set(
+        session.scalars(
+            select(Consent.family_id).where(
+                Consent.family_id.in_(ids),
+                Consent.archived_at.is_(None),
+                Consent.given_on <= today,
+                or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+            )
+        )
+    )
+    open_cases: dict[int, Case] = {}
+    for case in session.scalars(
+        select(Case)
+        .where(Case.family_id.in_(ids), Case.status != "closed", Case.archived_at.is_(None))
+        .order_by(Case.id)
+    ):
+        open_cases.setdefault(case.family_id, case)
+    return [
+        (family, applicants_of(family), family.id in consenting, open_cases.get(family.id))
+        for family in families
+    ]
 
 
 @dataclass
@@ -174,9 +199,11 @@ def similar_families(
     session: Session, user: User, surname: str, address: str, snils: str | None = None
 ) -> Duplicates:
     """Families with the same surname and address, or with a member holding this SNILS."""
+    # The same surname in any form at the same address (its squashed key, before the phone).
+    address_key = re.sub(r"([\\%_])", r"\\\1", keys.fold(keys.squash(address.strip())))
     same = and_(
-        func.lower(Family.surname) == surname.strip().lower(),
-        _squash_sql(Family.address) == squash(address),
+        Family.search_key == keys.surname_key(surname.strip()),
+        Family.text_key.like(address_key + keys.TEXT_SEPARATOR + "%", escape="\\"),
     )
     if snils:
         same = or_(same, Family.id.in_(select(Person.family_id).where(Person.snils == snils)))
