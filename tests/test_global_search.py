@@ -138,7 +138,7 @@ def test_the_clerk_neither_searches_by_snils_nor_reads_health_data(app, bank, cl
     answer carries no health value; the coordinator's answer has none either."""
     with app.app_context():
         family = db.session.get(f.Family, bank["emelyanovy"])
-        child = [m for m in family.members if m.relation == "child"][0]
+        child = next(m for m in family.members if m.relation == "child")
         f.loan(db.session.get(f.EquipmentUnit, bank["unit"]), family, child)
         db.session.commit()
     found = found_by(app, bank, "clerk", bank["snils"])
