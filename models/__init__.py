@@ -15,6 +15,7 @@ from .cases import (
     Visit,
 )
 from .figures import DistrictFigures, DistrictTally
+from .notify import Message, MessageTemplate
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
     Appointment,
@@ -59,6 +60,8 @@ __all__ = [
     "Loan",
     "LoanExtension",
     "LoginThrottle",
+    "Message",
+    "MessageTemplate",
     "Partner",
     "PartnerAgreement",
     "Person",

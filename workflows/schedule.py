@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import Case, Task
 from models.terms import CASE_END_NOTICE_DAYS
 
+from .notify import remind_appointments_eve, remind_loans_due, remind_overdue_loans
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
@@ -76,6 +77,9 @@ JOBS: list[tuple[str, Job]] = [
     ("Задачи по окончанию срока сопровождения", cases_reaching_term),
     ("Непринятые предложения ТСР переданы следующим в очереди", expire_offers),
     ("Задачи по просроченным выдачам ТСР", task_overdue_loans),
+    ("Напоминания семьям о приёме завтра", remind_appointments_eve),
+    ("Напоминания семьям о скором сроке возврата ТСР", remind_loans_due),
+    ("Сообщения семьям о просроченном возврате ТСР", remind_overdue_loans),
 ]
 
 
