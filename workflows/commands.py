@@ -1,10 +1,11 @@
 """Operator commands: `flask --app app create-user`, `backup`, `restore`, `tick`,
-`audit seal`, `audit verify` and `db grant-app-role`."""
+`audit seal`, `audit verify`, `db grant-app-role` and `notify deliver`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import time
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from . import audit_chain
 from .accounts import create_user
 from .backup import Discarded, backup, lost_since, restore, safety_backup_path
 from .dates import centre_today
+from .delivery import deliver, senders_from
 from .db_roles import RoleError, grant_app_role
 from .schedule import run_tick
 
@@ -203,4 +205,25 @@ def init_commands(app: Flask) -> None:
         today = on.date() if on else centre_today()
         for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
             click.echo(f"{label}: {count}")
+        click.echo(str(deliver(db.session(), senders_from(current_app.config))))
         click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))
+
+    @app.cli.group("notify")
+    def notify_group() -> None:
+        """Messages to families: the outbox."""
+
+    @notify_group.command("deliver")
+    @click.option("--limit", type=int, default=None, help="At most this many messages.")
+    @click.option(
+        "--loop",
+        type=float,
+        default=None,
+        help="Keep delivering, waking every this many seconds (a Procfile process).",
+    )
+    def notify_deliver_command(limit: int | None, loop: float | None) -> None:
+        """Send the messages due (SKIP LOCKED: safe with several workers at once)."""
+        while True:
+            click.echo(str(deliver(db.session(), senders_from(current_app.config), limit=limit)))
+            if loop is None:
+                break
+            time.sleep(loop)

@@ -175,6 +175,12 @@ def out_of_quiet_hours(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+def moment_on(today: dt.date) -> dt.datetime:
+    """Now, on the workflow's `today` (the same moment unless a date was given to replay)."""
+    local = utcnow().astimezone(centre_zone())
+    return dt.datetime.combine(today, local.timetz()).astimezone(dt.UTC)
+
+
 def _existing(session: Session, about: About, recipient: Family | User) -> Message | None:
     who = (
         Message.family_id == recipient.id
@@ -215,7 +221,7 @@ def notify(
         return existing
     channel, address = contact
     template = template_of(session, about.kind)
-    due = due_at or utcnow()
+    due = due_at or moment_on(today)
     if channel != "call":  # the call list is worked in office hours anyway
         due = out_of_quiet_hours(due)
     message = Message(
@@ -313,7 +319,7 @@ def remind_appointments_eve(session: Session, today: dt.date) -> int:
             appointment.family,
             appointment_values(appointment),
             today,
-            due_at=max(eve.astimezone(dt.UTC), utcnow()),
+            due_at=max(eve.astimezone(dt.UTC), moment_on(today)),
         )
         made += message is not None
     return made
