@@ -50,9 +50,7 @@ def smtp_server(count_only: bool = False):
 
     def run():
         asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(
-            loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0)
-        )
+        server = loop.run_until_complete(loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0))
         box["server"] = server
         box["port"] = server.sockets[0].getsockname()[1]
         ready.set()

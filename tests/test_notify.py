@@ -213,12 +213,14 @@ def test_a_loan_due_soon_and_overdue_once_per_due_date(offer_ready):
     before = loan.due_on - dt.timedelta(days=LOAN_DUE_NOTICE_DAYS + 1)
     assert notify.remind_loans_due(db.session, before) == 0
     notice_day = loan.due_on - dt.timedelta(days=LOAN_DUE_NOTICE_DAYS)
-    assert dict(run_tick(db.session, notice_day))[
-        "Напоминания семьям о скором сроке возврата ТСР"
-    ] == 1
-    assert dict(run_tick(db.session, notice_day))[
-        "Напоминания семьям о скором сроке возврата ТСР"
-    ] == 0
+    assert (
+        dict(run_tick(db.session, notice_day))["Напоминания семьям о скором сроке возврата ТСР"]
+        == 1
+    )
+    assert (
+        dict(run_tick(db.session, notice_day))["Напоминания семьям о скором сроке возврата ТСР"]
+        == 0
+    )
     [due] = [m for m in messages() if m.family_id == fam.id]
     assert due.body.startswith(f"{loan.due_on:%d.%m} — срок возврата ТСР (Кресло-коляска")
     day_after = loan.due_on + dt.timedelta(days=1)
@@ -301,7 +303,9 @@ def test_sms_through_the_http_provider_with_retries_and_giving_up(offer_ready):
     make_offer(offer_ready, child)
     [message] = messages()
     with sms_server() as fake:
-        senders = delivery.senders_from({"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"})
+        senders = delivery.senders_from(
+            {"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"}
+        )
         fake.status = 503
         moment = LATER
         delivery.deliver(db.session, senders, now=moment)
@@ -339,7 +343,9 @@ def test_sms_delivered_when_the_provider_takes_it(offer_ready):
     assert delivery.deliver(db.session, down, now=LATER).failed == 1
     db.session.refresh(message)
     with sms_server() as fake:
-        senders = delivery.senders_from({"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"})
+        senders = delivery.senders_from(
+            {"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"}
+        )
         assert delivery.deliver(db.session, senders, now=LATER + dt.timedelta(hours=1)).sent == 1
     db.session.refresh(message)
     assert (message.state, message.attempts) == ("sent", 1)
@@ -353,7 +359,9 @@ def test_a_channel_without_a_provider_is_left_for_the_call_list(offer_ready):
     db.session.commit()
     make_offer(offer_ready, child)
     with smtp_server() as server:
-        senders = delivery.senders_from({"OPORA_SMTP_HOST": "127.0.0.1", "OPORA_SMTP_PORT": server.port})
+        senders = delivery.senders_from(
+            {"OPORA_SMTP_HOST": "127.0.0.1", "OPORA_SMTP_PORT": server.port}
+        )
         assert delivery.deliver(db.session, senders, now=LATER).sent == 0
     assert delivery.call_list_channels(senders) == ("call", "sms")
     assert messages()[0].state == "pending"
@@ -374,7 +382,9 @@ def test_the_offer_holds_from_the_delivery_not_from_the_release(offer_ready):
     db.session.commit()
     delivered_on = TODAY + dt.timedelta(days=2)
     with sms_server() as fake:
-        senders = delivery.senders_from({"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"})
+        senders = delivery.senders_from(
+            {"OPORA_SMS_URL": fake.url, "OPORA_SMS_TOKEN": "secret-token"}
+        )
         moment = dt.datetime.combine(delivered_on, dt.time(12), tzinfo=dt.UTC)
         assert delivery.deliver(db.session, senders, now=moment).sent == 1
     db.session.refresh(place)
@@ -393,8 +403,13 @@ def test_an_offer_nobody_could_be_told_of_passes_on_after_the_grace(offer_ready)
     db.session.commit()
     place = make_offer(offer_ready, child)
     last = place.offer_expires_on
-    assert rental.expire_offers(db.session, last + dt.timedelta(days=OFFER_DELIVERY_GRACE_DAYS)) == 0
-    assert rental.expire_offers(db.session, last + dt.timedelta(days=OFFER_DELIVERY_GRACE_DAYS + 1)) == 1
+    assert (
+        rental.expire_offers(db.session, last + dt.timedelta(days=OFFER_DELIVERY_GRACE_DAYS)) == 0
+    )
+    assert (
+        rental.expire_offers(db.session, last + dt.timedelta(days=OFFER_DELIVERY_GRACE_DAYS + 1))
+        == 1
+    )
     db.session.commit()
     assert messages()[0].state == "given_up"
 
@@ -405,7 +420,7 @@ def test_an_offer_to_a_family_without_messages_counts_from_the_release(offer_rea
     fam = f.family(surname="Орловы")
     child = f.person(fam, "child")
     db.session.commit()
-    place = make_offer(offer_ready, child)
+    make_offer(offer_ready, child)
     assert rental.expire_offers(db.session, TODAY + dt.timedelta(days=OFFER_DAYS + 1)) == 1
 
 

@@ -46,9 +46,7 @@ def _end_of_day(now: dt.datetime) -> dt.datetime:
     return local.replace(hour=23, minute=59, second=59, microsecond=0).astimezone(dt.UTC)
 
 
-def _call_query(
-    user: User, channels: tuple[str, ...], now: dt.datetime
-) -> Select[tuple[Message, Family]]:
+def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Select[Message, Family]:
     return (
         select(Message, Family)
         .join(Family, Family.id == Message.family_id)
@@ -113,7 +111,12 @@ def record_call(
     message.called_by_id = user.staff_id
     if outcome == "not_reached":
         mark_failed(
-            session, message, answer, now, max_attempts=CALL_MAX_ATTEMPTS, retry_at=_next_morning(now)
+            session,
+            message,
+            answer,
+            now,
+            max_attempts=CALL_MAX_ATTEMPTS,
+            retry_at=_next_morning(now),
         )
     else:
         mark_delivered(session, message, answer, now)

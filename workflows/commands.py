@@ -21,8 +21,8 @@ from . import audit_chain
 from .accounts import create_user
 from .backup import Discarded, backup, lost_since, restore, safety_backup_path
 from .dates import centre_today
-from .delivery import deliver, senders_from
 from .db_roles import RoleError, grant_app_role
+from .delivery import deliver, senders_from
 from .schedule import run_tick
 
 

@@ -617,7 +617,7 @@ def _withdraw(
     _flush(session, "Заявку только что изменил другой сотрудник; откройте очередь заново.")
 
 
-def _offer_events(reservation_id: int) -> Select[tuple[int]]:
+def _offer_events(reservation_id: int) -> Select[int]:
     return select(RentalEvent.id).where(
         RentalEvent.kind == "offered", RentalEvent.reservation_id == reservation_id
     )
