@@ -17,12 +17,14 @@ from workflows.dates import centre_today
 from . import (
     accounts,
     board,
+    calls,
     case_steps,
     cases,
     dashboard,
     intake,
     ipss,
     my_tasks,
+    notify,
     people,
     reception,
     reference,
@@ -91,6 +93,14 @@ VIEWS = (
     (reference.EventView, m.Event, "Мероприятия", REFERENCE, "event"),
     (accounts.UserView, m.User, "Учётные записи", ADMINISTRATION, "user"),
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
+    (notify.MessageView, m.Message, "Сообщения семьям", ADMINISTRATION, "message"),
+    (
+        notify.MessageTemplateView,
+        m.MessageTemplate,
+        "Шаблоны сообщений",
+        ADMINISTRATION,
+        "message_template",
+    ),
 )
 
 # The workflow pages beside the tables: (view class, menu name, category, endpoint).
@@ -98,6 +108,13 @@ VIEWS = (
 WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
     (board.BoardView, "Доска руководителя", None, "board"),
+    (calls.CallsView, "Звонки на сегодня", None, "calls"),
+    (
+        notify.TemplatePreviewView,
+        "Шаблоны сообщений: предпросмотр",
+        ADMINISTRATION,
+        "message_preview",
+    ),
     (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),

@@ -89,6 +89,9 @@ class ConsentForm(PageForm):
     person = SelectField("Кто дал согласие", coerce=int, validators=[answered()])
     given_on = date_field("Дата согласия", required=True, past_only=True)
     scope = text_area("Объём согласия", required())
+    notifications = BooleanField(
+        "Согласие на извещения (о предложении ТСР, о записи на приём, о сроке возврата)"
+    )
 
 
 class IntakeView(PageView):
@@ -289,7 +292,12 @@ class IntakeView(PageView):
             person = db.session.get(Person, form.person.data)
             outcome = self.run(
                 lambda: record_consent(
-                    db.session, family, person, form.given_on.data, form.scope.data
+                    db.session,
+                    family,
+                    person,
+                    form.given_on.data,
+                    form.scope.data,
+                    notifications=form.notifications.data,
                 ),
                 form=form,
             )

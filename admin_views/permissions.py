@@ -67,6 +67,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 #             (how a district worker asks for equipment), E: lend, extend, return,
 #             release, repair, write off, reorder the queue
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
+# calls       L: «Звонки на сегодня» (families one may see), E: record a call's outcome
+# message_preview L: the message templates with sample values
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
 CASE_FLOW = frozenset({"details", "edit"})
@@ -83,6 +85,11 @@ REPORTS = (
     "report_workload",
 )
 REPORT = frozenset({"list", "export"})
+CALLS = frozenset({"list", "edit"})
+# The outbox is written by the events and the worker only; the administrator reads it
+# and edits the templates' texts (their codes are fixed).
+OUTBOX = ("message",)
+TEMPLATES = frozenset({"list", "details", "edit"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -99,6 +106,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
+        **_grant(OUTBOX, READ),
+        "message_template": TEMPLATES,
+        "message_preview": frozenset({"list"}),
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "rental_desk": DESK,
@@ -134,6 +144,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "ipss": PLAN_AUTHOR,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
+        "calls": CALLS,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
@@ -157,6 +168,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(("loan", "reservation"), WRITE_EXPORT - NO_CREATE),
         **_grant(RENTAL_HISTORY, READ),
         "rental_desk": DESK,
+        "calls": CALLS,
         "report_rental": REPORT,
     },
     "viewer": _grant(REPORTS, REPORT),

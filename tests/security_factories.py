@@ -109,6 +109,8 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "council_meeting": f.council_meeting(district),
         "event": f.event(),
         "user": other_user,
+        "message": f.message(family, body=f"Сообщение {stem}ым"),
+        "message_template": f.message_template(code=f"offer-{stem}", title=f"Шаблон {stem}"),
         "audit_record": f.audit_record(
             username=f"мир-{stem}", changes={"surname": {"old": "Смирнов", "new": f"{stem}ы"}}
         ),

@@ -150,6 +150,25 @@ def has_notification_consent(session: Session, family_id: int, on: dt.date) -> b
     return bool(session.scalar(query))
 
 
+# What a chosen channel needs: (the field, the Russian refusal when it is empty).
+CHANNEL_NEEDS = {
+    "sms": ("phone", "Для SMS-извещений укажите телефон семьи."),
+    "call": ("phone", "Для извещений звонком укажите телефон семьи."),
+    "email": ("email", "Для извещений по эл. почте укажите адрес эл. почты."),
+}
+
+
+def contact_problem(
+    channel: str | None, phone: str | None, email: str | None
+) -> tuple[str, str] | None:
+    """(field, message) when the chosen channel has no address to go to."""
+    need = CHANNEL_NEEDS.get(channel or "none")
+    if need is None:
+        return None
+    value = phone if need[0] == "phone" else email
+    return None if (value or "").strip() else need
+
+
 def contact_of(session: Session, family: Family, on: dt.date) -> tuple[str, str] | None:
     """(channel, address) a message to the family goes by, or None: no channel chosen,
     no phone or e-mail for it, no consent to notifications."""
