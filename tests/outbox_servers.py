@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.smtp import SMTP
+
+# aiosmtpd logs every command it reads at INFO: a line per message is noise here.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _Collect:

@@ -352,6 +352,30 @@ def test_sms_delivered_when_the_provider_takes_it(offer_ready):
     assert message.provider_answer.startswith("SMS: 200")
 
 
+def test_a_batch_delivers_what_is_due_and_retries_what_failed(app_ctx):
+    """Does a worker taking ten messages a transaction send the due ones, retry the one the
+    provider refused and leave the one not yet due?"""
+    fam, _child = reachable_family("email")
+    for n in range(12):
+        due = LATER + dt.timedelta(days=1) if n == 11 else NOON
+        f.message(
+            fam, channel="email", address=f"x{n}@example.org", due_at=due, next_attempt_at=due
+        )
+    db.session.commit()
+
+    class RefusesOne(Counting):
+        def send(self, message):
+            if message.address == "x3@example.org":
+                raise delivery.DeliveryError("SMTP: 550 нет такого ящика")
+            return super().send(message)
+
+    sender = RefusesOne()
+    tally = delivery.deliver(db.session, {"email": sender}, now=LATER, batch=10)
+    assert (tally.sent, tally.failed) == (10, 1)
+    states = [m.state for m in messages()]
+    assert states.count("sent") == 10 and states[3] == "failed" and states[11] == "pending"
+
+
 def test_a_channel_without_a_provider_is_left_for_the_call_list(offer_ready):
     """Does the worker leave an SMS alone when no SMS provider is configured (it waits in
     the call list)?"""
@@ -444,9 +468,10 @@ class Counting:
         pass
 
 
-def test_two_workers_at_once_deliver_each_message_once(app):
+@pytest.mark.parametrize("batch", [1, 10])
+def test_two_workers_at_once_deliver_each_message_once(app, batch):
     """Do two workers on two connections, started together, deliver every message exactly
-    once between them (FOR UPDATE SKIP LOCKED)?"""
+    once between them (FOR UPDATE SKIP LOCKED), one message or ten a transaction?"""
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("two concurrent workers need PostgreSQL (SQLite: one server)")
@@ -469,7 +494,7 @@ def test_two_workers_at_once_deliver_each_message_once(app):
             try:
                 with app.app_context(), Session(db.engine) as session:
                     start.wait()
-                    delivery.deliver(session, {"email": sender}, now=LATER)
+                    delivery.deliver(session, {"email": sender}, now=LATER, batch=batch)
             except BaseException as error:  # noqa: BLE001 - reported below
                 errors.append(error)
 

@@ -220,10 +220,18 @@ def init_commands(app: Flask) -> None:
         default=None,
         help="Keep delivering, waking every this many seconds (a Procfile process).",
     )
-    def notify_deliver_command(limit: int | None, loop: float | None) -> None:
+    @click.option(
+        "--batch",
+        type=int,
+        default=1,
+        show_default=True,
+        help="Messages per transaction (more: faster; a crash may resend up to this many).",
+    )
+    def notify_deliver_command(limit: int | None, loop: float | None, batch: int) -> None:
         """Send the messages due (SKIP LOCKED: safe with several workers at once)."""
+        senders = senders_from(current_app.config)
         while True:
-            click.echo(str(deliver(db.session(), senders_from(current_app.config), limit=limit)))
+            click.echo(str(deliver(db.session(), senders, limit=limit, batch=max(1, batch))))
             if loop is None:
                 break
             time.sleep(loop)
