@@ -33,6 +33,7 @@ from . import (
     reports,
 )
 from .auth import csp_nonce
+from .notices import init_notices
 from .pages import PageView
 from .permissions import matrix_table
 
@@ -169,6 +170,7 @@ def init_admin(app: Flask) -> Admin:
         translations_path=str(Path(__file__).parent / "translations"),
     )
     app.jinja_env.globals["plural"] = plural  # «3 случая», «25 случаев» in the templates
+    init_notices(app)
     views = [
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
         *(cls(model, name=name, category=cat, endpoint=ep) for cls, model, name, cat, ep in VIEWS),

@@ -66,6 +66,8 @@ def build_world() -> dict:
     f.event(worker, families=[fam])
     f.user("rental_clerk")
     f.audit_record()
+    f.message(fam)
+    f.message_template()
     db.session.commit()
     return {"family": fam.id, "case": case.id}
 

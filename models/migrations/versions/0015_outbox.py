@@ -9,7 +9,8 @@ kind of recipient makes one message per event. `message_template` holds the
 administrator's texts (the built-in ones are used where a code has no row). A
 family gains its e-mail and its chosen channel (none by default: nobody is
 written to who has not chosen to be), a consent its «consent to notifications»
-(false for every consent recorded before).
+(false for every consent recorded before). An account gains the moment its
+holder last marked the panel's notices (the bell) read.
 """
 
 import sqlalchemy as sa
@@ -50,6 +51,10 @@ def upgrade():
         batch_op.add_column(
             sa.Column("notifications", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    # The bell of staff notices: what is older than this moment has been read.
+    op.add_column(
+        "user_account", sa.Column("notices_read_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
     op.create_table(
         "message_template",
@@ -132,6 +137,7 @@ def upgrade():
 def downgrade():
     op.drop_table("message")
     op.drop_table("message_template")
+    op.drop_column("user_account", "notices_read_at")
     with op.batch_alter_table("consent") as batch_op:
         batch_op.drop_column("notifications")
     # In place again: the CHECK is the column's own, so it goes with it.
