@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Message, db
+from models import Family, Message, db
 from models.base import utcnow
 from models.terms import (
     LOAN_DUE_NOTICE_DAYS,
@@ -507,3 +507,30 @@ def test_two_workers_at_once_deliver_each_message_once(app, batch):
         assert len(sender.sent) == 200 and len(set(sender.sent)) == 200
         sent = db.session.scalar(select(func.count()).where(Message.state == "sent"))
         assert sent == 200
+
+
+def test_the_command_and_the_tick_deliver_with_the_configured_provider(app, runner):
+    """Does `flask notify deliver` send the due e-mail through the SMTP server of the
+    configuration, and does the tick deliver too (and say so)?"""
+    with app.app_context():
+        fam, _child = reachable_family("email")
+        f.message(fam, channel="email", address="a@example.org")
+        db.session.commit()
+        family_id = fam.id
+    saved = {k: app.config.get(k) for k in ("OPORA_SMTP_HOST", "OPORA_SMTP_PORT")}
+    try:
+        with smtp_server() as server:
+            app.config.update(OPORA_SMTP_HOST="127.0.0.1", OPORA_SMTP_PORT=server.port)
+            result = runner.invoke(args=["notify", "deliver", "--batch", "5"])
+            assert result.exit_code == 0, result.output
+            assert "Доставлено сообщений: 1" in result.output
+            with app.app_context():
+                family = db.session.get(Family, family_id)
+                f.message(family, channel="email", address="b@example.org")
+                db.session.commit()
+            tick = runner.invoke(args=["tick"])
+            assert tick.exit_code == 0, tick.output
+            assert "Доставлено сообщений: 1" in tick.output
+        assert sorted(m["To"] for m in server.received) == ["a@example.org", "b@example.org"]
+    finally:
+        app.config.update(saved)
