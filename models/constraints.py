@@ -24,6 +24,7 @@ _OPEN_CASE = Refusal("У семьи уже есть открытый случа�
 _SLOT = Refusal("У специалиста уже есть запись на это время.", "starts_at")
 _USERNAME = Refusal("Такой логин уже занят.", "username")
 _ACCOUNT = Refusal("У этого сотрудника уже есть учётная запись.", "staff")
+_MESSAGE = Refusal("Сообщение об этом событии этому адресату уже есть в очереди.")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -53,6 +54,11 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "user_account.staff_id": _ACCOUNT,
     "uq_review_open_case": _REVIEW,
     "review.case_id": _REVIEW,
+    "uq_message_family_event": _MESSAGE,
+    "uq_message_user_event": _MESSAGE,
+    "message.event_kind": _MESSAGE,
+    "uq_message_template_code": Refusal("Шаблон с таким кодом уже есть.", "code"),
+    "message_template.code": Refusal("Шаблон с таким кодом уже есть.", "code"),
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Family, Message, db
 from models.base import utcnow
+from models.constraints import constraint_refusal
 from models.terms import (
     LOAN_DUE_NOTICE_DAYS,
     MESSAGE_MAX_ATTEMPTS,
@@ -137,9 +138,12 @@ def test_notify_is_idempotent_and_the_database_holds_it(offer_ready):
         attempts=0,
     )
     db.session.add(twin)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         db.session.flush()
     db.session.rollback()
+    assert constraint_refusal(refused.value).message == (
+        "Сообщение об этом событии этому адресату уже есть в очереди."
+    )
 
 
 @pytest.mark.parametrize(

@@ -211,7 +211,7 @@ class Tally:
     def __str__(self) -> str:
         return (
             f"Доставлено сообщений: {self.sent}, не удалось (будет повтор): {self.failed}, "
-            f"отменено после последней попытки: {self.given_up}"
+            f"не доставлено (попытки исчерпаны): {self.given_up}"
         )
 
 
