@@ -91,6 +91,7 @@ URL_ARGS = {
     "loan_id": ("loan",),
     "reservation_id": ("reservation",),
     "task_id": ("task", "new_task"),
+    "message_id": ("message",),
 }
 # Never sent: they end the fuzzer's own session or change its language.
 SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}
