@@ -94,6 +94,15 @@ class Config:
     SESSION_ABSOLUTE_LIFETIME = dt.timedelta(
         hours=float(os.environ.get("OPORA_SESSION_HOURS", "12"))
     )
+    # Messages to families (workflows/delivery.py): a channel left unconfigured goes to
+    # the call list «Звонки на сегодня».
+    OPORA_SMTP_HOST = os.environ.get("OPORA_SMTP_HOST", "")
+    OPORA_SMTP_PORT = int(os.environ.get("OPORA_SMTP_PORT", "25") or 25)
+    OPORA_SMTP_USER = os.environ.get("OPORA_SMTP_USER", "")
+    OPORA_SMTP_PASSWORD = os.environ.get("OPORA_SMTP_PASSWORD", "")
+    OPORA_SMTP_FROM = os.environ.get("OPORA_SMTP_FROM", "")
+    OPORA_SMS_URL = os.environ.get("OPORA_SMS_URL", "")
+    OPORA_SMS_TOKEN = os.environ.get("OPORA_SMS_TOKEN", "")
 
 
 def select_locale() -> str:

@@ -17,6 +17,7 @@ from workflows.dates import centre_today
 from . import (
     accounts,
     board,
+    calls,
     case_steps,
     cases,
     dashboard,
@@ -24,6 +25,7 @@ from . import (
     intake,
     ipss,
     my_tasks,
+    notify,
     people,
     reception,
     reference,
@@ -34,6 +36,7 @@ from . import (
     search,
 )
 from .auth import csp_nonce
+from .notices import init_notices
 from .pages import PageView
 from .permissions import matrix_table
 
@@ -109,6 +112,14 @@ VIEWS = (
     ),
     (accounts.UserView, m.User, "Учётные записи", ADMINISTRATION, "user"),
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
+    (notify.MessageView, m.Message, "Сообщения семьям", ADMINISTRATION, "message"),
+    (
+        notify.MessageTemplateView,
+        m.MessageTemplate,
+        "Шаблоны сообщений",
+        ADMINISTRATION,
+        "message_template",
+    ),
 )
 
 # The workflow pages beside the tables: (view class, menu name, category, endpoint).
@@ -117,6 +128,13 @@ WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
     (board.BoardView, "Доска руководителя", None, "board"),
     (documents.DocumentsView, "Документы", FAMILIES, "documents"),
+    (calls.CallsView, "Звонки на сегодня", None, "calls"),
+    (
+        notify.TemplatePreviewView,
+        "Шаблоны сообщений: предпросмотр",
+        ADMINISTRATION,
+        "message_preview",
+    ),
     (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
@@ -173,6 +191,7 @@ def init_admin(app: Flask) -> Admin:
     )
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
     app.jinja_env.globals["plural"] = plural  # «3 случая», «25 случаев» in the templates
+    init_notices(app)
     views = [
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
         *(cls(model, name=name, category=cat, endpoint=ep) for cls, model, name, cat, ep in VIEWS),

@@ -98,6 +98,9 @@ class ConsentForm(PageForm):
     person = RowField("Кто дал согласие", model=Person, validators=[answered()])
     given_on = date_field("Дата согласия", required=True, past_only=True)
     scope = text_area("Объём согласия", required())
+    notifications = BooleanField(
+        "Согласие на извещения (о предложении ТСР, о записи на приём, о сроке возврата)"
+    )
 
 
 class IntakeView(PageView):
@@ -290,7 +293,12 @@ class IntakeView(PageView):
             person = db.session.get(Person, form.person.data)
             outcome = self.run(
                 lambda: record_consent(
-                    db.session, family, person, form.given_on.data, form.scope.data
+                    db.session,
+                    family,
+                    person,
+                    form.given_on.data,
+                    form.scope.data,
+                    notifications=form.notifications.data,
                 ),
                 form=form,
             )

@@ -13,6 +13,7 @@ from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.search import family_matches, person_matches
+from workflows.notify import contact_problem
 
 from . import documents
 from .base import OporaModelView
@@ -64,6 +65,8 @@ class FamilyView(KeySearchMixin, OporaModelView):
         "district",
         "address",
         "phone",
+        "email",
+        "contact_channel",
         *FAMILY_CATEGORIES,
         "identified_by",
         "status",
@@ -75,6 +78,8 @@ class FamilyView(KeySearchMixin, OporaModelView):
         "district",
         "address",
         "phone",
+        "email",
+        "contact_channel",
         "categories",
         "identified_by",
         "status",
@@ -95,7 +100,7 @@ class FamilyView(KeySearchMixin, OporaModelView):
                 "snils",
             ),
         ),
-        ("consents", ("person", "given_on", "scope", "withdrawn_on")),
+        ("consents", ("person", "given_on", "scope", "notifications", "withdrawn_on")),
         ("cases", ("application_date", "status", "start_date", "planned_end_date", "lead_worker")),
         ("loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
@@ -111,6 +116,15 @@ class FamilyView(KeySearchMixin, OporaModelView):
     def validate_form(self, form) -> bool:
         """A district worker places a family only in their own districts (as intake does)."""
         valid = super().validate_form(form)
+        channel = getattr(form, "contact_channel", None)
+        if request.method == "POST" and channel is not None:
+            phone, email = getattr(form, "phone", None), getattr(form, "email", None)
+            problem = contact_problem(
+                channel.data, phone.data if phone else None, email.data if email else None
+            )
+            if problem is not None:
+                channel.errors = [*channel.errors, problem[1]]
+                valid = False
         field = getattr(form, "district", None)
         if request.method != "POST" or field is None or field.data is None:
             return valid
@@ -233,11 +247,11 @@ class PersonView(KeySearchMixin, OporaModelView):
 
 
 class ConsentView(OporaModelView):
-    column_list = ("family", "person", "given_on", "withdrawn_on", "scope")
+    column_list = ("family", "person", "given_on", "withdrawn_on", "notifications", "scope")
     column_searchable_list = ("scope",)
-    column_filters = ("given_on", "withdrawn_on")
+    column_filters = ("given_on", "withdrawn_on", "notifications")
     column_default_sort = ("given_on", True)
-    form_columns = ("family", "person", "given_on", "scope", "withdrawn_on")
+    form_columns = ("family", "person", "given_on", "scope", "notifications", "withdrawn_on")
     date_order = (("given_on", "withdrawn_on"),)
 
     def validate_form(self, form) -> bool:

@@ -79,6 +79,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # documents   L: the documents list and the «Документы» of the family's and the case's
 #             pages, D: open a file, C: attach one, X: archive it, E: restore it
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
+# calls       L: «Звонки на сегодня» (families one may see), E: record a call's outcome
+# message_preview L: the message templates with sample values
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
 CASE_FLOW = frozenset({"details", "edit"})
@@ -98,6 +100,11 @@ REPORTS = (
 )
 REPORT = frozenset({"list", "export"})
 REFERRAL_PAGE = frozenset({"details", "create", "edit"})
+CALLS = frozenset({"list", "edit"})
+# The outbox is written by the events and the worker only; the administrator reads it
+# and edits the templates' texts (their codes are fixed).
+OUTBOX = ("message",)
+TEMPLATES = frozenset({"list", "details", "edit"})
 
 
 def _grant(views, actions) -> dict[str, frozenset[str]]:
@@ -115,6 +122,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
         **_grant(REFERRALS, REFERRAL_TABLE),
+        **_grant(OUTBOX, READ),
+        "message_template": TEMPLATES,
+        "message_preview": frozenset({"list"}),
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "referrals": frozenset({"details"}),
@@ -160,6 +170,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_ATTACH,
+        "calls": CALLS,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
     **{
@@ -200,6 +211,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(RENTAL_HISTORY, READ),
         "rental_desk": DESK,
         "documents": READ,
+        "calls": CALLS,
         "report_rental": REPORT,
     },
     "viewer": _grant(REPORTS, REPORT),

@@ -17,6 +17,7 @@ from .cases import (
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
+from .notify import Message, MessageTemplate
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
     Appointment,
@@ -65,6 +66,8 @@ __all__ = [
     "Loan",
     "LoanExtension",
     "LoginThrottle",
+    "Message",
+    "MessageTemplate",
     "Partner",
     "PartnerAgreement",
     "PartnerContact",

@@ -72,6 +72,10 @@ class User(UserMixin, CreatedMixin, Model):
     last_login_at: Mapped[dt.datetime | None] = column(
         DateTime(timezone=True), label="Последний вход"
     )
+    # The bell: notices of tasks before this moment are read (workflows/staff_notices.py).
+    notices_read_at: Mapped[dt.datetime | None] = column(
+        DateTime(timezone=True), label="Уведомления прочитаны"
+    )
 
     staff: Mapped[Staff | None] = relationship(back_populates="user", info={"label": "Сотрудник"})
 

@@ -29,6 +29,7 @@ _OPEN_REFERRAL = Refusal(
 )
 _SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", "file")
 _IN_PACKAGE = Refusal("Этот вид документа уже есть в пакете.", "doc_type")
+_MESSAGE = Refusal("Сообщение об этом событии этому адресату уже есть в очереди.")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -76,6 +77,11 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "ck_document_one_place": Refusal(
         "Документ прикладывается к одному месту: к семье, к члену семьи или к случаю."
     ),
+    "uq_message_family_event": _MESSAGE,
+    "uq_message_user_event": _MESSAGE,
+    "message.event_kind": _MESSAGE,
+    "uq_message_template_code": Refusal("Шаблон с таким кодом уже есть.", "code"),
+    "message_template.code": Refusal("Шаблон с таким кодом уже есть.", "code"),
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -72,6 +73,12 @@ RELATION = Choices(
     },
 )
 
+# How a family wants to be told of an offer, an appointment or a loan coming due.
+CONTACT_CHANNEL = Choices(
+    "contact_channel",
+    {"none": "не извещать", "sms": "SMS", "email": "электронная почта", "call": "звонок"},
+)
+
 DISABILITY = Choices(
     "disability",
     {"none": "нет", "disabled": "ребёнок-инвалид", "ovz": "ОВЗ"},
@@ -111,6 +118,11 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     )
     address: Mapped[str] = column(String(255), label="Адрес")
     phone: Mapped[str | None] = column(String(32), label="Телефон")
+    email: Mapped[str | None] = column(String(254), label="Эл. почта")
+    # The family's choice; a message is made only with a consent to notifications too.
+    contact_channel: Mapped[str] = CONTACT_CHANNEL.column(
+        label="Как извещать", default="none", server_default="none"
+    )
     is_large: Mapped[bool] = column(Boolean, label="Многодетная", default=False, nullable=False)
     is_low_income: Mapped[bool] = column(Boolean, label="Малоимущая", default=False, nullable=False)
     is_single_parent: Mapped[bool] = column(
@@ -251,6 +263,15 @@ class Consent(ArchivedMixin, CreatedMixin, Model):
     given_on: Mapped[dt.date] = column(Date, label="Дата согласия")
     scope: Mapped[str] = column(Text, label="Объём согласия")
     withdrawn_on: Mapped[dt.date | None] = column(Date, label="Дата отзыва")
+    # Given with the consent to personal data: the family may be sent reminders
+    # (an offer, an appointment, a loan's due date) by the channel it chose.
+    notifications: Mapped[bool] = column(
+        Boolean,
+        label="Согласие на извещения",
+        default=False,
+        server_default=false(),
+        nullable=False,
+    )
 
     family: Mapped[Family] = relationship(back_populates="consents", info={"label": "Семья"})
     person: Mapped[Person] = relationship(

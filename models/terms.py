@@ -28,8 +28,13 @@ AGREEMENT_EXPIRY_WARNING_DAYS = 30
 # Monitoring (мониторинг) of an active case: every this many months, by default.
 REVIEW_INTERVAL_MONTHS = 1
 
-# How long an offer holds a unit for the family at the head of the queue.
+# How long an offer holds a unit for the family at the head of the queue: from the day
+# the family was told (the message delivered, the call recorded); for a family that
+# receives no messages, from the offer itself.
 OFFER_DAYS = 3
+# An offer whose message is still not delivered this many days after its OFFER_DAYS
+# passes to the next family all the same (nobody reached them).
+OFFER_DELIVERY_GRACE_DAYS = 4
 # How long the district worker has to reach a family that is late with a return.
 OVERDUE_TASK_DAYS = 3
 # The extension a clerk is offered first, in days; never more than the type's loan term,
@@ -53,3 +58,18 @@ REFERRAL_OVERDUE_TASK_DAYS = 3
 # refusal says it.
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 DOCUMENT_MAX_IN_WORDS = "20 МБ"
+# Messages to families (the outbox, workflows/notify.py).
+# A loan's holder is reminded this many days before its due date.
+LOAN_DUE_NOTICE_DAYS = 3
+# No SMS or e-mail is sent from QUIET_FROM to QUIET_UNTIL o'clock, the centre's time:
+# a message due then waits for the morning.
+QUIET_FROM = 21
+QUIET_UNTIL = 9
+# The eve of an appointment: the reminder goes out at this hour the day before.
+APPOINTMENT_EVE_HOUR = 10
+# Delivery: a failed attempt is retried after RETRY_FIRST_MINUTES, then twice as long
+# each time; after MESSAGE_MAX_ATTEMPTS attempts the message is given up.
+RETRY_FIRST_MINUTES = 5
+MESSAGE_MAX_ATTEMPTS = 5
+# A call not got through is tried again the next working day, at most this many days.
+CALL_MAX_ATTEMPTS = 3

@@ -765,6 +765,8 @@ class _DemoBuilder:
                 district=district,
                 address=address,
                 phone=adults[0].phone,
+                # With no provider configured in a demo, every message is a call to make.
+                contact_channel="call" if adults[0].phone else "none",
                 is_large=count >= 3,
                 is_low_income=rng.random() < (0.45 if single else 0.25),
                 is_single_parent=single,
@@ -981,6 +983,7 @@ class _DemoBuilder:
                 info.registered_on,
                 scope=CONSENT_SCOPE,
                 today=info.registered_on,
+                notifications=True,
             )
             if info.withdrawn:
                 withdrawn_on = min(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Department, EquipmentType, Programme, Service, db
+from workflows.notify import ensure_templates
 
 # (code, name) — seed 002 §1.3.
 DEPARTMENTS: list[tuple[str, str]] = [
@@ -243,7 +244,7 @@ def load_reference() -> dict[str, int]:
     Returns the number of rows added per table (Russian names); a second run
     adds nothing.
     """
-    added = {"отделения": 0, "услуги": 0, "программы": 0, "виды ТСР": 0}
+    added = {"отделения": 0, "услуги": 0, "программы": 0, "виды ТСР": 0, "шаблоны сообщений": 0}
 
     known = _existing(Department.code)
     for code, name in DEPARTMENTS:
@@ -279,5 +280,6 @@ def load_reference() -> dict[str, int]:
             )
             added["виды ТСР"] += 1
 
+    added["шаблоны сообщений"] = ensure_templates(db.session)
     db.session.commit()
     return added

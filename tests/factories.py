@@ -29,6 +29,8 @@ from models import (
     Family,
     Loan,
     LoanExtension,
+    Message,
+    MessageTemplate,
     Partner,
     PartnerAgreement,
     PartnerContact,
@@ -551,6 +553,47 @@ def referral(case_row: Case, partner_row: Partner | None = None, **kw) -> Referr
                 "reason": "Перевод в школу",
                 "prepared_on": dt.date(2025, 3, 1),
                 "status": "prepared",
+                **kw,
+            }
+        )
+    )
+
+
+# --- the outbox -------------------------------------------------------------------------
+
+
+def message(family_row: Family, **kw) -> Message:
+    due = dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC)
+    return _save(
+        Message(
+            **{
+                "family": family_row,
+                "channel": "sms",
+                "address": "+7 900 000-00-01",
+                "template_code": "loan_due",
+                "event_kind": "loan_due",
+                "event_id": seq(),
+                "event_on": dt.date(2025, 3, 13),
+                "subject": "Скоро срок возврата ТСР",
+                "body": "13.03 — срок возврата ТСР в пункт проката КЦСОН.",
+                "due_at": due,
+                "next_attempt_at": due,
+                "state": "pending",
+                "attempts": 0,
+                **kw,
+            }
+        )
+    )
+
+
+def message_template(**kw) -> MessageTemplate:
+    return _save(
+        MessageTemplate(
+            **{
+                "code": "offer",
+                "title": "Предложение ТСР из очереди",
+                "subject": "Для вас зарезервировано ТСР",
+                "body": "Для вас зарезервировано: {вид_ТСР}, до {до}.",
                 **kw,
             }
         )

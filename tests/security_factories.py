@@ -115,6 +115,8 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "event": f.event(),
         "required_document": f.required_document(),
         "user": other_user,
+        "message": f.message(family, body=f"Сообщение {stem}ым"),
+        "message_template": f.message_template(code=f"offer-{stem}", title=f"Шаблон {stem}"),
         "audit_record": f.audit_record(
             username=f"мир-{stem}", changes={"surname": {"old": "Смирнов", "new": f"{stem}ы"}}
         ),

@@ -92,6 +92,7 @@ URL_ARGS = {
     "reservation_id": ("reservation",),
     "task_id": ("task", "new_task"),
     "referral_id": ("referral",),
+    "message_id": ("message",),
 }
 # Never sent: they end the fuzzer's own session or change its language.
 SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}

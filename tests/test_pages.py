@@ -69,6 +69,8 @@ def build_world() -> dict:
     f.user("rental_clerk")
     f.required_document()
     f.audit_record()
+    f.message(fam)
+    f.message_template()
     db.session.commit()
     return {"family": fam.id, "case": case.id}
 

@@ -1,11 +1,12 @@
 """Operator commands: `flask --app app create-user`, `backup`, `restore`, `tick`,
-`audit seal`, `audit verify` and `db grant-app-role`."""
+`audit seal`, `audit verify`, `db grant-app-role` and `notify deliver`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import click
@@ -31,6 +32,7 @@ from .backup import (
 )
 from .dates import centre_today
 from .db_roles import RoleError, grant_app_role
+from .delivery import deliver, senders_from
 from .schedule import run_tick
 from .storage import LocalStore
 
@@ -233,7 +235,38 @@ def tick_command(on: dt.datetime | None) -> None:
     today = on.date() if on else centre_today()
     for label, count in run_tick(db.session(), today):  # the scoped Session, not its proxy
         click.echo(f"{label}: {count}")
+    click.echo(str(deliver(db.session(), senders_from(current_app.config))))
     click.echo(_seal_line(audit_chain.seal(db.engine, _audit_key())))
+
+
+@click.group("notify", cls=AppGroup)
+def notify_group() -> None:
+    """Messages to families: the outbox."""
+
+
+@notify_group.command("deliver")
+@click.option("--limit", type=int, default=None, help="At most this many messages.")
+@click.option(
+    "--loop",
+    type=float,
+    default=None,
+    help="Keep delivering, waking every this many seconds (a Procfile process).",
+)
+@click.option(
+    "--batch",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Messages per transaction (more: faster; a crash may resend up to this many).",
+)
+def notify_deliver_command(limit: int | None, loop: float | None, batch: int) -> None:
+    """Send the messages due (SKIP LOCKED: safe with several workers at once)."""
+    senders = senders_from(current_app.config)
+    while True:
+        click.echo(str(deliver(db.session(), senders, limit=limit, batch=max(1, batch))))
+        if loop is None:
+            break
+        time.sleep(loop)
 
 
 def init_commands(app: Flask) -> None:
@@ -244,6 +277,7 @@ def init_commands(app: Flask) -> None:
         restore_command,
         audit_group,
         tick_command,
+        notify_group,
     ):
         app.cli.add_command(command)
     migrate_group.add_command(grant_app_role_command)

@@ -45,14 +45,22 @@ def record_consent(
     given_on: dt.date,
     scope: str = DEFAULT_SCOPE,
     today: dt.date | None = None,
+    notifications: bool = False,
 ) -> Consent:
-    """Record a consent given by a member of the family (usually the applicant)."""
+    """Record a consent given by a member of the family (usually the applicant); with
+    `notifications`, it includes the consent to be sent reminders (workflows/notify.py)."""
     if person.family_id != family.id:
         raise WorkflowError("Согласие даёт член этой семьи.", "person")
     refuse_for_new_work(person, "person")
     if given_on > (today or centre_today()):
         raise WorkflowError("Дата согласия не может быть в будущем.", "given_on")
-    consent = Consent(family=family, person=person, given_on=given_on, scope=scope.strip())
+    consent = Consent(
+        family=family,
+        person=person,
+        given_on=given_on,
+        scope=scope.strip(),
+        notifications=bool(notifications),
+    )
     session.add(consent)
     session.flush()
     return consent

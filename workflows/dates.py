@@ -24,3 +24,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
+
+
+def centre_zone() -> ZoneInfo:
+    """The centre's time zone (OPORA_TIMEZONE)."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE
+    return ZoneInfo(zone)

@@ -21,6 +21,7 @@ from models.reference import APPOINTMENT_CHANNEL
 from models.roles import roles_that
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
+from workflows.notify import notify_appointment_booked
 from workflows.scope import where_visible
 
 SLOT = dt.timedelta(minutes=30)
@@ -171,6 +172,7 @@ def book_appointment(
             session.flush()
     except IntegrityError as exc:
         raise WorkflowError(slot_busy(starts_at), "starts_at") from exc
+    notify_appointment_booked(session, appointment, today)
     return appointment
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +26,7 @@ from models import (
     Family,
     Loan,
     LoanExtension,
+    Message,
     Person,
     RentalEvent,
     Reservation,
@@ -35,9 +36,15 @@ from models import (
 from models.base import utcnow
 from models.live import active_for_new_work, refuse_for_new_work
 from models.rental import CONDITION, RESERVATION_PRIORITY, UNIT_STATUS
-from models.terms import LOAN_EXTENSION_DEFAULT_DAYS, OFFER_DAYS, OVERDUE_TASK_DAYS
+from models.terms import (
+    LOAN_EXTENSION_DEFAULT_DAYS,
+    OFFER_DAYS,
+    OFFER_DELIVERY_GRACE_DAYS,
+    OVERDUE_TASK_DAYS,
+)
 
 from .errors import WorkflowError
+from .notify import About, cancel_messages, notify
 from .tasks import create_task
 
 ALREADY_LENT = "Эта единица уже выдана: у неё есть незакрытая выдача."
@@ -76,8 +83,12 @@ def _locked(session: Session, model: type[_Row], row_id: int) -> _Row:
     ).scalar_one()
 
 
-def _event(session: Session, kind: str, on: dt.date, actor: User | None, **links: object) -> None:
-    session.add(RentalEvent(kind=kind, occurred_on=on, staff_id=_staff_id(actor), **links))
+def _event(
+    session: Session, kind: str, on: dt.date, actor: User | None, **links: object
+) -> RentalEvent:
+    event = RentalEvent(kind=kind, occurred_on=on, staff_id=_staff_id(actor), **links)
+    session.add(event)
+    return event
 
 
 def _required(text: str | None, field: str, message: str) -> str:
@@ -172,6 +183,8 @@ def lend_unit(
         notes=(notes or "").strip() or None,
     )
     served = offer or _queue_place(session, child, unit.type_id)
+    if offer is not None:
+        _offer_over(session, offer.id, "не отправлено: ТСР уже выдано")
     session.add(loan)
     unit.status = "on_loan"
     if served is not None:
@@ -458,6 +471,7 @@ def write_off_unit(
         .with_for_update()
     ).first()
     if offer is not None:
+        _offer_over(session, offer.id, "не отправлено: единица списана")
         offer.status = "waiting"
         offer.offered_unit_id = None
         offer.offer_expires_on = None
@@ -585,6 +599,8 @@ def _withdraw(
         unit = _locked(session, EquipmentUnit, unit_id)
         if unit.status == "reserved":
             unit.status = "available"
+    if reservation.status == "offered":
+        _offer_over(session, reservation.id, "не отправлено: предложение снято")
     reservation.status = "cancelled"
     reservation.offered_unit_id = None
     reservation.offer_expires_on = None
@@ -599,6 +615,17 @@ def _withdraw(
         details=details,
     )
     _flush(session, "Заявку только что изменил другой сотрудник; откройте очередь заново.")
+
+
+def _offer_events(reservation_id: int) -> Select[int]:
+    return select(RentalEvent.id).where(
+        RentalEvent.kind == "offered", RentalEvent.reservation_id == reservation_id
+    )
+
+
+def _offer_over(session: Session, reservation_id: int, why: str) -> None:
+    """An offer taken, declined, expired or withdrawn: its message, if not yet sent, is not."""
+    cancel_messages(session, "offer", list(session.scalars(_offer_events(reservation_id))), why)
 
 
 def offer_available(
@@ -646,7 +673,7 @@ def offer_available(
         reservation.offered_unit_id = unit.id
         reservation.offer_expires_on = expires
         unit.status = "reserved"
-        _event(
+        offered = _event(
             session,
             "offered",
             today,
@@ -657,6 +684,14 @@ def offer_available(
             details=f"до {expires:%d.%m.%Y}",
         )
         _flush(session, "Эта единица уже предложена другой семье.")
+        # The family is told in this transaction; the worker sends it later.
+        notify(
+            session,
+            About("offer", offered.id, today),
+            reservation.family,
+            {"вид_ТСР": str(unit.type), "до": f"{expires:%d.%m}"},
+            today,
+        )
         offers.append(reservation)
     return offers
 
@@ -670,8 +705,22 @@ def expire_offers(session: Session, today: dt.date, type_id: int | None = None) 
     The expired family leaves the queue (the event says why); it may queue again.
     Idempotent; safe on two servers at once (SKIP LOCKED).
     """
+    # The days count from the family's being told: an offer whose message is still on
+    # its way waits for it (at most OFFER_DELIVERY_GRACE_DAYS longer).
+    undelivered = exists().where(
+        Message.event_kind == "offer",
+        Message.state.in_(("pending", "failed")),
+        Message.event_id.in_(
+            select(RentalEvent.id).where(
+                RentalEvent.kind == "offered", RentalEvent.reservation_id == Reservation.id
+            )
+        ),
+    )
+    grace = today - dt.timedelta(days=OFFER_DELIVERY_GRACE_DAYS)
     query = select(Reservation).where(
-        Reservation.status == "offered", Reservation.offer_expires_on < today
+        Reservation.status == "offered",
+        Reservation.offer_expires_on < today,
+        or_(~undelivered, Reservation.offer_expires_on < grace),
     )
     if type_id is not None:
         query = query.where(Reservation.type_id == type_id)
@@ -681,6 +730,25 @@ def expire_offers(session: Session, today: dt.date, type_id: int | None = None) 
     for kind_id in sorted({r.type_id for r in expired}):
         offer_available(session, kind_id, today)
     return len(expired)
+
+
+def offer_delivered(session: Session, event_id: int, on: dt.date) -> None:
+    """The family was told of the offer (event `event_id`) on `on`: the unit is held
+    OFFER_DAYS from that day. An offer since taken, declined or replaced is left alone."""
+    reservation_id = session.scalar(
+        select(RentalEvent.reservation_id).where(
+            RentalEvent.id == event_id, RentalEvent.kind == "offered"
+        )
+    )
+    if reservation_id is None:
+        return
+    reservation = _locked(session, Reservation, reservation_id)
+    latest = session.scalar(_offer_events(reservation_id).order_by(RentalEvent.id.desc()).limit(1))
+    if reservation.status != "offered" or latest != event_id:
+        return
+    expires = on + dt.timedelta(days=OFFER_DAYS)
+    if reservation.offer_expires_on is None or expires > reservation.offer_expires_on:
+        reservation.offer_expires_on = expires
 
 
 def overdue_loans_query(today: dt.date) -> Select[Loan]:

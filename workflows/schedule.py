@@ -24,6 +24,7 @@ from models.terms import CASE_END_NOTICE_DAYS
 
 from .drafts import discard_expired_drafts
 from .referrals import task_overdue_referrals
+from .notify import remind_appointments_eve, remind_loans_due, remind_overdue_loans
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
@@ -81,6 +82,9 @@ JOBS: list[tuple[str, Job]] = [
     # Not a person's record: the user's own unsaved typing, deleted when its term ends.
     ("Удалены черновики форм, не восстановленные за сутки", discard_expired_drafts),
     ("Задачи по направлениям без ответа в срок", task_overdue_referrals),
+    ("Напоминания семьям о приёме завтра", remind_appointments_eve),
+    ("Напоминания семьям о скором сроке возврата ТСР", remind_loans_due),
+    ("Сообщения семьям о просроченном возврате ТСР", remind_overdue_loans),
 ]
 
 

@@ -30,6 +30,7 @@ from models import (
     Family,
     Loan,
     LoanExtension,
+    Message,
     Person,
     PlanActivity,
     PlanRevision,
@@ -113,6 +114,8 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return _in(Family.id, visible_families(user))
     if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation):
         return _in(model.family_id, visible_families(user))
+    if model is Message:
+        return or_(Message.user_id == user.id, _in(Message.family_id, visible_families(user)))
     if model is Appointment:
         mine = Appointment.specialist_id == user.staff_id if user.staff_id else false()
         return or_(mine, _in(Appointment.family_id, visible_families(user)))

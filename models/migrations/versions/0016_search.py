@@ -1,7 +1,7 @@
 """Search keys: a normalised surname, name, address, contract, inventory and partner key
 
 Revision ID: 0016_search
-Revises: 0014_documents
+Revises: 0015_outbox
 
 Each searched table gets its key (see models/keys.py): on PostgreSQL a stored
 generated column (`translate(…)`), on SQLite a plain column kept by triggers after
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_search"
-down_revision = "0014_documents"
+down_revision = "0015_outbox"
 branch_labels = None
 depends_on = None
 

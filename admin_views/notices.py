@@ -1,0 +1,43 @@
+"""The bell in the navbar: the signed-in user's unread notices (workflows/staff_notices.py)
+and «Отметить прочитанными»."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, g, redirect, request, url_for
+from flask_login import current_user
+
+from models import db
+from workflows import staff_notices
+from workflows.dates import centre_today
+
+from .auth import safe_next
+from .permissions import allowed
+
+bp = Blueprint("notices", __name__)
+
+
+def _notices() -> list[dict]:
+    """The bell's notices, read once a request and only by a page that shows the bell."""
+    if "staff_notices" not in g:
+        rows: list[dict] = []
+        if current_user.is_authenticated and current_user.staff_id is not None:
+            may_open = allowed(current_user.role, "my_tasks", "list")
+            for notice in staff_notices.notices_of(db.session, current_user, centre_today()):
+                url = url_for("my_tasks.task", task_id=notice.task_id) if may_open else None
+                rows.append({"kind": notice.kind, "text": notice.text, "url": url})
+        g.staff_notices = rows
+    return g.staff_notices
+
+
+@bp.route("/notices/read", methods=["POST"])
+def read():
+    if not current_user.is_authenticated:
+        abort(403)
+    staff_notices.mark_read(db.session, current_user)
+    db.session.commit()
+    return redirect(safe_next(request.form.get("next") or url_for("admin.index")))
+
+
+def init_notices(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["staff_notices"] = _notices

@@ -1,0 +1,86 @@
+"""Notices to staff in the panel (the bell in the navbar): tasks newly assigned to me and
+my tasks that have become overdue since I last marked the notices read.
+
+Nothing is stored per notice: both come from the task tables and one moment on the
+account (`notices_read_at`), so no job has to run and a task closed meanwhile is no
+notice any more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import Task, TaskAssignment, User
+from models.base import utcnow
+from models.cases import OPEN_TASK_STATUSES
+
+from .dates import centre_zone
+
+LIMIT = 20  # of each kind in the bell
+# Without a first reading, assignments this recent are news.
+FIRST_LOOK = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # "assigned" or "overdue"
+    task_id: int
+    title: str
+    due_date: dt.date
+
+    @property
+    def text(self) -> str:
+        if self.kind == "assigned":
+            return f"Вам назначена задача: {self.title}"
+        return f"Просрочена задача (срок {self.due_date:%d.%m.%Y}): {self.title}"
+
+
+def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
+    """The user's unread notices, the newest assignments first, then the overdue tasks."""
+    if user.staff_id is None:
+        return []
+    read_at = user.notices_read_at
+    if read_at is not None and read_at.tzinfo is None:  # SQLite keeps no zone
+        read_at = read_at.replace(tzinfo=dt.UTC)
+    since = read_at or utcnow() - FIRST_LOOK
+    mine_open = (Task.assignee_id == user.staff_id, Task.status.in_(OPEN_TASK_STATUSES))
+    assigned = session.execute(
+        select(Task.id, Task.title, Task.due_date)
+        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+        .where(
+            *mine_open,
+            TaskAssignment.staff_id == user.staff_id,
+            TaskAssignment.assigned_at > since,
+            # A task one took oneself is no news.
+            or_(TaskAssignment.assigned_by_id.is_(None), TaskAssignment.assigned_by_id != user.id),
+        )
+        .order_by(TaskAssignment.assigned_at.desc())
+        .limit(LIMIT)
+    ).all()
+    # A task becomes overdue the day after its due date: news if that day came after the
+    # last reading.
+    read_on = read_at.astimezone(centre_zone()).date() if read_at is not None else None
+    overdue_query = select(Task.id, Task.title, Task.due_date).where(
+        *mine_open, Task.due_date < today
+    )
+    if read_on is not None:
+        overdue_query = overdue_query.where(Task.due_date >= read_on)
+    overdue = session.execute(overdue_query.order_by(Task.due_date, Task.id).limit(LIMIT)).all()
+    seen: set[int] = set()
+    notices = []
+    for task_id, title, due in assigned:
+        if task_id not in seen:
+            seen.add(task_id)
+            notices.append(Notice("assigned", task_id, title, due))
+    notices += [Notice("overdue", task_id, title, due) for task_id, title, due in overdue]
+    return notices
+
+
+def mark_read(session: Session, user: User, now: dt.datetime | None = None) -> None:
+    """Every notice shown so far is read."""
+    user.notices_read_at = now or utcnow()
+    session.flush()
