@@ -12,8 +12,8 @@ from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
-from workflows.search import family_matches, person_matches
 from workflows.notify import contact_problem
+from workflows.search import family_matches, person_matches
 
 from . import documents
 from .base import OporaModelView

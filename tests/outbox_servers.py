@@ -25,7 +25,7 @@ class _Collect:
         self.count_only = count_only
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.count += 1
         if not self.count_only:
             self.received.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -87,7 +87,7 @@ def sms_server(token: str = "secret-token"):
     fake = SmsFake("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's hook name
+        def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length))
             authorised = self.headers.get("Authorization") == f"Bearer {token}"

@@ -499,7 +499,7 @@ def test_two_workers_at_once_deliver_each_message_once(app, batch):
                 with app.app_context(), Session(db.engine) as session:
                     start.wait()
                     delivery.deliver(session, {"email": sender}, now=LATER, batch=batch)
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]

@@ -19,6 +19,7 @@ Senders: e-mail over SMTP (smtplib, one connection kept for the run) and SMS thr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import smtplib
@@ -99,10 +100,8 @@ class Smtp:
 
     def close(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._connection.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self._connection = None
 
 
@@ -130,7 +129,7 @@ class HttpSms:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - the configured provider
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 body = answer.read(ANSWER_LENGTH).decode("utf-8", "replace")
                 return f"SMS: {answer.status} {body}".strip()
         except urllib.error.HTTPError as error:

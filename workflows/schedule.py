@@ -23,8 +23,8 @@ from models import Case, Task
 from models.terms import CASE_END_NOTICE_DAYS
 
 from .drafts import discard_expired_drafts
-from .referrals import task_overdue_referrals
 from .notify import remind_appointments_eve, remind_loans_due, remind_overdue_loans
+from .referrals import task_overdue_referrals
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task

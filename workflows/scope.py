@@ -29,7 +29,6 @@ from models import (
     Document,
     Family,
     Loan,
-    LoanExtension,
     Message,
     Person,
     PlanActivity,
@@ -119,23 +118,40 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
     if model is Appointment:
         mine = Appointment.specialist_id == user.staff_id if user.staff_id else false()
         return or_(mine, _in(Appointment.family_id, visible_families(user)))
+    if model in CASE_BOUND:
+        return _case_rows(model, user)
+    # Reference data and equipment carry no personal data: no row scope.
+    return true()
+
+
+# The tables whose rows are seen through the case they belong to.
+CASE_BOUND = (
+    Case,
+    Assessment,
+    Visit,
+    Review,
+    SupportPlan,
+    Referral,
+    PlanActivity,
+    PlanRevision,
+    Task,
+    TaskAssignment,
+)
+
+
+def _case_rows(model: type, user: User) -> ColumnElement[bool]:
+    """The rows of a case-bound table that `user` (not one who sees all) may see."""
     cases = visible_cases(user)
     if model is Case:
         return _in(Case.id, cases)
     if model in (Assessment, Visit, Review, SupportPlan, Referral):
         return _in(model.case_id, cases)
-    plans = select(SupportPlan.id).where(_in(SupportPlan.case_id, cases))
     if model in (PlanActivity, PlanRevision):
-        return model.plan_id.in_(plans)
+        return model.plan_id.in_(select(SupportPlan.id).where(_in(SupportPlan.case_id, cases)))
     if model is Task:
         mine = Task.assignee_id == user.staff_id if user.staff_id else false()
         return or_(mine, _in(Task.case_id, cases))
-    if model is TaskAssignment:
-        return TaskAssignment.task_id.in_(select(Task.id).where(where_visible(Task, user)))
-    if model is LoanExtension:
-        return LoanExtension.loan_id.in_(select(Loan.id).where(where_visible(Loan, user)))
-    # Reference data and equipment carry no personal data: no row scope.
-    return true()
+    return TaskAssignment.task_id.in_(select(Task.id).where(_case_rows(Task, user)))
 
 
 def _visible_documents(user: User) -> ColumnElement[bool]:

@@ -29,14 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import throwaway_database  # noqa: E402
-from outbox_servers import smtp_server  # noqa: E402
-from sqlalchemy import delete, event, func, insert, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from conftest import throwaway_database
+from outbox_servers import smtp_server
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session
 
-from app import create_app  # noqa: E402
-from models import AuditRecord, District, Family, Message, db  # noqa: E402
-from workflows.delivery import deliver, senders_from  # noqa: E402
+from app import create_app
+from models import AuditRecord, District, Family, Message, db
+from workflows.delivery import deliver, senders_from
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000"))
 WORKERS = 2
