@@ -109,7 +109,9 @@ def test_search_beyond_the_cap_sorts_its_matches(
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
     monkeypatch.setattr(paging, "FENCE_CAP", fence_cap)
     login_as("coordinator")
-    first = client.get("/family/", query_string={"search": "ы"}).get_data(as_text=True)
+    # Every family lives on ул. Ломоносова (a surname is searched from its beginning now,
+    # so the letter «ы» no longer matches every surname; the address still matches anywhere).
+    first = client.get("/family/", query_string={"search": "ломоносова"}).get_data(as_text=True)
     assert shown_surnames(first) == SURNAMES[:3]
     second = client.get(next_link(first)).get_data(as_text=True)
     assert shown_surnames(second) == SURNAMES[3:6]
