@@ -24,6 +24,8 @@ from wtforms.validators import Optional
 from models import Case, Family, db
 from models.base import plural, utcnow
 from models.documents import INLINE_CONTENT_TYPES
+from models.guards import case_refusal
+from models.live import new_work_refusal
 from models.terms import DOCUMENT_MAX_BYTES, DOCUMENT_MAX_IN_WORDS
 from workflows import documents as wf
 from workflows.dates import centre_today
@@ -254,9 +256,9 @@ def section(place: str, row, role_may) -> dict | None:
         rows = wf.documents_of_family(db.session, current_user, row.id)
     else:
         rows = wf.documents_of_case(db.session, current_user, row)
-    may_upload = role_may("create") and row.archived_at is None
-    if isinstance(row, Case) and row.status == "closed":
-        may_upload = False
+    # The workflow's own refusals (models/live.py, the closed-case guard), asked ahead.
+    refused = new_work_refusal(row) or (isinstance(row, Case) and case_refusal(row))
+    may_upload = role_may("create") and not refused
     package = wf.package_checklist(db.session, current_user, row) if place == "case" else []
     return {
         "package": package,

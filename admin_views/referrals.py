@@ -19,6 +19,7 @@ from wtforms import StringField
 
 from models import Case, Partner, PartnerContact, Service, db
 from models.guards import case_refusal
+from models.live import active_for_new_work
 from models.reference import PARTNER_KIND
 from models.referrals import REFERRAL_REASON
 from models.roles import reads_health
@@ -105,18 +106,16 @@ class ReferralsView(PageView):
     def _render(self, case: Case, error: WorkflowError | None, error_row, values):
         today = centre_today()
         partners = db.session.scalars(
-            select(Partner).where(Partner.archived_at.is_(None)).order_by(Partner.name)
+            active_for_new_work(select(Partner)).order_by(Partner.name)
         ).all()
         contacts = db.session.scalars(
             select(PartnerContact)
             .options(joinedload(PartnerContact.partner))
-            .where(PartnerContact.archived_at.is_(None))
+            .where(active_for_new_work(PartnerContact))
             .order_by(PartnerContact.partner_id, PartnerContact.last_name)
         ).all()
         services = db.session.scalars(
-            select(Service)
-            .where(Service.archived_at.is_(None))
-            .order_by(Service.kind, Service.name)
+            select(Service).where(active_for_new_work(Service)).order_by(Service.kind, Service.name)
         ).all()
         writable = self.may("edit") and case_refusal(case) is None
         return self.render(

@@ -417,6 +417,23 @@ def test_a_viewer_has_no_documents(app, world, store):
 # --- archive and restore --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("archived", "place", "key"),
+    [("family", "family", "family"), ("family", "person", "mother"), ("case", "case", "case")],
+)
+def test_nothing_is_attached_to_an_archived_place(app, world, store, archived, place, key):
+    """Is an upload to an archived family, to a member of an archived family and to an
+    archived case refused (the one rule of models/live.py), leaving no row and no file?"""
+    model = {"family": f.Family, "case": f.Case}[archived]
+    with app.app_context():
+        db.session.get(model, world[archived]).archived_at = f.dt.datetime.now(f.dt.UTC)
+        db.session.commit()
+    with pytest.raises(wf.WorkflowError, match="в архиве"):
+        add_directly(app, store, place, world[key], PNG, "passport", "паспорт.png")
+    assert documents(app) == []
+    assert stored_files(store) == []
+
+
 def test_archive_keeps_the_file_and_only_the_admin_restores(app, world, store):
     document_id = add_directly(app, store, "family", world["family"], PDF, "passport", "p.pdf")
     worker = signed_in(app, "north_worker")  # attaches, but does not archive

@@ -255,6 +255,26 @@ def test_preparing_is_checked(world):
     assert prepare(world).status == "prepared"  # the refused one is closed: a new one may go
 
 
+@pytest.mark.parametrize(
+    ("row", "field", "words"),
+    [
+        ("clinic", "partner", "партнёр в архиве"),
+        ("doctor", "contact", "контактное лицо в архиве"),
+        ("escort", "service", "услуга в архиве"),
+    ],
+)
+def test_no_referral_goes_to_an_archived_partner_contact_or_service(world, row, field, words):
+    """Does the workflow refuse an archived partner, contact or service by its field, as
+    every picker of new work does (models/live.py), and write nothing?"""
+    world[row].archived_at = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
+    db.session.commit()
+    with pytest.raises(WorkflowError, match=words) as caught:
+        prepare(world)
+    assert caught.value.field == field
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Referral)) == 0
+
+
 def test_a_closed_case_takes_no_referral_and_keeps_its_own(world):
     """Is a referral of a closed case neither made nor moved?"""
     referral = sent(world)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import Case, Document, Family, Person, RequiredDocument, User
 from models.documents import CONTENT_TYPE, DOCUMENT_TYPE, HEALTH_DOCUMENT_TYPES
 from models.guards import case_refusal
+from models.live import new_work_refusal
 from models.roles import reads_health
 from models.terms import DOCUMENT_MAX_BYTES, DOCUMENT_MAX_IN_WORDS
 
@@ -165,7 +166,7 @@ def add_document(
     is new). The same file already attached there is that document, not a second one."""
     row = visible_place(session, user, place, place_id)
     session.refresh(row, with_for_update=True)  # two uploads of one file there queue here
-    if row.archived_at is not None:
+    if new_work_refusal(row) is not None:  # archived, or a member of an archived family
         raise WorkflowError(ARCHIVED_PLACE)
     if isinstance(row, Case):
         reason = case_refusal(row)

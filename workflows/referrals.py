@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import Case, Partner, PartnerContact, Referral, Service, Task, User
+from models.live import refuse_for_new_work
 from models.reference import PARTNER_KIND
 from models.referrals import OPEN_REFERRAL_STATUSES, REFERRAL_REASON, REFERRAL_STATUS
 from models.roles import reads_health
@@ -143,21 +144,24 @@ def prepare_referral(
     """A new referral of the case's family to a partner (status «подготовлено»)."""
     case = _visible_case(session, actor, case_id)
     partner = session.get(Partner, partner_id) if partner_id else None
-    if partner is None or partner.is_archived:
+    if partner is None:
         raise WorkflowError("Выберите организацию-партнёра.", field="partner")
+    refuse_for_new_work(partner, "partner")
     contact = None
     if contact_id:
         contact = session.get(PartnerContact, contact_id)
-        if contact is None or contact.is_archived:
+        if contact is None:
             raise WorkflowError("Выберите контактное лицо из списка.", field="contact")
+        refuse_for_new_work(contact, "contact")
         if contact.partner_id != partner.id:
             raise WorkflowError(
                 f"{contact.full_name} — сотрудник другой организации, не «{partner.name}».",
                 field="contact",
             )
     service = session.get(Service, service_id) if service_id else None
-    if service is None or service.is_archived:
+    if service is None:
         raise WorkflowError("Выберите услугу, о которой просите партнёра.", field="service")
+    refuse_for_new_work(service, "service")
     if reason_kind not in REFERRAL_REASON.codes:
         raise WorkflowError("Выберите основание направления.", field="reason_kind")
     text = _text(reason, "reason", "Опишите причину направления.")
