@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -168,3 +170,14 @@ class MessageTemplate(VersionedMixin, Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Kinds whose message announces a day still ahead (the appointment, the loan's due date):
+# once that day has passed the message has nothing left to say, and it is neither sent
+# nor called; the tick gives it up (workflows.notify.give_up_past_events).
+ANNOUNCES_A_DAY_AHEAD = ("appointment", "appointment_eve", "loan_due")
+
+
+def still_timely(today: dt.date) -> ColumnElement[bool]:
+    """The messages that still have something to say on the centre's day `today`."""
+    return or_(Message.event_kind.not_in(ANNOUNCES_A_DAY_AHEAD), Message.event_on >= today)

@@ -573,7 +573,8 @@ def message(family_row: Family, **kw) -> Message:
                 "template_code": "loan_due",
                 "event_kind": "loan_due",
                 "event_id": seq(),
-                "event_on": dt.date(2025, 3, 13),
+                # A due date still ahead: a reminder of a day past is not sent at all.
+                "event_on": dt.date.today() + dt.timedelta(days=30),
                 "subject": "Скоро срок возврата ТСР",
                 "body": "13.03 — срок возврата ТСР в пункт проката КЦСОН.",
                 "due_at": due,

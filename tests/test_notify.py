@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import factories as f
 import pytest
+from conftest import make_user
 from outbox_servers import sms_server, smtp_server
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from models.terms import (
     QUIET_UNTIL,
     RETRY_FIRST_MINUTES,
 )
-from workflows import delivery, notify, reception, rental
+from workflows import calls, delivery, notify, reception, rental
 from workflows.schedule import run_tick
 
 TODAY = dt.date(2026, 3, 10)
@@ -380,6 +381,31 @@ def test_a_batch_delivers_what_is_due_and_retries_what_failed(app_ctx):
     assert states.count("sent") == 10 and states[3] == "failed" and states[11] == "pending"
 
 
+def test_a_reminder_of_a_day_past_is_neither_sent_nor_called_and_the_tick_gives_it_up(app_ctx):
+    """Is a message about an appointment (or a due date) whose day has passed left unsent
+    by the worker and off the call list — while an overdue notice, past by design, still
+    goes — and does the tick give it up with the reason?"""
+    fam, _child = reachable_family("email")
+    now = utcnow()
+    today = now.astimezone(MOSCOW).date()
+    past = today - dt.timedelta(days=1)
+    stale = f.message(fam, channel="email", event_kind="appointment", event_on=past)
+    stale_call = f.message(fam, channel="call", event_kind="appointment_eve", event_on=past)
+    overdue = f.message(fam, channel="email", event_kind="loan_overdue", event_on=past)
+    ahead = f.message(fam, channel="email", event_kind="loan_due", event_on=today)
+    coordinator = make_user("coordinator")
+    db.session.commit()
+    sender = Counting()
+    assert delivery.deliver(db.session, {"email": sender}, now=now).sent == 2
+    assert sorted(sender.sent) == sorted([overdue.id, ahead.id])
+    assert calls.calls_today(db.session, coordinator, ("call",), now) == []
+    assert notify.give_up_past_events(db.session, today) == 2
+    db.session.commit()
+    for row in (stale, stale_call):
+        db.session.refresh(row)
+        assert (row.state, row.provider_answer) == ("given_up", notify.PAST_EVENT)
+
+
 def test_a_channel_without_a_provider_is_left_for_the_call_list(offer_ready):
     """Does the worker leave an SMS alone when no SMS provider is configured (it waits in
     the call list)?"""
@@ -485,7 +511,7 @@ def test_two_workers_at_once_deliver_each_message_once(app, batch):
                 Message(
                     family_id=fam.id, channel="email", address="a@example.org",
                     template_code="loan_due", event_kind="loan_due", event_id=n + 1,
-                    event_on=TODAY, subject="s", body="b", due_at=NOON, next_attempt_at=NOON,
+                    event_on=LATER.date(), subject="s", body="b", due_at=NOON, next_attempt_at=NOON,
                     state="pending", attempts=0,
                 )
             )  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Family, Message, User
 from models.base import utcnow
-from models.notify import CALL_OUTCOME, MESSAGE_EVENT
+from models.notify import CALL_OUTCOME, MESSAGE_EVENT, still_timely
 from models.terms import CALL_MAX_ATTEMPTS, QUIET_UNTIL
 
 from .dates import centre_zone
@@ -54,6 +54,7 @@ def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Sele
             Message.state.in_(("pending", "failed")),
             Message.channel.in_(channels),
             Message.next_attempt_at <= _end_of_day(now),
+            still_timely(now.astimezone(centre_zone()).date()),
             where_visible(Family, user),
         )
         .order_by(Message.next_attempt_at, Message.id)

@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session
 
 from models import Message
 from models.base import utcnow
+from models.notify import still_timely
 from models.terms import MESSAGE_MAX_ATTEMPTS, RETRY_FIRST_MINUTES
 
+from .dates import centre_zone
 from .rental import offer_delivered
 
 TIMEOUT = 15.0  # seconds a provider may take to answer
@@ -224,6 +226,7 @@ def _next_due(
                 Message.state.in_(("pending", "failed")),
                 Message.channel.in_(channels),
                 Message.next_attempt_at <= now,
+                still_timely(now.astimezone(centre_zone()).date()),
             )
             .order_by(Message.next_attempt_at, Message.id)
             .limit(batch)

@@ -21,12 +21,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Appointment, Consent, Family, Loan, Message, MessageTemplate, User
 from models.base import utcnow
+from models.notify import still_timely
 from models.terms import (
     APPOINTMENT_EVE_HOUR,
     LOAN_DUE_NOTICE_DAYS,
@@ -274,13 +275,22 @@ def cancel_messages(session: Session, kind: str, event_ids: list[int], why: str)
     sent; returns how many were stopped."""
     if not event_ids:
         return 0
+    return _stop(session, why, Message.event_kind == kind, Message.event_id.in_(event_ids))
+
+
+PAST_EVENT = "не отправлено: день, о котором сообщение, уже прошёл"
+
+
+def give_up_past_events(session: Session, today: dt.date) -> int:
+    """The tick's job: reminders of a day already past (an appointment, a due date) are
+    given up, not sent or called late; returns how many."""
+    return _stop(session, PAST_EVENT, ~still_timely(today))
+
+
+def _stop(session: Session, why: str, *conditions: ColumnElement[bool]) -> int:
     open_ones = session.scalars(
         select(Message)
-        .where(
-            Message.event_kind == kind,
-            Message.event_id.in_(event_ids),
-            Message.state.in_(("pending", "failed")),
-        )
+        .where(Message.state.in_(("pending", "failed")), *conditions)
         .with_for_update(skip_locked=True)
     ).all()
     for message in open_ones:

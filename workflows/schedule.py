@@ -23,7 +23,12 @@ from models import Case, Task
 from models.terms import CASE_END_NOTICE_DAYS
 
 from .drafts import discard_expired_drafts
-from .notify import remind_appointments_eve, remind_loans_due, remind_overdue_loans
+from .notify import (
+    give_up_past_events,
+    remind_appointments_eve,
+    remind_loans_due,
+    remind_overdue_loans,
+)
 from .referrals import task_overdue_referrals
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
@@ -85,6 +90,7 @@ JOBS: list[tuple[str, Job]] = [
     ("Напоминания семьям о приёме завтра", remind_appointments_eve),
     ("Напоминания семьям о скором сроке возврата ТСР", remind_loans_due),
     ("Сообщения семьям о просроченном возврате ТСР", remind_overdue_loans),
+    ("Напоминания о прошедших днях сняты с отправки", give_up_past_events),
 ]
 
 

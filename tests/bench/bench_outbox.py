@@ -89,7 +89,7 @@ def fill(count: int) -> None:
             "template_code": "loan_due",
             "event_kind": "loan_due",
             "event_id": i + 1,
-            "event_on": dt.date(2026, 1, 5),
+            "event_on": dt.date.today() + dt.timedelta(days=3),  # still ahead: it is sent
             "subject": "Скоро срок возврата ТСР",
             "body": "05.01 — срок возврата ТСР (Кресло-коляска детская) в пункт проката КЦСОН. "
             "Если нужно продлить, позвоните в пункт проката.",
