@@ -11,7 +11,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
-from models.base import plural
+from models.declension import agree, family_surname, person_name, plural
 from workflows.dates import centre_today
 
 from . import (
@@ -190,7 +190,10 @@ def init_admin(app: Flask) -> Admin:
         translations_path=str(Path(__file__).parent / "translations"),
     )
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
-    app.jinja_env.globals["plural"] = plural  # «3 случая», «25 случаев» in the templates
+    # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
+    app.jinja_env.globals.update(
+        plural=plural, family_surname=family_surname, person_name=person_name, agree=agree
+    )
     init_notices(app)
     views = [
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),

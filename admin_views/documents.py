@@ -22,7 +22,8 @@ from wtforms import SelectField
 from wtforms.validators import Optional
 
 from models import Case, Family, db
-from models.base import plural, utcnow
+from models.base import utcnow
+from models.declension import plural
 from models.documents import INLINE_CONTENT_TYPES
 from models.guards import case_refusal
 from models.live import new_work_refusal

@@ -14,7 +14,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from models import db
-from models.base import plural
+from models.declension import plural
 from workflows import search as wf
 
 from .forms import without_control_characters

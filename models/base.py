@@ -66,17 +66,6 @@ def full_name(last: str | None, first: str | None, middle: str | None) -> str:
     return " ".join(part for part in (last, first, middle) if part)
 
 
-def plural(number: int, one: str, few: str, many: str) -> str:
-    """«1 семья», «3 семьи», «80 семей»: a number with the Russian noun form it takes."""
-    if number % 10 == 1 and number % 100 != 11:
-        word = one
-    elif 2 <= number % 10 <= 4 and not 12 <= number % 100 <= 14:
-        word = few
-    else:
-        word = many
-    return f"{number} {word}"
-
-
 class Choices:
     """A closed list of codes with Russian labels, stored as checked text."""
 

@@ -52,8 +52,8 @@ from models import (
     User,
     db,
 )
-from models.base import plural
 from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES
+from models.declension import plural
 from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
 from workflows.cases import close_case, open_case, record_assessment, sign_contract
 from workflows.consent import record_consent

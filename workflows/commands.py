@@ -16,7 +16,7 @@ from flask_migrate.cli import db as migrate_group
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import ROLE, db
-from models.base import plural
+from models.declension import plural
 
 from . import audit_chain
 from .accounts import create_user

@@ -1,0 +1,63 @@
+"""Names, families and numbers read as Russian: through the libraries, in every form used."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.declension import agree, family_surname, person_name, plural, sex_of
+
+
+@pytest.mark.parametrize(
+    ("parts", "case", "sex", "expected"),
+    [
+        (("Емельянова", "Алёна", "Алексеевна"), "gent", "f", "Емельяновой Алёны Алексеевны"),
+        (("Иванов", "Пётр", "Ильич"), "datv", "m", "Иванову Петру Ильичу"),
+        (("Иванов", "Пётр", "Ильич"), "ablt", None, "Ивановым Петром Ильичом"),
+        (("Римская-Корсакова", "Анна", None), "ablt", "f", "Римской-Корсаковой Анной"),
+        (("Шевченко", "Ольга", "Петровна"), "gent", "f", "Шевченко Ольги Петровны"),
+        (("Емельянова", "Алёна", "Алексеевна"), "nomn", "f", "Емельянова Алёна Алексеевна"),
+    ],
+)
+def test_person_name_in_each_case(parts, case, sex, expected):
+    assert person_name(*parts, case, sex) == expected
+
+
+@pytest.mark.parametrize(
+    ("surname", "case", "expected"),
+    [
+        ("Константинов", "datv", "Константиновым"),
+        ("Константинов", "gent", "Константиновых"),
+        ("Достоевский", "nomn", "Достоевские"),
+        ("Пушкин", "ablt", "Пушкиными"),
+        ("Шевченко", "datv", "Шевченко"),
+        ("Белых", "gent", "Белых"),
+    ],
+)
+def test_family_named_in_the_plural(surname, case, expected):
+    assert family_surname(surname, case) == expected
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (1, "1 семья"),
+        (2, "2 семьи"),
+        (5, "5 семей"),
+        (11, "11 семей"),
+        (14, "14 семей"),
+        (21, "21 семья"),
+        (104, "104 семьи"),
+        (111, "111 семей"),
+        (0, "0 семей"),
+    ],
+)
+def test_plural_follows_the_russian_rule(number, expected):
+    assert plural(number, "семья", "семьи", "семей") == expected
+
+
+def test_agreement_and_sex():
+    assert agree("f", "поставлен", "поставлена") == "поставлена"
+    assert agree("m", "поставлен", "поставлена") == "поставлен"
+    assert sex_of(None, "Алёна", "Алексеевна") == "f"
+    assert sex_of(None, "Пётр", "Ильич") == "m"
+    assert sex_of("f", "Пётр", "Ильич") == "f"
