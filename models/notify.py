@@ -59,6 +59,9 @@ MESSAGE_EVENT = Choices(
     },
 )
 
+# The messages of the rental point: its clerk calls about these and no others.
+RENTAL_EVENTS = frozenset({"offer", "loan_due", "loan_overdue"})
+
 # A call's outcome, as the clerk records it: (label, delivered?).
 CALL_OUTCOME = Choices(
     "call_outcome",

@@ -40,6 +40,9 @@ class Role:
     district_bound: bool = False
     # Holds receptions: appointments may be booked with it.
     receives_visitors: bool = False
+    # «Звонки на сегодня» holds only the rental point's calls (offers, loans), not the
+    # district's (appointments and the rest), which the family's own workers make.
+    rental_calls_only: bool = False
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -112,6 +115,7 @@ _ROWS = (
     # The rental point sees of a family only what lending needs.
     Role(
         "rental_clerk",
+        rental_calls_only=True,
         field_limits=MappingProxyType(
             {
                 "family": frozenset({"surname", "address", "phone", "district"}),

@@ -29,6 +29,7 @@ from models.terms import (
     RETRY_FIRST_MINUTES,
 )
 from workflows import calls, delivery, notify, reception, rental
+from workflows.errors import WorkflowError
 from workflows.schedule import run_tick
 
 TODAY = dt.date(2026, 3, 10)
@@ -404,6 +405,29 @@ def test_a_reminder_of_a_day_past_is_neither_sent_nor_called_and_the_tick_gives_
     for row in (stale, stale_call):
         db.session.refresh(row)
         assert (row.state, row.provider_answer) == ("given_up", notify.PAST_EVENT)
+
+
+def test_the_rental_clerk_calls_only_about_the_rental_points_events(offer_ready):
+    """Does the rental clerk's call list hold only the rental point's calls (an offer) and
+    not an appointment, while the family's district worker and the coordinator see both —
+    and is the appointment's call refused to the clerk?"""
+    fam = offer_ready["loan"].family  # a family the rental point serves
+    today = utcnow().astimezone(MOSCOW).date()
+    offer = f.message(fam, channel="call", event_kind="offer", event_on=today)
+    visit = f.message(fam, channel="call", event_kind="appointment", event_on=today)
+    clerk = offer_ready["clerk"]
+    worker = make_user("district_worker", "worker", districts=[fam.district_id])
+    coordinator = make_user("coordinator", "coord")
+    db.session.commit()
+
+    def listed(user):
+        return {call.id for call in calls.calls_today(db.session, user, ("call",))}
+
+    assert listed(clerk) == {offer.id}
+    assert listed(worker) == {offer.id, visit.id}
+    assert listed(coordinator) == {offer.id, visit.id}
+    with pytest.raises(WorkflowError, match="Этого звонка уже нет в списке"):
+        calls.record_call(db.session, clerk, visit.id, "reached", ("call",))
 
 
 def test_a_channel_without_a_provider_is_left_for_the_call_list(offer_ready):

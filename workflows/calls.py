@@ -6,6 +6,10 @@ point or the district telephones and records the outcome with one click:
 «дозвонились» and «отказ» (the family was reached and declined) count as
 delivered — an offer's days start then — «не дозвонились» as a failed attempt,
 tried again the next day, given up after CALL_MAX_ATTEMPTS.
+
+The rental point's clerk calls only about offers and loans (models.notify.RENTAL_EVENTS;
+models/roles.py `rental_calls_only`): an appointment or a date of the case is for the
+family's own workers, who see every call of the families they serve.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import Session
 
 from models import Family, Message, User
 from models.base import utcnow
-from models.notify import CALL_OUTCOME, MESSAGE_EVENT, still_timely
+from models.notify import CALL_OUTCOME, MESSAGE_EVENT, RENTAL_EVENTS, still_timely
+from models.roles import policy
 from models.terms import CALL_MAX_ATTEMPTS, QUIET_UNTIL
 
 from .dates import centre_zone
@@ -46,6 +51,13 @@ def _end_of_day(now: dt.datetime) -> dt.datetime:
     return local.replace(hour=23, minute=59, second=59, microsecond=0).astimezone(dt.UTC)
 
 
+def _of_desk(user: User) -> ColumnElement[bool]:
+    """The rental clerk's calls are the rental point's; the others see every call of theirs."""
+    if policy(user.role).rental_calls_only:
+        return Message.event_kind.in_(RENTAL_EVENTS)
+    return true()
+
+
 def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Select[Message, Family]:
     return (
         select(Message, Family)
@@ -56,6 +68,7 @@ def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Sele
             Message.next_attempt_at <= _end_of_day(now),
             still_timely(now.astimezone(centre_zone()).date()),
             where_visible(Family, user),
+            _of_desk(user),
         )
         .order_by(Message.next_attempt_at, Message.id)
     )
