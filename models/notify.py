@@ -56,6 +56,8 @@ MESSAGE_EVENT = Choices(
         "appointment_eve": "накануне приёма",
         "loan_due": "скоро срок возврата ТСР",
         "loan_overdue": "просрочен возврат ТСР",
+        "ipra_end": "подходит срок окончания ИПРА",
+        "mse_review": "подходит срок переосвидетельствования",
     },
 )
 
@@ -175,7 +177,7 @@ class MessageTemplate(VersionedMixin, Model):
 # Kinds whose message announces a day still ahead (the appointment, the loan's due date):
 # once that day has passed the message has nothing left to say, and it is neither sent
 # nor called; the tick gives it up (workflows.notify.give_up_past_events).
-ANNOUNCES_A_DAY_AHEAD = ("appointment", "appointment_eve", "loan_due")
+ANNOUNCES_A_DAY_AHEAD = ("appointment", "appointment_eve", "loan_due", "ipra_end", "mse_review")
 
 
 def still_timely(today: dt.date) -> ColumnElement[bool]:
