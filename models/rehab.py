@@ -107,7 +107,7 @@ class RehabProgramme(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
 
     def __str__(self) -> str:
         number = f" № {self.number}" if self.number else ""
-        until = f" до {self.valid_until:%d.%m.%Y}" if self.valid_until else ""
+        until = f" до {self.valid_until:%d.%m.%Y}" if self.valid_until is not None else ""
         return f"ИПРА{number}{until}"
 
 
