@@ -30,6 +30,16 @@ NOT_A_BUREAU = "Выберите бюро медико-социальной эк
 VALID_AFTER_ISSUE = "Срок действия ИПРА — позже даты её выдачи."
 
 
+class CoordinatorRestores:
+    """The ИПРА is health data the administrator does not read, so the coordinator — who
+    archives it and reads health — restores what was archived in error."""
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "restore":
+            return self.role == "coordinator"
+        return super().is_action_allowed(name)
+
+
 class ChildLoader(ScopedAjaxLoader):
     """The child picker: the children the user may see, not archived."""
 
@@ -37,7 +47,7 @@ class ChildLoader(ScopedAjaxLoader):
         return super().get_query().filter(Person.relation == "child")
 
 
-class RehabProgrammeView(OporaModelView):
+class RehabProgrammeView(CoordinatorRestores, OporaModelView):
     audit_opening = True  # health data
     column_list = ("child", "number", "issued_on", "valid_until", "bureau")
     column_searchable_list = ("number",)
@@ -100,7 +110,7 @@ class RehabProgrammeView(OporaModelView):
         return [("Предложения по ИПРА: ИПСС и очередь проката", url, "open-ipra")]
 
 
-class RehabMeasureView(OporaModelView):
+class RehabMeasureView(CoordinatorRestores, OporaModelView):
     audit_opening = True
     column_list = ("programme", "kind", "description", "activity")
     column_filters = ("kind",)
@@ -108,7 +118,7 @@ class RehabMeasureView(OporaModelView):
     column_details_list = ("programme", "kind", "description", "activity")
 
 
-class RehabTsrView(OporaModelView):
+class RehabTsrView(CoordinatorRestores, OporaModelView):
     audit_opening = True
     column_list = ("programme", "name", "by_fund", "equipment_type", "reservation")
     column_filters = ("by_fund", "equipment_type")

@@ -15,9 +15,6 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from models import (
-    RehabMeasure,
-    RehabProgramme,
-    RehabTsr,
     Appointment,
     Assessment,
     AuditRecord,
@@ -43,6 +40,9 @@ from models import (
     Programme,
     ProgrammeEnrolment,
     Referral,
+    RehabMeasure,
+    RehabProgramme,
+    RehabTsr,
     RequiredDocument,
     Reservation,
     Review,
