@@ -61,9 +61,7 @@ DELETERS = ("admin", "coordinator")
 # The ИПРА's tables are health data the administrator does not read: the coordinator
 # restores them (tests/test_ipra.py).
 ARCHIVABLE = tuple(
-    ep
-    for ep in ENDPOINTS
-    if issubclass(MODELS[ep], ArchivedMixin) and allowed("admin", ep, "list")
+    ep for ep in ENDPOINTS if issubclass(MODELS[ep], ArchivedMixin) and allowed("admin", ep, "list")
 )
 
 
