@@ -251,7 +251,12 @@ def confirm_measure(session: Session, actor: User, measure_id: int, today: dt.da
     if not proposal.can_confirm or case is None:
         raise WorkflowError(proposal.why_not or "Это мероприятие не предлагается.")
     assert proposal.service is not None and proposal.role is not None  # a proposal has them
-    goal = session.scalar(select(SupportPlan.goal).where(SupportPlan.case_id == case.id))
+    plan = session.scalar(select(SupportPlan).where(SupportPlan.case_id == case.id))
+    if plan is None:  # a first draft, its goal still to be written in the ИПСС editor
+        plan = SupportPlan(case_id=case.id, status="draft", goal=None)
+        session.add(plan)
+        session.flush()
+    goal = plan.goal
     draft = ActivityDraft(None, proposal.service.id, proposal.role, proposal.planned_date)
     save_plan(session, case.id, actor, goal or "", [draft], today)
     activity = session.scalars(
