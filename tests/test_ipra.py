@@ -235,6 +235,19 @@ def test_the_tick_gives_the_lead_worker_each_task_once(world):
     assert any("переосвидетельствования" in t.title for t in tasks)
 
 
+def test_an_mse_date_on_the_ipras_end_is_said_once(world):
+    """When the child's МСЭ date is the ИПРА's end, is there one task and no second
+    message about the same day?"""
+    _reachable(world["case"])
+    today = world["programme"].valid_until - dt.timedelta(days=10)
+    world["child"].disability_review_date = world["programme"].valid_until
+    db.session.commit()
+    run_tick(db.session, today)
+    assert rehab.task_mse_reviews(db.session, today) == 0
+    kinds = db.session.scalars(select(Message.event_kind)).all()
+    assert kinds == ["ipra_end"]
+
+
 def test_nothing_is_tasked_long_before_the_date(world):
     """Is an ИПРА ending beyond the notice days left alone by the tick?"""
     today = world["programme"].valid_until - dt.timedelta(days=rehab.IPRA_NOTICE_DAYS + 5)

@@ -356,7 +356,8 @@ def _ending_programmes(session: Session, today: dt.date) -> list[RehabProgramme]
 
 
 def _reviews_ahead(session: Session, today: dt.date) -> list[Person]:
-    """Live children whose МСЭ re-examination date is within IPRA_NOTICE_DAYS."""
+    """Live children whose МСЭ re-examination date is within IPRA_NOTICE_DAYS — unless
+    their ИПРА ends that very day (its own task and message say it already)."""
     horizon = today + dt.timedelta(days=IPRA_NOTICE_DAYS)
     return list(
         session.scalars(
@@ -365,6 +366,11 @@ def _reviews_ahead(session: Session, today: dt.date) -> list[Person]:
                 Person.relation == "child",
                 Person.disability_review_date >= today,
                 Person.disability_review_date <= horizon,
+                ~exists().where(
+                    RehabProgramme.child_id == Person.id,
+                    RehabProgramme.archived_at.is_(None),
+                    RehabProgramme.valid_until == Person.disability_review_date,
+                ),
             )
             .order_by(Person.disability_review_date, Person.id)
         )
