@@ -61,6 +61,9 @@ MESSAGE_EVENT = Choices(
     },
 )
 
+# Events that tell of a child's ИПРА or МСЭ: only a role that reads health calls about them.
+HEALTH_EVENTS = ("ipra_end", "mse_review")
+
 # A call's outcome, as the clerk records it: (label, delivered?).
 CALL_OUTCOME = Choices(
     "call_outcome",

@@ -442,3 +442,22 @@ def test_the_coordinator_archives_and_restores_an_ipra(app, page_world, login_as
     )
     with app.app_context():
         assert db.session.get(RehabProgramme, pid).archived_at is None
+
+
+def test_only_a_role_reading_health_calls_about_the_ipra(world):
+    """Does the ИПРА's message wait on the district worker's call list and not on the
+    rental clerk's, though the clerk sees the family (it has a queue place)?"""
+    from workflows.calls import calls_today
+
+    family = world["case"].family
+    family.contact_channel, family.phone = "call", "+7 900 000-00-02"
+    f.consent(family, world["case"].applicant, notifications=True)
+    f.reservation(family, world["child"], world["walker"])
+    today = world["programme"].valid_until - dt.timedelta(days=10)
+    assert rehab.remind_ipra_ending(db.session, today) == 1
+    db.session.commit()
+    later = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+    worker_calls = calls_today(db.session, account(world["worker"]), ("call",), later)
+    clerk_calls = calls_today(db.session, f.user("rental_clerk"), ("call",), later)
+    assert [c.family_id for c in worker_calls] == [family.id]
+    assert clerk_calls == []

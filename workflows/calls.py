@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true
 from sqlalchemy.orm import Session
 
 from models import Family, Message, User
 from models.base import utcnow
-from models.notify import CALL_OUTCOME, MESSAGE_EVENT, still_timely
+from models.notify import CALL_OUTCOME, HEALTH_EVENTS, MESSAGE_EVENT, still_timely
+from models.roles import reads_health
 from models.terms import CALL_MAX_ATTEMPTS, QUIET_UNTIL
 
 from .dates import centre_zone
@@ -47,6 +48,8 @@ def _end_of_day(now: dt.datetime) -> dt.datetime:
 
 
 def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Select[Message, Family]:
+    # The ИПРА's end, the МСЭ date: the rental clerk does not call about them.
+    health = true() if reads_health(user.role) else Message.event_kind.not_in(HEALTH_EVENTS)
     return (
         select(Message, Family)
         .join(Family, Family.id == Message.family_id)
@@ -56,6 +59,7 @@ def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Sele
             Message.next_attempt_at <= _end_of_day(now),
             still_timely(now.astimezone(centre_zone()).date()),
             where_visible(Family, user),
+            health,
         )
         .order_by(Message.next_attempt_at, Message.id)
     )
