@@ -200,8 +200,11 @@ class IpraView(PageView):
         return row.programme_id
 
 
-def ipra_links(role: str | None, family_id: int) -> list[tuple[str, str, str]]:
-    """Links to the ИПРА pages of the family's children, for a role that may open them."""
+def ipra_links(
+    role: str | None, family_id: int, child_id: int | None = None
+) -> list[tuple[str, str, str]]:
+    """Links to the ИПРА pages of the family's children (or of one child), for a role
+    that may open them."""
     if not allowed(role, "ipra", "details"):
         return []
     return [
@@ -211,4 +214,5 @@ def ipra_links(role: str | None, family_id: int) -> list[tuple[str, str, str]]:
             f"open-ipra-{p.id}",
         )
         for p in wf.latest_programmes(db.session, family_id)
+        if child_id is None or p.child_id == child_id
     ]

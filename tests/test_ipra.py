@@ -327,6 +327,7 @@ def page_world(app):
             "area": area.id,
             "case": case.id,
             "programme": programme.id,
+            "child": child.id,
             "measure": measure.id,
             "tsr": item.id,
         }
@@ -365,6 +366,11 @@ def test_every_roles_ipra_pages_answer_without_a_server_error(app, page_world, r
         health = allowed(role, "ipra", "details")
         assert ("ИПРА ребёнка" in body) == health, role
         assert (f"/ipra/{pid}" in body) == health, role
+    person_page = client.get(f"/person/details/?id={page_world['child']}")
+    assert person_page.status_code in (200, 403, 404)
+    if person_page.status_code == 200:
+        health = allowed(role, "ipra", "details")
+        assert (f"/ipra/{pid}" in person_page.get_data(as_text=True)) == health, role
     if role == "rental_clerk":
         desk = client.get("/rental_desk/").get_data(as_text=True)
         assert "вне гарантированного перечня" in desk
