@@ -64,14 +64,9 @@ class RehabProgrammeView(CoordinatorRestores, OporaModelView):
         "notes",
         "created_at",
     )
-    details_related = (
-        ("measures", ("kind", "description", "activity")),
-        ("tsr_items", ("name", "by_fund", "equipment_type", "reservation")),
-    )
-
-    def __init__(self, model, name, category=None, endpoint=None):
-        super().__init__(model, name, category, endpoint)
-        self.form_ajax_refs["child"] = ChildLoader(
+    # Read by OporaModelView.__init__ over the default Person picker: children only.
+    form_ajax_refs = {
+        "child": ChildLoader(
             "child",
             db.session,
             Person,
@@ -79,6 +74,11 @@ class RehabProgrammeView(CoordinatorRestores, OporaModelView):
             placeholder="Начните вводить фамилию ребёнка…",
             minimum_input_length=2,
         )
+    }
+    details_related = (
+        ("measures", ("kind", "description", "activity")),
+        ("tsr_items", ("name", "by_fund", "equipment_type", "reservation")),
+    )
 
     def _scope_pickers(self, form):
         form = super()._scope_pickers(form)

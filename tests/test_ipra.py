@@ -467,3 +467,15 @@ def test_only_a_role_reading_health_calls_about_the_ipra(world):
     clerk_calls = calls_today(db.session, f.user("rental_clerk"), ("call",), later)
     assert [c.family_id for c in worker_calls] == [family.id]
     assert clerk_calls == []
+
+
+def test_the_child_picker_offers_children_only(app, page_world):
+    """Does the ИПРА form's child picker offer the family's child and not its mother?"""
+    client = signed_in(app, "ipra_worker")
+    with app.app_context():
+        case = db.session.get(Case, page_world["case"])
+        stem = case.applicant.last_name[:4]
+    found = client.get(f"/rehab_programme/ajax/lookup/?name=child&query={stem}").get_json()
+    ids = {row[0] for row in found}
+    assert page_world["child"] in ids
+    assert case.applicant_id not in ids
