@@ -9,12 +9,15 @@ from flask_login import current_user
 from models import db
 from models.cases import CASE_STATUS, CLOSURE_REASON
 from models.guards import case_refusal
+from models.roles import reads_health
+from workflows import rehab
 from workflows.dates import centre_today
 from workflows.tasks import auto_assign_task
 
 from . import documents
 from .base import OporaModelView
 from .permissions import allowed
+from .rehab import ipra_links
 
 
 class CaseView(OporaModelView):
@@ -89,6 +92,15 @@ class CaseView(OporaModelView):
 
     def documents_section(self, model):
         return documents.section("case", model, lambda a: allowed(self.role, "documents", a))
+
+    def details_actions(self, model):
+        return ipra_links(self.role, model.family_id)
+
+    def details_notices(self, model):
+        # The child's ИПРА is health data: the warning is for a role that reads it.
+        if not reads_health(self.role):
+            return []
+        return [("warning", text) for text in rehab.case_outlasts_ipra(db.session, model)]
 
     def status_label(self, model) -> str:
         return CASE_STATUS.label(model.status)

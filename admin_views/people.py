@@ -18,6 +18,7 @@ from workflows.search import family_matches, person_matches
 from . import documents
 from .base import OporaModelView
 from .permissions import allowed
+from .rehab import ipra_links
 
 
 def _categories(view, context, model, name):
@@ -224,6 +225,12 @@ class PersonView(KeySearchMixin, OporaModelView):
     )
     column_details_list = form_columns
     details_related = (("consents", ("given_on", "scope", "withdrawn_on")),)
+
+    def details_actions(self, model):
+        """The child's ИПРА, for a role that reads it."""
+        if not model.is_child:
+            return []
+        return ipra_links(self.role, model.family_id, child_id=model.id)
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)

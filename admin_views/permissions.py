@@ -8,7 +8,7 @@ screens and buttons. The README prints this table (`flask --app app permissions`
 
 from __future__ import annotations
 
-from models.roles import roles_that
+from models.roles import reads_health, roles_that
 
 READ = frozenset({"list", "details"})
 WRITE = READ | {"create", "edit"}
@@ -50,6 +50,9 @@ RENTAL = ("equipment_type", "equipment_unit", "loan", "reservation")
 RENTAL_HISTORY = ("loan_extension",)
 ACCOUNTS = ("user",)
 AUDIT = ("audit_record",)
+# The child's ИПРА is health data: only a role that reads health has its tables and its
+# page (the administrator reads no health data, as with МСЭ and ИПРА documents).
+REHAB = ("rehab_programme", "rehab_measure", "rehab_tsr")
 # A case is created only through «Новое обращение» and changes status only through
 # its workflow pages, so no role has «create» on the case table itself.
 CASE_RIGHTS = FULL - {"create"}
@@ -81,6 +84,7 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
 # calls       L: «Звонки на сегодня» (families one may see), E: record a call's outcome
 # message_preview L: the message templates with sample values
+# ipra        D: an ИПРА's proposals, E: confirm an ИПСС activity or a rental queue place
 RECEPTION = frozenset({"list", "create"})
 INTAKE = frozenset({"create"})
 CASE_FLOW = frozenset({"details", "edit"})
@@ -101,6 +105,7 @@ REPORTS = (
 REPORT = frozenset({"list", "export"})
 REFERRAL_PAGE = frozenset({"details", "create", "edit"})
 CALLS = frozenset({"list", "edit"})
+IPRA_PAGE = frozenset({"details", "edit"})
 # The outbox is written by the events and the worker only; the administrator reads it
 # and edits the templates' texts (their codes are fixed).
 OUTBOX = ("message",)
@@ -151,6 +156,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_KEEP,
+        **_grant(REHAB, FULL),
+        "ipra": IPRA_PAGE,
         **_grant(REPORTS, REPORT),
     },
     "district_worker": {
@@ -170,6 +177,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_ATTACH,
+        **_grant(REHAB, WRITE_EXPORT),
+        "ipra": IPRA_PAGE,
         "calls": CALLS,
         **_grant(("report_pilot", "report_regional", "report_workload"), REPORT),
     },
@@ -201,6 +210,12 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
             "referrals": REFERRAL_PAGE,
             "my_tasks": MY_TASKS,
             "documents": READ,
+            # Those who read health data read the child's ИПРА and its proposals.
+            **(
+                {**_grant(REHAB, READ), "ipra": frozenset({"details"})}
+                if reads_health(role)
+                else {}
+            ),
         }
         for role in roles_that("specialist")
     },

@@ -17,9 +17,16 @@ from .base import OporaModelView
 
 
 class EquipmentTypeView(OporaModelView):
-    column_list = ("name", "category", "size_range", "age_range", "loan_term_days")
+    column_list = (
+        "name",
+        "category",
+        "size_range",
+        "age_range",
+        "loan_term_days",
+        "outside_guaranteed",
+    )
     column_searchable_list = ("name",)
-    column_filters = ("category",)
+    column_filters = ("category", "outside_guaranteed")
     column_default_sort = "name"
     form_columns = (
         "name",
@@ -29,6 +36,7 @@ class EquipmentTypeView(OporaModelView):
         "loan_term_days",
         "max_extensions",
         "components",
+        "outside_guaranteed",
     )
 
 

@@ -33,6 +33,7 @@ from .reference import (
     Staff,
 )
 from .referrals import Referral
+from .rehab import RehabMeasure, RehabProgramme, RehabTsr
 from .rental import (
     EquipmentType,
     EquipmentUnit,
@@ -77,6 +78,9 @@ __all__ = [
     "Programme",
     "ProgrammeEnrolment",
     "Referral",
+    "RehabMeasure",
+    "RehabProgramme",
+    "RehabTsr",
     "RentalEvent",
     "RequiredDocument",
     "Reservation",

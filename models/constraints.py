@@ -30,6 +30,7 @@ _OPEN_REFERRAL = Refusal(
 _SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", "file")
 _IN_PACKAGE = Refusal("Этот вид документа уже есть в пакете.", "doc_type")
 _MESSAGE = Refusal("Сообщение об этом событии этому адресату уже есть в очереди.")
+_PROPOSAL = Refusal("Это предложение по ИПРА уже подтверждено.")
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -82,6 +83,20 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "message.event_kind": _MESSAGE,
     "uq_message_template_code": Refusal("Шаблон с таким кодом уже есть.", "code"),
     "message_template.code": Refusal("Шаблон с таким кодом уже есть.", "code"),
+    "rehab_programme_valid_order": Refusal(
+        "Срок действия ИПРА — позже даты её выдачи.", "valid_until"
+    ),
+    "uq_rehab_programme_number": Refusal("ИПРА с таким номером уже есть.", "number"),
+    "rehab_programme.number": Refusal("ИПРА с таким номером уже есть.", "number"),
+    "rehab_tsr_queue_needs_rental": Refusal(
+        "В очередь пункта проката ставят только по ТСР, которое не обеспечивает Социальный "
+        "фонд, и только на вид ТСР пункта проката.",
+        "equipment_type",
+    ),
+    "uq_rehab_measure_activity_id": _PROPOSAL,
+    "rehab_measure.activity_id": _PROPOSAL,
+    "uq_rehab_tsr_reservation_id": _PROPOSAL,
+    "rehab_tsr.reservation_id": _PROPOSAL,
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),

@@ -56,11 +56,15 @@ MESSAGE_EVENT = Choices(
         "appointment_eve": "накануне приёма",
         "loan_due": "скоро срок возврата ТСР",
         "loan_overdue": "просрочен возврат ТСР",
+        "ipra_end": "подходит срок окончания ИПРА",
+        "mse_review": "подходит срок переосвидетельствования",
     },
 )
 
 # The messages of the rental point: its clerk calls about these and no others.
 RENTAL_EVENTS = frozenset({"offer", "loan_due", "loan_overdue"})
+# Events that tell of a child's ИПРА or МСЭ: only a role that reads health calls about them.
+HEALTH_EVENTS = ("ipra_end", "mse_review")
 
 # A call's outcome, as the clerk records it: (label, delivered?).
 CALL_OUTCOME = Choices(
@@ -178,7 +182,7 @@ class MessageTemplate(VersionedMixin, Model):
 # Kinds whose message announces a day still ahead (the appointment, the loan's due date):
 # once that day has passed the message has nothing left to say, and it is neither sent
 # nor called; the tick gives it up (workflows.notify.give_up_past_events).
-ANNOUNCES_A_DAY_AHEAD = ("appointment", "appointment_eve", "loan_due")
+ANNOUNCES_A_DAY_AHEAD = ("appointment", "appointment_eve", "loan_due", "ipra_end", "mse_review")
 
 
 def still_timely(today: dt.date) -> ColumnElement[bool]:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -88,6 +90,15 @@ class EquipmentType(ArchivedMixin, Model):
     loan_term_days: Mapped[int] = column(Integer, label="Срок выдачи, дней", default=90)
     max_extensions: Mapped[int] = column(Integer, label="Продлений не более", default=2)
     components: Mapped[str | None] = column(Text, label="Комплектность")
+    # Seed 002 §2.2: the rental point serves the ТСР «не включенными в гарантированный
+    # перечень» — those the Social Fund does not provide.
+    outside_guaranteed: Mapped[bool] = column(
+        Boolean,
+        label="Вне гарантированного перечня",
+        default=False,
+        server_default=false(),
+        nullable=False,
+    )
 
     units: Mapped[list[EquipmentUnit]] = relationship(
         passive_deletes="all", back_populates="type", info={"label": "Единицы"}

@@ -73,3 +73,6 @@ RETRY_FIRST_MINUTES = 5
 MESSAGE_MAX_ATTEMPTS = 5
 # A call not got through is tried again the next working day, at most this many days.
 CALL_MAX_ATTEMPTS = 3
+# The child's ИПРА: the lead worker gets a task, and the family a message, this many days
+# before the ИПРА's end and before the МСЭ re-examination date (the person's field).
+IPRA_NOTICE_DAYS = 30

@@ -45,6 +45,9 @@ from models import (
     PlanActivity,
     Programme,
     ProgrammeEnrolment,
+    RehabMeasure,
+    RehabProgramme,
+    RehabTsr,
     Reservation,
     Service,
     Staff,
@@ -1731,6 +1734,52 @@ class _DemoBuilder:
 
     # --- everything -----------------------------------------------------------------
 
+    def build_ipra(self, partners: list[Partner], types: dict[str, EquipmentType]) -> None:
+        """An ИПРА for each disabled child: issued by the МСЭ bureau, valid until the
+        child's re-examination date; the measures it recommends and the ТСР it lists
+        (some not provided by the Social Fund, of a type of the rental point)."""
+        rng = random.Random(DEMO_SEED + 17)  # its own: the rest of the demo draws as before
+        bureau = next((p for p in partners if p.kind == "mse"), None)
+        if bureau is None:
+            return
+        self.on(self.today)
+        made = 0
+        for info in self.families:
+            for child in info.children:
+                if child.disability_status != "disabled":
+                    continue
+                made += 1
+                issued = self.ago(rng.randint(90, 700))
+                review = child.disability_review_date
+                until = review if review and review > issued + dt.timedelta(days=60) else None
+                programme = RehabProgramme(
+                    child=child,
+                    number=f"{1200 + made * 7}.7.33/{issued.year}",
+                    issued_on=issued,
+                    valid_until=until or issued + dt.timedelta(days=rng.choice((365, 730))),
+                    bureau=bureau,
+                )
+                for kind, share, text in IPRA_MEASURES:
+                    if rng.random() < share:
+                        programme.measures.append(RehabMeasure(kind=kind, description=text))
+                self.ipra_tsr(rng, programme, child, types)
+                db.session.add(programme)
+        db.session.flush()
+        self.counts["ИПРА"] = made
+
+    def ipra_tsr(self, rng, programme, child: Person, types) -> None:
+        items = list(IPRA_TSR_MOBILITY[: rng.randint(1, 2)]) if self.needs_mobility(child) else []
+        if rng.random() < 0.45:
+            items.append(rng.choice(IPRA_TSR_OUTSIDE))
+        for name, by_fund, type_name in items:
+            programme.tsr_items.append(
+                RehabTsr(name=name, by_fund=by_fund, equipment_type=types.get(type_name or ""))
+            )
+        if items:
+            programme.measures.append(
+                RehabMeasure(kind="tsr", description="Обеспечение ТСР по перечню ИПРА")
+            )
+
     def build(self) -> None:
         """Build the whole demo in the session (flushed, not committed)."""
         services = list(db.session.scalars(select(Service).order_by(Service.id)))
@@ -1752,12 +1801,44 @@ class _DemoBuilder:
         self.build_appointments()
         self.build_enrolments()
         self.build_rental(types)
+        self.build_ipra(partners, types)
         # The scheduler's jobs, once, as `flask tick` would run them this morning.
         self.on(self.today)
         for _label, job in JOBS:
             job(db.session, self.today)
         self.counts["задач"] = db.session.scalar(select(func.count()).select_from(Task))
         self.counts["участий в программах"] = len(self.enrolled)
+
+
+IPRA_MEASURES = (
+    (
+        "medical",
+        1.0,
+        "Восстановительная терапия, наблюдение невролога и ортопеда, "
+        "санаторно-курортное лечение по медицинским показаниям",
+    ),
+    (
+        "psych_ped",
+        0.8,
+        "Психолого-педагогическая коррекция, занятия с логопедом "
+        "и дефектологом, консультирование родителей",
+    ),
+    (
+        "social",
+        0.7,
+        "Социально-бытовая и социально-средовая адаптация, обучение семьи навыкам ухода",
+    ),
+)
+# ТСР an ИПРА lists: (name, provided by the Social Fund, the rental type when it is not).
+IPRA_TSR_MOBILITY = (
+    ("Кресло-коляска с ручным приводом для детей-инвалидов комнатная", True, None),
+    ("Опора для ползания для детей-инвалидов", True, None),
+)
+IPRA_TSR_OUTSIDE = (
+    ("Функциональная кровать с регулировкой секций", False, "Функциональная кровать"),
+    ("Сиденье для купания детское", False, "Стул (сиденье) для купания"),
+    ("Велотренажёр для детей с ДЦП", False, "Велотренажёр реабилитационный детский"),
+)
 
 
 def demo_loaded() -> bool:

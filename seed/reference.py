@@ -234,6 +234,17 @@ EQUIPMENT_TYPES: list[tuple[str, str, str | None, str | None, int, int, str | No
 ]
 
 
+# The types the rental point lends because the Social Fund does not provide them: not
+# in the federal list of ТСР (seed 002 §2.2, «не включенными в гарантированный перечень»).
+OUTSIDE_GUARANTEED = frozenset(
+    {
+        "Функциональная кровать",
+        "Стул (сиденье) для купания",
+        "Велотренажёр реабилитационный детский",
+    }
+)
+
+
 def _existing(attribute) -> set[str]:
     return set(db.session.scalars(select(attribute)))
 
@@ -276,6 +287,7 @@ def load_reference() -> dict[str, int]:
                     loan_term_days=term,
                     max_extensions=extensions,
                     components=components,
+                    outside_guaranteed=name in OUTSIDE_GUARANTEED,
                 )
             )
             added["виды ТСР"] += 1

@@ -34,6 +34,7 @@ from models import (
     Department,
     EquipmentType,
     Family,
+    Partner,
     Person,
     Programme,
     Service,
@@ -330,6 +331,11 @@ ROLE_OF_SERVICE_KIND = {
 }
 CASE_STATUS_WEIGHTS = {"application": 8, "assessment": 10, "active": 37, "closed": 45}
 CASE_SHARE = 0.15
+IPRA_MEASURES = (
+    ("medical", "Восстановительная терапия, наблюдение специалистов."),
+    ("psych_ped", "Психолого-педагогическая коррекция, занятия с логопедом."),
+    ("social", "Социально-бытовая и социально-средовая адаптация."),
+)
 DOMAINS = ("medical", "psychological", "pedagogical", "legal", "social", "material")
 CLOSURES = {
     "goal_achieved": "Цели ИПСС достигнуты, семья справляется самостоятельно.",
@@ -469,6 +475,38 @@ TABLE_COLUMNS = {
         "version",
         "created_at",
     ),
+    # The disabled child's ИПРА (valid until the re-examination date), its measures, its ТСР.
+    "rehab_programme": (
+        "id",
+        "child_id",
+        "number",
+        "issued_on",
+        "valid_until",
+        "bureau_id",
+        "notes",
+        "archived_at",
+        "version",
+        "created_at",
+    ),
+    "rehab_measure": (
+        "id",
+        "programme_id",
+        "kind",
+        "description",
+        "activity_id",
+        "archived_at",
+        "version",
+    ),
+    "rehab_tsr": (
+        "id",
+        "programme_id",
+        "name",
+        "by_fund",
+        "equipment_type_id",
+        "reservation_id",
+        "archived_at",
+        "version",
+    ),
     "audit_record": (
         "id",
         "at",
@@ -519,6 +557,8 @@ class ScaleGenerator:
         self.today = today
         self.now = dt.datetime.combine(today, dt.time(9), tzinfo=dt.UTC)
         self.rng = random.Random(seed)
+        # Before the ids are taken: making the bureau writes an audit row.
+        self.bureau_id = self.mse_bureau(session)
         self.writer = BulkWriter(session)
         self.ids = Ids(
             self.writer,
@@ -534,11 +574,27 @@ class ScaleGenerator:
         ]
         self.programmes = list(session.scalars(select(Programme.id)))
         self.types = list(session.scalars(select(EquipmentType.id)))
+        self.outside_types = list(
+            session.scalars(select(EquipmentType.id).where(EquipmentType.outside_guaranteed))
+        )
+        # The ИПРА draw from their own generator: the rest of the set is as it was.
+        self.ipra_rng = random.Random(seed + 1)
         self.departments = dict(session.execute(select(Department.code, Department.id)).all())
         if not self.services or not self.types or not self.programmes:
             raise RuntimeError("Сначала загрузите справочники: flask --app app seed")
 
     # --- helpers ---
+
+    @staticmethod
+    def mse_bureau(session) -> int:
+        """The МСЭ bureau that issues the region's ИПРА (made once if there is none)."""
+        bureau = session.scalar(select(Partner.id).where(Partner.kind == "mse").limit(1))
+        if bureau is None:
+            row = Partner(name="ФКУ «ГБ МСЭ по Новгородской области»", kind="mse")
+            session.add(row)
+            session.flush()
+            bureau = row.id
+        return bureau
 
     def add(self, table: str, row: dict) -> int:
         row_id = row.setdefault("id", self.ids.take(table))
@@ -777,7 +833,42 @@ class ScaleGenerator:
             },
         )  # fmt: skip
         members.append((person_id, relation, birth, disability))
+        if review is not None:
+            self.add_ipra(person_id, review)
         return person_id
+
+    def add_ipra(self, child_id: int, valid_until: dt.date) -> None:
+        """The disabled child's ИПРА: issued a year or two before it ends, with its
+        measures, and a ТСР (by the Social Fund, or a type of the rental point)."""
+        rng = self.ipra_rng
+        issued = valid_until - dt.timedelta(days=rng.choice((365, 730)))
+        programme_id = self.add(
+            "rehab_programme",
+            {
+                "child_id": child_id, "number": f"{child_id}.53.{issued:%m}/{issued.year}",
+                "issued_on": issued, "valid_until": valid_until, "bureau_id": self.bureau_id,
+                "version": 1, "created_at": self.at(min(issued, self.today)),
+            },
+        )  # fmt: skip
+        for kind, text_ in IPRA_MEASURES:
+            if kind == "medical" or rng.random() < 0.7:
+                self.add(
+                    "rehab_measure",
+                    {"programme_id": programme_id, "kind": kind, "description": text_,
+                     "version": 1},
+                )  # fmt: skip
+        if rng.random() < 0.4:
+            outside = self.outside_types and rng.random() < 0.4
+            self.add(
+                "rehab_tsr",
+                {
+                    "programme_id": programme_id,
+                    "name": "Функциональная кровать" if outside else "Кресло-коляска комнатная",
+                    "by_fund": not outside,
+                    "equipment_type_id": rng.choice(self.outside_types) if outside else None,
+                    "version": 1,
+                },
+            )  # fmt: skip
 
     def family_support(
         self,

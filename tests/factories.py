@@ -40,6 +40,9 @@ from models import (
     Programme,
     ProgrammeEnrolment,
     Referral,
+    RehabMeasure,
+    RehabProgramme,
+    RehabTsr,
     RequiredDocument,
     Reservation,
     Review,
@@ -595,6 +598,48 @@ def message_template(**kw) -> MessageTemplate:
                 "title": "Предложение ТСР из очереди",
                 "subject": "Для вас зарезервировано ТСР",
                 "body": "Для вас зарезервировано: {вид_ТСР}, до {до}.",
+                **kw,
+            }
+        )
+    )
+
+
+def rehab_programme(child: Person, bureau: Partner | None = None, **kw) -> RehabProgramme:
+    n = seq()
+    return _save(
+        RehabProgramme(
+            **{
+                "child": child,
+                "number": f"{n}.1.53/2025",
+                "issued_on": dt.date(2025, 1, 15),
+                "valid_until": dt.date(2026, 2, 1),
+                "bureau": bureau or partner(name=f"Бюро МСЭ № {n}", kind="mse"),
+                **kw,
+            }
+        )
+    )
+
+
+def rehab_measure(programme_row: RehabProgramme, **kw) -> RehabMeasure:
+    return _save(
+        RehabMeasure(
+            **{
+                "programme": programme_row,
+                "kind": "psych_ped",
+                "description": "Психолого-педагогическая коррекция, занятия с логопедом",
+                **kw,
+            }
+        )
+    )
+
+
+def rehab_tsr(programme_row: RehabProgramme, **kw) -> RehabTsr:
+    return _save(
+        RehabTsr(
+            **{
+                "programme": programme_row,
+                "name": "Кресло-коляска с ручным приводом комнатная",
+                "by_fund": True,
                 **kw,
             }
         )

@@ -82,6 +82,7 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
     contact = f.partner_contact(partner)
     referral = f.referral(case, partner, reason=f"Направление {stem}ых")
     other_user = f.user("viewer")
+    ipra = f.rehab_programme(child, notes=f"ИПРА {stem}ых")
     rows = {
         "family": family,
         "person": mother,
@@ -110,6 +111,9 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "partner": partner,
         "partner_contact": contact,
         "referral": referral,
+        "rehab_programme": ipra,
+        "rehab_measure": f.rehab_measure(ipra, description=f"Занятия {stem}ых"),
+        "rehab_tsr": f.rehab_tsr(ipra, name=f"Ходунки {stem}ых"),
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
         "event": f.event(),

@@ -93,6 +93,9 @@ URL_ARGS = {
     "task_id": ("task", "new_task"),
     "referral_id": ("referral",),
     "message_id": ("message",),
+    "programme_id": ("rehab_programme",),
+    "measure_id": ("rehab_measure",),
+    "tsr_id": ("rehab_tsr",),
 }
 # Never sent: they end the fuzzer's own session or change its language.
 SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}

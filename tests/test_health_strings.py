@@ -156,6 +156,7 @@ def urls(app, ids: dict, role: str) -> list[tuple[str, str]]:
         "unit_id": ids["equipment_unit"],
         "reservation_id": ids["reservation"],
         "referral_id": ids["referral"],
+        "programme_id": ids["rehab_programme"],
         "task_id": ids["tasks"].get(role, ids["task"]),
         "export_type": "xlsx",
     }

@@ -18,6 +18,9 @@ from models import (
     Loan,
     Person,
     PlanActivity,
+    RehabMeasure,
+    RehabProgramme,
+    RehabTsr,
     Reservation,
     Review,
     Staff,
@@ -137,6 +140,25 @@ def test_small_set_is_proportional_and_complete(loaded):
     )
     lent = set(db.session.scalars(select(Loan.unit_id).where(Loan.returned_on.is_(None))))
     assert on_loan == lent
+
+
+def test_each_disabled_child_has_an_ipra_until_the_re_examination(loaded):
+    """Does every disabled child get one ИПРА valid until their МСЭ date, issued by an
+    МСЭ bureau, with measures, and some ТСР the rental point serves?"""
+    disabled = count(Person, Person.disability_status == "disabled")
+    assert count(RehabProgramme) == disabled > 0
+    mismatched = count(
+        RehabProgramme,
+        ~select(Person.id)
+        .where(
+            Person.id == RehabProgramme.child_id,
+            Person.disability_review_date == RehabProgramme.valid_until,
+        )
+        .exists(),
+    )
+    assert mismatched == 0
+    assert count(RehabMeasure, RehabMeasure.kind == "medical") == disabled
+    assert count(RehabTsr) > 0
 
 
 def test_generated_accounts_sign_in(loaded, app, auth):

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Family, Message, User
 from models.base import utcnow
-from models.notify import CALL_OUTCOME, MESSAGE_EVENT, RENTAL_EVENTS, still_timely
-from models.roles import policy
+from models.notify import CALL_OUTCOME, HEALTH_EVENTS, MESSAGE_EVENT, RENTAL_EVENTS, still_timely
+from models.roles import policy, reads_health
 from models.terms import CALL_MAX_ATTEMPTS, QUIET_UNTIL
 
 from .dates import centre_zone
@@ -59,6 +59,8 @@ def _of_desk(user: User) -> ColumnElement[bool]:
 
 
 def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Select[Message, Family]:
+    # The ИПРА's end, the МСЭ date: only a role with the health right calls about them.
+    health = true() if reads_health(user.role) else Message.event_kind.not_in(HEALTH_EVENTS)
     return (
         select(Message, Family)
         .join(Family, Family.id == Message.family_id)
@@ -69,6 +71,7 @@ def _call_query(user: User, channels: tuple[str, ...], now: dt.datetime) -> Sele
             still_timely(now.astimezone(centre_zone()).date()),
             where_visible(Family, user),
             _of_desk(user),
+            health,
         )
         .order_by(Message.next_attempt_at, Message.id)
     )

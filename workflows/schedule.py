@@ -30,6 +30,7 @@ from .notify import (
     remind_overdue_loans,
 )
 from .referrals import task_overdue_referrals
+from .rehab import remind_ipra_ending, remind_mse_reviews, task_ipra_ending, task_mse_reviews
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
 from .tasks import create_task
@@ -90,6 +91,10 @@ JOBS: list[tuple[str, Job]] = [
     ("Напоминания семьям о приёме завтра", remind_appointments_eve),
     ("Напоминания семьям о скором сроке возврата ТСР", remind_loans_due),
     ("Сообщения семьям о просроченном возврате ТСР", remind_overdue_loans),
+    ("Задачи по окончанию срока ИПРА", task_ipra_ending),
+    ("Задачи по сроку переосвидетельствования (МСЭ)", task_mse_reviews),
+    ("Сообщения семьям о скором окончании ИПРА", remind_ipra_ending),
+    ("Сообщения семьям о сроке переосвидетельствования", remind_mse_reviews),
     ("Напоминания о прошедших днях сняты с отправки", give_up_past_events),
 ]
 

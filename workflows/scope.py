@@ -35,6 +35,9 @@ from models import (
     PlanRevision,
     ProgrammeEnrolment,
     Referral,
+    RehabMeasure,
+    RehabProgramme,
+    RehabTsr,
     Reservation,
     Review,
     SupportPlan,
@@ -107,6 +110,8 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
     """The WHERE clause that limits `model` to the rows `user` may see."""
     if model is Document:  # before «sees all»: the administrator reads no health data
         return _visible_documents(user)
+    if model in REHAB:  # the ИПРА is health data: the administrator does not read it either
+        return _visible_rehab(model, user)
     if sees_all(user.role):
         return true()
     if model is Family:
@@ -152,6 +157,26 @@ def _case_rows(model: type, user: User) -> ColumnElement[bool]:
         mine = Task.assignee_id == user.staff_id if user.staff_id else false()
         return or_(mine, _in(Task.case_id, cases))
     return TaskAssignment.task_id.in_(select(Task.id).where(_case_rows(Task, user)))
+
+
+# The child's ИПРА and its rows: health data, seen through the child's family.
+REHAB = (RehabProgramme, RehabMeasure, RehabTsr)
+
+
+def _visible_rehab(model: type, user: User) -> ColumnElement[bool]:
+    """An ИПРА (its measures, its ТСР) only for a role that reads health, and of a child
+    whose family the user may see."""
+    if not reads_health(user.role):
+        return false()
+    if sees_all(user.role):
+        return true()
+    children = select(Person.id).where(_in(Person.family_id, visible_families(user)))
+    programmes = select(RehabProgramme.id).where(RehabProgramme.child_id.in_(children))
+    if model is RehabProgramme:
+        return RehabProgramme.id.in_(programmes)
+    if model is RehabMeasure:
+        return RehabMeasure.programme_id.in_(programmes)
+    return RehabTsr.programme_id.in_(programmes)
 
 
 def _visible_documents(user: User) -> ColumnElement[bool]:
