@@ -111,6 +111,24 @@ council_meeting_partner = Table(
     Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The partners' people at a meeting (the institutions above are kept for meetings
+# recorded before contact persons existed).
+council_meeting_contact = Table(
+    "council_meeting_contact",
+    db.metadata,
+    Column(
+        "meeting_id",
+        ForeignKey("council_meeting.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "contact_id",
+        ForeignKey("partner_contact.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 
 class Department(ArchivedMixin, Model):
     __tablename__ = "department"
@@ -333,7 +351,10 @@ class PartnerAgreement(ArchivedMixin, VersionedMixin, Model):
 
 
 class CouncilMeeting(ArchivedMixin, Model):
-    """A meeting of a district's interdepartmental coordination council."""
+    """A meeting of a district's interdepartmental coordination council (seed 000): its
+    participants (staff and partners' people), the cases on its agenda and its decisions
+    (models/council.py). `decisions` is the free text of meetings recorded before
+    decisions were rows; new meetings keep their decisions as CouncilDecision rows."""
 
     __tablename__ = "council_meeting"
 
@@ -343,14 +364,23 @@ class CouncilMeeting(ArchivedMixin, Model):
         ForeignKey("district.id", ondelete="RESTRICT"), label="Участок", index=True
     )
     agenda: Mapped[str] = column(Text, label="Повестка")
-    decisions: Mapped[str | None] = column(Text, label="Решения")
+    decisions: Mapped[str | None] = column(Text, label="Решения (текстом)")
+    recorded_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто записал", index=True
+    )
 
     district: Mapped[District | None] = relationship(info={"label": "Участок"})
+    recorded_by: Mapped[Staff | None] = relationship(
+        foreign_keys=[recorded_by_id], info={"label": "Кто записал"}
+    )
     staff: Mapped[list[Staff]] = relationship(
         secondary=council_meeting_staff, info={"label": "Сотрудники"}
     )
     partners: Mapped[list[Partner]] = relationship(
         secondary=council_meeting_partner, info={"label": "Представители партнёров"}
+    )
+    contacts: Mapped[list[PartnerContact]] = relationship(
+        secondary=council_meeting_contact, info={"label": "Контактные лица партнёров"}
     )
 
     def __str__(self) -> str:
