@@ -295,6 +295,11 @@ class ReferralView(OporaModelView):
         "created_at",
     )
 
+    def on_model_delete(self, model):
+        """«В архив»: the referral's task of an overdue answer is cancelled with it."""
+        wf.archive_referral(db.session, model)
+        return super().on_model_delete(model)
+
     def details_actions(self, model):
         actions = []
         if self.may_open("referrals", "details"):
