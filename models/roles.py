@@ -40,6 +40,9 @@ class Role:
     district_bound: bool = False
     # Holds receptions: appointments may be booked with it.
     receives_visitors: bool = False
+    # Records the district's coordination council (seed 000): one who sees every case
+    # records any district's, any other only their own districts' councils.
+    records_councils: bool = False
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -61,6 +64,7 @@ _ROWS = (
         reads_health=True,
         dispatches=True,
         receives_visitors=True,
+        records_councils=True,
     ),
     Role(
         "district_worker",
@@ -69,6 +73,7 @@ _ROWS = (
         takes_activities=True,
         district_bound=True,
         receives_visitors=True,
+        records_councils=True,
     ),
     Role(
         "psychologist",
@@ -167,6 +172,10 @@ def dispatches(role: str | None) -> bool:
 
 def district_bound(role: str | None) -> bool:
     return policy(role).district_bound
+
+
+def records_councils(role: str | None) -> bool:
+    return policy(role).records_councils
 
 
 def hidden_fields(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 
 import factories as f
+import openpyxl
 import pytest
 from conftest import csrf_token, make_user, signed_in
 from sqlalchemy import func, select
@@ -207,6 +209,17 @@ def test_journey_meeting_decision_task_done_counted_in_the_report(app, place):
         earlier = reports.pilot_report(db.session, user_of("boss"), before)
         table = next(t for t in earlier.tables if t.title == "Заседания координационного совета")
         assert dict((r[0], r[1]) for r in table.rows)["Заседаний проведено"] == 0
+    since = (TODAY - dt.timedelta(days=30)).isoformat()
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            signed_in(app, "boss")
+            .get(f"/reports/pilot/xlsx?date_from={since}&date_to={TODAY.isoformat()}")
+            .get_data()
+        )
+    )
+    sheet = book[book.sheetnames[-1]]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert cells["Решений принято"] == 2 and cells["Решений исполнено"] == 1
 
 
 def test_the_report_figures_match_generated_meetings(app, place):

@@ -43,6 +43,7 @@ from models.base import plural
 from models.council import DECISION_STATE
 from models.live import refuse_for_new_work
 from models.reference import staff_district
+from models.roles import records_councils, sees_all
 from models.terms import COUNCIL_DECISION_DAYS
 
 from .errors import WorkflowError
@@ -52,7 +53,6 @@ from .staff_notices import notify_staff
 from .tasks import create_task
 
 NOT_FOUND = "Заседание не найдено."
-RECORDERS = ("coordinator", "district_worker")
 
 
 def default_due(held_on: dt.date) -> dt.date:
@@ -71,16 +71,18 @@ def records_for(session: Session, actor: User | None, district_id: int | None) -
     """The coordinator records any district's council; a district worker their own."""
     if actor is None:
         return True  # the demo seed, the generator
-    if actor.role == "coordinator":
+    if not records_councils(actor.role):
+        return False
+    if sees_all(actor.role):
         return True
-    if actor.role != "district_worker" or actor.staff_id is None or district_id is None:
+    if actor.staff_id is None or district_id is None:
         return False
     ids = session.scalars(_worker_districts(actor)).all()
     return district_id in ids
 
 
 def _require_recorder(session: Session, actor: User | None, district_id: int | None) -> None:
-    if actor is not None and actor.role not in RECORDERS:
+    if actor is not None and not records_councils(actor.role):
         raise WorkflowError(
             "Заседание совета записывают руководитель службы и участковый специалист участка."
         )
