@@ -3,12 +3,13 @@ and «Отметить прочитанными»."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, g, redirect, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from models import db
 from workflows import staff_notices
 from workflows.dates import centre_today
+from workflows.errors import WorkflowError
 
 from .auth import safe_next
 from .permissions import allowed
@@ -45,6 +46,28 @@ def read():
         abort(403)
     staff_notices.mark_read(db.session, current_user)
     db.session.commit()
+    return redirect(safe_next(request.form.get("next") or url_for("admin.index")))
+
+
+@bp.route("/notices/digest", methods=["POST"])
+def digest():
+    """The user's own choice: the daily e-mail digest of the bell, or none."""
+    if not current_user.is_authenticated:
+        abort(403)
+    wanted = request.form.get("digest") == "1"
+    try:
+        staff_notices.set_digest(db.session, current_user, wanted)
+    except WorkflowError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(
+            "Сводка уведомлений будет приходить на почту раз в день, если есть новое."
+            if wanted
+            else "Сводка уведомлений на почту больше не придёт.",
+            "success",
+        )
     return redirect(safe_next(request.form.get("next") or url_for("admin.index")))
 
 

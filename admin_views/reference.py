@@ -62,6 +62,7 @@ class StaffView(OporaModelView):
         "districts",
         "phone",
         "email",
+        "notice_digest",
         "active",
     )
     column_details_list = (*form_columns, "user")

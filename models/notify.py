@@ -56,6 +56,7 @@ MESSAGE_EVENT = Choices(
         "appointment_eve": "накануне приёма",
         "loan_due": "скоро срок возврата ТСР",
         "loan_overdue": "просрочен возврат ТСР",
+        "staff_digest": "сводка уведомлений сотруднику",
     },
 )
 

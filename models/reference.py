@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -201,6 +202,14 @@ class Staff(ArchivedMixin, Model):
     )
     phone: Mapped[str | None] = column(String(32), label="Телефон")
     email: Mapped[str | None] = column(String(254), label="Эл. почта")
+    # Opted in to the daily e-mail digest of the bell's notices (workflows/staff_notices.py).
+    notice_digest: Mapped[bool] = column(
+        Boolean,
+        label="Сводка уведомлений на почту",
+        default=False,
+        server_default=false(),
+        nullable=False,
+    )
     active: Mapped[bool] = column(Boolean, label="Работает", default=True, nullable=False)
 
     department: Mapped[Department | None] = relationship(

@@ -518,3 +518,57 @@ def test_the_letter_names_the_chosen_contact_person(app, place):
     letter = text(signed_in(app, "worker_a").get(f"/referrals/{rid}/print"))
     assert "Смирнова Ольга Ивановна" in letter
     assert "Контактное лицо" in letter and "заведующая педиатрическим отделением" in letter
+
+
+def test_daily_digest_one_message_a_day_only_when_new_delivered_by_smtp(app, place):
+    """The psychologist opts in from the bell; a council decision names them; the tick's
+    digest job puts one message in the outbox (a second run none), the worker delivers it
+    to the local SMTP server; the next day, with nothing new, no digest is made."""
+    from outbox_servers import smtp_server
+
+    from models import Message, Staff
+    from workflows import delivery
+
+    with app.app_context():
+        db.session.get(Staff, place["psy"]).email = "orlova@kcson.example"
+        db.session.commit()
+    psy = signed_in(app, "psy")
+    answer = psy.post("/notices/digest", data={"digest": "1", "csrf_token": csrf_token(psy)})
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db.session.get(Staff, place["psy"]).notice_digest is True
+        boss = user_of("boss")
+        meeting = wf.record_meeting(
+            db.session, boss, held_on=HELD, district_id=place["area"], agenda="Повестка",
+            staff_ids=[place["psy"]], contact_ids=[], today=TODAY,
+        )  # fmt: skip
+        wf.add_agenda_case(db.session, boss, meeting.id, case_id=place["case_a"], note=None)
+        wf.decide(db.session, boss, meeting.id,
+                  wf.Decision(place["case_a"], "Диагностика", TODAY + dt.timedelta(days=30),
+                              staff_id=place["psy"]),
+                  today=TODAY)  # fmt: skip
+        db.session.commit()
+        assert staff_notices.send_digests(db.session, TODAY) == 1
+        assert staff_notices.send_digests(db.session, TODAY) == 0
+        db.session.commit()
+        [message] = db.session.scalars(select(Message)).all()
+        assert message.event_kind == "staff_digest" and message.address == "orlova@kcson.example"
+        assert "решений совета с вашим участием: 1" in message.body
+        assert "Алексеевы" not in message.body and "Диагностика" not in message.body
+        later = dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+        with smtp_server() as server:
+            senders = delivery.senders_from(
+                {"OPORA_SMTP_HOST": "127.0.0.1", "OPORA_SMTP_PORT": server.port,
+                 "OPORA_SMTP_FROM": "opora@kcson.example"}
+            )  # fmt: skip
+            tally = delivery.deliver(db.session, senders, now=later)
+        assert tally.sent == 1
+        [mail] = server.received
+        assert mail["To"] == "orlova@kcson.example" and "Опора: новое для вас" in mail["Subject"]
+        assert staff_notices.send_digests(db.session, TODAY + dt.timedelta(days=2)) == 0
+    refused = signed_in(app, "chief")
+    answer = refused.post(
+        "/notices/digest", data={"digest": "1", "csrf_token": csrf_token(refused)},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "нужен адрес эл. почты" in text(answer)

@@ -32,6 +32,7 @@ from .notify import (
 from .referrals import task_overdue_referrals
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
+from .staff_notices import send_digests
 from .tasks import create_task
 
 Job = Callable[[Session, dt.date], int]
@@ -91,6 +92,8 @@ JOBS: list[tuple[str, Job]] = [
     ("Напоминания семьям о скором сроке возврата ТСР", remind_loans_due),
     ("Сообщения семьям о просроченном возврате ТСР", remind_overdue_loans),
     ("Напоминания о прошедших днях сняты с отправки", give_up_past_events),
+    # After every job that makes notices: the digest tells of today's too.
+    ("Сводки уведомлений сотрудникам на почту", send_digests),
 ]
 
 

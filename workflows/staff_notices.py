@@ -13,15 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import StaffNotice, Task, TaskAssignment, User
+from models import Message, Staff, StaffNotice, Task, TaskAssignment, User
 from models.base import utcnow
 from models.cases import OPEN_TASK_STATUSES
 
 from .dates import centre_zone
+from .errors import WorkflowError
+from .notify import About, notify
 
 LIMIT = 20  # of each kind in the bell
 # Without a first reading, assignments this recent are news.
@@ -140,4 +142,117 @@ def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
 def mark_read(session: Session, user: User, now: dt.datetime | None = None) -> None:
     """Every notice shown so far is read."""
     user.notices_read_at = now or utcnow()
+    session.flush()
+
+
+# --- the daily e-mail digest ------------------------------------------------------------------
+
+DIGEST_WORDS = {
+    "assigned": "назначено задач",
+    "overdue": "просрочено задач",
+    "referral_answer": "ответов на ваши направления",
+    "council_decision": "решений совета с вашим участием",
+    "referral_overdue": "направлений без ответа в срок",
+}
+
+
+def digest_counts(session: Session, user: User, today: dt.date) -> dict[str, int]:
+    """How many notices of each kind are new since the user's last digest (or, before the
+    first, since the day before): what the digest of `today` would tell."""
+    assert user.staff_id is not None
+    last = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.user_id == user.id,
+            Message.event_kind == "staff_digest",
+            Message.event_on < today,
+        )
+    )
+    if last is not None and last.tzinfo is None:  # SQLite keeps no zone
+        last = last.replace(tzinfo=dt.UTC)
+    start = dt.datetime.combine(today - dt.timedelta(days=1), dt.time.min, tzinfo=centre_zone())
+    since = last or start
+    counts = dict.fromkeys(DIGEST_WORDS, 0)
+    mine_open = (Task.assignee_id == user.staff_id, Task.status.in_(OPEN_TASK_STATUSES))
+    counts["assigned"] = (
+        session.scalar(
+            select(func.count(func.distinct(Task.id)))
+            .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+            .where(
+                *mine_open,
+                TaskAssignment.staff_id == user.staff_id,
+                TaskAssignment.assigned_at > since,
+                or_(
+                    TaskAssignment.assigned_by_id.is_(None),
+                    TaskAssignment.assigned_by_id != user.id,
+                ),
+            )
+        )
+        or 0
+    )
+    # A task became overdue the day after its due date: news if that day is since then.
+    since_day = since.astimezone(centre_zone()).date()
+    counts["overdue"] = (
+        session.scalar(
+            select(func.count()).where(
+                *mine_open, Task.due_date < today, Task.due_date >= since_day - dt.timedelta(days=1)
+            )
+        )
+        or 0
+    )
+    for kind, number in session.execute(
+        select(StaffNotice.kind, func.count())
+        .where(StaffNotice.staff_id == user.staff_id, StaffNotice.created_at > since)
+        .group_by(StaffNotice.kind)
+    ):
+        counts[kind] = int(number)
+    return counts
+
+
+def send_digests(session: Session, today: dt.date) -> int:
+    """The tick's job: one e-mail a day to each member of staff who asked for the digest
+    and has an e-mail address, only when something is new; it goes through the outbox
+    (workflows/delivery.py delivers it). Idempotent: one message per person and day."""
+    users = session.scalars(
+        select(User)
+        .join(Staff, Staff.id == User.staff_id)
+        .where(
+            User.active.is_(True),
+            Staff.notice_digest.is_(True),
+            Staff.archived_at.is_(None),
+            Staff.email.is_not(None),
+        )
+        .order_by(User.id)
+    ).all()
+    made = 0
+    for user in users:
+        about = About("staff_digest", user.id, today)
+        if session.scalar(
+            select(Message.id).where(
+                Message.user_id == user.id,
+                Message.event_kind == "staff_digest",
+                Message.event_on == today,
+            )
+        ):
+            continue
+        counts = digest_counts(session, user, today)
+        if not any(counts.values()):
+            continue
+        lines = "\n".join(
+            f"— {DIGEST_WORDS[kind]}: {number}" for kind, number in counts.items() if number
+        )
+        if notify(session, about, user, {"дата": f"{today:%d.%m.%Y}", "сводка": lines}, today):
+            made += 1
+    return made
+
+
+def set_digest(session: Session, user: User, wanted: bool) -> None:
+    """The user's own choice: the daily digest by e-mail, or none."""
+    if user.staff is None:
+        raise WorkflowError("Сводка приходит сотрудникам: у учётной записи нет карточки.")
+    if wanted and not (user.staff.email or "").strip():
+        raise WorkflowError(
+            "Чтобы получать сводку, в карточке сотрудника нужен адрес эл. почты: "
+            "попросите администратора его указать."
+        )
+    user.staff.notice_digest = wanted
     session.flush()

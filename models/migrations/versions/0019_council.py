@@ -22,6 +22,9 @@ branch_labels = None
 depends_on = None
 
 EXECUTORS = ("staff", "partner")
+MESSAGE_CHECK = "ck_message_message_event"
+EVENTS_BEFORE = ("offer", "appointment", "appointment_eve", "loan_due", "loan_overdue")
+EVENTS_AFTER = (*EVENTS_BEFORE, "staff_digest")
 NOTICE_KINDS = ("referral_answer", "council_decision", "referral_overdue")
 EXECUTOR_WORK = (
     "(executor = 'staff' AND staff_id IS NOT NULL AND task_id IS NOT NULL "
@@ -36,7 +39,20 @@ def _enum(codes, name):
                    length=max(len(c) for c in codes))  # fmt: skip
 
 
+def _message_events(kinds) -> None:
+    listed = ", ".join(f"'{k}'" for k in kinds)
+    with op.batch_alter_table("message") as batch_op:
+        batch_op.drop_constraint(op.f(MESSAGE_CHECK), type_="check")
+        batch_op.create_check_constraint(op.f(MESSAGE_CHECK), f"event_kind IN ({listed})")
+
+
 def upgrade():
+    # The daily e-mail digest of the bell: a member of staff opts in; a message kind.
+    with op.batch_alter_table("staff") as batch_op:
+        batch_op.add_column(
+            sa.Column("notice_digest", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    _message_events(EVENTS_AFTER)
     with op.batch_alter_table("council_meeting") as batch_op:
         batch_op.add_column(sa.Column("recorded_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -202,6 +218,10 @@ def downgrade():
         batch_op.drop_index("ix_referral_prepared_by_id")
         batch_op.drop_constraint(op.f("fk_referral_prepared_by_id_staff"), type_="foreignkey")
         batch_op.drop_column("prepared_by_id")
+    # Fails while a digest message is kept: the outbox loses no row silently.
+    _message_events(EVENTS_BEFORE)
+    with op.batch_alter_table("staff") as batch_op:
+        batch_op.drop_column("notice_digest")
     with op.batch_alter_table("council_meeting") as batch_op:
         batch_op.drop_index("ix_council_meeting_recorded_by_id")
         batch_op.drop_constraint(
