@@ -572,3 +572,29 @@ def test_daily_digest_one_message_a_day_only_when_new_delivered_by_smtp(app, pla
         follow_redirects=True,
     )  # fmt: skip
     assert "нужен адрес эл. почты" in text(answer)
+
+
+def test_the_closure_page_lists_open_referrals_and_refuses_in_russian(app, place):
+    """The closure page names the open referral; sending the form is refused above it and
+    the case stays active."""
+    with app.app_context():
+        referral = rf.prepare_referral(
+            db.session, user_of("worker_a"), place["case_a"], partner_id=place["clinic"],
+            contact_id=None, service_id=place["escort"], reason_kind="medical",
+            reason="Осмотр", today=TODAY,
+        )  # fmt: skip
+        db.session.commit()
+        rid = referral.id
+    worker = signed_in(app, "worker_a")
+    url = f"/case_flow/{place['case_a']}/closure"
+    page = text(worker.get(url))
+    assert "Незакрытые направления партнёрам: 1" in page and f"№ {rid}" in page
+    answer = worker.post(
+        url,
+        data={"reason": "goal_achieved", "closed_on": TODAY.isoformat(), "open_tasks": "cancel",
+              "csrf_token": csrf_token(worker, url)},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "незакрытые направления партнёрам (1)" in text(answer)
+    with app.app_context():
+        assert db.session.get(Case, place["case_a"]).status == "active"

@@ -447,23 +447,22 @@ def archive_referral(session: Session, referral: Referral) -> None:
         cancel_task(session, task.id, None, f"{referral} перенесено в архив.")
 
 
-def open_referrals_of(session: Session, case_id: int) -> list[Referral]:
-    """The live referrals of a case still waiting for their end, under a row lock."""
-    return list(
-        session.scalars(
-            select(Referral)
-            .options(joinedload(Referral.partner))
-            .where(
-                Referral.case_id == case_id,
-                Referral.status.in_(OPEN_REFERRAL_STATUSES),
-                Referral.archived_at.is_(None),
-            )
-            .order_by(Referral.id)
-            .with_for_update(of=Referral)
+def open_referrals_of(session: Session, case_id: int, *, lock: bool = True) -> list[Referral]:
+    """The live referrals of a case still waiting for their end (under a row lock for a
+    change; without one for a page that lists them)."""
+    query = (
+        select(Referral)
+        .options(joinedload(Referral.partner))
+        .where(
+            Referral.case_id == case_id,
+            Referral.status.in_(OPEN_REFERRAL_STATUSES),
+            Referral.archived_at.is_(None),
         )
-        .unique()
-        .all()
+        .order_by(Referral.id)
     )
+    if lock:
+        query = query.with_for_update(of=Referral)
+    return list(session.scalars(query).unique().all())
 
 
 def open_referrals_words(referrals: list[Referral]) -> str:
