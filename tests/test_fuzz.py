@@ -93,6 +93,8 @@ URL_ARGS = {
     "task_id": ("task", "new_task"),
     "referral_id": ("referral",),
     "message_id": ("message",),
+    "meeting_id": ("council_meeting",),
+    "agreement_id": ("partner_agreement",),
 }
 # Never sent: they end the fuzzer's own session or change its language.
 SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}
