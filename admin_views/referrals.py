@@ -292,6 +292,7 @@ class ReferralView(OporaModelView):
         "answer",
         "health_answer",
         "handled_by",
+        "prepared_by",
         "created_at",
     )
 
