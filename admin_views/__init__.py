@@ -20,6 +20,7 @@ from . import (
     calls,
     case_steps,
     cases,
+    council,
     dashboard,
     documents,
     intake,
@@ -145,6 +146,8 @@ WORKFLOW_VIEWS = (
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_steps.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
     (referrals.ReferralsView, "Направления по случаю", SUPPORT, "referrals"),
+    (council.CouncilView, "Координационный совет: заседания", SUPPORT, "council"),
+    (council.AgreementLedgerView, "Пакет к продлению соглашения", REFERENCE, "agreement_ledger"),
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
     (reports.ReportsView, "Отчёты", None, "reports"),
 )

@@ -18,11 +18,13 @@ from wtforms.validators import Length, Optional, ValidationError
 from models import Case, Staff, Task, db
 from models.cases import CLOSURE_REASON, LIFE_DOMAIN, NEED_LEVEL
 from models.people import RELATION
+from models.referrals import REFERRAL_STATUS
 from models.roles import reads_health
 from workflows import cases as wf
 from workflows import documents
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
+from workflows.referrals import open_referrals_of
 from workflows.scope import where_visible
 
 from .forms import PageForm, RowField, answered, date_field, required, text_area, text_field
@@ -227,7 +229,13 @@ class CaseFlowView(PageView):
         ).all()
         hidden = len(wf.open_tasks(db.session, case)) - len(tasks)
         return self.render(
-            "case_flow/closure.html", case=case, form=form, tasks=tasks, hidden_tasks=hidden
+            "case_flow/closure.html",
+            case=case,
+            form=form,
+            tasks=tasks,
+            hidden_tasks=hidden,
+            referrals=open_referrals_of(db.session, case.id, lock=False),
+            status_label=REFERRAL_STATUS.label,
         )
 
     @expose("/<int:case_id>/contract")

@@ -79,6 +79,10 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # referrals   D: a case's referrals and their letters, C: prepare one, E: mark it sent,
 #             record the partner's answer (accepted, fulfilled with its result,
 #             refused) or «нет ответа»
+# council     L: the meetings one may see, D: a meeting's page and its protocol,
+#             C: record a meeting, E: its participants, agenda cases and decisions
+#             (the coordinator; a district worker for their own district's council)
+# agreement_ledger D: an agreement's renewal pack (its referrals and council decisions)
 # documents   L: the documents list and the «Документы» of the family's and the case's
 #             pages, D: open a file, C: attach one, X: archive it, E: restore it
 # report_*    L: the report's page, X: its .xlsx (figures within the user's scope)
@@ -104,6 +108,7 @@ REPORTS = (
 )
 REPORT = frozenset({"list", "export"})
 REFERRAL_PAGE = frozenset({"details", "create", "edit"})
+COUNCIL = frozenset({"list", "details", "create", "edit"})
 CALLS = frozenset({"list", "edit"})
 IPRA_PAGE = frozenset({"details", "edit"})
 # The outbox is written by the events and the worker only; the administrator reads it
@@ -133,6 +138,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "referrals": frozenset({"details"}),
+        "council": READ,
+        "agreement_ledger": frozenset({"details"}),
         "rental_desk": DESK,
         "documents": DOCUMENTS_KEEP | {"edit"},
         **_grant(REPORTS, REPORT),
@@ -152,6 +159,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "ipss": PLAN_AUTHOR,
         **_grant(REFERRALS, REFERRAL_TABLE),
         "referrals": REFERRAL_PAGE,
+        "council": COUNCIL,
+        "agreement_ledger": frozenset({"details"}),
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
@@ -174,6 +183,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "ipss": PLAN_AUTHOR,
         **_grant(REFERRALS, READ_EXPORT),
         "referrals": REFERRAL_PAGE,
+        "council": COUNCIL,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_ATTACH,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g
+from flask import flash, g, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -62,6 +62,7 @@ class StaffView(OporaModelView):
         "districts",
         "phone",
         "email",
+        "notice_digest",
         "active",
     )
     column_details_list = (*form_columns, "user")
@@ -187,13 +188,49 @@ class PartnerAgreementView(OporaModelView):
     )
     date_order = (("valid_from", "valid_to"), ("signed_on", "valid_to"))
 
+    def details_actions(self, model):
+        from .permissions import allowed
+
+        if not allowed(self.role, "agreement_ledger", "details"):
+            return []
+        return [
+            (
+                "Пакет к продлению",
+                url_for("agreement_ledger.ledger", agreement_id=model.id),
+                "open-ledger",
+            )
+        ]
+
 
 class CouncilMeetingView(OporaModelView):
-    column_list = ("held_on", "district", "agenda")
+    """The meetings' table (the administrator's): the council's work itself — agenda
+    cases, decisions, the protocol — is on the council's page (admin_views/council.py)."""
+
+    column_list = ("held_on", "district", "agenda", "recorded_by")
     column_searchable_list = ("agenda", "decisions")
     column_filters = ("held_on", "district")
     column_default_sort = ("held_on", True)
-    form_columns = ("held_on", "district", "staff", "partners", "agenda", "decisions")
+    column_details_list = (
+        "held_on",
+        "district",
+        "recorded_by",
+        "staff",
+        "contacts",
+        "partners",
+        "agenda",
+        "decisions",
+    )
+    form_columns = ("held_on", "district", "staff", "contacts", "partners", "agenda", "decisions")
+
+    def details_actions(self, model):
+        from .permissions import allowed
+
+        if not allowed(self.role, "council", "details"):
+            return []
+        return [
+            ("Страница заседания", url_for("council.meeting", meeting_id=model.id), "open-meeting"),
+            ("Протокол", url_for("council.protocol", meeting_id=model.id), "print-protocol"),
+        ]
 
 
 class EventView(OporaModelView):

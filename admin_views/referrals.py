@@ -292,8 +292,14 @@ class ReferralView(OporaModelView):
         "answer",
         "health_answer",
         "handled_by",
+        "prepared_by",
         "created_at",
     )
+
+    def on_model_delete(self, model):
+        """«В архив»: the referral's task of an overdue answer is cancelled with it."""
+        wf.archive_referral(db.session, model)
+        return super().on_model_delete(model)
 
     def details_actions(self, model):
         actions = []

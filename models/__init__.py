@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .council import CouncilAgendaItem, CouncilDecision, StaffNotice
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
@@ -53,6 +54,8 @@ __all__ = [
     "Case",
     "Choices",
     "Consent",
+    "CouncilAgendaItem",
+    "CouncilDecision",
     "CouncilMeeting",
     "Department",
     "District",
@@ -87,6 +90,7 @@ __all__ = [
     "Review",
     "Service",
     "Staff",
+    "StaffNotice",
     "SupportPlan",
     "Task",
     "TaskAssignment",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
@@ -111,6 +112,24 @@ council_meeting_partner = Table(
     Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The partners' people at a meeting (the institutions above are kept for meetings
+# recorded before contact persons existed).
+council_meeting_contact = Table(
+    "council_meeting_contact",
+    db.metadata,
+    Column(
+        "meeting_id",
+        ForeignKey("council_meeting.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "contact_id",
+        ForeignKey("partner_contact.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 
 class Department(ArchivedMixin, Model):
     __tablename__ = "department"
@@ -183,6 +202,14 @@ class Staff(ArchivedMixin, Model):
     )
     phone: Mapped[str | None] = column(String(32), label="Телефон")
     email: Mapped[str | None] = column(String(254), label="Эл. почта")
+    # Opted in to the daily e-mail digest of the bell's notices (workflows/staff_notices.py).
+    notice_digest: Mapped[bool] = column(
+        Boolean,
+        label="Сводка уведомлений на почту",
+        default=False,
+        server_default=false(),
+        nullable=False,
+    )
     active: Mapped[bool] = column(Boolean, label="Работает", default=True, nullable=False)
 
     department: Mapped[Department | None] = relationship(
@@ -333,7 +360,10 @@ class PartnerAgreement(ArchivedMixin, VersionedMixin, Model):
 
 
 class CouncilMeeting(ArchivedMixin, Model):
-    """A meeting of a district's interdepartmental coordination council."""
+    """A meeting of a district's interdepartmental coordination council (seed 000): its
+    participants (staff and partners' people), the cases on its agenda and its decisions
+    (models/council.py). `decisions` is the free text of meetings recorded before
+    decisions were rows; new meetings keep their decisions as CouncilDecision rows."""
 
     __tablename__ = "council_meeting"
 
@@ -343,14 +373,23 @@ class CouncilMeeting(ArchivedMixin, Model):
         ForeignKey("district.id", ondelete="RESTRICT"), label="Участок", index=True
     )
     agenda: Mapped[str] = column(Text, label="Повестка")
-    decisions: Mapped[str | None] = column(Text, label="Решения")
+    decisions: Mapped[str | None] = column(Text, label="Решения (текстом)")
+    recorded_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто записал", index=True
+    )
 
     district: Mapped[District | None] = relationship(info={"label": "Участок"})
+    recorded_by: Mapped[Staff | None] = relationship(
+        foreign_keys=[recorded_by_id], info={"label": "Кто записал"}
+    )
     staff: Mapped[list[Staff]] = relationship(
         secondary=council_meeting_staff, info={"label": "Сотрудники"}
     )
     partners: Mapped[list[Partner]] = relationship(
         secondary=council_meeting_partner, info={"label": "Представители партнёров"}
+    )
+    contacts: Mapped[list[PartnerContact]] = relationship(
+        secondary=council_meeting_contact, info={"label": "Контактные лица партнёров"}
     )
 
     def __str__(self) -> str:

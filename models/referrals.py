@@ -163,6 +163,10 @@ class Referral(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     handled_by_id: Mapped[int | None] = column(
         ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто ведёт", index=True
     )
+    # Who prepared it: told of the partner's answer (workflows/staff_notices.py).
+    prepared_by_id: Mapped[int | None] = column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), label="Кто подготовил", index=True
+    )
 
     case: Mapped[Case] = relationship(back_populates="referrals", info={"label": "Случай"})
     partner: Mapped[Partner] = relationship(info={"label": "Партнёр"})
@@ -174,7 +178,12 @@ class Referral(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
         info={"label": "Контактное лицо"},
     )
     service: Mapped[Service] = relationship(info={"label": "Услуга"})
-    handled_by: Mapped[Staff | None] = relationship(info={"label": "Кто ведёт"})
+    handled_by: Mapped[Staff | None] = relationship(
+        foreign_keys=[handled_by_id], info={"label": "Кто ведёт"}
+    )
+    prepared_by: Mapped[Staff | None] = relationship(
+        foreign_keys=[prepared_by_id], info={"label": "Кто подготовил"}
+    )
 
     @property
     def is_health(self) -> bool:

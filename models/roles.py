@@ -43,6 +43,9 @@ class Role:
     # «Звонки на сегодня» holds only the rental point's calls (offers, loans), not the
     # district's (appointments and the rest), which the family's own workers make.
     rental_calls_only: bool = False
+    # Records the district's coordination council (seed 000): one who sees every case
+    # records any district's, any other only their own districts' councils.
+    records_councils: bool = False
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -64,6 +67,7 @@ _ROWS = (
         reads_health=True,
         dispatches=True,
         receives_visitors=True,
+        records_councils=True,
     ),
     Role(
         "district_worker",
@@ -72,6 +76,7 @@ _ROWS = (
         takes_activities=True,
         district_bound=True,
         receives_visitors=True,
+        records_councils=True,
     ),
     Role(
         "psychologist",
@@ -171,6 +176,10 @@ def dispatches(role: str | None) -> bool:
 
 def district_bound(role: str | None) -> bool:
     return policy(role).district_bound
+
+
+def records_councils(role: str | None) -> bool:
+    return policy(role).records_councils
 
 
 def hidden_fields(

@@ -54,6 +54,8 @@ FORM_DRAFT_HOURS = 24
 # offers when it is sent, and how long the lead worker has to chase an answer overdue.
 REFERRAL_ANSWER_DAYS = 14
 REFERRAL_OVERDUE_TASK_DAYS = 3
+# A council decision: the «by when» its page offers, counted from the meeting.
+COUNCIL_DECISION_DAYS = 14
 # The largest document file accepted (a scan of a few pages), and the same as the
 # refusal says it.
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024

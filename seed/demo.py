@@ -41,6 +41,7 @@ from models import (
     Loan,
     Partner,
     PartnerAgreement,
+    PartnerContact,
     Person,
     PlanActivity,
     Programme,
@@ -58,11 +59,13 @@ from models import (
 from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES
 from models.declension import plural
 from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
+from workflows import council
 from workflows.cases import close_case, open_case, record_assessment, sign_contract
 from workflows.consent import record_consent
 from workflows.dates import add_months, centre_today
 from workflows.plans import ActivityDraft, approve_plan, save_plan
 from workflows.reception import SUNDAY, book_appointment
+from workflows.referrals import accept_referral, fulfil_referral, send_referral
 from workflows.rental import (
     cancel_reservation,
     enqueue,
@@ -1530,6 +1533,101 @@ class _DemoBuilder:
             meeting.partners = [by_kind[k] for k in kinds if k in by_kind]
             db.session.add(meeting)
         self.counts["заседаний совета"] = len(meetings)
+        self.build_council_work(by_kind["clinic"])
+
+    def build_council_work(self, clinic: Partner) -> None:
+        """Two meetings of the council as the workflows record them (seed 000): cases of
+        the district on the agenda, decisions that became tasks and referrals, most of
+        them carried out since, one still in hand and one referral unanswered."""
+        s = self.staff
+        doctor = PartnerContact(
+            partner=clinic, last_name="Громова", first_name="Наталья", middle_name="Сергеевна",
+            position="заведующая педиатрическим отделением", phone="+7 4922 32-15-40",
+        )  # fmt: skip
+        db.session.add(doctor)
+        service = db.session.scalar(
+            select(Service).where(Service.name.like("Содействие в направлении на специализ%"))
+        )
+        # (days ago, district, recorder, staff, [(what, executor key or "clinic", days to do,
+        #   carried out after so many days or None)])
+        plans = [
+            (60, 0, "worker1", [s["worker1"], s["psychologist1"], s["pedagogue1"]], [
+                ("Провести консультацию родителей по развитию ребёнка", "psychologist1", 14, 9),
+                ("Подобрать кружок для ребёнка по месту жительства", "pedagogue1", 21, 15),
+                ("Осмотр невролога и рекомендации по реабилитации", "clinic", 20, 12),
+            ]),
+            (26, 1, "coordinator", [s["coordinator"], s["worker2"], s["nurse"], s["psychologist1"]], [
+                ("Сопроводить семью на приём в детскую поликлинику", "nurse", 10, 6),
+                ("Диагностика эмоционального состояния ребёнка", "psychologist1", 30, None),
+                ("Консультация педиатра по питанию ребёнка", "clinic", 14, None),
+            ]),
+        ]  # fmt: skip
+        made = 0
+        for ago, district_index, recorder, staff, decisions in plans:
+            held_on = self.ago(ago)
+            district = self.districts[district_index]
+            self.on(held_on)
+            meeting = council.record_meeting(
+                db.session, self.user_by_staff[s[recorder].id], held_on=held_on,
+                district_id=district.id,
+                agenda="Рассмотрение случаев сопровождения семей участка, требующих "
+                "межведомственного взаимодействия.",
+                staff_ids=[x.id for x in staff], contact_ids=[doctor.id], today=held_on,
+            )  # fmt: skip
+            cases = db.session.scalars(
+                select(Case)
+                .join(Family, Family.id == Case.family_id)
+                .where(
+                    Family.district_id == district.id,
+                    Case.status == "active",
+                    Case.start_date <= held_on,
+                )
+                .order_by(Case.id)
+                .limit(2)
+            ).all()
+            for case in cases:
+                council.add_agenda_case(
+                    db.session, None, meeting.id, case_id=case.id, note="Межведомственная помощь"
+                )
+            for n, (what, who, days, done_after) in enumerate(decisions):
+                case = cases[n % len(cases)]
+                due = held_on + dt.timedelta(days=days)
+                if who == "clinic":
+                    decision = council.Decision(
+                        case.id, what, due, partner_id=clinic.id, contact_id=doctor.id,
+                        service_id=service.id if service else None, reason_kind="medical",
+                    )  # fmt: skip
+                else:
+                    decision = council.Decision(case.id, what, due, staff_id=s[who].id)
+                row = council.decide(db.session, None, meeting.id, decision, today=held_on)
+                made += 1
+                self.carry_out_decision(row, held_on, done_after)
+        self.counts["решений совета"] = made
+
+    def carry_out_decision(self, row, held_on: dt.date, done_after: int | None) -> None:
+        """What became of a decision: its task done, or its referral sent (and answered)."""
+        if row.referral_id is not None:
+            sent = held_on + dt.timedelta(days=1)
+            self.on(sent)
+            send_referral(db.session, None, row.referral_id, sent_on=sent,
+                          answer_due=sent + dt.timedelta(days=14), today=sent)  # fmt: skip
+            if done_after is None:
+                return  # unanswered: the tick gives the lead worker a task
+            answered = held_on + dt.timedelta(days=done_after)
+            self.on(answered)
+            accept_referral(db.session, None, row.referral_id, accepted_on=answered,
+                            today=answered)  # fmt: skip
+            fulfil_referral(db.session, None, row.referral_id, answered_on=answered,
+                            answer="Ребёнок осмотрен, рекомендации переданы семье.",
+                            today=answered)  # fmt: skip
+            return
+        if done_after is None:
+            return
+        done = held_on + dt.timedelta(days=done_after)
+        self.on(done)
+        task = db.session.get_one(Task, row.task_id)
+        actor = self.user_by_staff[task.assignee_id]
+        complete_task(db.session, task.id, actor, "Выполнено по решению совета.", done)
 
     def build_events(self) -> None:
         rng = self.rng

@@ -521,6 +521,10 @@ TABLE_COLUMNS = {
 }
 # FK order: a table is written after every table it refers to.
 CHUNK_TABLES = tuple(TABLE_COLUMNS)
+# Written once after the families (their ids are taken like the chunks' own).
+COUNCIL_TABLES = ("council_meeting", "council_agenda_item", "council_decision")
+COUNCIL_MONTHS = 6
+COUNCIL_DONE_SHARE = 0.8
 
 
 @dataclass
@@ -562,9 +566,12 @@ class ScaleGenerator:
         self.writer = BulkWriter(session)
         self.ids = Ids(
             self.writer,
-            (*CHUNK_TABLES, "staff", "district", "user_account", "equipment_unit"),
-        )
+            (*CHUNK_TABLES, *COUNCIL_TABLES, "staff", "district", "user_account",
+             "equipment_unit"),
+        )  # fmt: skip
         self.rows: dict[str, list[tuple]] = {table: [] for table in CHUNK_TABLES}
+        # (case, family, start) of each district's active cases: the councils discuss them.
+        self.active_cases: dict[int, list[tuple[int, int, dt.date]]] = {}
         self.used_snils = set(
             session.scalars(select(Person.snils).where(Person.snils.is_not(None)))
         )
@@ -961,6 +968,9 @@ class ScaleGenerator:
         if status == "closed":
             assert start is not None
             self.close_case_row(row, start)
+        if status == "active":
+            assert start is not None
+            self.active_cases.setdefault(district_id, []).append((case_id, family_id, start))
         self.add("support_case", row)
         self.audit("insert", "support_case", case_id, {"status": {"new": status}}, applied)
         if status == "application":
@@ -1140,6 +1150,56 @@ class ScaleGenerator:
             },
         )  # fmt: skip
 
+    # --- the coordination council ---
+
+    def build_councils(self) -> None:
+        """Each district's council met once a month for half a year (seed 000): a few
+        active cases on each agenda, one or two decisions per case, each a task for the
+        district worker or a specialist; those due by now are mostly done."""
+        rng = self.rng
+        meetings, members, agenda, tasks, assignments, decisions = [], [], [], [], [], []
+        specialists = self.staff.get("psychologist", []) + self.staff.get("social_pedagogue", [])
+        for district_id, cases in self.active_cases.items():
+            worker = self.district_worker[district_id]
+            for month in range(COUNCIL_MONTHS):
+                held_on = self.today - dt.timedelta(days=15 + 30 * month)
+                open_then = [c for c in cases if c[2] <= held_on]
+                if not open_then:
+                    continue
+                meeting_id = self.ids.take("council_meeting")
+                meetings.append((meeting_id, held_on, district_id,
+                                 "Рассмотрение случаев сопровождения семей участка.", None,
+                                 worker.id))  # fmt: skip
+                present = {worker.id, self.coordinator.id}
+                for case_id, family_id, _start in rng.sample(open_then, min(3, len(open_then))):
+                    agenda.append((self.ids.take("council_agenda_item"), meeting_id, case_id, None))
+                    for _ in range(rng.randint(1, 2)):
+                        member = rng.choice([worker, *specialists]) if specialists else worker
+                        present.add(member.id)
+                        due = held_on + dt.timedelta(days=rng.choice((7, 14, 21)))
+                        done = due < self.today and rng.random() < COUNCIL_DONE_SHARE
+                        task_id = self.ids.take("task")
+                        created = self.at(held_on)
+                        tasks.append((task_id, family_id, case_id, None,
+                                      f"Решение совета от {held_on:%d.%m.%Y}: поручение",
+                                      member.role, member.id, "done" if done else "assigned",
+                                      due, "Выполнено." if done else None,
+                                      self.at(due) if done else None, 1, created))  # fmt: skip
+                        assignments.append((self.ids.take("task_assignment"), task_id, member.id,
+                                            created, self.coordinator.user_id, None))  # fmt: skip
+                        decisions.append((self.ids.take("council_decision"), meeting_id, case_id,
+                                          "Поручение по решению совета", due, "staff", member.id,
+                                          task_id, created))  # fmt: skip
+                members.extend((meeting_id, staff_id) for staff_id in sorted(present))
+        self.writer.write("council_meeting", ("id", "held_on", "district_id", "agenda",
+                          "decisions", "recorded_by_id"), meetings)  # fmt: skip
+        self.writer.write("council_meeting_staff", ("meeting_id", "staff_id"), members)
+        self.writer.write("council_agenda_item", ("id", "meeting_id", "case_id", "note"), agenda)
+        self.writer.write("task", TABLE_COLUMNS["task"], tasks)
+        self.writer.write("task_assignment", TABLE_COLUMNS["task_assignment"], assignments)
+        self.writer.write("council_decision", ("id", "meeting_id", "case_id", "what", "due_on",
+                          "executor", "staff_id", "task_id", "created_at"), decisions)  # fmt: skip
+
     def audit(self, action, table, row_id, changes, day) -> None:
         self.add(
             "audit_record",
@@ -1174,6 +1234,7 @@ class ScaleGenerator:
         for plan in archived:
             self.build_family(plan, archived=True)
         self.flush()
+        self.build_councils()
         # Units are written before the loans; their final status is set now.
         self.session.execute(
             text("UPDATE equipment_unit SET status = :status WHERE id = :id"),
@@ -1183,7 +1244,9 @@ class ScaleGenerator:
                 if row[6] in ("on_loan", "reserved")
             ],
         )
-        self.writer.finish((*CHUNK_TABLES, "staff", "district", "user_account", "equipment_unit"))
+        self.writer.finish(
+            (*CHUNK_TABLES, *COUNCIL_TABLES, "staff", "district", "user_account", "equipment_unit")
+        )
         return self.writer.written
 
 

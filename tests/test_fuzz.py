@@ -96,6 +96,8 @@ URL_ARGS = {
     "programme_id": ("rehab_programme",),
     "measure_id": ("rehab_measure",),
     "tsr_id": ("rehab_tsr",),
+    "meeting_id": ("council_meeting",),
+    "agreement_id": ("partner_agreement",),
 }
 # Never sent: they end the fuzzer's own session or change its language.
 SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}

@@ -6,12 +6,15 @@ import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 
 from models import (
     AuditRecord,
     Case,
     Consent,
+    CouncilAgendaItem,
+    CouncilDecision,
+    CouncilMeeting,
     District,
     EquipmentUnit,
     Family,
@@ -121,7 +124,8 @@ def test_small_set_is_proportional_and_complete(loaded):
     assert 0.10 * FAMILIES < cases < 0.20 * FAMILIES
     assert count(SupportPlan) == count(Case, Case.status.in_(("active", "closed")))
     assert count(PlanActivity) == 3 * count(SupportPlan)
-    assert count(Task) == count(PlanActivity)
+    decisions = count(CouncilDecision)
+    assert count(Task) == count(PlanActivity) + decisions
     assert count(Visit) > 0 and count(Review) == count(SupportPlan)
     assert count(Loan, Loan.returned_on.is_(None)) > 0
     assert count(Reservation) > 0
@@ -159,6 +163,30 @@ def test_each_disabled_child_has_an_ipra_until_the_re_examination(loaded):
     assert mismatched == 0
     assert count(RehabMeasure, RehabMeasure.kind == "medical") == disabled
     assert count(RehabTsr) > 0
+def test_councils_meet_monthly_and_most_decisions_are_carried_out(loaded):
+    """Does each district's council meet, discuss active cases of its district, and are
+    most decisions due by now carried out — and do the pilot report's figures agree?"""
+    from workflows.council import carried_out, council_figures
+
+    meetings = count(CouncilMeeting)
+    assert count(District) <= meetings <= scale.COUNCIL_MONTHS * count(District)
+    wrong_district = count(
+        CouncilAgendaItem,
+        CouncilAgendaItem.case_id.in_(
+            select(Case.id)
+            .join(Family, Family.id == Case.family_id)
+            .join(CouncilMeeting, CouncilMeeting.id == CouncilAgendaItem.meeting_id)
+            .where(Family.district_id != CouncilMeeting.district_id)
+        ),
+    )
+    assert wrong_district == 0
+    decisions = count(CouncilDecision)
+    assert count(CouncilAgendaItem) <= decisions <= 2 * count(CouncilAgendaItem)
+    done = count(CouncilDecision, carried_out())
+    assert 0.5 * decisions < done < decisions
+    today = db.session.scalar(select(func.max(CouncilMeeting.held_on)))
+    rows = dict(council_figures(db.session, true(), today - dt.timedelta(days=400), today, None))
+    assert (rows["Заседаний проведено"], rows["Решений исполнено"]) == (meetings, done)
 
 
 def test_generated_accounts_sign_in(loaded, app, auth):

@@ -338,6 +338,18 @@ def check_rental_history_tells_every_step(demo):
     assert db.session.scalar(select(func.count()).select_from(LoanExtension)) >= 1
 
 
+def check_demo_councils_have_decisions_carried_out(demo):
+    """Do the demo's councils discuss cases and decide, tasks and referrals both, most of
+    the decisions carried out and some still in hand?"""
+    from models import CouncilDecision
+
+    decisions = db.session.scalars(select(CouncilDecision)).all()
+    assert {d.executor for d in decisions} == {"staff", "partner"}
+    states = [d.state for d in decisions]
+    assert states.count("done") > len(decisions) / 2
+    assert "open" in states
+
+
 CHECKS = [
     check_seed_demo_prints_the_password,
     check_demo_accounts_have_their_roles,
@@ -352,6 +364,7 @@ CHECKS = [
     check_rows_are_dated_when_they_happened,
     check_appointments_are_on_reception_slots,
     check_rental_history_tells_every_step,
+    check_demo_councils_have_decisions_carried_out,
 ]
 
 

@@ -572,6 +572,22 @@ def open_tasks(session: Session, case: Case) -> list[Task]:
     return list(session.scalars(query))
 
 
+def _refuse_open_referrals(session: Session, case: Case) -> None:
+    """A referral still open (prepared, sent, accepted) is never left hanging by the
+    closure: the partner's answer, «нет ответа» or the archive ends it first. Unlike a
+    task, the closure cannot end it on the partner's behalf."""
+    from .referrals import open_referrals_of, open_referrals_words  # referrals imports us
+
+    referrals = open_referrals_of(session, case.id)
+    if referrals:
+        raise WorkflowError(
+            f"У случая есть незакрытые направления партнёрам ({len(referrals)}): "
+            f"{open_referrals_words(referrals)}. Запишите ответ партнёра или «нет ответа» "
+            "на странице направлений случая, ошибочное — перенесите в архив.",
+            "open_referrals",
+        )
+
+
 def close_case(
     session: Session,
     actor: User,
@@ -612,6 +628,7 @@ def close_case(
         raise WorkflowError(
             f"Срок ещё не истёк: плановое окончание {case.planned_end_date:%d.%m.%Y}.", "reason"
         )
+    _refuse_open_referrals(session, case)
     pending = list(
         session.scalars(
             select(Task)

@@ -34,6 +34,7 @@ from .dates import centre_today
 from .db_roles import RoleError, grant_app_role
 from .delivery import deliver, senders_from
 from .schedule import run_tick
+from .staff_notices import send_digests
 from .storage import LocalStore
 
 
@@ -267,6 +268,24 @@ def notify_deliver_command(limit: int | None, loop: float | None, batch: int) ->
         if loop is None:
             break
         time.sleep(loop)
+
+
+@notify_group.command("digest")
+@with_appcontext
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="As of this date (YYYY-MM-DD); today in the centre's time zone by default.",
+)
+def notify_digest_command(on: dt.datetime | None) -> None:
+    """Put today's e-mail digest of notices in the outbox for each member of staff who
+    asked for it (once a day; the tick does the same)."""
+    session = db.session()
+    made = send_digests(session, on.date() if on else centre_today())
+    session.commit()
+    click.echo(f"Сводок уведомлений поставлено в очередь: {made}")
 
 
 def init_commands(app: Flask) -> None:

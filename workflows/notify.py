@@ -111,6 +111,14 @@ TEMPLATES: Mapping[str, Template] = {
         "Позвоните специалисту КЦСОН {телефон} — он поможет подготовить документы.",
         AHEAD,
     ),
+    # To a member of staff who asked for it: how many notices wait in the bell, by kind —
+    # no family, no case, nothing of health in the mail.
+    "staff_digest": Template(
+        "Ежедневная сводка уведомлений сотруднику",
+        "Опора: новое для вас на {дата}",
+        "Новое для вас в «Опоре» на {дата}:\n{сводка}\nПодробности — в колокольчике «Опоры».",
+        {"дата": "03.12", "сводка": "— назначено задач: 2\n— решений совета: 1"},
+    ),
 }
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

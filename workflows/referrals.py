@@ -36,7 +36,8 @@ from models.terms import REFERRAL_ANSWER_DAYS, REFERRAL_OVERDUE_TASK_DAYS
 from .cases import ensure_open
 from .errors import WorkflowError
 from .scope import where_visible
-from .tasks import close_task_by_key, create_task
+from .staff_notices import notify_staff
+from .tasks import cancel_task, close_task_by_key, create_task
 
 REFERRAL_KEY_PREFIX = "referral:"
 NOT_FOUND = "Направление не найдено."
@@ -118,6 +119,26 @@ def _handled(referral: Referral, actor: User | None) -> None:
         referral.handled_by_id = actor.staff_id
 
 
+def _tell_of_answer(session: Session, actor: User | None, referral: Referral) -> None:
+    """Who prepared the referral and who handled it before hear of the partner's answer
+    (unless they recorded it themselves)."""
+    word = REFERRAL_STATUS.label(referral.status)
+    partner = session.get_one(Partner, referral.partner_id)
+    me = actor.staff_id if actor is not None else None
+    for staff_id in dict.fromkeys((referral.prepared_by_id, referral.handled_by_id)):
+        if staff_id is None or staff_id == me:
+            continue
+        notify_staff(
+            session,
+            staff_id,
+            "referral_answer",
+            f"Ответ на направление № {referral.id} в «{partner.name}» "
+            f"(случай № {referral.case_id}): {word}",
+            f"referral_answer:{referral.id}:{referral.status}:{staff_id}",
+            referral_id=referral.id,
+        )
+
+
 def _answer(referral: Referral, text: str) -> None:
     """The answer, in the health column for a medical referral."""
     if referral.is_health:
@@ -194,6 +215,7 @@ def prepare_referral(
     else:
         referral.reason = text
     _handled(referral, actor)
+    referral.prepared_by_id = referral.handled_by_id
     session.add(referral)
     session.flush()
     return referral
@@ -251,6 +273,7 @@ def accept_referral(
         "Партнёр не может принять направление раньше, чем оно отправлено.",
     )
     referral.status = "accepted"
+    _tell_of_answer(session, actor, referral)
     _handled(referral, actor)
     session.flush()
     close_task_by_key(
@@ -283,6 +306,7 @@ def fulfil_referral(
     )
     _answer(referral, _text(answer, "answer", "Опишите результат: что сделал партнёр."))
     referral.status = "fulfilled"
+    _tell_of_answer(session, actor, referral)
     _handled(referral, actor)
     session.flush()
     return referral
@@ -310,6 +334,7 @@ def refuse_referral(
     )
     _answer(referral, _text(answer, "answer", "Укажите, чем партнёр объяснил отказ."))
     referral.status = "refused"
+    _tell_of_answer(session, actor, referral)
     _handled(referral, actor)
     session.flush()
     close_task_by_key(
@@ -395,8 +420,56 @@ def task_overdue_referrals(session: Session, today: dt.date) -> int:
                 )
         except IntegrityError:
             continue  # another server made this task a moment ago
+        if lead is not None:
+            notify_staff(
+                session,
+                lead.id,
+                "referral_overdue",
+                f"Нет ответа на направление № {referral.id} в «{referral.partner.name}» "
+                f"(случай № {case.id}): срок был {referral.answer_due:%d.%m.%Y}",
+                f"referral_overdue:{referral.id}",
+                referral_id=referral.id,
+            )
         made += 1
     return made
+
+
+def archive_referral(session: Session, referral: Referral) -> None:
+    """A referral made in error goes to the archive: its task of an overdue answer goes
+    with it (cancelled, nobody has to chase an answer to it any more)."""
+    task = session.scalar(
+        select(Task)
+        .where(Task.source_key == referral_task_key(referral.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if task is not None and task.is_open:
+        cancel_task(session, task.id, None, f"{referral} перенесено в архив.")
+
+
+def open_referrals_of(session: Session, case_id: int, *, lock: bool = True) -> list[Referral]:
+    """The live referrals of a case still waiting for their end (under a row lock for a
+    change; without one for a page that lists them)."""
+    query = (
+        select(Referral)
+        .options(joinedload(Referral.partner))
+        .where(
+            Referral.case_id == case_id,
+            Referral.status.in_(OPEN_REFERRAL_STATUSES),
+            Referral.archived_at.is_(None),
+        )
+        .order_by(Referral.id)
+    )
+    if lock:
+        query = query.with_for_update(of=Referral)
+    return list(session.scalars(query).unique().all())
+
+
+def open_referrals_words(referrals: list[Referral]) -> str:
+    """«№ 4 в «Поликлиника» (отправлено); № 7 …» for the closure's refusal."""
+    return "; ".join(
+        f"№ {r.id} в «{r.partner.name}» ({REFERRAL_STATUS.label(r.status)})" for r in referrals
+    )
 
 
 # --- what the pages read -------------------------------------------------------------------

@@ -39,6 +39,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
     Case,
+    CouncilMeeting,
     District,
     DistrictFigures,
     DistrictTally,
@@ -71,6 +72,7 @@ from models.terms import (
     DUE_SOON_DAYS,
 )
 
+from .council import council_figures
 from .dates import add_months
 from .scope import where_visible
 
@@ -534,6 +536,7 @@ def pilot_report(session: Session, user: User, params: Params) -> Report:
             ["Итого", sum(r[1] for r in specialists), sum(r[2] for r in specialists)],
         ),
     ]
+    tables.append(council_table(session, user, params))
     notes = [
         "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
         "и к плановым датам мероприятий; дети — на последний день периода.",
@@ -541,6 +544,19 @@ def pilot_report(session: Session, user: User, params: Params) -> Report:
         "мероприятия его сотрудниками.",
     ]
     return Report("pilot", REPORTS["pilot"], params, tables, notes)
+
+
+def council_table(session: Session, user: User, params: Params) -> Table:
+    """«Заседания координационного совета» of the period: meetings held, cases discussed,
+    decisions taken and carried out (within the user's scope of meetings)."""
+    rows = council_figures(
+        session,
+        report_scope(CouncilMeeting, user),
+        params.date_from,
+        params.date_to,
+        params.district_id,
+    )
+    return Table("Заседания координационного совета", ["Показатель", "Значение"], rows)
 
 
 def _loans(

@@ -33,6 +33,7 @@ from .referrals import task_overdue_referrals
 from .rehab import remind_ipra_ending, remind_mse_reviews, task_ipra_ending, task_mse_reviews
 from .rental import expire_offers, task_overdue_loans
 from .reviews import missed_reviews, schedule_reviews
+from .staff_notices import send_digests
 from .tasks import create_task
 
 Job = Callable[[Session, dt.date], int]
@@ -96,6 +97,8 @@ JOBS: list[tuple[str, Job]] = [
     ("Сообщения семьям о скором окончании ИПРА", remind_ipra_ending),
     ("Сообщения семьям о сроке переосвидетельствования", remind_mse_reviews),
     ("Напоминания о прошедших днях сняты с отправки", give_up_past_events),
+    # After every job that makes notices: the digest tells of today's too.
+    ("Сводки уведомлений сотрудникам на почту", send_digests),
 ]
 
 

@@ -26,6 +26,8 @@ from models import (
     Assessment,
     Case,
     Consent,
+    CouncilDecision,
+    CouncilMeeting,
     Document,
     Family,
     Loan,
@@ -40,6 +42,7 @@ from models import (
     RehabTsr,
     Reservation,
     Review,
+    Staff,
     SupportPlan,
     Task,
     TaskAssignment,
@@ -125,6 +128,8 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return or_(mine, _in(Appointment.family_id, visible_families(user)))
     if model in CASE_BOUND:
         return _case_rows(model, user)
+    if model is CouncilMeeting:
+        return _visible_meetings(user)
     # Reference data and equipment carry no personal data: no row scope.
     return true()
 
@@ -177,6 +182,24 @@ def _visible_rehab(model: type, user: User) -> ColumnElement[bool]:
     if model is RehabMeasure:
         return RehabMeasure.programme_id.in_(programmes)
     return RehabTsr.programme_id.in_(programmes)
+def _visible_meetings(user: User) -> ColumnElement[bool]:
+    """A council meeting is seen by the district workers of its district and by the staff
+    it names (a participant, the one a decision is for); its agenda cases and decisions
+    only as far as the cases are seen."""
+    if user.staff_id is None:
+        return false()
+    mine = or_(
+        CouncilMeeting.id.in_(
+            select(CouncilDecision.meeting_id).where(CouncilDecision.staff_id == user.staff_id)
+        ),
+        CouncilMeeting.staff.any(Staff.id == user.staff_id),
+    )
+    if user.role == "district_worker":
+        districts = select(staff_district.c.district_id).where(
+            staff_district.c.staff_id == user.staff_id
+        )
+        return or_(CouncilMeeting.district_id.in_(districts), mine)
+    return mine
 
 
 def _visible_documents(user: User) -> ColumnElement[bool]:

@@ -84,6 +84,10 @@ PAGES: list[tuple[str, str, str]] = [
     ("Отчёт: соглашения", "coordinator", "{panel}reports/agreements/"),
     ("Отчёт: прокат", "coordinator", "{panel}reports/rental/"),
     ("Отчёт: нагрузка", "coordinator", "{panel}reports/workload/"),
+    ("Координационный совет: заседания", "worker", "{panel}council/"),
+    ("Координационный совет: заседания", "coordinator", "{panel}council/"),
+    ("Заседание совета (участники, случаи, решения)", "worker", "{panel}council/{meeting_id}"),
+    ("Протокол заседания", "coordinator", "{panel}council/{meeting_id}/protocol"),
 ]
 EXPORT_URL = "{panel}family/export/xlsx/"
 
@@ -179,7 +183,7 @@ def bench_names(database_url: str, app_env: dict) -> dict:
 
     from admin_views.paging import encode_cursor
     from app import create_app
-    from models import Case, District, Family, Loan, Person, Task, User, db
+    from models import Case, CouncilMeeting, District, Family, Loan, Person, Task, User, db
     from models.reference import staff_district
 
     app = create_app()
@@ -198,6 +202,13 @@ def bench_names(database_url: str, app_env: dict) -> dict:
             .limit(1)
         ).one()
         names["worker"], district_id, district_families = worker
+        # The worker's district's latest council meeting (the generator holds one a month).
+        names["meeting_id"] = session.scalar(
+            select(CouncilMeeting.id)
+            .where(CouncilMeeting.district_id == district_id)
+            .order_by(CouncilMeeting.held_on.desc())
+            .limit(1)
+        )
         names["worker_last_page"] = max(0, (district_families - 1) // 25)
         specialist = session.execute(
             select(User.username, func.count())
