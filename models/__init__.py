@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .channels import IncomingReferral, SocialRaid
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
@@ -63,6 +64,7 @@ __all__ = [
     "Event",
     "Family",
     "FormDraft",
+    "IncomingReferral",
     "Loan",
     "LoanExtension",
     "LoginThrottle",
@@ -82,6 +84,7 @@ __all__ = [
     "Reservation",
     "Review",
     "Service",
+    "SocialRaid",
     "Staff",
     "SupportPlan",
     "Task",
