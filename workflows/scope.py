@@ -28,6 +28,7 @@ from models import (
     Consent,
     Document,
     Family,
+    IncomingReferral,
     Loan,
     Message,
     Person,
@@ -37,12 +38,14 @@ from models import (
     Referral,
     Reservation,
     Review,
+    SocialRaid,
     SupportPlan,
     Task,
     TaskAssignment,
     User,
     Visit,
 )
+from models.channels import social_raid_staff
 from models.documents import HEALTH_DOCUMENT_TYPES
 from models.reference import staff_district
 from models.roles import reads_health, sees_all, works_cases
@@ -120,6 +123,8 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return or_(mine, _in(Appointment.family_id, visible_families(user)))
     if model in CASE_BOUND:
         return _case_rows(model, user)
+    if model in (IncomingReferral, SocialRaid):
+        return _channel_rows(model, user)
     # Reference data and equipment carry no personal data: no row scope.
     return true()
 
@@ -152,6 +157,30 @@ def _case_rows(model: type, user: User) -> ColumnElement[bool]:
         mine = Task.assignee_id == user.staff_id if user.staff_id else false()
         return or_(mine, _in(Task.case_id, cases))
     return TaskAssignment.task_id.in_(select(Task.id).where(_case_rows(Task, user)))
+
+
+def _own_districts(staff_id: int) -> Select[Any]:
+    return select(staff_district.c.district_id).where(staff_district.c.staff_id == staff_id)
+
+
+def _channel_rows(model: type, user: User) -> ColumnElement[bool]:
+    """Incoming referrals and raids follow the family's district: a district worker sees
+    those of their districts (and a referral of a family they see); another specialist a
+    referral of a family they see and a raid they were on; nobody else any."""
+    if user.staff_id is None or not works_cases(user.role):
+        return false()
+    district_worker = user.role == "district_worker"
+    if model is SocialRaid:
+        team = SocialRaid.id.in_(
+            select(social_raid_staff.c.raid_id).where(social_raid_staff.c.staff_id == user.staff_id)
+        )
+        if district_worker:
+            return or_(SocialRaid.district_id.in_(_own_districts(user.staff_id)), team)
+        return team
+    of_families = _in(IncomingReferral.family_id, visible_families(user))
+    if district_worker:
+        return or_(IncomingReferral.district_id.in_(_own_districts(user.staff_id)), of_families)
+    return of_families
 
 
 def _visible_documents(user: User) -> ColumnElement[bool]:
