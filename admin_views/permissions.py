@@ -43,6 +43,10 @@ SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 # and the admin and the coordinator archive («Удалить») one made in error.
 REFERRALS = ("referral",)
 REFERRAL_TABLE = READ_EXPORT | {"delete"}
+# Incoming referrals and raids are registered and decided only on their page (channels)
+# and at intake; their tables are for reading, and the admin and the coordinator archive
+# one made in error.
+CHANNELS = ("incoming_referral", "social_raid")
 # The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
 # the revisions and the tasks in step; their tables are for reading.
 PLAN = ("support_plan", "plan_activity")
@@ -73,6 +77,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # rental_desk L: its pages, C: put a child of a family one may see in the queue
 #             (how a district worker asks for equipment), E: lend, extend, return,
 #             release, repair, write off, reorder the queue
+# channels    D: the waiting referrals and the raids, each one's page, C: record an
+#             incoming referral or a raid, E: mark a referral «не подтвердилось»
 # referrals   D: a case's referrals and their letters, C: prepare one, E: mark it sent,
 #             record the partner's answer (accepted, fulfilled with its result,
 #             refused) or «нет ответа»
@@ -100,6 +106,7 @@ REPORTS = (
 )
 REPORT = frozenset({"list", "export"})
 REFERRAL_PAGE = frozenset({"details", "create", "edit"})
+CHANNEL_PAGE = REFERRAL_PAGE
 CALLS = frozenset({"list", "edit"})
 # The outbox is written by the events and the worker only; the administrator reads it
 # and edits the templates' texts (their codes are fixed).
@@ -121,7 +128,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
-        **_grant(REFERRALS, REFERRAL_TABLE),
+        **_grant(REFERRALS + CHANNELS, REFERRAL_TABLE),
         **_grant(OUTBOX, READ),
         "message_template": TEMPLATES,
         "message_preview": frozenset({"list"}),
@@ -145,8 +152,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
-        **_grant(REFERRALS, REFERRAL_TABLE),
+        **_grant(REFERRALS + CHANNELS, REFERRAL_TABLE),
         "referrals": REFERRAL_PAGE,
+        "channels": CHANNEL_PAGE,
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
@@ -165,8 +173,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
-        **_grant(REFERRALS, READ_EXPORT),
+        **_grant(REFERRALS + CHANNELS, READ_EXPORT),
         "referrals": REFERRAL_PAGE,
+        "channels": CHANNEL_PAGE,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_ATTACH,
