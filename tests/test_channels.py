@@ -14,6 +14,7 @@ import html
 import factories as f
 import pytest
 from conftest import csrf_token, make_user, signed_in
+from security_factories import admin_form
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -506,3 +507,21 @@ def test_the_pilot_report_counts_families_by_channel(app_ctx, place):
         "Итого",
         0,
     ]
+
+
+def test_the_family_form_says_in_russian_that_a_partner_channel_needs_its_partner(app, place):
+    """The family table's form: «направление партнёра» without a partner comes back with the
+    Russian message by the partner field (the CHECK's), nothing saved."""
+    with app.app_context():
+        family = f.family(db.session.get(District, place["area"]), surname="Формовые")
+        db.session.commit()
+        family_id = family.id
+    boss = signed_in(app, "boss")
+    url = f"/family/edit/?id={family_id}"
+    page = boss.get(url).get_data(as_text=True)
+    assert "Направил партнёр" in page and "Выявлена в рейде" in page
+    data = {**admin_form(page)["fields"], "identified_by": "partner"}
+    answer = post(boss, url, data, url)
+    assert "укажите партнёра, который направил семью" in text(answer)
+    with app.app_context():
+        assert db.session.get(Family, family_id).identified_by == "self"
