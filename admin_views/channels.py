@@ -22,6 +22,7 @@ from wtforms.validators import Optional
 from models import District, IncomingReferral, Partner, PartnerContact, SocialRaid, Staff, db
 from models.channels import INCOMING_STATUS
 from models.live import active_for_new_work
+from models.roles import reads_health
 from workflows import cases as case_wf
 from workflows import channels as wf
 from workflows.dates import centre_today
@@ -142,15 +143,15 @@ class ChannelsView(PageView):
             )
             if outcome.ok:
                 flash(f"{outcome.value} записано. Зарегистрируйте семью по нему.", "success")
-                return redirect(url_for(".incoming", referral_id=outcome.value.id))
+                return redirect(url_for(".incoming", incoming_id=outcome.value.id))
         return self.render("admin/workflow/incoming_new.html", form=form)
 
-    @expose("/incoming/<int:referral_id>")
-    def incoming(self, referral_id: int):
+    @expose("/incoming/<int:incoming_id>")
+    def incoming(self, incoming_id: int):
         self.require("details")
-        referral = self.visible_or_404(IncomingReferral, referral_id)
+        referral = self.visible_or_404(IncomingReferral, incoming_id)
         record_opening(referral)  # who was referred and why
-        return self._incoming_page(self.visible_or_404(IncomingReferral, referral_id), None)
+        return self._incoming_page(self.visible_or_404(IncomingReferral, incoming_id), None)
 
     def _incoming_page(self, referral: IncomingReferral, decline: DeclineForm | None):
         if decline is None:
@@ -161,6 +162,7 @@ class ChannelsView(PageView):
             "admin/workflow/incoming.html",
             referral=referral,
             status_label=INCOMING_STATUS.label(referral.status),
+            reason_shown=reads_health(current_user.role),
             decline=decline,
             may_edit=self.may("edit") and referral.archived_at is None,
             may_intake=self.may_intake() and referral.archived_at is None,
@@ -168,10 +170,10 @@ class ChannelsView(PageView):
             case_url=self.case_url(case.id if case else None),
         )
 
-    @expose("/incoming/<int:referral_id>/decline", methods=("POST",))
-    def decline(self, referral_id: int):
+    @expose("/incoming/<int:incoming_id>/decline", methods=("POST",))
+    def decline(self, incoming_id: int):
         self.require("edit")
-        referral = self.visible_or_404(IncomingReferral, referral_id)
+        referral = self.visible_or_404(IncomingReferral, incoming_id)
         form = DeclineForm()
         if form.validate_on_submit():
             outcome = self.run(
@@ -187,8 +189,8 @@ class ChannelsView(PageView):
             )
             if outcome.ok:
                 flash(f"{outcome.value}: не подтвердилось, причина записана.", "success")
-                return redirect(url_for(".incoming", referral_id=referral_id))
-        return self._incoming_page(self.visible_or_404(IncomingReferral, referral_id), form)
+                return redirect(url_for(".incoming", incoming_id=incoming_id))
+        return self._incoming_page(self.visible_or_404(IncomingReferral, incoming_id), form)
 
     # --- raids ---
 
@@ -296,7 +298,7 @@ class IncomingReferralView(OporaModelView):
             return [
                 (
                     "Страница направления",
-                    url_for("channels.incoming", referral_id=model.id),
+                    url_for("channels.incoming", incoming_id=model.id),
                     "open-incoming",
                 )
             ]
