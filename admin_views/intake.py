@@ -107,6 +107,10 @@ class NewFamilyForm(ApplicantFields, PageForm):
     confirm_duplicate = BooleanField("Это другая семья — всё равно зарегистрировать")
 
 
+# The child's fields share their names with the applicant's on the family page: prefixed.
+CHILD = "child"
+
+
 class ChildForm(PageForm):
     last_name = _name_field("Фамилия", required())
     first_name = _name_field("Имя", required())
@@ -387,7 +391,7 @@ class IntakeView(PageView):
             application=application,
             applicant_form=applicant or ApplicantForm(formdata=None),
             consent_form=consent,
-            child_form=child or ChildForm(formdata=None),
+            child_form=child or ChildForm(formdata=None, prefix=CHILD),
             children=wf.children_of(family),
             disability=DISABILITY,
             target_child=wf.has_target_child(db.session, family.id, centre_today()),
@@ -450,7 +454,7 @@ class IntakeView(PageView):
         self.require("create")
         family = self.visible_or_404(Family, family_id)
         appointment, referral = self._appointment(), self._referral()
-        form = ChildForm()
+        form = ChildForm(prefix=CHILD)
         if form.validate_on_submit():
             outcome = self.run(
                 lambda: wf.add_child(db.session, current_user, family, form.child_data()),

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
+    AuditRecord,
     Case,
     District,
     Family,
@@ -120,7 +121,8 @@ def new_family_form(**changes) -> dict:
 
 
 def child_form(**changes) -> dict:
-    return {
+    """The child form's fields, as the page names them (prefixed «child-»)."""
+    fields = {
         "last_name": "Кузнецов",
         "first_name": "Артём",
         "middle_name": "Игоревич",
@@ -132,6 +134,7 @@ def child_form(**changes) -> dict:
         "snils": "",
         **changes,
     }
+    return {f"child-{name}": value for name, value in fields.items()}
 
 
 def test_journey_partner_referral_intake_case_and_an_outgoing_referral(app, place):
@@ -330,6 +333,13 @@ def test_incoming_referral_refusals(app_ctx, place):
     wf.decline_incoming_referral(
         db.session, user, referral.id, decided_on=TODAY, reason="Семья переехала", today=TODAY
     )
+    audited = db.session.scalars(
+        select(AuditRecord.action).where(
+            AuditRecord.table_name == "incoming_referral",
+            AuditRecord.row_id == str(referral.id),
+        )
+    ).all()
+    assert {"insert", "update"} <= set(audited)
     with pytest.raises(WorkflowError, match="уже рассмотрено"):
         wf.decline_incoming_referral(
             db.session, user, referral.id, decided_on=TODAY, reason="Ещё раз", today=TODAY
