@@ -53,10 +53,20 @@ class FamilyView(KeySearchMixin, OporaModelView):
         return hidden | {"categories"} if "is_large" in hidden else hidden
 
     column_list = ("surname", "address", "district", "categories", "status", "phone")
-    column_labels = {"categories": "Категории"}
+    column_labels = {
+        "categories": "Категории",
+        "identified_partner.kind": "Тип направившего партнёра",
+    }
     column_formatters = {"categories": _categories}
     column_searchable_list = ("surname", "address", "phone")
-    column_filters = ("district", "status", "identified_by", *FAMILY_CATEGORIES)
+    column_filters = (
+        "district",
+        "status",
+        "identified_by",
+        "identified_partner",
+        "identified_partner.kind",
+        *FAMILY_CATEGORIES,
+    )
     column_sortable_list = ("surname", "address", ("district", "district.name"), "status")
     column_default_sort = "surname"
     form_columns = (
@@ -68,6 +78,8 @@ class FamilyView(KeySearchMixin, OporaModelView):
         "contact_channel",
         *FAMILY_CATEGORIES,
         "identified_by",
+        "identified_partner",
+        "social_raid",
         "status",
         "notes",
     )
@@ -81,6 +93,8 @@ class FamilyView(KeySearchMixin, OporaModelView):
         "contact_channel",
         "categories",
         "identified_by",
+        "identified_partner",
+        "social_raid",
         "status",
         "notes",
         "created_at",
@@ -104,6 +118,7 @@ class FamilyView(KeySearchMixin, OporaModelView):
         ("loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
+        ("incoming_referrals", ("received_on", "partner", "status")),
     )
 
     def edit_form(self, obj=None):

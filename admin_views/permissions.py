@@ -43,6 +43,10 @@ SUPPORT_HISTORY = ("plan_revision", "task_assignment")
 # and the admin and the coordinator archive («Удалить») one made in error.
 REFERRALS = ("referral",)
 REFERRAL_TABLE = READ_EXPORT | {"delete"}
+# Incoming referrals and raids are registered and decided only on their page (channels)
+# and at intake; their tables are for reading, and the admin and the coordinator archive
+# one made in error.
+CHANNELS = ("incoming_referral", "social_raid")
 # The ИПСС and its activities are written only in the ИПСС editor (ipss), which keeps
 # the revisions and the tasks in step; their tables are for reading.
 PLAN = ("support_plan", "plan_activity")
@@ -76,6 +80,8 @@ ENDED_BY_WORKFLOW = ("task", "review")
 # rental_desk L: its pages, C: put a child of a family one may see in the queue
 #             (how a district worker asks for equipment), E: lend, extend, return,
 #             release, repair, write off, reorder the queue
+# channels    D: the waiting referrals and the raids, each one's page, C: record an
+#             incoming referral or a raid, E: mark a referral «не подтвердилось»
 # referrals   D: a case's referrals and their letters, C: prepare one, E: mark it sent,
 #             record the partner's answer (accepted, fulfilled with its result,
 #             refused) or «нет ответа»
@@ -109,6 +115,7 @@ REPORTS = (
 REPORT = frozenset({"list", "export"})
 REFERRAL_PAGE = frozenset({"details", "create", "edit"})
 COUNCIL = frozenset({"list", "details", "create", "edit"})
+CHANNEL_PAGE = REFERRAL_PAGE
 CALLS = frozenset({"list", "edit"})
 IPRA_PAGE = frozenset({"details", "edit"})
 # The outbox is written by the events and the worker only; the administrator reads it
@@ -131,7 +138,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "case": CASE_RIGHTS,
         **_grant(PLAN + SUPPORT_HISTORY + RENTAL_HISTORY, READ_EXPORT),
         **_grant(AUDIT, READ_EXPORT),
-        **_grant(REFERRALS, REFERRAL_TABLE),
+        **_grant(REFERRALS + CHANNELS, REFERRAL_TABLE),
         **_grant(OUTBOX, READ),
         "message_template": TEMPLATES,
         "message_preview": frozenset({"list"}),
@@ -157,10 +164,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
-        **_grant(REFERRALS, REFERRAL_TABLE),
+        **_grant(REFERRALS + CHANNELS, REFERRAL_TABLE),
         "referrals": REFERRAL_PAGE,
         "council": COUNCIL,
         "agreement_ledger": frozenset({"details"}),
+        "channels": CHANNEL_PAGE,
         "my_tasks": MY_TASKS,
         "board": BOARD,
         "rental_desk": DESK_REQUEST,
@@ -181,9 +189,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "intake": INTAKE,
         "case_flow": CASE_FLOW,
         "ipss": PLAN_AUTHOR,
-        **_grant(REFERRALS, READ_EXPORT),
+        **_grant(REFERRALS + CHANNELS, READ_EXPORT),
         "referrals": REFERRAL_PAGE,
         "council": COUNCIL,
+        "channels": CHANNEL_PAGE,
         "my_tasks": MY_TASKS,
         "rental_desk": DESK_REQUEST,
         "documents": DOCUMENTS_ATTACH,

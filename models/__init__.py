@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .channels import IncomingReferral, SocialRaid
 from .council import CouncilAgendaItem, CouncilDecision, StaffNotice
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
@@ -67,6 +68,7 @@ __all__ = [
     "Event",
     "Family",
     "FormDraft",
+    "IncomingReferral",
     "Loan",
     "LoanExtension",
     "LoginThrottle",
@@ -89,6 +91,7 @@ __all__ = [
     "Reservation",
     "Review",
     "Service",
+    "SocialRaid",
     "Staff",
     "StaffNotice",
     "SupportPlan",

@@ -75,6 +75,22 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "referral_answered_after_accepted": Refusal(
         "Ответ — не раньше, чем партнёр принял направление.", "answered_on"
     ),
+    "partner_channel": Refusal(
+        "«Направление партнёра»: укажите партнёра, который направил семью; "
+        "при другом способе выявления партнёр не указывается.",
+        "identified_partner",
+    ),
+    "raid_channel": Refusal(
+        "«Социальный рейд»: укажите рейд, в котором выявлена семья; "
+        "при другом способе выявления рейд не указывается.",
+        "social_raid",
+    ),
+    "incoming_referral_received_order": Refusal(
+        "Направление не может быть получено раньше, чем отправлено.", "received_on"
+    ),
+    "incoming_referral_decided_order": Refusal(
+        "Решение — не раньше получения направления.", "decided_on"
+    ),
     "ck_document_one_place": Refusal(
         "Документ прикладывается к одному месту: к семье, к члену семьи или к случаю."
     ),

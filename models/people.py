@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     # The models its relationships name, for the type checker only: at run time the
     # model modules import one another and SQLAlchemy resolves the names itself.
     from .cases import Case
-    from .reference import District, Programme
+    from .channels import IncomingReferral, SocialRaid
+    from .reference import District, Partner, Programme
     from .rental import Loan, Reservation
 
 FAMILY_STATUS = Choices(
@@ -43,10 +44,10 @@ FAMILY_STATUS = Choices(
 IDENTIFIED_BY = Choices(
     "identified_by",
     {
-        "self": "личное обращение",
+        "self": "обратилась сама",
         "partner": "направление партнёра",
         "raid": "социальный рейд",
-        "transfer": "передача из другой организации",
+        "transfer": "передача из другой организации или участка",
     },
 )
 
@@ -109,6 +110,14 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
             sqlite_where=text("archived_at IS NULL"),
             postgresql_where=text("archived_at IS NULL"),
         ),
+        # How the family was identified names its partner or its raid, and only then.
+        CheckConstraint(
+            "(identified_by = 'partner') = (identified_partner_id IS NOT NULL)",
+            name="partner_channel",
+        ),
+        CheckConstraint(
+            "(identified_by = 'raid') = (social_raid_id IS NOT NULL)", name="raid_channel"
+        ),
     )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
@@ -133,6 +142,12 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     )
     is_dangerous: Mapped[bool] = column(Boolean, label="В СОП", default=False, nullable=False)
     identified_by: Mapped[str] = IDENTIFIED_BY.column(label="Как выявлена", default="self")
+    identified_partner_id: Mapped[int | None] = column(
+        ForeignKey("partner.id", ondelete="RESTRICT"), label="Направил партнёр", index=True
+    )
+    social_raid_id: Mapped[int | None] = column(
+        ForeignKey("social_raid.id", ondelete="RESTRICT"), label="Выявлена в рейде", index=True
+    )
     status: Mapped[str] = FAMILY_STATUS.column(label="Статус", default="registered")
     notes: Mapped[str | None] = column(Text, label="Примечания")
     # Search keys (models/keys.py): the surname's stem; the address and phone squashed.
@@ -140,6 +155,15 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     text_key: Mapped[str | None] = key_column("family", "text_key")
 
     district: Mapped[District] = relationship(info={"label": "Участок"})
+    identified_partner: Mapped[Partner | None] = relationship(info={"label": "Направил партнёр"})
+    social_raid: Mapped[SocialRaid | None] = relationship(
+        back_populates="families", info={"label": "Выявлена в рейде"}
+    )
+    incoming_referrals: Mapped[list[IncomingReferral]] = relationship(
+        passive_deletes="all",
+        back_populates="family",
+        info={"label": "Направления партнёров"},
+    )
     members: Mapped[list[Person]] = relationship(
         passive_deletes="all",
         back_populates="family",

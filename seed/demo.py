@@ -38,6 +38,7 @@ from models import (
     EquipmentUnit,
     Event,
     Family,
+    IncomingReferral,
     Loan,
     Partner,
     PartnerAgreement,
@@ -51,6 +52,7 @@ from models import (
     RehabTsr,
     Reservation,
     Service,
+    SocialRaid,
     Staff,
     Task,
     User,
@@ -60,7 +62,18 @@ from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES
 from models.declension import plural
 from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
 from workflows import council
-from workflows.cases import close_case, open_case, record_assessment, sign_contract
+from workflows.cases import (
+    close_case,
+    open_case,
+    record_assessment,
+    sign_contract,
+    take_incoming_referral,
+)
+from workflows.channels import (
+    decline_incoming_referral,
+    record_raid,
+    register_incoming_referral,
+)
 from workflows.consent import record_consent
 from workflows.dates import add_months, centre_today
 from workflows.plans import ActivityDraft, approve_plan, save_plan
@@ -422,6 +435,19 @@ REVIEW_FEEDBACK = [
     "Просят перенести визиты на вторую половину дня.",
 ]
 
+# Who refers families (the kinds of partner, with weights): schools and the hospital most.
+REFERRER_WEIGHTS = {"school": 34, "clinic": 30, "authority": 14, "police": 10, "tos": 8, "ngo": 4}
+# Why partners refer a family, by kind of partner.
+REFERRAL_REASONS = {
+    "school": "Ребёнок с ОВЗ часто пропускает занятия, семье нужна помощь в организации обучения.",
+    "clinic": "Ребёнку установлена инвалидность, семья нуждается в социальном сопровождении.",
+    "authority": "Семья в трудной жизненной ситуации, просим оценить нуждаемость.",
+    "police": "Семья выявлена при обходе участка: ребёнок-инвалид, условия проживания неудовлетворительные.",
+    "tos": "Соседи сообщили: мать одна ухаживает за ребёнком-инвалидом, нужна помощь.",
+    "ngo": "Родители обратились в организацию, просим принять семью на сопровождение.",
+}
+RAIDS_PER_DISTRICT = 5
+
 # (name, kind, address) of the partners; all in the same town.
 PARTNERS: list[tuple[str, str, str]] = [
     ("МБОУ «Судогодская СОШ № 1»", "school", "ул. Коммунистическая, д. 4"),
@@ -778,13 +804,14 @@ class _DemoBuilder:
                 is_single_parent=single,
                 is_foster=structure in ("guardian", "foster"),
                 is_dangerous=dangerous,
-                identified_by=(
-                    rng.choice(["raid", "partner"])
-                    if dangerous
-                    else rng.choices(["self", "partner", "raid", "transfer"], [52, 26, 12, 10])[0]
-                ),
                 status="registered",
                 notes=rng.choice(FAMILY_NOTES) if rng.random() < 0.25 else None,
+            )
+            self.identify(
+                family,
+                rng.choice(["raid", "partner"])
+                if dangerous
+                else rng.choices(["self", "partner", "raid", "transfer"], [52, 26, 12, 10])[0],
             )
             family.members = adults + children
             db.session.add(family)
@@ -916,7 +943,7 @@ class _DemoBuilder:
         for info in without_consent:
             info.with_consent = False
             info.registered_on = self.ago(rng.randint(1, 20))
-            info.family.identified_by = rng.choice(["partner", "raid"])
+            self.identify(info.family, rng.choice(["partner", "raid"]))
         for info in withdrawn:
             info.withdrawn = True
 
@@ -999,6 +1026,149 @@ class _DemoBuilder:
                 consent.withdrawn_on = withdrawn_on
                 info.family.status = "deregistered"
             info.consent = consent
+
+    # --- how families were identified: partners' referrals and social raids ------------
+
+    def build_raids(self, partners: list[Partner]) -> None:
+        """Social raids over each district's streets, through the workflow: the district
+        worker with the police's inspector and a ТОС's chair (seed 002 §2.1)."""
+        rng = self.rng
+        team: list[PartnerContact] = []
+        for partner in partners:
+            if partner.kind in ("police", "tos"):
+                last, first, middle = self.name("f" if partner.kind == "tos" else "m")
+                contact = PartnerContact(
+                    partner=partner,
+                    last_name=last,
+                    first_name=first,
+                    middle_name=middle,
+                    position="участковый уполномоченный полиции"
+                    if partner.kind == "police"
+                    else "председатель ТОС",
+                    phone=self.office_phone(),
+                )
+                db.session.add(contact)
+                team.append(contact)
+        db.session.flush()
+        police = [c for c in team if c.partner.kind == "police"][:1]
+        chairs = [c for c in team if c.partner.kind == "tos"]
+        self.raids: dict[int, list[SocialRaid]] = {}
+        for index, district in enumerate(self.districts):
+            worker = self.worker_of(district)
+            user = self.user_by_staff.get(worker.id, self.coordinator)
+            streets = DISTRICTS[index][2]
+            for back in sorted(rng.sample(range(10, 640), RAIDS_PER_DISTRICT), reverse=True):
+                day = self.ago(back)
+                self.on(day)
+                raid = record_raid(
+                    db.session,
+                    user,
+                    held_on=day,
+                    district_id=district.id,
+                    area=", ".join(rng.sample(streets, 2)),
+                    notes=None,
+                    staff_ids=[worker.id],
+                    contact_ids=[c.id for c in police + rng.sample(chairs, min(1, len(chairs)))],
+                    today=self.today,
+                )
+                self.raids.setdefault(district.id, []).append(raid)
+        self.referrers = [p for p in partners if p.kind in REFERRER_WEIGHTS]
+        self.counts["рейдов"] = sum(len(r) for r in self.raids.values())
+
+    def identify(self, family: Family, channel: str) -> None:
+        """«Как выявлена» with its partner or raid (the raid's date is matched later)."""
+        family.identified_by = channel
+        family.identified_partner = None
+        family.social_raid = None
+        if channel == "partner":
+            weights = [REFERRER_WEIGHTS[p.kind] for p in self.referrers]
+            family.identified_partner = self.rng.choices(self.referrers, weights)[0]
+        elif channel == "raid":
+            family.social_raid = self.raids[family.district.id][0]
+
+    def date_raid_families(self) -> None:
+        """A family found in a raid was registered on the raid's day or a few days after."""
+        for info in self.families:
+            if info.family.identified_by != "raid":
+                continue
+            raids = self.raids[info.family.district.id]
+            assert info.registered_on is not None
+            held = [r for r in raids if r.held_on <= info.registered_on]
+            raid = held[-1] if held else raids[0]
+            info.family.social_raid = raid
+            info.registered_on = max(info.registered_on, raid.held_on)
+            info.family.created_at = self.at(info.registered_on, 9, self.rng.randint(0, 59))
+
+    def build_incoming_referrals(self) -> None:
+        """Each family a partner referred came with its referral, registered by the district
+        worker a day or two before the family; three wait for intake, one did not hold."""
+        rng = self.rng
+        made = 0
+        for info in self.families:
+            family = info.family
+            if family.identified_by != "partner":
+                continue
+            assert info.registered_on is not None and family.identified_partner is not None
+            received = info.registered_on - dt.timedelta(rng.randint(0, 2))
+            referral = self.referral_of(
+                family.identified_partner,
+                family.district,
+                " ".join(
+                    [
+                        info.applicant.last_name,
+                        info.applicant.first_name,
+                        info.applicant.middle_name or "",
+                    ]
+                ).strip(),
+                family.address,
+                received,
+            )
+            take_incoming_referral(db.session, referral, family, info.registered_on)
+            made += 1
+        for back in (1, 3, 6, 40):
+            district = rng.choice(self.districts)
+            last, first, middle = self.name("f")
+            streets = DISTRICTS[self.districts.index(district)][2]
+            referral = self.referral_of(
+                rng.choice(self.referrers),
+                district,
+                f"{last} {first} {middle}",
+                f"{TOWN}, {rng.choice(streets)}, д. {rng.randint(1, 48)}",
+                self.ago(back),
+            )
+            made += 1
+            if back == 40:
+                decided = self.ago(back - 5)
+                self.on(decided)
+                decline_incoming_referral(
+                    db.session,
+                    self.user_by_staff.get(self.worker_of(district).id, self.coordinator),
+                    referral.id,
+                    decided_on=decided,
+                    reason="По адресу семья не проживает, соседи сообщили о переезде.",
+                    today=self.today,
+                )
+        self.counts["направлений от партнёров"] = made
+
+    def referral_of(
+        self, partner: Partner, district: District, name: str, address: str, received: dt.date
+    ) -> IncomingReferral:
+        worker = self.worker_of(district)
+        self.on(received)
+        return register_incoming_referral(
+            db.session,
+            self.user_by_staff.get(worker.id, self.coordinator),
+            partner_id=partner.id,
+            contact_id=None,
+            district_id=district.id,
+            person_name=name,
+            address=address,
+            phone=None,
+            referred_on=received - dt.timedelta(self.rng.randint(1, 5)),
+            received_on=received,
+            reason=REFERRAL_REASONS[partner.kind],
+            today=self.today,
+        )
 
     def user_of(self, staff: Staff | None) -> User:
         assert staff is not None and staff.id in self.user_by_staff, staff
@@ -1888,12 +2058,15 @@ class _DemoBuilder:
             t.name: t for t in db.session.scalars(select(EquipmentType).order_by(EquipmentType.id))
         }
         self.build_structure()
+        partners = self.build_partners()
+        self.build_raids(partners)
         self.build_families()
         self.plan_cases()
+        self.date_raid_families()
         db.session.flush()
+        self.build_incoming_referrals()
         self.build_consents()
         self.build_cases(services)
-        partners = self.build_partners()
         self.build_council(partners)
         self.build_events()
         self.build_appointments()

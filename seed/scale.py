@@ -346,9 +346,26 @@ CLOSURES = {
 
 FAMILY_COLUMNS = (
     "id", "surname", "district_id", "address", "phone", "is_large", "is_low_income",
-    "is_single_parent", "is_foster", "is_dangerous", "identified_by", "status", "notes",
-    "archived_at", "version", "created_at",
+    "is_single_parent", "is_foster", "is_dangerous", "identified_by", "identified_partner_id",
+    "social_raid_id", "status", "notes", "archived_at", "version", "created_at",
 )  # fmt: skip
+INCOMING_COLUMNS = (
+    "id", "partner_id", "contact_id", "district_id", "person_name", "address", "phone",
+    "referred_on", "reason", "received_on", "received_by_id", "status", "family_id",
+    "decided_on", "decline_reason", "archived_at", "version", "created_at",
+)  # fmt: skip
+# How families were identified (weights), who refers them (by kind, weights), and why.
+CHANNEL_WEIGHTS = {"self": 52, "partner": 26, "raid": 12, "transfer": 10}
+PARTNERS_OF_A_MUNICIPALITY = (
+    ("school", "МБОУ «Средняя школа № 1»", 34),
+    ("clinic", "ГОБУЗ «Центральная районная больница»", 30),
+    ("authority", "Отдел опеки и попечительства", 14),
+    ("police", "ОМВД России", 10),
+    ("tos", "ТОС «Центральный»", 8),
+    ("ngo", "Общество инвалидов", 4),
+)
+REFERRAL_REASON = "Семья с ребёнком-инвалидом нуждается в оценке и социальном сопровождении."
+RAIDS_PER_DISTRICT = 8
 PERSON_COLUMNS = (
     "id", "family_id", "last_name", "first_name", "middle_name", "birth_date", "sex",
     "relation", "snils", "phone", "disability_status", "disability_group",
@@ -361,6 +378,7 @@ CASE_COLUMNS = (
 )  # fmt: skip
 TABLE_COLUMNS = {
     "family": FAMILY_COLUMNS,
+    "incoming_referral": INCOMING_COLUMNS,
     "person": PERSON_COLUMNS,
     "consent": ("id", "family_id", "person_id", "given_on", "scope", "withdrawn_on", "created_at"),
     "programme_enrolment": ("id", "programme_id", "family_id", "enrolled_on", "left_on", "notes"),
@@ -525,6 +543,11 @@ CHUNK_TABLES = tuple(TABLE_COLUMNS)
 COUNCIL_TABLES = ("council_meeting", "council_agenda_item", "council_decision")
 COUNCIL_MONTHS = 6
 COUNCIL_DONE_SHARE = 0.8
+# Written once before the families, with their ids taken the same way.
+CHANNEL_TABLES = (
+    "staff", "district", "user_account", "equipment_unit", "partner", "partner_contact",
+    "social_raid",
+)  # fmt: skip
 
 
 @dataclass
@@ -566,9 +589,8 @@ class ScaleGenerator:
         self.writer = BulkWriter(session)
         self.ids = Ids(
             self.writer,
-            (*CHUNK_TABLES, *COUNCIL_TABLES, "staff", "district", "user_account",
-             "equipment_unit"),
-        )  # fmt: skip
+            (*CHUNK_TABLES, *COUNCIL_TABLES, *CHANNEL_TABLES),
+        )
         self.rows: dict[str, list[tuple]] = {table: [] for table in CHUNK_TABLES}
         # (case, family, start) of each district's active cases: the councils discuss them.
         self.active_cases: dict[int, list[tuple[int, int, dt.date]]] = {}
@@ -700,6 +722,89 @@ class ScaleGenerator:
 
     # --- rental point ---
 
+    # --- partners, raids, incoming referrals ---
+
+    def build_channels(self) -> None:
+        """The partners of each municipality that refer families (and the police inspector
+        who goes on the raids), the district's social raids over the years."""
+        rng = self.rng
+        partner_rows, contact_rows, raid_rows, team_rows, contact_links = [], [], [], [], []
+        self.referrers: dict[str, list[tuple[int, int]]] = {}  # municipality → (id, weight)
+        police_of: dict[str, int] = {}
+        for municipality in dict.fromkeys(self.municipality.values()):
+            for kind, name, weight in PARTNERS_OF_A_MUNICIPALITY:
+                partner_id = self.ids.take("partner")
+                partner_rows.append(
+                    (partner_id, f"{name} ({municipality})", kind, f"{municipality}", self.phone())
+                )
+                self.referrers.setdefault(municipality, []).append((partner_id, weight))
+                if kind == "police":
+                    contact_id = self.ids.take("partner_contact")
+                    last, first, middle = self.adult_name("m")
+                    contact_rows.append(
+                        (contact_id, partner_id, last, first, middle,
+                         "участковый уполномоченный полиции", self.phone(), 1)
+                    )  # fmt: skip
+                    police_of[municipality] = contact_id
+        self.raids: dict[int, list[tuple[dt.date, int]]] = {}
+        for district_id in self.district_ids:
+            days = sorted(rng.sample(range(30, 1500), RAIDS_PER_DISTRICT - 1), reverse=True)
+            for back in (1500, *days):
+                raid_id, held = self.ids.take("social_raid"), self.today - dt.timedelta(back)
+                raid_rows.append(
+                    (raid_id, held, district_id, f"{rng.choice(STREETS)}, {rng.choice(STREETS)}",
+                     self.district_worker[district_id].id, 1, self.at(held))
+                )  # fmt: skip
+                team_rows.append((raid_id, self.district_worker[district_id].id))
+                contact_links.append((raid_id, police_of[self.municipality[district_id]]))
+                self.raids.setdefault(district_id, []).append((held, raid_id))
+        write = self.writer.write
+        write("partner", ("id", "name", "kind", "address", "phone"), partner_rows)
+        write(
+            "partner_contact",
+            ("id", "partner_id", "last_name", "first_name", "middle_name", "position", "phone",
+             "version"),
+            contact_rows,
+        )  # fmt: skip
+        write(
+            "social_raid",
+            ("id", "held_on", "district_id", "area", "recorded_by_id", "version", "created_at"),
+            raid_rows,
+        )
+        write("social_raid_staff", ("raid_id", "staff_id"), team_rows)
+        write("social_raid_contact", ("raid_id", "contact_id"), contact_links)
+
+    def identified(self, family_id: int, district_id: int, surname: str, created: dt.date) -> dict:
+        """The family's channel with its partner (and the referral it came by) or its raid."""
+        rng = self.rng
+        channel = rng.choices(list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values()))[0]
+        row: dict = {
+            "identified_by": channel,
+            "identified_partner_id": None,
+            "social_raid_id": None,
+        }
+        if channel == "raid":
+            held = [raid for raid in self.raids[district_id] if raid[0] <= created]
+            row["social_raid_id"] = (held[-1] if held else self.raids[district_id][0])[1]
+        elif channel == "partner":
+            referrers = self.referrers[self.municipality[district_id]]
+            partner_id = rng.choices(referrers, [w for _, w in referrers])[0][0]
+            row["identified_partner_id"] = partner_id
+            received = created - dt.timedelta(rng.randint(0, 2))
+            self.add(
+                "incoming_referral",
+                {
+                    "partner_id": partner_id, "district_id": district_id,
+                    "person_name": f"{feminine_surname(surname)} (мать), семья {surname}",
+                    "referred_on": received - dt.timedelta(rng.randint(0, 5)),
+                    "reason": REFERRAL_REASON, "received_on": received,
+                    "received_by_id": self.district_worker[district_id].id, "status": "taken",
+                    "family_id": family_id, "decided_on": created, "version": 1,
+                    "created_at": self.at(received),
+                },
+            )  # fmt: skip
+        return row
+
     def build_units(self) -> None:
         """Units of equipment; some will be lent, reserved, repaired or written off."""
         count = max(10, self.figures.families // 40)
@@ -776,7 +881,7 @@ class ScaleGenerator:
                 "phone": self.phone(), "is_large": plan.children >= 3,
                 "is_low_income": plan.low_income, "is_single_parent": not two_parents,
                 "is_foster": rng.random() < 0.02, "is_dangerous": plan.dangerous,
-                "identified_by": rng.choice(("self", "self", "partner", "raid", "transfer")),
+                **self.identified(family_id, district_id, surname, created),
                 "status": status, "notes": None,
                 "archived_at": self.at(self.days_ago(1, 200)) if archived else None,
                 "version": 1, "created_at": self.at(created),
@@ -1222,6 +1327,7 @@ class ScaleGenerator:
         self.writer.set_aside_gin_indexes(CHUNK_TABLES)
         self.writer.set_aside_figure_triggers()
         self.build_staff()
+        self.build_channels()
         self.build_units()
         self.write_units()
         archived = [FamilyPlan(children=self.rng.randint(1, 2)) for _ in range(len(plans) // 100)]
@@ -1244,9 +1350,7 @@ class ScaleGenerator:
                 if row[6] in ("on_loan", "reserved")
             ],
         )
-        self.writer.finish(
-            (*CHUNK_TABLES, *COUNCIL_TABLES, "staff", "district", "user_account", "equipment_unit")
-        )
+        self.writer.finish((*CHUNK_TABLES, *COUNCIL_TABLES, *CHANNEL_TABLES))
         return self.writer.written
 
 

@@ -27,6 +27,7 @@ from models import (
     EquipmentUnit,
     Event,
     Family,
+    IncomingReferral,
     Loan,
     LoanExtension,
     Message,
@@ -47,6 +48,7 @@ from models import (
     Reservation,
     Review,
     Service,
+    SocialRaid,
     Staff,
     SupportPlan,
     Task,
@@ -556,6 +558,46 @@ def referral(case_row: Case, partner_row: Partner | None = None, **kw) -> Referr
                 "reason": "Перевод в школу",
                 "prepared_on": dt.date(2025, 3, 1),
                 "status": "prepared",
+                **kw,
+            }
+        )
+    )
+
+
+def incoming_referral(
+    partner_row: Partner | None = None,
+    district_row: District | None = None,
+    received_by: Staff | None = None,
+    **kw,
+) -> IncomingReferral:
+    """A partner's referral of a family, received and waiting for intake."""
+    return _save(
+        IncomingReferral(
+            **{
+                "partner": partner_row or partner(),
+                "district": district_row or district(),
+                "received_by": received_by or staff("district_worker"),
+                "person_name": "Кузнецова Ольга Петровна",
+                "address": "Великий Новгород, ул. Державина, д. 3, кв. 8",
+                "referred_on": dt.date(2025, 3, 3),
+                "received_on": dt.date(2025, 3, 4),
+                "reason": "Ребёнок не посещает школу, мать просит помощи",
+                "status": "received",
+                **kw,
+            }
+        )
+    )
+
+
+def social_raid(district_row: District | None = None, team=(), **kw) -> SocialRaid:
+    """A social raid over a district's streets, with its team of staff."""
+    return _save(
+        SocialRaid(
+            **{
+                "held_on": dt.date(2025, 3, 10),
+                "district": district_row or district(),
+                "area": "ул. Большая Московская, д. 1–40",
+                "staff": list(team),
                 **kw,
             }
         )

@@ -38,6 +38,8 @@ SCOPED = (
     "reservation",
     "appointment",
     "referral",
+    "incoming_referral",
+    "social_raid",
 )
 
 
@@ -81,6 +83,14 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
     partner = f.partner()
     contact = f.partner_contact(partner)
     referral = f.referral(case, partner, reason=f"Направление {stem}ых")
+    incoming = f.incoming_referral(
+        partner,
+        district,
+        person_name=f"{stem}а Ольга Петровна",
+        reason=f"Направление {stem}ых от партнёра",
+        address=f"г. Великий Новгород, ул. {stem}ская, д. 1",
+    )
+    raid = f.social_raid(district, area=f"ул. {stem}ская, д. 1–9")
     other_user = f.user("viewer")
     ipra = f.rehab_programme(child, notes=f"ИПРА {stem}ых")
     rows = {
@@ -114,6 +124,8 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "rehab_programme": ipra,
         "rehab_measure": f.rehab_measure(ipra, description=f"Занятия {stem}ых"),
         "rehab_tsr": f.rehab_tsr(ipra, name=f"Ходунки {stem}ых"),
+        "incoming_referral": incoming,
+        "social_raid": raid,
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
         "event": f.event(),

@@ -23,7 +23,7 @@ from conftest import make_user, signed_in
 from openpyxl import load_workbook
 from security_factories import admin_form, world
 
-from models import Assessment, Case, Family, Person, Referral, Visit, db
+from models import Assessment, Case, Family, IncomingReferral, Person, Referral, Visit, db
 from models.roles import reads_health
 from workflows.reports import REPORTS
 
@@ -112,6 +112,8 @@ def seeded(app):
         referral = db.session.get(Referral, ids["referral"])  # a medical one: health data
         referral.reason_kind, referral.reason = "medical", None
         referral.health_reason = f"{SECRET}-направление"
+        incoming = db.session.get(IncomingReferral, ids["incoming_referral"])
+        incoming.reason = f"{SECRET}-направление партнёра"  # may tell of the child's health
         ids["tasks"] = {}
         for role in (*NO_RIGHT, *WITH_RIGHT):
             user = make_user(role, districts=[district])
@@ -157,6 +159,8 @@ def urls(app, ids: dict, role: str) -> list[tuple[str, str]]:
         "reservation_id": ids["reservation"],
         "referral_id": ids["referral"],
         "programme_id": ids["rehab_programme"],
+        "incoming_id": ids["incoming_referral"],
+        "raid_id": ids["social_raid"],
         "task_id": ids["tasks"].get(role, ids["task"]),
         "export_type": "xlsx",
     }

@@ -64,6 +64,9 @@ def build_world() -> dict:
     f.partner_agreement(agreement_partner)
     f.partner_contact(agreement_partner, last_name="Белова", position="социальный педагог")
     f.referral(case, agreement_partner, handled_by=worker)
+    raid = f.social_raid(area, team=[worker])
+    fam.identified_by, fam.social_raid = "raid", raid
+    f.incoming_referral(agreement_partner, area, received_by=worker)
     f.council_meeting(area, staff=[worker], partners=[agreement_partner])
     f.event(worker, families=[fam])
     f.user("rental_clerk")

@@ -163,6 +163,8 @@ def test_each_disabled_child_has_an_ipra_until_the_re_examination(loaded):
     assert mismatched == 0
     assert count(RehabMeasure, RehabMeasure.kind == "medical") == disabled
     assert count(RehabTsr) > 0
+
+
 def test_councils_meet_monthly_and_most_decisions_are_carried_out(loaded):
     """Does each district's council meet, discuss active cases of its district, and are
     most decisions due by now carried out — and do the pilot report's figures agree?"""

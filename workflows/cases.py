@@ -25,7 +25,10 @@ from models import (
     Consent,
     District,
     Family,
+    IncomingReferral,
+    Partner,
     Person,
+    SocialRaid,
     Staff,
     Task,
     User,
@@ -41,10 +44,10 @@ from models.cases import (
 from models.constraints import CONSTRAINT_MESSAGES, refused_by_database
 from models.guards import case_refusal
 from models.live import active_for_new_work, new_work_refusal, refuse_for_new_work
-from models.people import RELATION
+from models.people import DISABILITY, RELATION, SEX
 from models.roles import sees_all
 from models.snils import checked_snils
-from models.terms import SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
+from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_IN_WORDS, SUPPORT_TERM_MONTHS
 from workflows.consent import NO_CONSENT, has_active_consent
 from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
@@ -292,6 +295,17 @@ def _new_person(session: Session, family: Family, data: ApplicantData) -> Person
     return person
 
 
+@dataclass(frozen=True)
+class Identification:
+    """How a family was identified («как выявлена»): the channel with its partner or raid,
+    and the incoming referral it came by (workflows/channels.py checks and locks them)."""
+
+    channel: str = "self"
+    partner: Partner | None = None
+    raid: SocialRaid | None = None
+    referral: IncomingReferral | None = None
+
+
 def register_family(
     session: Session,
     actor: User,
@@ -302,6 +316,7 @@ def register_family(
     phone: str | None,
     applicant: ApplicantData,
     confirm_duplicate: bool = False,
+    identified: Identification | None = None,
     today: dt.date | None = None,
 ) -> tuple[Family, Person]:
     """A new family in the data bank with its applicant (a parent or legal representative).
@@ -321,18 +336,35 @@ def register_family(
             duplicates.message() + " Найдите её поиском или подтвердите, что это другая семья.",
             "confirm_duplicate",
         )
+    identified = identified or Identification()
     family = Family(
         surname=surname.strip(),
         district=district,
         address=address.strip(),
         phone=phone or None,
-        identified_by="self",
+        identified_by=identified.channel,
+        identified_partner=identified.partner,
+        social_raid=identified.raid,
         status="registered",
     )
     session.add(family)
     person = _new_person(session, family, applicant)
     _saved(session)
+    if identified.referral is not None:
+        take_incoming_referral(session, identified.referral, family, today)
     return family, person
+
+
+def take_incoming_referral(
+    session: Session, referral: IncomingReferral, family: Family, today: dt.date
+) -> IncomingReferral:
+    """The referral led to `family`: «семья зарегистрирована». The caller locked it and saw it
+    wait for intake (workflows/channels.py)."""
+    referral.family_id = family.id
+    referral.decided_on = max(today, referral.received_on)
+    referral.status = "taken"
+    session.flush()
+    return referral
 
 
 def add_applicant(
@@ -345,6 +377,89 @@ def add_applicant(
     person = _new_person(session, family, data)
     _saved(session)
     return person
+
+
+@dataclass
+class ChildData:
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+    sex: str
+    disability_status: str
+    disability_group: str | None = None
+    disability_review_date: dt.date | None = None
+    snils: str | None = None
+
+
+def add_child(
+    session: Session, actor: User, family: Family, data: ChildData, today: dt.date | None = None
+) -> Person:
+    """A child registered with the applicant, with the disability or ОВЗ status the case is
+    for (seed 002: families with disabled children and children with ОВЗ); a group only
+    with a disability."""
+    today = _today(today)
+    refuse_for_new_work(family, "family")
+    if data.birth_date > today:
+        raise WorkflowError("Дата рождения не может быть в будущем.", "birth_date")
+    if data.birth_date <= add_months(today, -ADULT_AGE_MONTHS):
+        raise WorkflowError("Ребёнку должно быть меньше 18 лет.", "birth_date")
+    if data.sex not in SEX.codes:
+        raise WorkflowError("Укажите пол ребёнка.", "sex")
+    if data.disability_status not in DISABILITY.codes:
+        raise WorkflowError(
+            "Укажите, инвалидность у ребёнка, ОВЗ или ни того ни другого.", "disability_status"
+        )
+    if data.disability_group and data.disability_status != "disabled":
+        raise WorkflowError(
+            "Группа (категория) указывается только при инвалидности.", "disability_group"
+        )
+    snils = checked_snils(data.snils)
+    if snils and session.scalar(select(Person.id).where(Person.snils == snils)):
+        raise WorkflowError(SNILS_TAKEN, "snils")
+    child = Person(
+        family=family,
+        last_name=data.last_name,
+        first_name=data.first_name,
+        middle_name=data.middle_name or None,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        relation="child",
+        snils=snils or None,
+        disability_status=data.disability_status,
+        disability_group=data.disability_group or None,
+        disability_review_date=data.disability_review_date,
+    )
+    session.add(child)
+    _saved(session)
+    return child
+
+
+# The target group (seed 002, 1.1): what a case is for.
+TARGET_STATUSES = ("disabled", "ovz")
+TARGET_GROUP_MISSING = (
+    "Договор не заключается: в семье не записан ребёнок-инвалид или ребёнок с ОВЗ младше "
+    "18 лет, а сопровождение — для семей с такими детьми. Добавьте ребёнка с его статусом "
+    "(«ребёнок-инвалид» или «ОВЗ») в «Новом обращении» или в карточке семьи."
+)
+
+
+def has_target_child(session: Session, family_id: int, on: dt.date) -> bool:
+    """Whether the family has a live child under 18 on `on` who is disabled or has ОВЗ."""
+    query = select(Person.id).where(
+        Person.family_id == family_id,
+        Person.relation == "child",
+        Person.archived_at.is_(None),
+        Person.disability_status.in_(TARGET_STATUSES),
+        Person.birth_date > add_months(on, -ADULT_AGE_MONTHS),
+        Person.birth_date <= on,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def children_of(family: Family) -> list[Person]:
+    """The family's live children."""
+    return [p for p in family.members if p.relation == "child" and p.archived_at is None]
 
 
 def applicants_of(family: Family) -> list[Person]:
@@ -514,7 +629,8 @@ def sign_contract(
 
     The planned end defaults to six months after the start (31 Aug → 28/29 Feb)
     and may not be later; the dates follow one another: application ≤ decision
-    ≤ contract ≤ start.
+    ≤ contract ≤ start. Refused without the target group: a disabled child or a child
+    with ОВЗ under 18 in the family on the contract's date.
     """
     today = _today(today)
     _lock(session, case)
@@ -522,6 +638,8 @@ def sign_contract(
         raise WorkflowError("Сначала проведите оценку потребностей семьи.")
     if case.status != "assessment":
         raise WorkflowError(f"Договор уже заключён: № {case.contract_number}.")
+    if not has_target_child(session, case.family_id, contract_date):
+        raise WorkflowError(TARGET_GROUP_MISSING)
     number = (contract_number or "").strip()
     if not number:
         raise WorkflowError("Укажите номер договора.", "contract_number")

@@ -39,8 +39,8 @@ from models import (
     Task,
     User,
 )
-from models.base import plural
 from models.council import DECISION_STATE
+from models.declension import plural
 from models.live import refuse_for_new_work
 from models.reference import staff_district
 from models.roles import records_councils, sees_all

@@ -64,6 +64,7 @@ from models.accounts import ROLE
 from models.base import full_name
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
 from models.figures import FIGURES
+from models.people import IDENTIFIED_BY
 from models.reference import PARTNER_KIND, SERVICE_KIND, staff_district
 from models.roles import counts_whole_centre
 from models.terms import (
@@ -537,9 +538,11 @@ def pilot_report(session: Session, user: User, params: Params) -> Report:
         ),
     ]
     tables.append(council_table(session, user, params))
+    tables.append(families_by_channel(session, user, params))
     notes = [
         "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
-        "и к плановым датам мероприятий; дети — на последний день периода.",
+        "и к плановым датам мероприятий; дети — на последний день периода; семьи по способу "
+        "выявления — к дате их регистрации в банке данных.",
         "Отделение ограничивает случаи (по ведущему специалисту), визиты, мониторинг и "
         "мероприятия его сотрудниками.",
     ]
@@ -557,6 +560,47 @@ def council_table(session: Session, user: User, params: Params) -> Table:
         params.district_id,
     )
     return Table("Заседания координационного совета", ["Показатель", "Значение"], rows)
+
+
+def families_by_channel(session: Session, user: User, params: Params) -> Table:
+    """«Семьи по способу выявления»: the families registered in the period, by how they were
+    identified, partner referrals also by the kind of the partner (one grouped count)."""
+    start = _day_start(params.date_from, params.zone)
+    end = _day_start(params.date_to + dt.timedelta(days=1), params.zone)
+    counted = session.execute(
+        select(Family.identified_by, Partner.kind, func.count())
+        .select_from(Family)
+        .outerjoin(Partner, Partner.id == Family.identified_partner_id)
+        .where(
+            Family.archived_at.is_(None),
+            Family.created_at >= start,
+            Family.created_at < end,
+            report_scope(Family, user),
+            true() if params.district_id is None else Family.district_id == params.district_id,
+        )
+        .group_by(Family.identified_by, Partner.kind)
+    ).all()
+    by_channel: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for channel, kind, number in counted:
+        by_channel[channel] = by_channel.get(channel, 0) + int(number)
+        if channel == "partner" and kind is not None:
+            by_kind[kind] = by_kind.get(kind, 0) + int(number)
+    rows: list[list[Any]] = []
+    for code, label in IDENTIFIED_BY.pairs():
+        rows.append([label, by_channel.get(code, 0)])
+        if code == "partner":
+            rows += [
+                [f"в т. ч. {kind_label}", by_kind[kind]]
+                for kind, kind_label in PARTNER_KIND.pairs()
+                if by_kind.get(kind)
+            ]
+    return Table(
+        "Семьи по способу выявления (зарегистрированы за период)",
+        ["Как выявлена", "Семей"],
+        rows,
+        ["Итого", sum(by_channel.values())],
+    )
 
 
 def _loans(

@@ -30,6 +30,7 @@ from models import (
     CouncilMeeting,
     Document,
     Family,
+    IncomingReferral,
     Loan,
     Message,
     Person,
@@ -42,6 +43,7 @@ from models import (
     RehabTsr,
     Reservation,
     Review,
+    SocialRaid,
     Staff,
     SupportPlan,
     Task,
@@ -49,6 +51,7 @@ from models import (
     User,
     Visit,
 )
+from models.channels import social_raid_staff
 from models.documents import HEALTH_DOCUMENT_TYPES
 from models.reference import staff_district
 from models.roles import reads_health, sees_all, works_cases
@@ -130,6 +133,8 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return _case_rows(model, user)
     if model is CouncilMeeting:
         return _visible_meetings(user)
+    if model in (IncomingReferral, SocialRaid):
+        return _channel_rows(model, user)
     # Reference data and equipment carry no personal data: no row scope.
     return true()
 
@@ -182,6 +187,8 @@ def _visible_rehab(model: type, user: User) -> ColumnElement[bool]:
     if model is RehabMeasure:
         return RehabMeasure.programme_id.in_(programmes)
     return RehabTsr.programme_id.in_(programmes)
+
+
 def _visible_meetings(user: User) -> ColumnElement[bool]:
     """A council meeting is seen by the district workers of its district and by the staff
     it names (a participant, the one a decision is for); its agenda cases and decisions
@@ -200,6 +207,30 @@ def _visible_meetings(user: User) -> ColumnElement[bool]:
         )
         return or_(CouncilMeeting.district_id.in_(districts), mine)
     return mine
+
+
+def _own_districts(staff_id: int) -> Select[Any]:
+    return select(staff_district.c.district_id).where(staff_district.c.staff_id == staff_id)
+
+
+def _channel_rows(model: type, user: User) -> ColumnElement[bool]:
+    """Incoming referrals and raids follow the family's district: a district worker sees
+    those of their districts (and a referral of a family they see); another specialist a
+    referral of a family they see and a raid they were on; nobody else any."""
+    if user.staff_id is None or not works_cases(user.role):
+        return false()
+    district_worker = user.role == "district_worker"
+    if model is SocialRaid:
+        team = SocialRaid.id.in_(
+            select(social_raid_staff.c.raid_id).where(social_raid_staff.c.staff_id == user.staff_id)
+        )
+        if district_worker:
+            return or_(SocialRaid.district_id.in_(_own_districts(user.staff_id)), team)
+        return team
+    of_families = _in(IncomingReferral.family_id, visible_families(user))
+    if district_worker:
+        return or_(IncomingReferral.district_id.in_(_own_districts(user.staff_id)), of_families)
+    return of_families
 
 
 def _visible_documents(user: User) -> ColumnElement[bool]:
