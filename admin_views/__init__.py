@@ -22,6 +22,7 @@ from . import (
     cases,
     dashboard,
     documents,
+    events,
     intake,
     ipss,
     my_tasks,
@@ -43,6 +44,7 @@ from .permissions import matrix_table
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
 SUPPORT = "Сопровождение"
+EVENTS = "Мероприятия проекта"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
 WORK = "Работа"
@@ -102,7 +104,22 @@ VIEWS = (
         REFERENCE,
         "council_meeting",
     ),
-    (reference.EventView, m.Event, "Мероприятия", REFERENCE, "event"),
+    (events.EventView, m.Event, "Мероприятия", EVENTS, "event"),
+    (
+        events.EventAttendanceView,
+        m.EventAttendance,
+        "Участие семей в мероприятиях",
+        EVENTS,
+        "event_attendance",
+    ),
+    (events.VolunteerView, m.Volunteer, "Волонтёры", EVENTS, "volunteer"),
+    (
+        events.ProjectMeasureView,
+        m.ProjectMeasure,
+        "Бюджет проекта: мероприятия комплекса",
+        EVENTS,
+        "project_measure",
+    ),
     (
         documents.RequiredDocumentView,
         m.RequiredDocument,

@@ -103,6 +103,7 @@ class FamilyView(KeySearchMixin, OporaModelView):
         ("loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
+        ("event_attendances", ("event", "children")),
     )
 
     def edit_form(self, obj=None):

@@ -194,11 +194,3 @@ class CouncilMeetingView(OporaModelView):
     column_filters = ("held_on", "district")
     column_default_sort = ("held_on", True)
     form_columns = ("held_on", "district", "staff", "partners", "agenda", "decisions")
-
-
-class EventView(OporaModelView):
-    column_list = ("held_on", "kind", "title", "organiser")
-    column_searchable_list = ("title",)
-    column_filters = ("kind", "held_on", "organiser")
-    column_default_sort = ("held_on", True)
-    form_columns = ("kind", "title", "held_on", "organiser", "description", "families")

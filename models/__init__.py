@@ -16,6 +16,7 @@ from .cases import (
 )
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
+from .events import EventAttendance, ProjectMeasure, Volunteer
 from .figures import DistrictFigures, DistrictTally
 from .notify import Message, MessageTemplate
 from .people import Consent, Family, Person, ProgrammeEnrolment
@@ -61,6 +62,7 @@ __all__ = [
     "EquipmentType",
     "EquipmentUnit",
     "Event",
+    "EventAttendance",
     "Family",
     "FormDraft",
     "Loan",
@@ -76,6 +78,7 @@ __all__ = [
     "PlanRevision",
     "Programme",
     "ProgrammeEnrolment",
+    "ProjectMeasure",
     "Referral",
     "RentalEvent",
     "RequiredDocument",
@@ -89,6 +92,7 @@ __all__ = [
     "User",
     "UserSession",
     "Visit",
+    "Volunteer",
     "db",
     "use_trigram_indexes",
 ]

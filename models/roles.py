@@ -40,6 +40,9 @@ class Role:
     district_bound: bool = False
     # Holds receptions: appointments may be booked with it.
     receives_visitors: bool = False
+    # Runs the pilot's events (trainings, the campaign, clubs, holidays, excursions) and
+    # records them with their participants and the volunteers (seed 002 §2.1, §3).
+    keeps_events: bool = False
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -61,6 +64,7 @@ _ROWS = (
         reads_health=True,
         dispatches=True,
         receives_visitors=True,
+        keeps_events=True,
     ),
     Role(
         "district_worker",
@@ -85,6 +89,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        keeps_events=True,
     ),
     Role(
         "social_worker",

@@ -82,6 +82,7 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
     contact = f.partner_contact(partner)
     referral = f.referral(case, partner, reason=f"Направление {stem}ых")
     other_user = f.user("viewer")
+    gathering = f.event(title=f"Праздник {stem}ых")
     rows = {
         "family": family,
         "person": mother,
@@ -112,7 +113,10 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "referral": referral,
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
-        "event": f.event(),
+        "event": gathering,
+        "event_attendance": f.attendance(gathering, family, [child]),
+        "volunteer": f.volunteer(),
+        "project_measure": f.project_measure(),
         "required_document": f.required_document(),
         "user": other_user,
         "message": f.message(family, body=f"Сообщение {stem}ым"),

@@ -65,7 +65,12 @@ def build_world() -> dict:
     f.partner_contact(agreement_partner, last_name="Белова", position="социальный педагог")
     f.referral(case, agreement_partner, handled_by=worker)
     f.council_meeting(area, staff=[worker], partners=[agreement_partner])
-    f.event(worker, families=[fam])
+    f.attendance(f.event(worker), fam, [child])
+    group = f.partner(name="Волонтёрский отряд «Добро»", kind="volunteers")
+    f.event(worker, kind="training", title="Обучение волонтёров", staff=[worker],
+            volunteers=[f.volunteer(group)])  # fmt: skip
+    f.event(worker, kind="info_campaign", title="Буклет", channel="booklet", print_run=500)
+    f.project_measure()
     f.user("rental_clerk")
     f.required_document()
     f.audit_record()

@@ -27,6 +27,7 @@ from models import (
     Case,
     Consent,
     Document,
+    EventAttendance,
     Family,
     Loan,
     Message,
@@ -111,7 +112,7 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return true()
     if model is Family:
         return _in(Family.id, visible_families(user))
-    if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation):
+    if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation, EventAttendance):
         return _in(model.family_id, visible_families(user))
     if model is Message:
         return or_(Message.user_id == user.id, _in(Message.family_id, visible_families(user)))

@@ -74,6 +74,8 @@ class RelatedTablesMixin:
                         value = dict(choices[col]).get(value, value)
                     elif isinstance(value, dt.date):
                         value = show_date(self, value, col)
+                    elif isinstance(value, list):  # a many-to-many: the names, in a line
+                        value = ", ".join(str(item) for item in value)
                     cells.append(escape(value))
                 url = None
                 if allowed(self.role, view.endpoint, "details"):
