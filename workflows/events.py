@@ -3,7 +3,7 @@
 The panel's forms (admin_views/events.py) ask these before saving; the database holds
 again what it can (the campaign's channel and its numbers, one live attendance per
 event and family). Reading a family's events goes through the row scope of the
-attendance, which is the family's.
+attendance, which is the family's (workflows/scope.py).
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
 
-from models import Event, EventAttendance, Partner, User
+from models import Event, EventAttendance, Partner
 from models.reference import FAMILY_EVENT_KINDS
-from models.roles import policy
 
 from .errors import WorkflowError
-from .scope import where_visible
 
 CAMPAIGN_NEEDS_CHANNEL = "У материала информационной кампании укажите канал информирования."
 CHANNEL_OF_CAMPAIGN_ONLY = "Канал, тираж и охват указываются только для информационной кампании."
@@ -74,23 +71,6 @@ def check_volunteer_group(group: Partner | None) -> None:
         raise WorkflowError(NOT_A_GROUP, "group")
 
 
-def family_events(session: Session, user: User, family_id: int) -> list[EventAttendance]:
-    """The live events a family took part in, newest first, if `user` may see the family."""
-    return list(
-        session.scalars(
-            select(EventAttendance)
-            .join(Event, EventAttendance.event_id == Event.id)
-            .where(
-                EventAttendance.family_id == family_id,
-                EventAttendance.archived_at.is_(None),
-                Event.archived_at.is_(None),
-                where_visible(EventAttendance, user),
-            )
-            .order_by(Event.held_on.desc(), Event.id.desc())
-        )
-    )
-
-
-def keeps_events(user: User) -> bool:
-    """Whether `user` records events and their participants (the coordinator, the pedagogue)."""
-    return policy(user.role).keeps_events
+def live_events_only() -> ColumnElement[bool]:
+    """The attendances of events not archived: what a family's page lists."""
+    return EventAttendance.event_id.in_(select(Event.id).where(Event.archived_at.is_(None)))
