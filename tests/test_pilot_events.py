@@ -346,3 +346,58 @@ def test_a_child_of_another_family_is_refused(app, world):
     )
     assert response.status_code == 200
     assert "не ребёнок этой семьи" in response.get_data(as_text=True)
+
+
+def test_0021_keeps_the_events_and_families_saved_before_it(tmp_path):
+    """Does 0021_events move the families saved on events (event_family) to attendance rows,
+    give an old campaign item the channel «другое», and bring them back on downgrade?"""
+    import flask_migrate
+    from conftest import throwaway_database
+    from sqlalchemy import text
+    from test_migrations import MIGRATIONS, kept_logging
+
+    from app import create_app
+
+    with throwaway_database(tmp_path / "events.sqlite3") as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "m"})
+        with app.app_context():
+            with kept_logging():
+                flask_migrate.upgrade(directory=MIGRATIONS, revision="0016_search")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO district (id, name) VALUES (1, 'Участок № 1')"))
+                for family_id, surname in ((1, "Емельяновы"), (2, "Журавлёвы")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO family (id, surname, district_id, address, is_large, "
+                            "is_low_income, is_single_parent, is_foster, is_dangerous, "
+                            "identified_by, status, version, created_at, contact_channel) "
+                            "VALUES (:id, :surname, 1, 'ул. Садовая, 1', false, "
+                            "false, false, false, false, 'self', 'registered', 1, "
+                            "CURRENT_TIMESTAMP, 'none')"
+                        ),
+                        {"id": family_id, "surname": surname},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO event (id, kind, title, held_on) VALUES "
+                        "(1, 'club', 'Клуб', '2025-02-01'), "
+                        "(2, 'info_campaign', 'Буклет', '2025-03-01')"
+                    )
+                )
+                conn.execute(text("INSERT INTO event_family VALUES (1, 1), (1, 2)"))
+            with kept_logging():
+                flask_migrate.upgrade(directory=MIGRATIONS)
+            with db.engine.begin() as conn:
+                rows = conn.execute(
+                    text("SELECT event_id, family_id FROM event_attendance ORDER BY family_id")
+                ).all()
+                assert [tuple(r) for r in rows] == [(1, 1), (1, 2)]
+                channels = conn.execute(text("SELECT id, channel FROM event ORDER BY id")).all()
+                assert [tuple(r) for r in channels] == [(1, None), (2, "other")]
+            with kept_logging():
+                flask_migrate.downgrade(directory=MIGRATIONS, revision="0016_search")
+            with db.engine.begin() as conn:
+                rows = conn.execute(text("SELECT event_id, family_id FROM event_family")).all()
+                assert sorted(tuple(r) for r in rows) == [(1, 1), (1, 2)]
+            db.session.remove()
+            db.engine.dispose()

@@ -32,6 +32,12 @@ def _enum(codes, name):
 
 
 def upgrade():
+    # The families saved on events so far, read before the event table is rebuilt (on
+    # SQLite the rebuild drops the old table, and event_family's cascading key would take
+    # its rows with it); they come back as attendance rows below, nothing lost.
+    attended = op.get_bind().execute(
+        sa.text("SELECT event_id, family_id FROM event_family ORDER BY event_id, family_id")
+    ).all()
     with op.batch_alter_table("event") as batch_op:
         batch_op.add_column(sa.Column("channel", _enum(CHANNELS, "campaign_channel"), nullable=True))
         batch_op.add_column(sa.Column("print_run", sa.Integer(), nullable=True))
@@ -135,11 +141,11 @@ def upgrade():
         "ix_event_attendance_child_person_id", "event_attendance_child", ["person_id"]
     )
 
-    # The families saved on events so far: one attendance row each, nothing lost.
-    op.execute(
-        "INSERT INTO event_attendance (event_id, family_id) "
-        "SELECT event_id, family_id FROM event_family ORDER BY event_id, family_id"
-    )
+    if attended:
+        op.get_bind().execute(
+            sa.text("INSERT INTO event_attendance (event_id, family_id) VALUES (:e, :f)"),
+            [{"e": event_id, "f": family_id} for event_id, family_id in attended],
+        )
     with op.batch_alter_table("event_family") as batch_op:
         batch_op.drop_index("ix_event_family_family_id")
     op.drop_table("event_family")
@@ -166,21 +172,11 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_project_measure_archived_at", table_name="project_measure")
     op.drop_table("project_measure")
-    op.create_table(
-        "event_family",
-        sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("family_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["event.id"],
-                                name=op.f("fk_event_family_event_id_event"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["family_id"], ["family.id"],
-                                name=op.f("fk_event_family_family_id_family"), ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("event_id", "family_id", name=op.f("pk_event_family")),
-    )  # fmt: skip
-    op.create_index("ix_event_family_family_id", "event_family", ["family_id"])
-    op.execute(
-        "INSERT INTO event_family (event_id, family_id) "
-        f"SELECT DISTINCT event_id, family_id FROM event_attendance WHERE {LIVE}"
-    )
+    # The families of the events, read before the event table is rebuilt (on SQLite the
+    # rebuild drops the old table, and a cascading key would take their rows with it).
+    attended = op.get_bind().execute(
+        sa.text(f"SELECT DISTINCT event_id, family_id FROM event_attendance WHERE {LIVE}")
+    ).all()
     op.drop_index("ix_event_attendance_child_person_id", table_name="event_attendance_child")
     op.drop_table("event_attendance_child")
     for index in ("uq_event_attendance_event_id_family_id", "ix_event_attendance_family_id",
@@ -201,3 +197,19 @@ def downgrade():
         batch_op.drop_column("reach")
         batch_op.drop_column("print_run")
         batch_op.drop_column("channel")
+    op.create_table(
+        "event_family",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("family_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"],
+                                name=op.f("fk_event_family_event_id_event"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["family_id"], ["family.id"],
+                                name=op.f("fk_event_family_family_id_family"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("event_id", "family_id", name=op.f("pk_event_family")),
+    )  # fmt: skip
+    op.create_index("ix_event_family_family_id", "event_family", ["family_id"])
+    if attended:
+        op.get_bind().execute(
+            sa.text("INSERT INTO event_family (event_id, family_id) VALUES (:e, :f)"),
+            [{"e": event_id, "f": family_id} for event_id, family_id in attended],
+        )
