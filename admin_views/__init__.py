@@ -24,6 +24,7 @@ from . import (
     council,
     dashboard,
     documents,
+    events,
     intake,
     ipss,
     my_tasks,
@@ -46,6 +47,7 @@ from .permissions import matrix_table
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
 SUPPORT = "Сопровождение"
+EVENTS = "Мероприятия проекта"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
 WORK = "Работа"
@@ -116,7 +118,22 @@ VIEWS = (
         REFERENCE,
         "council_meeting",
     ),
-    (reference.EventView, m.Event, "Мероприятия", REFERENCE, "event"),
+    (events.EventView, m.Event, "Мероприятия", EVENTS, "event"),
+    (
+        events.EventAttendanceView,
+        m.EventAttendance,
+        "Участие семей в мероприятиях",
+        EVENTS,
+        "event_attendance",
+    ),
+    (events.VolunteerView, m.Volunteer, "Волонтёры", EVENTS, "volunteer"),
+    (
+        events.ProjectMeasureView,
+        m.ProjectMeasure,
+        "Бюджет проекта: мероприятия комплекса",
+        EVENTS,
+        "project_measure",
+    ),
     (
         documents.RequiredDocumentView,
         m.RequiredDocument,

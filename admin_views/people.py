@@ -12,6 +12,7 @@ from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
+from workflows.events import live_events_only
 from workflows.notify import contact_problem
 from workflows.search import family_matches, person_matches
 
@@ -119,7 +120,12 @@ class FamilyView(KeySearchMixin, OporaModelView):
         ("reservations", ("type", "child", "requested_on", "priority", "status")),
         ("enrolments", ("programme", "enrolled_on", "left_on")),
         ("incoming_referrals", ("received_on", "partner", "status")),
+        ("event_attendances", ("event", "children")),
     )
+
+    def related_filter(self, rel_name: str):
+        # The events the family took part in, not those archived (recorded in error).
+        return live_events_only() if rel_name == "event_attendances" else None
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

@@ -8,7 +8,7 @@ screens and buttons. The README prints this table (`flask --app app permissions`
 
 from __future__ import annotations
 
-from models.roles import reads_health, roles_that
+from models.roles import policy, reads_health, roles_that
 
 READ = frozenset({"list", "details"})
 WRITE = READ | {"create", "edit"}
@@ -27,9 +27,15 @@ REFERENCE = (
     "partner_contact",
     "partner_agreement",
     "council_meeting",
-    "event",
     "required_document",
 )
+# The pilot's events, who took part in them and the volunteers' register: kept by the
+# roles that run the events (models.roles `keeps_events`: the coordinator and the social
+# pedagogue) and the administrator; read by those who work with the families.
+EVENTS = ("event", "event_attendance", "volunteer")
+# The pilot's complex of measures and its money (the project's own funds): the
+# administrator keeps it, the coordinator reads it; the pilot report sums it up.
+BUDGET = ("project_measure",)
 FAMILY_DATA = ("family", "person", "consent", "programme_enrolment")
 SUPPORT = (
     "assessment",
@@ -128,9 +134,14 @@ def _grant(views, actions) -> dict[str, frozenset[str]]:
     return {view: frozenset(actions) for view in views}
 
 
+def _events(role: str, otherwise: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """The events' rights of `role`: keeping them if it runs the events, else `otherwise`."""
+    return _grant(EVENTS, FULL) if policy(role).keeps_events else otherwise
+
+
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "admin": {
-        **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL, FULL),
+        **_grant(REFERENCE + FAMILY_DATA + SUPPORT + RENTAL + EVENTS + BUDGET, FULL),
         **_grant(ENDED_BY_WORKFLOW, FULL - NO_DELETE),
         **_grant(ACCOUNTS, WRITE_EXPORT),
         **_grant(("loan", "appointment"), FULL - NO_CREATE),
@@ -155,6 +166,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(REFERENCE, READ_EXPORT),
         # The coordinator keeps the partners' people (the councils, the referrals).
         "partner_contact": FULL,
+        **_events("coordinator", _grant(EVENTS, READ_EXPORT)),
+        **_grant(BUDGET, READ_EXPORT),
         **_grant(FAMILY_DATA + SUPPORT, FULL),
         **_grant(ENDED_BY_WORKFLOW, FULL - NO_DELETE),
         "appointment": FULL - NO_CREATE,
@@ -179,6 +192,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     },
     "district_worker": {
         **_grant(REFERENCE, READ),
+        **_events("district_worker", _grant(EVENTS, READ)),
         **_grant(FAMILY_DATA + SUPPORT, WRITE_EXPORT),
         "appointment": WRITE_EXPORT - NO_CREATE,
         "case": CASE_RIGHTS - {"delete"},
@@ -211,10 +225,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
                     "programme",
                     "partner",
                     "partner_contact",
-                    "event",
                 ),
                 READ,
             ),
+            **_events(role, _grant(("event", "event_attendance"), READ)),
             **_grant(("family", "person", "case", "review", *PLAN), READ),
             **_grant(("assessment", "visit", "task"), WRITE),
             "appointment": WRITE - NO_CREATE,

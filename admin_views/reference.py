@@ -231,11 +231,3 @@ class CouncilMeetingView(OporaModelView):
             ("Страница заседания", url_for("council.meeting", meeting_id=model.id), "open-meeting"),
             ("Протокол", url_for("council.protocol", meeting_id=model.id), "print-protocol"),
         ]
-
-
-class EventView(OporaModelView):
-    column_list = ("held_on", "kind", "title", "organiser")
-    column_searchable_list = ("title",)
-    column_filters = ("kind", "held_on", "organiser")
-    column_default_sort = ("held_on", True)
-    form_columns = ("kind", "title", "held_on", "organiser", "description", "families")

@@ -9,6 +9,7 @@ Which report a role may open (and download) is the permission matrix's
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, redirect, request, url_for
@@ -85,6 +86,8 @@ def cell(value) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")
+    if isinstance(value, Decimal):  # roubles: «1 250 000,50»
+        return f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",")
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y")
     return str(value)

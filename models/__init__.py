@@ -18,6 +18,7 @@ from .channels import IncomingReferral, SocialRaid
 from .council import CouncilAgendaItem, CouncilDecision, StaffNotice
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
+from .events import EventAttendance, ProjectMeasure, Volunteer
 from .figures import DistrictFigures, DistrictTally
 from .notify import Message, MessageTemplate
 from .people import Consent, Family, Person, ProgrammeEnrolment
@@ -66,6 +67,7 @@ __all__ = [
     "EquipmentType",
     "EquipmentUnit",
     "Event",
+    "EventAttendance",
     "Family",
     "FormDraft",
     "IncomingReferral",
@@ -82,6 +84,7 @@ __all__ = [
     "PlanRevision",
     "Programme",
     "ProgrammeEnrolment",
+    "ProjectMeasure",
     "Referral",
     "RehabMeasure",
     "RehabProgramme",
@@ -100,6 +103,7 @@ __all__ = [
     "User",
     "UserSession",
     "Visit",
+    "Volunteer",
     "db",
     "use_trigram_indexes",
 ]

@@ -31,6 +31,10 @@ _SAME_DOCUMENT = Refusal("Этот файл уже приложен сюда.", 
 _IN_PACKAGE = Refusal("Этот вид документа уже есть в пакете.", "doc_type")
 _MESSAGE = Refusal("Сообщение об этом событии этому адресату уже есть в очереди.")
 _PROPOSAL = Refusal("Это предложение по ИПРА уже подтверждено.")
+_ATTENDED = Refusal("Эта семья уже записана участницей этого мероприятия.", "family")
+_MEASURE = Refusal(
+    "Это мероприятие комплекса с этим источником финансирования уже есть.", "funding_source"
+)
 _REVIEW = Refusal("У случая уже запланирован мониторинг: сначала проведите его.")
 
 # Fragments of a refused constraint's name → the refusal; the first fragment found in the
@@ -113,6 +117,21 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "rehab_measure.activity_id": _PROPOSAL,
     "uq_rehab_tsr_reservation_id": _PROPOSAL,
     "rehab_tsr.reservation_id": _PROPOSAL,
+    # Events and the project's budget (models/events.py).
+    "campaign_has_channel": Refusal(
+        "Канал указывается у материала информационной кампании, и только у него.", "channel"
+    ),
+    "reach_of_campaign_only": Refusal(
+        "Тираж и охват указываются только для информационной кампании.", "reach"
+    ),
+    "print_run_nonnegative": Refusal("Тираж не может быть отрицательным.", "print_run"),
+    "reach_nonnegative": Refusal("Охват не может быть отрицательным.", "reach"),
+    "planned_nonnegative": Refusal("Сумма не может быть отрицательной.", "planned"),
+    "spent_nonnegative": Refusal("Сумма не может быть отрицательной.", "spent"),
+    "uq_event_attendance_event_id_family_id": _ATTENDED,
+    "event_attendance.event_id": _ATTENDED,
+    "uq_project_measure_name_funding_source": _MEASURE,
+    "project_measure.name": _MEASURE,
     "_order": Refusal("Дата окончания не может быть раньше даты начала."),
     "uq_": Refusal("Такая запись уже есть."),
     "ck_": Refusal("Значения полей противоречат друг другу."),

@@ -8,20 +8,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Column,
     Date,
     ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     Text,
     false,
     text,
 )
 from sqlalchemy.orm import Mapped, relationship
 
-from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column, db, full_name
+from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column, full_name
 from .keys import key_column
 
 if TYPE_CHECKING:
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     # model modules import one another and SQLAlchemy resolves the names itself.
     from .cases import Case
     from .channels import IncomingReferral, SocialRaid
+    from .events import EventAttendance
     from .reference import District, Partner, Programme
     from .rental import Loan, Reservation
 
@@ -88,14 +87,6 @@ DISABILITY = Choices(
 DISABILITY_GROUP = Choices(
     "disability_group",
     {"child": "категория «ребёнок-инвалид»", "1": "I группа", "2": "II группа", "3": "III группа"},
-)
-
-event_family = Table(
-    "event_family",
-    db.metadata,
-    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
-    Column("family_id", ForeignKey("family.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_event_family_family_id", "family_id"),
 )
 
 
@@ -190,6 +181,9 @@ class Family(ArchivedMixin, VersionedMixin, CreatedMixin, Model):
     )
     enrolments: Mapped[list[ProgrammeEnrolment]] = relationship(
         passive_deletes="all", back_populates="family", info={"label": "Участие в программах"}
+    )
+    event_attendances: Mapped[list[EventAttendance]] = relationship(
+        passive_deletes="all", back_populates="family", info={"label": "Мероприятия"}
     )
 
     @property

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     # model modules import one another and SQLAlchemy resolves the names itself.
     from .accounts import User
     from .cases import Case
+    from .events import EventAttendance, Volunteer
     from .people import Family, ProgrammeEnrolment
 
 SERVICE_KIND = Choices(
@@ -79,6 +80,20 @@ EVENT_KIND = Choices(
         "other": "другое",
     },
 )
+
+# Where an item of the information campaign (seed 002 §2.1) reaches the public.
+CAMPAIGN_CHANNEL = Choices(
+    "campaign_channel",
+    {
+        "booklet": "тематический буклет",
+        "advertising": "социальная реклама",
+        "media": "публикация в СМИ",
+        "website": "рубрика на сайте Учреждения",
+        "other": "другое",
+    },
+)
+# Families and their children attend these; staff and volunteers attend trainings.
+FAMILY_EVENT_KINDS = ("club", "holiday", "excursion", "other")
 
 APPOINTMENT_CHANNEL = Choices("appointment_channel", {"in_person": "лично", "phone": "по телефону"})
 
@@ -397,9 +412,22 @@ class CouncilMeeting(ArchivedMixin, Model):
 
 
 class Event(ArchivedMixin, Model):
-    """A training, campaign item, club evening, holiday or excursion."""
+    """A training, campaign item, club evening, holiday or excursion (models/events.py
+    keeps who took part)."""
 
     __tablename__ = "event"
+    __table_args__ = (
+        # A campaign item says where it went out; nothing else has a channel.
+        CheckConstraint(
+            "(kind = 'info_campaign') = (channel IS NOT NULL)", name="campaign_has_channel"
+        ),
+        CheckConstraint(
+            "kind = 'info_campaign' OR (print_run IS NULL AND reach IS NULL)",
+            name="reach_of_campaign_only",
+        ),
+        CheckConstraint("print_run IS NULL OR print_run >= 0", name="print_run_nonnegative"),
+        CheckConstraint("reach IS NULL OR reach >= 0", name="reach_nonnegative"),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     kind: Mapped[str] = EVENT_KIND.column(label="Вид", index=True)
@@ -409,14 +437,27 @@ class Event(ArchivedMixin, Model):
         ForeignKey("staff.id", ondelete="SET NULL"), label="Организатор", index=True
     )
     description: Mapped[str | None] = column(Text, label="Описание")
+    channel: Mapped[str | None] = CAMPAIGN_CHANNEL.column(label="Канал информирования")
+    print_run: Mapped[int | None] = column(Integer, label="Тираж, экз.")
+    reach: Mapped[int | None] = column(Integer, label="Охват, чел.")
 
     organiser: Mapped[Staff | None] = relationship(info={"label": "Организатор"})
-    families: Mapped[list[Family]] = relationship(
-        secondary="event_family", info={"label": "Семьи-участники"}
+    staff: Mapped[list[Staff]] = relationship(
+        secondary="event_staff", order_by="Staff.last_name", info={"label": "Сотрудники-слушатели"}
+    )
+    volunteers: Mapped[list[Volunteer]] = relationship(
+        secondary="event_volunteer",
+        order_by="Volunteer.last_name",
+        info={"label": "Волонтёры-слушатели"},
+    )
+    attendances: Mapped[list[EventAttendance]] = relationship(
+        passive_deletes="all", back_populates="event", info={"label": "Семьи-участники"}
     )
 
     def __str__(self) -> str:
-        return self.title
+        # A new row being filled in has no date yet, whatever its annotation says.
+        held_on: dt.date | None = self.held_on
+        return f"{self.title}, {held_on:%d.%m.%Y}" if held_on else self.title or "Мероприятие"
 
 
 class Appointment(ArchivedMixin, Model):

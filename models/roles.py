@@ -46,6 +46,9 @@ class Role:
     # Records the district's coordination council (seed 000): one who sees every case
     # records any district's, any other only their own districts' councils.
     records_councils: bool = False
+    # Runs the pilot's events (trainings, the campaign, clubs, holidays, excursions) and
+    # records them with their participants and the volunteers (seed 002 §2.1, §3).
+    keeps_events: bool = False
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -68,6 +71,7 @@ _ROWS = (
         dispatches=True,
         receives_visitors=True,
         records_councils=True,
+        keeps_events=True,
     ),
     Role(
         "district_worker",
@@ -93,6 +97,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        keeps_events=True,
     ),
     Role(
         "social_worker",

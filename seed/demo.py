@@ -24,6 +24,7 @@ import random
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from faker import Faker
 from sqlalchemy import event, func, select
@@ -37,6 +38,7 @@ from models import (
     EquipmentType,
     EquipmentUnit,
     Event,
+    EventAttendance,
     Family,
     IncomingReferral,
     Loan,
@@ -47,6 +49,7 @@ from models import (
     PlanActivity,
     Programme,
     ProgrammeEnrolment,
+    ProjectMeasure,
     RehabMeasure,
     RehabProgramme,
     RehabTsr,
@@ -56,11 +59,12 @@ from models import (
     Staff,
     Task,
     User,
+    Volunteer,
     db,
 )
 from models.cases import LIFE_DOMAIN, OPEN_TASK_STATUSES
 from models.declension import plural
-from models.terms import ADULT_AGE_MONTHS, SUPPORT_TERM_MONTHS
+from models.terms import ADULT_AGE_MONTHS, REFERRAL_ANSWER_DAYS, SUPPORT_TERM_MONTHS
 from workflows import council
 from workflows.cases import (
     close_case,
@@ -76,9 +80,17 @@ from workflows.channels import (
 )
 from workflows.consent import record_consent
 from workflows.dates import add_months, centre_today
+from workflows.errors import WorkflowError
 from workflows.plans import ActivityDraft, approve_plan, save_plan
 from workflows.reception import SUNDAY, book_appointment
-from workflows.referrals import accept_referral, fulfil_referral, send_referral
+from workflows.referrals import (
+    accept_referral,
+    fulfil_referral,
+    no_answer_referral,
+    prepare_referral,
+    refuse_referral,
+    send_referral,
+)
 from workflows.rental import (
     cancel_reservation,
     enqueue,
@@ -474,6 +486,44 @@ PARTNERS: list[tuple[str, str, str]] = [
     ("Бюро медико-социальной экспертизы № 7 (филиал)", "mse", "ул. Ленина, д. 34"),
     ("Территориальная психолого-медико-педагогическая комиссия", "pmpk", "ул. Советская, д. 3"),
 ]
+# The pilot's complex of measures and its money (seed 003: «общий объем финансовых
+# средств пилотного проекта составляет более 17 млн. рублей, в том числе грантовая
+# поддержка Фонда 9,5 млн. рублей»): 9.5 mln of the grant, 7.2 mln of the region, 0.5 mln
+# of other sources — 17.2 mln ₽ in all.
+PROJECT_MEASURES = (
+    ("Открытие службы участковых социальных работников", "fund_grant", "2100000", "1250000"),
+    ("Открытие службы участковых социальных работников", "regional_budget", "3400000", "1700000"),
+    ("Пункт проката ТСР: закупка технических средств", "fund_grant", "3600000", "2950000"),
+    ("Пункт проката ТСР: закупка технических средств", "regional_budget", "1200000", "400000"),
+    ("«Санаторий на дому» и мобильная библиотека", "fund_grant", "1900000", "600000"),
+    ("«Санаторий на дому» и мобильная библиотека", "regional_budget", "1600000", "550000"),
+    ("Обучение специалистов и волонтёров", "fund_grant", "1200000", "480000"),
+    ("Обучение специалистов и волонтёров", "regional_budget", "500000", "120000"),
+    ("Информационная кампания: буклеты, реклама, СМИ, сайт", "fund_grant", "700000", "310000"),
+    ("Информационная кампания: буклеты, реклама, СМИ, сайт", "regional_budget", "500000", "180000"),
+    ("Досуговые мероприятия для семей", "other", "500000", "145000"),
+)
+PROJECT_GRANT = Decimal("9500000")
+# (partner kind, reason, service kind, the reason's text) of the demo's referrals.
+DEMO_REFERRALS = (
+    ("school", "education", "pedagogical", "Подбор формы обучения ребёнка, обучение на дому"),
+    ("clinic", "medical", "medical", "Сопровождение на консультацию невролога"),
+    ("mse", "mse", "medical", "Содействие в освидетельствовании ребёнка"),
+    ("pmpk", "pmpk", "pedagogical", "Обследование ребёнка для выбора образовательного маршрута"),
+    ("authority", "social", "social", "Оформление мер социальной поддержки семьи"),
+    ("ngo", "leisure", "cultural", "Участие ребёнка в инклюзивной театральной студии"),
+)
+VOLUNTEERS = (
+    ("Волкова", "Дарья", "Андреевна"),
+    ("Голубева", "Полина", "Сергеевна"),
+    ("Зайцев", "Артём", "Игоревич"),
+    ("Лебедева", "Ксения", "Олеговна"),
+    ("Соколов", "Илья", "Дмитриевич"),
+    ("Морозова", "Алина", "Викторовна"),
+    ("Кравцова", "Софья", "Романовна"),
+)
+PROJECT_TOTAL = Decimal("17200000")
+
 AGREEMENT_SUBJECTS = {
     "school": "Взаимодействие по выявлению семей с детьми-инвалидами и детьми с ОВЗ, "
     "сопровождение обучения детей.",
@@ -1799,25 +1849,130 @@ class _DemoBuilder:
         actor = self.user_by_staff[task.assignee_id]
         complete_task(db.session, task.id, actor, "Выполнено по решению совета.", done)
 
-    def build_events(self) -> None:
-        rng = self.rng
+    def build_events(self, partners: list[Partner]) -> None:
+        """Trainings with staff and volunteers, campaign items with their channel and reach,
+        clubs, holidays and excursions with families and their children, the volunteers'
+        register and the project's budget. Its own random stream, so the rest of the demo
+        draws what it drew before."""
+        rng = random.Random(DEMO_SEED + 14)
         s = self.staff
-        pool = [f.family for f in self.families if f.with_consent and not f.withdrawn]
+        group = next(p for p in partners if p.kind == "volunteers")
+        volunteers = [
+            Volunteer(
+                last_name=last,
+                first_name=first,
+                middle_name=middle,
+                phone=f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-"
+                f"{rng.randint(10, 99)}",
+                group=group,
+            )
+            for last, first, middle in VOLUNTEERS
+        ]
+        db.session.add_all(volunteers)
+        pool = [f for f in self.families if f.with_consent and not f.withdrawn and f.children]
+        listeners = [s[k] for k in ("worker1", "worker2", "worker3", "psychologist1", "pedagogue1")]
         events = [
             ("training", "Обучение специалистов и волонтёров современным технологиям сопровождения семей", self.ago(52), s["coordinator"], 0),
+            ("training", "Семинар для волонтёров: общение с ребёнком с ОВЗ", self.ago(18), s["pedagogue1"], 0),
             ("info_campaign", "Буклет «Участковая социальная служба: куда обратиться семье»", self.ago(41), s["coordinator"], 0),
             ("info_campaign", "Рубрика об участковой службе на сайте учреждения", self.ago(20), s["pedagogue1"], 0),
+            ("info_campaign", "Статья о пункте проката ТСР в районной газете", self.ago(35), s["coordinator"], 0),
+            ("info_campaign", "Социальная реклама службы на остановках", self.ago(70), s["coordinator"], 0),
             ("club", "Семейный клуб «Мы вместе»: мастер-класс по сенсорным играм", self.ago(13), s["pedagogue1"], 9),
-            ("club", "Семейный клуб «Мы вместе»: встреча с логопедом", self.ahead(6), s["pedagogue2"], 6),
+            ("club", "Семейный клуб «Мы вместе»: встреча с логопедом", self.ahead(6), s["pedagogue2"], 0),
             ("holiday", "Праздник для семей «Солнечный круг»", self.ago(27), s["pedagogue1"], 14),
             ("excursion", "Выезд на природу: экологическая тропа в Судогодском лесничестве", self.ago(61), s["pedagogue2"], 7),
             ("other", "День открытых дверей пункта проката ТСР", self.ahead(19), s["rental"], 0),
         ]  # fmt: skip
+        campaign = {
+            "Буклет": ("booklet", 1000, 850),
+            "Рубрика": ("website", None, 2300),
+            "Статья": ("media", 3500, 3500),
+            "Социальная": ("advertising", 40, 12000),
+        }
         for kind, title, held_on, organiser, family_count in events:
             event = Event(kind=kind, title=title, held_on=held_on, organiser=organiser)
-            event.families = rng.sample(pool, family_count)
+            if kind == "info_campaign":
+                event.channel, event.print_run, event.reach = campaign[title.split()[0]]
+            if kind == "training":
+                event.staff = rng.sample(listeners, rng.randint(3, len(listeners)))
+                event.volunteers = rng.sample(volunteers, rng.randint(4, len(volunteers)))
             db.session.add(event)
+            for info in rng.sample(pool, min(family_count, len(pool))):
+                came = [c for c in info.children if rng.random() < 0.8] or info.children[:1]
+                db.session.add(EventAttendance(event=event, family=info.family, children=came))
         self.counts["мероприятий"] = len(events)
+        self.counts["волонтёров"] = len(volunteers)
+        self.build_budget()
+
+    def build_referrals(self, partners: list[Partner]) -> None:
+        """Referrals of the open cases to partners, moved through their workflow: most are
+        answered within days (accepted, then fulfilled), some refused, a few waiting or
+        left without an answer. Its own random stream (see build_events)."""
+        rng = random.Random(DEMO_SEED + 15)
+        by_kind = {p.kind: p for p in partners}
+        services = {
+            kind: db.session.scalars(select(Service.id).where(Service.kind == kind)).first()
+            for kind in ("pedagogical", "medical", "social", "legal", "cultural")
+        }
+        open_plans = [p for p in self.plans if p.case is not None and p.start and not p.closed]
+        made = 0
+        for plan in rng.sample(open_plans, min(18, len(open_plans))):
+            kind, reason_kind, service_kind, text = rng.choice(DEMO_REFERRALS)
+            partner, service_id = by_kind.get(kind), services.get(service_kind)
+            earliest = max(plan.start, self.today - dt.timedelta(150))
+            if partner is None or service_id is None or earliest >= self.today:
+                continue
+            sent = self.between(earliest, self.today)
+            actor = self.user_by_staff.get(plan.case.lead_worker_id, self.coordinator)
+            try:
+                self.referral_story(rng, plan.case.id, actor, partner.id, service_id,
+                                    reason_kind, text, sent)  # fmt: skip
+            except WorkflowError:
+                continue  # a step the workflow refuses is simply not in the demo
+            made += 1
+        self.counts["направлений партнёрам"] = made
+
+    def referral_story(self, rng, case_id, actor, partner_id, service_id, kind, text, sent):
+        """One referral prepared and sent on `sent`, then answered as partners answer."""
+        self.on(sent)
+        referral = prepare_referral(db.session, actor, case_id, partner_id=partner_id,
+                                    contact_id=None, service_id=service_id, reason_kind=kind,
+                                    reason=text, today=sent)  # fmt: skip
+        due = sent + dt.timedelta(REFERRAL_ANSWER_DAYS)
+        send_referral(db.session, actor, referral.id, sent_on=sent, answer_due=due, today=sent)
+        fate = rng.random()
+        first = sent + dt.timedelta(rng.randint(2, 12))
+        if first > self.today or fate >= 0.85:
+            if due < self.today and fate >= 0.93:
+                self.on(due + dt.timedelta(1))
+                no_answer_referral(db.session, actor, referral.id, today=due + dt.timedelta(1))
+            return
+        self.on(first)
+        if fate < 0.15:
+            refuse_referral(db.session, actor, referral.id, answered_on=first,
+                            answer="Отказано: нет свободных мест", today=first)  # fmt: skip
+            return
+        accept_referral(db.session, actor, referral.id, accepted_on=first, today=first)
+        done = first + dt.timedelta(rng.randint(3, 20))
+        if fate < 0.7 and done <= self.today:
+            self.on(done)
+            fulfil_referral(db.session, actor, referral.id, answered_on=done,
+                            answer="Исполнено: помощь оказана", today=done)  # fmt: skip
+
+    def build_budget(self) -> None:
+        """The pilot's complex of measures (seed 003: more than 17 mln ₽, 9.5 mln of it the
+        Fund's grant), a third of the way through its term."""
+        for name, source, planned, spent in PROJECT_MEASURES:
+            db.session.add(
+                ProjectMeasure(
+                    name=name,
+                    funding_source=source,
+                    planned=Decimal(planned),
+                    spent=Decimal(spent),
+                )
+            )
+        self.counts["мероприятий комплекса"] = len(PROJECT_MEASURES)
 
     def reception_day(self, day: dt.date, forward: bool = True) -> dt.date:
         """`day`, or the nearest reception day to it: there is no reception on Sunday."""
@@ -2068,7 +2223,8 @@ class _DemoBuilder:
         self.build_consents()
         self.build_cases(services)
         self.build_council(partners)
-        self.build_events()
+        self.build_events(partners)
+        self.build_referrals(partners)
         self.build_appointments()
         self.build_enrolments()
         self.build_rental(types)

@@ -25,6 +25,7 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from faker.providers.person.ru_RU import Provider as RussianNames
 from sqlalchemy import func, select, text
@@ -42,10 +43,17 @@ from models import (
 )
 from models.figures import drop_triggers, triggers
 from models.snils import format_snils, snils_checksum
-from models.terms import OFFER_DAYS, SUPPORT_TERM_MONTHS
+from models.terms import OFFER_DAYS, REFERRAL_ANSWER_DAYS, SUPPORT_TERM_MONTHS
 from workflows.dates import add_months
 
-from .demo import BOY_NAMES, FEMALE_NAMES, GIRL_NAMES, MALE_NAMES, feminine_surname
+from .demo import (
+    BOY_NAMES,
+    FEMALE_NAMES,
+    GIRL_NAMES,
+    MALE_NAMES,
+    PROJECT_MEASURES,
+    feminine_surname,
+)
 
 SCALE_SEED = 3
 SCALE_PASSWORD = "opora-scale-2026"
@@ -264,6 +272,8 @@ def _sqlite_value(value):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # SQLAlchemy's Numeric binds a float on SQLite
+        return float(value)
     return value
 
 
@@ -375,6 +385,11 @@ CASE_COLUMNS = (
     "id", "family_id", "application_date", "applicant_id", "decision_date", "contract_number",
     "contract_date", "start_date", "planned_end_date", "lead_worker_id", "status",
     "closure_reason", "closed_on", "outcome", "archived_at", "version", "created_at",
+)  # fmt: skip
+REFERRAL_COLUMNS = (
+    "id", "case_id", "partner_id", "service_id", "reason_kind", "reason", "health_reason",
+    "status", "prepared_on", "sent_on", "answer_due", "accepted_on", "answered_on", "answer",
+    "health_answer", "handled_by_id", "version", "created_at",
 )  # fmt: skip
 TABLE_COLUMNS = {
     "family": FAMILY_COLUMNS,
@@ -538,6 +553,14 @@ TABLE_COLUMNS = {
     ),
 }
 # FK order: a table is written after every table it refers to.
+# After the families, people and cases they name.
+TABLE_COLUMNS.update(
+    {
+        "event_attendance": ("id", "event_id", "family_id"),
+        "event_attendance_child": ("attendance_id", "person_id"),
+        "referral": REFERRAL_COLUMNS,
+    }
+)
 CHUNK_TABLES = tuple(TABLE_COLUMNS)
 # Written once after the families (their ids are taken like the chunks' own).
 COUNCIL_TABLES = ("council_meeting", "council_agenda_item", "council_decision")
@@ -548,6 +571,30 @@ CHANNEL_TABLES = (
     "staff", "district", "user_account", "equipment_unit", "partner", "partner_contact",
     "social_raid",
 )  # fmt: skip
+ID_TABLES = tuple(t for t in CHUNK_TABLES if "id" in TABLE_COLUMNS[t])
+# Written once, before the families: partners, volunteers, events, the budget.
+PILOT_TABLES = ("partner", "volunteer", "event", "project_measure")
+# (partner kind, its name, reason of a referral to it, service kind, the reason's text).
+PILOT_PARTNERS = (
+    ("school", "Средняя школа", "education", "pedagogical", "Подбор формы обучения ребёнка"),
+    ("clinic", "Детская поликлиника", "medical", "medical", "Консультация невролога"),
+    ("mse", "Бюро медико-социальной экспертизы", "mse", "medical", "Освидетельствование"),
+    ("pmpk", "Психолого-медико-педагогическая комиссия", "pmpk", "pedagogical", "Обследование"),
+    ("authority", "Отдел социальной защиты", "social", "social", "Меры социальной поддержки"),
+    ("ngo", "Общественная организация родителей", "leisure", "cultural", "Досуговая программа"),
+)
+HEALTH_REASONS = ("medical", "mse", "pmpk")
+EVENT_TITLES = {
+    "training": "Обучение специалистов и волонтёров",
+    "info_campaign": "Материал информационной кампании",
+    "club": "Семейный клуб",
+    "holiday": "Праздник для семей",
+    "excursion": "Экскурсия",
+}
+CAMPAIGN = (("booklet", 1000, 800), ("advertising", 50, 10000), ("media", 3000, 3000),
+            ("website", None, 2500))  # fmt: skip
+# Every table whose ids the generator takes, once each.
+WRITTEN_TABLES = tuple(dict.fromkeys((*ID_TABLES, *COUNCIL_TABLES, *CHANNEL_TABLES, *PILOT_TABLES)))
 
 
 @dataclass
@@ -589,8 +636,11 @@ class ScaleGenerator:
         self.writer = BulkWriter(session)
         self.ids = Ids(
             self.writer,
-            (*CHUNK_TABLES, *COUNCIL_TABLES, *CHANNEL_TABLES),
+            WRITTEN_TABLES,
         )
+        # The pilot's events, partners and referrals draw from a stream of their own, so
+        # the families, cases and loans are what they were before them.
+        self.pilot_rng = random.Random(seed + 21)
         self.rows: dict[str, list[tuple]] = {table: [] for table in CHUNK_TABLES}
         # (case, family, start) of each district's active cases: the councils discuss them.
         self.active_cases: dict[int, list[tuple[int, int, dt.date]]] = {}
@@ -642,8 +692,9 @@ class ScaleGenerator:
             return None
         return value
 
-    def phone(self) -> str:
-        return f"+7 (816) {self.rng.randint(200, 799)}-{self.rng.randint(10, 99)}-{self.rng.randint(10, 99)}"
+    def phone(self, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
+        return f"+7 (816) {rng.randint(200, 799)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
 
     # --- staff, districts, accounts ---
 
@@ -713,12 +764,15 @@ class ScaleGenerator:
         )  # fmt: skip
         self.coordinator = self.staff["coordinator"][0]
 
-    def adult_name(self, sex: str, surname: str | None = None) -> tuple[str, str, str]:
-        surname = surname or self.rng.choice(SURNAMES)
-        father = self.rng.choice(MALE_FIRST_NAMES)
+    def adult_name(
+        self, sex: str, surname: str | None = None, rng: random.Random | None = None
+    ) -> tuple[str, str, str]:
+        rng = rng or self.rng
+        surname = surname or rng.choice(SURNAMES)
+        father = rng.choice(MALE_FIRST_NAMES)
         if sex == "f":
-            return feminine_surname(surname), self.rng.choice(FEMALE_NAMES), MALE_NAMES[father][1]
-        return surname, self.rng.choice(MALE_FIRST_NAMES), MALE_NAMES[father][0]
+            return feminine_surname(surname), rng.choice(FEMALE_NAMES), MALE_NAMES[father][1]
+        return surname, rng.choice(MALE_FIRST_NAMES), MALE_NAMES[father][0]
 
     # --- rental point ---
 
@@ -843,6 +897,107 @@ class ScaleGenerator:
         )  # fmt: skip
 
     # --- families ---
+
+    def build_pilot(self) -> None:
+        """Partners, volunteers, the year's events with their staff and volunteer listeners,
+        and the pilot's budget (seed 003): written before the families attend them."""
+        rng, families = self.pilot_rng, self.figures.families
+        partner_rows, self.partners = [], []
+        for kind, name, *referral in PILOT_PARTNERS:
+            for n in range(1, max(2, families // 4000) + 1):
+                partner_id = self.ids.take("partner")
+                partner_rows.append((partner_id, f"{name} № {n}", kind, None, self.phone(rng)))
+                self.partners.append((partner_id, kind, *referral))
+        groups = [self.ids.take("partner") for _ in range(max(1, families // 20000))]
+        partner_rows += [(g, f"Волонтёрский отряд № {n}", "volunteers", None, self.phone(rng))
+                         for n, g in enumerate(groups, 1)]  # fmt: skip
+        self.writer.write("partner", ("id", "name", "kind", "address", "phone"), partner_rows)
+        volunteers = [
+            (self.ids.take("volunteer"), *self.adult_name(rng.choice("mf"), rng=rng), self.phone(rng),
+             rng.choice(groups), 1)
+            for _ in range(max(5, families // 800))
+        ]  # fmt: skip
+        self.writer.write(
+            "volunteer",
+            ("id", "last_name", "first_name", "middle_name", "phone", "group_id", "version"),
+            volunteers,
+        )
+        staff_ids = [m.id for members in self.staff.values() for m in members]
+        events, listeners, learners, self.gatherings = [], [], [], []
+        for _ in range(max(12, families // 250)):
+            event_id = self.ids.take("event")
+            kind = rng.choices(("training", "info_campaign", "club", "holiday", "excursion"),
+                               (10, 15, 40, 20, 15))[0]  # fmt: skip
+            held = self.today - dt.timedelta(days=rng.randint(0, 700))
+            channel = run = reach = None
+            if kind == "info_campaign":
+                channel, run, reach = rng.choice(CAMPAIGN)
+            if kind == "training":
+                listeners += [(event_id, s) for s in rng.sample(staff_ids, min(8, len(staff_ids)))]
+                learners += [
+                    (event_id, v[0]) for v in rng.sample(volunteers, min(5, len(volunteers)))
+                ]
+            elif kind != "info_campaign":
+                self.gatherings.append(event_id)
+            events.append((event_id, kind, f"{EVENT_TITLES[kind]} № {event_id}", held,
+                           self.coordinator.id, channel, run, reach))  # fmt: skip
+        self.writer.write(
+            "event",
+            ("id", "kind", "title", "held_on", "organiser_id", "channel", "print_run", "reach"),
+            events,
+        )
+        self.writer.write("event_staff", ("event_id", "staff_id"), listeners)
+        self.writer.write("event_volunteer", ("event_id", "volunteer_id"), learners)
+        self.writer.write(
+            "project_measure",
+            ("id", "name", "funding_source", "planned", "spent", "version"),
+            [(self.ids.take("project_measure"), name, source, Decimal(planned), Decimal(spent), 1)
+             for name, source, planned, spent in PROJECT_MEASURES],
+        )  # fmt: skip
+
+    def attend(self, family_id: int, children: list[int]) -> None:
+        """A family at one or two of the gatherings, with most of its children."""
+        rng = self.pilot_rng
+        for event_id in rng.sample(self.gatherings, min(len(self.gatherings), rng.randint(1, 2))):
+            attendance_id = self.add(
+                "event_attendance", {"event_id": event_id, "family_id": family_id}
+            )
+            came = [c for c in children if rng.random() < 0.8] or children[:1]
+            self.rows["event_attendance_child"] += [(attendance_id, c) for c in came]
+
+    def build_referrals(self, case_id: int, lead_id: int, start: dt.date) -> None:
+        """One or two referrals of an active case; partners answer most within days."""
+        rng = self.pilot_rng
+        for partner_id, _kind, reason_kind, service_kind, reason in rng.sample(
+            self.partners, rng.randint(1, 2)
+        ):
+            sent = min(start + dt.timedelta(days=rng.randint(1, 60)), self.today)
+            due = sent + dt.timedelta(days=REFERRAL_ANSWER_DAYS)
+            first = sent + dt.timedelta(days=min(rng.randint(1, 12), rng.randint(1, 25)))
+            fate = rng.random()
+            row = {
+                "case_id": case_id, "partner_id": partner_id, "reason_kind": reason_kind,
+                "service_id": self.service_of(service_kind), "status": "sent",
+                "prepared_on": sent, "sent_on": sent, "answer_due": due,
+                "handled_by_id": lead_id, "version": 1, "created_at": self.at(sent),
+            }  # fmt: skip
+            health = reason_kind in HEALTH_REASONS
+            row["health_reason" if health else "reason"] = reason
+            answer = "health_answer" if health else "answer"
+            if first > self.today or fate >= 0.8:
+                if due < self.today and fate >= 0.9:
+                    row["status"] = "no_answer"
+            elif fate < 0.12:
+                row.update(status="refused", answered_on=first, **{answer: "Отказано"})
+            else:
+                row.update(status="accepted", accepted_on=first)
+                done = first + dt.timedelta(days=rng.randint(3, 20))
+                if fate < 0.6 and done <= self.today:
+                    row.update(status="fulfilled", answered_on=done, **{answer: "Исполнено"})
+            self.add("referral", row)
+
+    def service_of(self, kind: str) -> int:
+        return next((sid for sid, k, _n in self.services if k == kind), self.services[0][0])
 
     def build_family(self, plan: FamilyPlan, archived: bool = False) -> None:
         rng = self.rng
@@ -1010,6 +1165,8 @@ class ScaleGenerator:
                     "enrolled_on": self.days_ago(10, 700), "left_on": None, "notes": None,
                 },
             )  # fmt: skip
+        if children and self.gatherings and self.pilot_rng.random() < 0.08:
+            self.attend(family_id, [m[0] for m in children])
         disabled = [m for m in children if m[3] == "disabled"]
         if disabled or (children and rng.random() < 0.01):
             self.build_rental(family_id, (disabled or children)[0][0])
@@ -1111,6 +1268,8 @@ class ScaleGenerator:
         )  # fmt: skip
         for _ in range(3):
             self.build_activity(case_id, family_id, plan_id, lead, start, row)
+        if status == "active" and self.pilot_rng.random() < 0.4:
+            self.build_referrals(case_id, lead.id, start)
         visits = 2 if status == "active" else 3
         for n in range(visits):
             visited = min(start + dt.timedelta(days=20 * n + rng.randint(0, 10)), self.today)
@@ -1330,6 +1489,7 @@ class ScaleGenerator:
         self.build_channels()
         self.build_units()
         self.write_units()
+        self.build_pilot()
         archived = [FamilyPlan(children=self.rng.randint(1, 2)) for _ in range(len(plans) // 100)]
         for start in range(0, len(plans), CHUNK_FAMILIES):
             for plan in plans[start : start + CHUNK_FAMILIES]:
@@ -1350,7 +1510,7 @@ class ScaleGenerator:
                 if row[6] in ("on_loan", "reserved")
             ],
         )
-        self.writer.finish((*CHUNK_TABLES, *COUNCIL_TABLES, *CHANNEL_TABLES))
+        self.writer.finish(WRITTEN_TABLES)
         return self.writer.written
 
 

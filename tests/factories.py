@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -26,6 +27,7 @@ from models import (
     EquipmentType,
     EquipmentUnit,
     Event,
+    EventAttendance,
     Family,
     IncomingReferral,
     Loan,
@@ -40,6 +42,7 @@ from models import (
     PlanRevision,
     Programme,
     ProgrammeEnrolment,
+    ProjectMeasure,
     Referral,
     RehabMeasure,
     RehabProgramme,
@@ -55,6 +58,7 @@ from models import (
     TaskAssignment,
     User,
     Visit,
+    Volunteer,
     db,
 )
 from models.guards import recording_history
@@ -198,14 +202,51 @@ def council_meeting(district_row: District | None = None, **kw) -> CouncilMeetin
     )
 
 
-def event(organiser: Staff | None = None, **kw) -> Event:
-    return _save(
+def event(organiser: Staff | None = None, families=(), **kw) -> Event:
+    """An event (a club evening by default); `families` attend it, without children."""
+    row = _save(
         Event(
             **{
                 "kind": "club",
                 "title": f"Клубная встреча № {seq()}",
                 "held_on": dt.date(2025, 2, 20),
                 "organiser": organiser,
+                **kw,
+            }
+        )
+    )
+    for family_row in families:
+        attendance(row, family_row)
+    return row
+
+
+def attendance(event_row: Event, family_row, children=()) -> EventAttendance:
+    """A family (and the listed children of it) at an event."""
+    return _save(EventAttendance(event=event_row, family=family_row, children=list(children)))
+
+
+def volunteer(group: Partner | None = None, **kw) -> Volunteer:
+    return _save(
+        Volunteer(
+            **{
+                "last_name": "Волкова",
+                "first_name": "Дарья",
+                "phone": "+7 900 000-00-00",
+                "group": group or partner(kind="volunteers", name=f"Волонтёры № {seq()}"),
+                **kw,
+            }
+        )
+    )
+
+
+def project_measure(**kw) -> ProjectMeasure:
+    return _save(
+        ProjectMeasure(
+            **{
+                "name": f"Мероприятие комплекса № {seq()}",
+                "funding_source": "fund_grant",
+                "planned": Decimal("100000.00"),
+                "spent": Decimal("25000.50"),
                 **kw,
             }
         )

@@ -93,6 +93,7 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
     raid = f.social_raid(district, area=f"ул. {stem}ская, д. 1–9")
     other_user = f.user("viewer")
     ipra = f.rehab_programme(child, notes=f"ИПРА {stem}ых")
+    gathering = f.event(title=f"Праздник {stem}ых")
     rows = {
         "family": family,
         "person": mother,
@@ -128,7 +129,10 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "social_raid": raid,
         "partner_agreement": f.partner_agreement(partner),
         "council_meeting": f.council_meeting(district),
-        "event": f.event(),
+        "event": gathering,
+        "event_attendance": f.attendance(gathering, family, [child]),
+        "volunteer": f.volunteer(),
+        "project_measure": f.project_measure(),
         "required_document": f.required_document(),
         "user": other_user,
         "message": f.message(family, body=f"Сообщение {stem}ым"),

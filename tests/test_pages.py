@@ -68,7 +68,12 @@ def build_world() -> dict:
     fam.identified_by, fam.social_raid = "raid", raid
     f.incoming_referral(agreement_partner, area, received_by=worker)
     f.council_meeting(area, staff=[worker], partners=[agreement_partner])
-    f.event(worker, families=[fam])
+    f.attendance(f.event(worker), fam, [child])
+    group = f.partner(name="Волонтёрский отряд «Добро»", kind="volunteers")
+    f.event(worker, kind="training", title="Обучение волонтёров", staff=[worker],
+            volunteers=[f.volunteer(group)])  # fmt: skip
+    f.event(worker, kind="info_campaign", title="Буклет", channel="booklet", print_run=500)
+    f.project_measure()
     f.user("rental_clerk")
     f.required_document()
     f.audit_record()

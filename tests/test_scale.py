@@ -226,3 +226,24 @@ def test_search_indexes_are_rebuilt_after_the_load(loaded):
         )
     )
     assert {"ix_family_surname_trgm", "ix_person_last_name_trgm"} <= names
+
+
+def test_small_set_has_the_pilots_events_referrals_and_budget(loaded):
+    """Does the regional set have partners, volunteers, events with their participants,
+    referrals answered in believable proportions and the seed's budget, all within the rules?"""
+    from decimal import Decimal
+
+    from models import Event, EventAttendance, ProjectMeasure, Referral, Volunteer
+
+    assert count(Volunteer) >= 5 and count(Event, Event.kind == "training") > 0
+    assert count(Event, Event.kind == "info_campaign", Event.channel.is_(None)) == 0
+    assert count(EventAttendance) > FAMILIES // 50
+    statuses = dict(
+        db.session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
+    )
+    total = sum(statuses.values())
+    answered = statuses.get("accepted", 0) + statuses.get("fulfilled", 0)
+    assert total > 0 and answered + statuses.get("refused", 0) > total / 2
+    assert statuses.get("refused", 0) < total / 4 and statuses.get("prepared", 0) == 0
+    planned = db.session.scalar(select(func.sum(ProjectMeasure.planned)))
+    assert Decimal(planned) == Decimal("17200000")

@@ -297,7 +297,7 @@ FAMILY_PICKERS = (
     ("appointment", "family"),
     ("loan", "family"),
     ("reservation", "family"),
-    ("event", "families"),
+    ("event_attendance", "family"),
 )
 PERSON_PICKERS = (("case", "applicant"), ("consent", "person"))
 

@@ -7,6 +7,7 @@ once and every check of it runs as a subtest of `test_the_demo`.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,11 +21,15 @@ from models import (
     District,
     EquipmentType,
     EquipmentUnit,
+    Event,
+    EventAttendance,
     Loan,
     LoanExtension,
     PartnerAgreement,
     Person,
     Programme,
+    ProjectMeasure,
+    Referral,
     RentalEvent,
     Reservation,
     Service,
@@ -38,7 +43,7 @@ from models import (
 from models.cases import CASE_STATUS, CLOSURE_REASON, LIFE_DOMAIN, OPEN_TASK_STATUSES
 from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partner
 from models.snils import is_valid_snils, normalise_snils
-from seed.demo import DEMO_PASSWORD
+from seed.demo import DEMO_PASSWORD, PROJECT_GRANT, PROJECT_TOTAL
 from seed.reference import load_reference
 from workflows.dates import DEFAULT_TIMEZONE, add_months, centre_today
 from workflows.reception import SUNDAY, is_slot
@@ -241,6 +246,29 @@ def check_demo_partners_and_calendar(demo):
     assert db.session.scalar(select(func.count()).select_from(Staff)) >= len(DEMO_ROLES)
 
 
+def check_demo_events_referrals_and_budget(demo):
+    """Do the demo's events have their participants, its referrals their answers in
+    believable proportions, and its budget the seed's sums (17.2 mln ₽, 9.5 mln the grant)?"""
+    events = db.session.scalars(select(Event)).all()
+    assert {e.kind for e in events} >= {"training", "info_campaign", "club", "holiday"}
+    assert all(e.channel for e in events if e.kind == "info_campaign")
+    trainings = [e for e in events if e.kind == "training"]
+    assert trainings and all(e.staff and e.volunteers for e in trainings)
+    attendances = db.session.scalars(select(EventAttendance)).all()
+    assert attendances and all(a.children for a in attendances)
+    assert all(c.family_id == a.family_id and c.relation == "child" for a in attendances
+               for c in a.children)  # fmt: skip
+    statuses = [r.status for r in db.session.scalars(select(Referral))]
+    answered = sum(s in ("accepted", "fulfilled", "refused") for s in statuses)
+    assert len(statuses) >= 10 and answered > len(statuses) / 2
+    assert "fulfilled" in statuses
+    measures = db.session.scalars(select(ProjectMeasure)).all()
+    grant = sum(m.planned for m in measures if m.funding_source == "fund_grant")
+    assert grant == PROJECT_GRANT == Decimal("9500000")
+    assert sum(m.planned for m in measures) == PROJECT_TOTAL > Decimal("17000000")
+    assert all(m.spent <= m.planned for m in measures)
+
+
 def check_second_demo_changes_nothing(demo, runner):
     """Does running `seed --demo` a second time leave every table as it was?"""
     counts = row_counts()
@@ -365,6 +393,7 @@ CHECKS = [
     check_appointments_are_on_reception_slots,
     check_rental_history_tells_every_step,
     check_demo_councils_have_decisions_carried_out,
+    check_demo_events_referrals_and_budget,
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,12 +46,18 @@ from models import (
     DistrictTally,
     EquipmentType,
     EquipmentUnit,
+    Event,
+    EventAttendance,
     Family,
     Loan,
     Partner,
     PartnerAgreement,
     Person,
     PlanActivity,
+    Programme,
+    ProgrammeEnrolment,
+    ProjectMeasure,
+    Referral,
     Reservation,
     Review,
     Service,
@@ -62,10 +69,17 @@ from models import (
 )
 from models.accounts import ROLE
 from models.base import full_name
-from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
+from models.cases import CLOSURE_REASON, EFFECTIVENESS, OPEN_TASK_STATUSES
+from models.events import FUNDING_SOURCE, event_attendance_child, event_staff, event_volunteer
 from models.figures import FIGURES
 from models.people import IDENTIFIED_BY
-from models.reference import PARTNER_KIND, SERVICE_KIND, staff_district
+from models.reference import (
+    CAMPAIGN_CHANNEL,
+    EVENT_KIND,
+    PARTNER_KIND,
+    SERVICE_KIND,
+    staff_district,
+)
 from models.roles import counts_whole_centre
 from models.terms import (
     ADULT_AGE_MONTHS,
@@ -537,12 +551,26 @@ def pilot_report(session: Session, user: User, params: Params) -> Report:
             ["Итого", sum(r[1] for r in specialists), sum(r[2] for r in specialists)],
         ),
     ]
-    tables.append(council_table(session, user, params))
-    tables.append(families_by_channel(session, user, params))
+    tables += [
+        council_table(session, user, params),
+        families_by_channel(session, user, params),
+        events_by_kind(session, user, params),
+        trainings_and_listeners(session, user, params),
+        campaign_by_channel(session, params),
+        referrals_by_partner_kind(session, user, params),
+        programme_enrolments(session, user, params),
+        effectiveness_spread(session, user, params),
+        *project_budget(session),
+    ]
     notes = [
         "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
         "и к плановым датам мероприятий; дети — на последний день периода; семьи по способу "
         "выявления — к дате их регистрации в банке данных.",
+        "Мероприятия проекта — по их датам (отделение — отделение организатора, участок — "
+        "участок семей-участниц); направления — по дате отправки, срок ответа — дни от "
+        "отправки до первого ответа партнёра (принято, исполнено или отказано).",
+        "Бюджет проекта — на весь срок пилотного проекта: это средства проекта, "
+        "услуги семьям бесплатны.",
         "Отделение ограничивает случаи (по ведущему специалисту), визиты, мониторинг и "
         "мероприятия его сотрудниками.",
     ]
@@ -601,6 +629,321 @@ def families_by_channel(session: Session, user: User, params: Params) -> Table:
         rows,
         ["Итого", sum(by_channel.values())],
     )
+
+
+# --- 1a. the pilot's events, referrals, programmes, effectiveness and budget --------------
+# Each table is its own function so that pilot_report only lists them.
+
+
+def _live_events(params: Params) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Event.archived_at.is_(None),
+        _between(Event.held_on, params),
+        _of_department(Event.organiser_id, params.department_id),
+    )
+
+
+def _attendances(user: User, params: Params) -> tuple[ColumnElement[bool], ...]:
+    """The live attendances of families the report counts for `user` (row scope, district)."""
+    return (
+        EventAttendance.archived_at.is_(None),
+        report_scope(EventAttendance, user),
+        _in_district(EventAttendance.family_id, params.district_id),
+    )
+
+
+def _by_kind(session: Session, query: Select[str, int]) -> dict[str, int]:
+    return {kind: int(n) for kind, n in session.execute(query).all()}
+
+
+def events_by_kind(session: Session, user: User, params: Params) -> Table:
+    """Events of the period by kind, with their attendees: families and children (within
+    the user's scope), staff and volunteers."""
+    where = _live_events(params)
+    counted = _by_kind(session, select(Event.kind, func.count()).where(*where).group_by(Event.kind))
+    families = _by_kind(
+        session,
+        select(Event.kind, func.count())
+        .select_from(EventAttendance)
+        .join(Event, EventAttendance.event_id == Event.id)
+        .where(*where, *_attendances(user, params))
+        .group_by(Event.kind),
+    )
+    children = _by_kind(
+        session,
+        select(Event.kind, func.count())
+        .select_from(event_attendance_child)
+        .join(EventAttendance, EventAttendance.id == event_attendance_child.c.attendance_id)
+        .join(Event, EventAttendance.event_id == Event.id)
+        .where(*where, *_attendances(user, params))
+        .group_by(Event.kind),
+    )
+    listeners = [
+        _by_kind(
+            session,
+            select(Event.kind, func.count())
+            .select_from(link)
+            .join(Event, Event.id == link.c.event_id)
+            .where(*where)
+            .group_by(Event.kind),
+        )
+        for link in (event_staff, event_volunteer)
+    ]
+    rows: list[list[Any]] = [
+        [
+            label,
+            counted.get(code, 0),
+            families.get(code, 0),
+            children.get(code, 0),
+            listeners[0].get(code, 0),
+            listeners[1].get(code, 0),
+        ]
+        for code, label in EVENT_KIND.pairs()
+    ]
+    return Table(
+        "Мероприятия проекта по видам",
+        ["Вид мероприятия", "Мероприятий", "Семей", "Детей", "Сотрудников", "Волонтёров"],
+        rows,
+        ["Итого", *(sum(r[i] for r in rows) for i in range(1, 6))],
+    )
+
+
+def trainings_and_listeners(session: Session, user: User, params: Params) -> Table:
+    """Trainings of the period and who attended: visits and distinct people."""
+    where = (*_live_events(params), Event.kind == "training")
+    rows: list[list[Any]] = [["Проведено обучений", _count(session, Event, *where)]]
+    for link, column_, who in (
+        (event_staff, event_staff.c.staff_id, "сотрудников"),
+        (event_volunteer, event_volunteer.c.volunteer_id, "волонтёров"),
+    ):
+        visits, people = session.execute(
+            select(func.count(), func.count(column_.distinct()))
+            .select_from(link)
+            .join(Event, Event.id == link.c.event_id)
+            .where(*where)
+        ).one()
+        rows.append([f"Обучено {who} (посещений)", int(visits)])
+        rows.append([f"Обучено {who} (человек)", int(people)])
+    return Table("Обучение специалистов и волонтёров", ["Показатель", "Значение"], rows)
+
+
+def campaign_by_channel(session: Session, params: Params) -> Table:
+    """Items of the information campaign of the period by channel: their print run and reach."""
+    counted = {
+        channel: (int(n), int(run or 0), int(reach or 0))
+        for channel, n, run, reach in session.execute(
+            select(
+                Event.channel,
+                func.count(),
+                func.coalesce(func.sum(Event.print_run), 0),
+                func.coalesce(func.sum(Event.reach), 0),
+            )
+            .where(*_live_events(params), Event.kind == "info_campaign")
+            .group_by(Event.channel)
+        ).all()
+    }
+    rows: list[list[Any]] = [
+        [label, *counted.get(code, (0, 0, 0))] for code, label in CAMPAIGN_CHANNEL.pairs()
+    ]
+    return Table(
+        "Информационная кампания по каналам",
+        ["Канал", "Материалов", "Тираж, экз.", "Охват, чел."],
+        rows,
+        ["Итого", *(sum(r[i] for r in rows) for i in range(1, 4))],
+    )
+
+
+def median(histogram: Iterable[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times), None when there are none."""
+    pairs = sorted((int(v), int(n)) for v, n in histogram if n)
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+    wanted = ((total - 1) // 2, total // 2)  # the middle one, or the middle two
+    found: list[int] = []
+    seen = 0
+    for value, n in pairs:
+        found += [value for position in wanted if seen <= position < seen + n]
+        seen += n
+    return sum(found) / 2
+
+
+def referrals_by_partner_kind(session: Session, user: User, params: Params) -> Table:
+    """Referrals sent in the period by the partner's kind: answered, without an answer,
+    and the median days from sending to the partner's first answer.
+
+    The database gives each kind's answer times as a histogram (days → referrals), so
+    the median is the same on both databases and no referral row comes to Python."""
+    answered = func.coalesce(Referral.accepted_on, Referral.answered_on)
+    where = (
+        Referral.archived_at.is_(None),
+        _between(Referral.sent_on, params),
+        report_scope(Referral, user),
+        _case_in_district(Referral.case_id, params.district_id),
+        _of_department(Referral.handled_by_id, params.department_id),
+    )
+    counts = {
+        kind: (int(sent), int(got), int(silent))
+        for kind, sent, got, silent in session.execute(
+            select(
+                Partner.kind,
+                func.count(),
+                _count_if(answered.is_not(None)),
+                _count_if(Referral.status == "no_answer"),
+            )
+            .join(Partner, Referral.partner_id == Partner.id)
+            .where(*where)
+            .group_by(Partner.kind)
+        ).all()
+    }
+    histograms: dict[str, list[tuple[int, int]]] = {}
+    waited = days_between(answered, Referral.sent_on)
+    for kind, days, n in session.execute(
+        select(Partner.kind, waited, func.count())
+        .join(Partner, Referral.partner_id == Partner.id)
+        .where(*where, answered.is_not(None))
+        .group_by(Partner.kind, waited)
+    ).all():
+        histograms.setdefault(kind, []).append((days, n))
+    rows: list[list[Any]] = [
+        [label, *counts.get(code, (0, 0, 0)), median(histograms.get(code, ()))]
+        for code, label in PARTNER_KIND.pairs()
+    ]
+    everything = [pair for pairs in histograms.values() for pair in pairs]
+    return Table(
+        "Направления партнёрам по типам партнёров",
+        ["Тип партнёра", "Отправлено", "Получен ответ", "Нет ответа", "Медиана срока ответа, дней"],
+        rows,
+        ["Итого", *(sum(r[i] for r in rows) for i in range(1, 4)), median(everything)],
+    )
+
+
+def programme_enrolments(session: Session, user: User, params: Params) -> Table:
+    """Per programme of the centre: families enrolled in the period and taking part at its end."""
+    on = params.date_to
+    taking_part = and_(
+        ProgrammeEnrolment.enrolled_on <= on,
+        or_(ProgrammeEnrolment.left_on.is_(None), ProgrammeEnrolment.left_on > on),
+    )
+    counted = {
+        programme_id: (int(new), int(now))
+        for programme_id, new, now in session.execute(
+            select(
+                ProgrammeEnrolment.programme_id,
+                _count_if(_between(ProgrammeEnrolment.enrolled_on, params)),
+                _count_if(taking_part),
+            )
+            .where(
+                ProgrammeEnrolment.archived_at.is_(None),
+                report_scope(ProgrammeEnrolment, user),
+                _in_district(ProgrammeEnrolment.family_id, params.district_id),
+            )
+            .group_by(ProgrammeEnrolment.programme_id)
+        ).all()
+    }
+    programmes = session.execute(
+        select(Programme.id, Programme.name)
+        .where(or_(Programme.archived_at.is_(None), Programme.id.in_(list(counted))))
+        .order_by(Programme.name)
+    ).all()
+    rows = [[name, *counted.get(pid, (0, 0))] for pid, name in programmes]
+    return Table(
+        "Участие семей в программах",
+        ["Программа", "Включено семей за период", f"Участвуют на {on:%d.%m.%Y}"],
+        rows,
+        ["Итого", sum(r[1] for r in rows), sum(r[2] for r in rows)],
+    )
+
+
+NOT_RATED = "не оценена"
+
+
+def effectiveness_spread(session: Session, user: User, params: Params) -> Table:
+    """Monitoring reviews held in the period by the effectiveness they found, with shares."""
+    counted = dict(
+        session.execute(
+            select(Review.effectiveness, func.count())
+            .where(
+                _between(Review.held_on, params),
+                report_scope(Review, user),
+                _case_in_district(Review.case_id, params.district_id),
+                _of_department(Review.reviewer_id, params.department_id),
+            )
+            .group_by(Review.effectiveness)
+        ).all()
+    )
+    pairs = [*EFFECTIVENESS.pairs(), (None, NOT_RATED)]
+    total = sum(int(n) for n in counted.values())
+    rows = [
+        [label, int(counted.get(code, 0)), _share(int(counted.get(code, 0)), total)]
+        for code, label in pairs
+    ]
+    return Table(
+        "Эффективность по итогам мониторинга",
+        ["Эффективность", "Мониторингов", "Доля, %"],
+        rows,
+        ["Итого", total, 100.0 if total else None],
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def project_budget(session: Session) -> list[Table]:
+    """The pilot's complex of measures with planned and spent money, and the totals by
+    funding source: the project's own funds for its whole term (not the period's)."""
+    measures = session.execute(
+        select(
+            ProjectMeasure.name,
+            ProjectMeasure.funding_source,
+            ProjectMeasure.planned,
+            ProjectMeasure.spent,
+        )
+        .where(ProjectMeasure.archived_at.is_(None))
+        .order_by(ProjectMeasure.name, ProjectMeasure.funding_source)
+    ).all()
+    rows = [
+        [name, FUNDING_SOURCE.label(source), Decimal(planned), Decimal(spent)]
+        for name, source, planned, spent in measures
+    ]
+    sums = {
+        source: (Decimal(planned), Decimal(spent))
+        for source, planned, spent in session.execute(
+            select(
+                ProjectMeasure.funding_source,
+                func.coalesce(func.sum(ProjectMeasure.planned), 0),
+                func.coalesce(func.sum(ProjectMeasure.spent), 0),
+            )
+            .where(ProjectMeasure.archived_at.is_(None))
+            .group_by(ProjectMeasure.funding_source)
+        ).all()
+    }
+    zero = (Decimal(0), Decimal(0))
+    by_source: list[list[Any]] = [
+        [label, *sums.get(code, zero), sums.get(code, zero)[0] - sums.get(code, zero)[1]]
+        for code, label in FUNDING_SOURCE.pairs()
+    ]
+    planned, spent = sum(r[1] for r in by_source), sum(r[2] for r in by_source)
+    return [
+        Table(
+            "Бюджет проекта: мероприятия комплекса",
+            [
+                "Мероприятие комплекса",
+                "Источник финансирования",
+                "Запланировано, ₽",
+                "Израсходовано, ₽",
+            ],
+            rows,
+            ["Итого", "", planned, spent],
+        ),
+        Table(
+            "Бюджет проекта по источникам финансирования",
+            ["Источник финансирования", "Запланировано, ₽", "Израсходовано, ₽", "Остаток, ₽"],
+            by_source,
+            ["Итого", planned, spent, planned - spent],
+        ),
+    ]
 
 
 def _loans(

@@ -29,6 +29,7 @@ from models import (
     CouncilDecision,
     CouncilMeeting,
     Document,
+    EventAttendance,
     Family,
     IncomingReferral,
     Loan,
@@ -122,7 +123,7 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return true()
     if model is Family:
         return _in(Family.id, visible_families(user))
-    if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation):
+    if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation, EventAttendance):
         return _in(model.family_id, visible_families(user))
     if model is Message:
         return or_(Message.user_id == user.id, _in(Message.family_id, visible_families(user)))

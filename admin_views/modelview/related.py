@@ -39,6 +39,10 @@ class RelatedTablesMixin:
         """(Bootstrap level, text) notices shown above a row's details."""
         return []
 
+    def related_filter(self, rel_name: str):
+        """A further WHERE clause for the related table `rel_name` (None: none)."""
+        return None
+
     def details_actions(self, model) -> list[tuple[str, str, str]]:
         """(words, url, element id) of the work pages to go to from a row's details."""
         return []
@@ -63,18 +67,12 @@ class RelatedTablesMixin:
             )
             if issubclass(target, ArchivedMixin):  # archived rows only in the list's archive
                 query = query.filter(target.archived_at.is_(None))
+            further = self.related_filter(rel_name)
+            if further is not None:
+                query = query.filter(further)
             rows = []
             for row in query.limit(200):
-                cells = []
-                for col in shown:
-                    value = getattr(row, col)
-                    if value is None:
-                        value = ""
-                    elif col in choices:
-                        value = dict(choices[col]).get(value, value)
-                    elif isinstance(value, dt.date):
-                        value = show_date(self, value, col)
-                    cells.append(escape(value))
+                cells = [escape(self._related_cell(row, col, choices)) for col in shown]
                 url = None
                 if allowed(self.role, view.endpoint, "details"):
                     url = url_for(f"{view.endpoint}.details_view", id=row.id)
@@ -97,6 +95,18 @@ class RelatedTablesMixin:
                 (rel.info.get("label", rel_name), [labels.get(c, c) for c in shown], rows, add_url)
             )
         return tables
+
+    def _related_cell(self, row, col: str, choices):
+        value = getattr(row, col)
+        if value is None:
+            return ""
+        if col in choices:
+            return dict(choices[col]).get(value, value)
+        if isinstance(value, dt.date):
+            return show_date(self, value, col)
+        if isinstance(value, list):  # a many-to-many: the names, in a line
+            return ", ".join(str(item) for item in value)
+        return value
 
     def _view_of(self, model):
         for view in self.admin._views:
