@@ -217,8 +217,13 @@ def test_journey_meeting_decision_task_done_counted_in_the_report(app, place):
             .get_data()
         )
     )
-    sheet = book[book.sheetnames[-1]]
-    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    # The council's sheet among the report's others, found by its rows.
+    cells = next(
+        cells
+        for sheet in book.worksheets
+        if "Решений принято"
+        in (cells := {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row})
+    )
     assert cells["Решений принято"] == 2 and cells["Решений исполнено"] == 1
 
 
