@@ -43,6 +43,8 @@ class Role:
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    # The role's everyday work: the screens (MATRIX endpoints) that lead its menu, in order.
+    work: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -53,7 +55,13 @@ class Role:
 # of their district, the social worker (ОСОД) brings home services on a territory.
 # Psychologists, social pedagogues, nurses and lawyers serve the whole centre.
 _ROWS = (
-    Role("admin", sees_all=True, whole_centre=True, dispatches=True),
+    Role(
+        "admin",
+        sees_all=True,
+        whole_centre=True,
+        dispatches=True,
+        work=("user", "staff", "audit_record"),
+    ),
     Role(
         "coordinator",
         sees_all=True,
@@ -61,6 +69,7 @@ _ROWS = (
         reads_health=True,
         dispatches=True,
         receives_visitors=True,
+        work=("board", "intake", "case"),
     ),
     Role(
         "district_worker",
@@ -69,6 +78,7 @@ _ROWS = (
         takes_activities=True,
         district_bound=True,
         receives_visitors=True,
+        work=("my_tasks", "intake", "case", "calls"),
     ),
     Role(
         "psychologist",
@@ -77,6 +87,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "case", "reception"),
     ),
     Role(
         "social_pedagogue",
@@ -85,6 +96,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "case", "reception"),
     ),
     Role(
         "social_worker",
@@ -93,6 +105,7 @@ _ROWS = (
         specialist=True,
         district_bound=True,
         receives_visitors=True,
+        work=("my_tasks", "case", "reception"),
     ),
     Role(
         "lawyer",
@@ -100,6 +113,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "case", "reception"),
     ),
     Role(
         "nurse",
@@ -108,10 +122,12 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "case", "reception"),
     ),
     # The rental point sees of a family only what lending needs.
     Role(
         "rental_clerk",
+        work=("rental_desk", "reservation", "calls"),
         field_limits=MappingProxyType(
             {
                 "family": frozenset({"surname", "address", "phone", "district"}),
@@ -120,7 +136,7 @@ _ROWS = (
         ),
     ),
     # The management reads the whole centre's figures and no personal row anywhere.
-    Role("viewer", whole_centre=True),
+    Role("viewer", whole_centre=True, work=("reports",)),
 )
 
 ROLES: Mapping[str, Role] = MappingProxyType({row.code: row for row in _ROWS})

@@ -138,6 +138,8 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
         "Принял",
     ):
         assert expected in act, expected
+    # The act is a desk page: its tabs lead on (hidden when printed), no dead end.
+    assert 'class="nav nav-tabs mb-3 opora-desk-tabs"' in act and "/rental_desk/queue/" in act
 
     response = post_form(
         client,
