@@ -45,7 +45,10 @@ def upgrade():
     op.add_column("equipment_unit", sa.Column("size_min", sa.Numeric(6, 1), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.add_column("equipment_unit", sa.Column("size_max", sa.Numeric(6, 1), nullable=True))
-        op.create_check_constraint("ck_equipment_unit_size_bounds", "equipment_unit", CHECK)
+        op.execute(
+            "ALTER TABLE equipment_unit "
+            f"ADD CONSTRAINT ck_equipment_unit_size_bounds CHECK ({CHECK})"
+        )
     else:  # SQLite adds no constraint to a table but with a column: the CHECK is size_max's
         op.execute(
             "ALTER TABLE equipment_unit ADD COLUMN size_max NUMERIC(6, 1) "
@@ -68,7 +71,7 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("ck_equipment_unit_size_bounds", "equipment_unit", type_="check")
+        op.execute("ALTER TABLE equipment_unit DROP CONSTRAINT ck_equipment_unit_size_bounds")
     # On SQLite the CHECK is size_max's own, so it goes with it (then size_min is free).
     op.drop_column("equipment_unit", "size_max")
     op.drop_column("equipment_unit", "size_min")
