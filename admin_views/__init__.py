@@ -45,11 +45,25 @@ FAMILIES = "Семьи"
 SUPPORT = "Сопровождение"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
-# The records of the steps (the work pages write them): read, filtered, exported here.
-RECORDS = "Журналы"
 WORK = "Работа"
 # The navbar's order of the categories after the role's own work (admin_views/menu.py).
-CATEGORIES = (FAMILIES, SUPPORT, RENTAL, RECORDS, REFERENCE, ADMINISTRATION)
+CATEGORIES = (FAMILIES, SUPPORT, RENTAL, REFERENCE, ADMINISTRATION)
+# The records of the steps (the work pages write them; read, filtered, exported in their
+# tables): at the foot of their category, under this heading, after the work.
+RECORDS = "Журналы"
+RECORD_TABLES = frozenset(
+    {
+        "assessment",
+        "support_plan",
+        "plan_activity",
+        "plan_revision",
+        "visit",
+        "review",
+        "task_assignment",
+        "appointment",
+        "loan_extension",
+    }
+)
 
 # (view class, model, menu name, category, endpoint)
 VIEWS = (
@@ -65,20 +79,20 @@ VIEWS = (
     ),
     (cases.CaseView, m.Case, "Случаи сопровождения", SUPPORT, "case"),
     (cases.TaskView, m.Task, "Задачи", SUPPORT, "task"),
-    (cases.AssessmentView, m.Assessment, "Оценки потребностей", RECORDS, "assessment"),
-    (cases.SupportPlanView, m.SupportPlan, "Реестр ИПСС", RECORDS, "support_plan"),
-    (cases.PlanActivityView, m.PlanActivity, "Мероприятия ИПСС", RECORDS, "plan_activity"),
-    (cases.PlanRevisionView, m.PlanRevision, "Редакции ИПСС", RECORDS, "plan_revision"),
-    (cases.VisitView, m.Visit, "Визиты", RECORDS, "visit"),
-    (cases.ReviewView, m.Review, "Мониторинг", RECORDS, "review"),
-    (cases.TaskAssignmentView, m.TaskAssignment, "История назначений", RECORDS, "task_assignment"),
-    (cases.AppointmentView, m.Appointment, "Журнал записей на приём", RECORDS, "appointment"),
+    (cases.AssessmentView, m.Assessment, "Оценки потребностей", SUPPORT, "assessment"),
+    (cases.SupportPlanView, m.SupportPlan, "Реестр ИПСС", SUPPORT, "support_plan"),
+    (cases.PlanActivityView, m.PlanActivity, "Мероприятия ИПСС", SUPPORT, "plan_activity"),
+    (cases.PlanRevisionView, m.PlanRevision, "Редакции ИПСС", SUPPORT, "plan_revision"),
+    (cases.VisitView, m.Visit, "Визиты", SUPPORT, "visit"),
+    (cases.ReviewView, m.Review, "Мониторинг", SUPPORT, "review"),
+    (cases.TaskAssignmentView, m.TaskAssignment, "История назначений", SUPPORT, "task_assignment"),
+    (cases.AppointmentView, m.Appointment, "Журнал записей на приём", SUPPORT, "appointment"),
     (referrals.ReferralView, m.Referral, "Направления партнёрам", SUPPORT, "referral"),
     (rental.EquipmentUnitView, m.EquipmentUnit, "Единицы ТСР", RENTAL, "equipment_unit"),
     (rental.LoanView, m.Loan, "Выдачи", RENTAL, "loan"),
     (rental.ReservationView, m.Reservation, "Очередь", RENTAL, "reservation"),
     (rental.EquipmentTypeView, m.EquipmentType, "Виды ТСР", REFERENCE, "equipment_type"),
-    (rental.LoanExtensionView, m.LoanExtension, "Продления выдач", RECORDS, "loan_extension"),
+    (rental.LoanExtensionView, m.LoanExtension, "Продления выдач", RENTAL, "loan_extension"),
     (reference.DepartmentView, m.Department, "Отделения", REFERENCE, "department"),
     (reference.DistrictView, m.District, "Участки", REFERENCE, "district"),
     (reference.StaffView, m.Staff, "Сотрудники", REFERENCE, "staff"),
@@ -152,7 +166,7 @@ WORKFLOW_VIEWS = (
 def work_menu(admin: Admin) -> list[menu.Item | menu.Group]:
     """The signed-in user's menu (the home page, the navbar): their work first."""
     views = [view for view in admin._views if view is not admin.index_view]
-    return menu.build(views, CATEGORIES)
+    return menu.build(views, CATEGORIES, {endpoint: RECORDS for endpoint in RECORD_TABLES})
 
 
 class HomeView(AdminIndexView):

@@ -1,5 +1,5 @@
-"""The menu by work: the signed-in role's own work first, then the areas, the records and
-the reference tables.
+"""The menu by work: the signed-in role's own work first, then the areas (their records
+at the foot, under «Журналы») and the reference tables.
 
 Flask-Admin's menu is one order for everybody; this builds each user's from the same views:
 the endpoints of the role's `work` (models/roles.py) lead the navbar as plain items, in that
@@ -29,6 +29,8 @@ class Item:
     url: str
     # Request endpoints under which the item is lit as the current one.
     lit: tuple[str, ...] = ()
+    # The heading it stands under in its category («Журналы»), after the work items.
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,17 +50,19 @@ def _url(view: BaseView) -> str | None:
     return url_for(f"{view.endpoint}.index")
 
 
-def _item(view: BaseView, views: dict[str, BaseView]) -> Item | None:
+def _item(view: BaseView, views: dict[str, BaseView], section: str | None = None) -> Item | None:
     page = OPENS.get(view.endpoint)
     if page is not None and views.get(page[0]) is not None and views[page[0]].is_accessible():
-        return Item(view.name, view.endpoint, url_for(page[1]), (page[1],))
+        return Item(view.name, view.endpoint, url_for(page[1]), (page[1],), section)
     url = _url(view)
     if url is None:
         return None
-    return Item(view.name, view.endpoint, url)
+    return Item(view.name, view.endpoint, url, (), section)
 
 
-def build(admin_views: list[BaseView], categories: tuple[str, ...]) -> list[Item | Group]:
+def build(
+    admin_views: list[BaseView], categories: tuple[str, ...], sections: dict[str, str]
+) -> list[Item | Group]:
     """The current user's menu: their work's items, then the groups, then the other
     uncategorised pages."""
     views = {view.endpoint: view for view in admin_views}
@@ -75,15 +79,18 @@ def build(admin_views: list[BaseView], categories: tuple[str, ...]) -> list[Item
     for view in admin_views:
         if view.endpoint in taken:
             continue
-        item = _item(view, views)
+        item = _item(view, views, sections.get(view.endpoint))
         if item is None:
             continue
         if view.category is None:
             tail.append(item)
         else:
             groups.setdefault(view.category, []).append(item)
+    # Within a category: the work first, then each section's items under its heading.
     middle: list[Item | Group] = [
-        Group(name, tuple(items)) for name, items in groups.items() if items
+        Group(name, tuple(sorted(items, key=lambda item: item.section is not None)))
+        for name, items in groups.items()
+        if items
     ]
     return head + middle + tail
 

@@ -60,7 +60,7 @@ _ROWS = (
         sees_all=True,
         whole_centre=True,
         dispatches=True,
-        work=("user", "staff", "audit_record"),
+        work=("user", "staff"),
     ),
     Role(
         "coordinator",
@@ -69,7 +69,7 @@ _ROWS = (
         reads_health=True,
         dispatches=True,
         receives_visitors=True,
-        work=("board", "intake", "case"),
+        work=("board", "intake"),
     ),
     Role(
         "district_worker",
@@ -78,7 +78,7 @@ _ROWS = (
         takes_activities=True,
         district_bound=True,
         receives_visitors=True,
-        work=("my_tasks", "intake", "case", "calls"),
+        work=("my_tasks", "intake"),
     ),
     Role(
         "psychologist",
@@ -87,7 +87,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
-        work=("my_tasks", "case", "reception"),
+        work=("my_tasks", "reception"),
     ),
     Role(
         "social_pedagogue",
@@ -96,7 +96,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
-        work=("my_tasks", "case", "reception"),
+        work=("my_tasks", "reception"),
     ),
     Role(
         "social_worker",
@@ -105,7 +105,7 @@ _ROWS = (
         specialist=True,
         district_bound=True,
         receives_visitors=True,
-        work=("my_tasks", "case", "reception"),
+        work=("my_tasks", "reception"),
     ),
     Role(
         "lawyer",
@@ -113,7 +113,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
-        work=("my_tasks", "case", "reception"),
+        work=("my_tasks", "reception"),
     ),
     Role(
         "nurse",
@@ -122,12 +122,12 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
-        work=("my_tasks", "case", "reception"),
+        work=("my_tasks", "reception"),
     ),
     # The rental point sees of a family only what lending needs.
     Role(
         "rental_clerk",
-        work=("rental_desk", "reservation", "calls"),
+        work=("rental_desk", "reservation"),
         field_limits=MappingProxyType(
             {
                 "family": frozenset({"surname", "address", "phone", "district"}),

@@ -72,12 +72,15 @@ def test_the_queue_item_opens_the_desks_queue(menus):
 
 def test_reference_tables_are_under_the_reference_menu(app, menus):
     """Are the reference tables («Виды ТСР», «Участки»…) in «Справочники», and the records
-    of the steps out of «Сопровождение»?"""
+    of the steps at the foot of «Сопровождение», under «Журналы», after its work?"""
     body = signed_in(app, "m_coordinator").get("/").get_data(as_text=True)
     block = MENU.search(body).group(1)
     reference = block.split(">Справочники<")[1].split("</ul>")[0]
     for name in ("Виды ТСР", "Участки", "Виды помощи", "Партнёры"):
         assert f">{name}<" in reference
     support = block.split(">Сопровождение<")[1].split("</ul>")[0]
+    work, records = support.split('<h6 class="dropdown-header">Журналы</h6>')
+    for name in ("Приём по записи", "ИПСС: составление и мониторинг", "Случаи сопровождения"):
+        assert f">{name}<" in work
     for name in ("Визиты", "Мониторинг", "Реестр ИПСС", "История назначений"):
-        assert f">{name}<" not in support
+        assert f">{name}<" in records

@@ -66,7 +66,7 @@ def open_menu(page, category: str, item: str) -> None:
     """Open a section the way a clerk does: the menu category, then the item — or the
     item itself where it leads the menu as the role's own work (one click)."""
     page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    own = page.locator("#work-menu > li > a.nav-link", has_text=exactly(item))
+    own = page.locator("#work-menu > li > a.nav-link:not(.dropdown-toggle)", has_text=exactly(item))
     if own.count():
         go(page, own.first)
         return
