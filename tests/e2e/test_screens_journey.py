@@ -80,12 +80,24 @@ def sized(page, size: str) -> None:
     page.set_viewport_size({"width": width, "height": height})
 
 
+def enter(page, username: str, size: str) -> None:
+    """Sign in (the shared helper looks for the user menu, folded away on a tablet), then
+    work at `size`."""
+    sized(page, "desktop")
+    sign_in(page, username)
+    sized(page, size)
+
+
+def leave(page) -> None:
+    sized(page, "desktop")
+    sign_out(page)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_a_task_leads_to_its_step_and_the_board_sees_it_done(app, page, screenshot, size):
     """Does the district worker's «Провести оценку потребностей семьи» in «Мои задачи»
     offer «Перейти к шагу», lead to the case's assessment, close when the assessment is
     saved, and show on the coordinator's board under «Выполнено» with the worker's name?"""
-    sized(page, size)
     with app.app_context():
         area = District(name="Участок № 3", territory="Северный микрорайон")
         db.session.add(area)
@@ -127,7 +139,7 @@ def test_a_task_leads_to_its_step_and_the_board_sees_it_done(app, page, screensh
     problems: list[str] = []
     clicks = Clicks(page)
 
-    sign_in(page, "uchastkovaya")
+    enter(page, "uchastkovaya", size)
     clicks.menu("Мои задачи")
     row = page.locator(f"#task-{task_id}")
     expect(row.locator(f"#step-{task_id}")).to_have_text("Перейти к шагу")
@@ -147,9 +159,9 @@ def test_a_task_leads_to_its_step_and_the_board_sees_it_done(app, page, screensh
     assert clicks.count <= 10, clicks.count
     with app.app_context():
         assert db.session.get(Task, task_id).status == "done"
-    sign_out(page)
+    leave(page)
 
-    sign_in(page, "koordinator")
+    enter(page, "koordinator", size)
     clicks.menu("Доска руководителя")
     done = page.locator(f"#done-task-{task_id}")
     expect(done).to_contain_text("Провести оценку потребностей семьи")
@@ -169,7 +181,6 @@ def test_intake_to_a_closed_case_in_at_most_25_clicks(app, page, screenshot, siz
     with the mother, record the consent, accept the application, assess the family, sign
     the contract and close the case — within 25 clicks and choices — and see the whole
     story on the family's timeline?"""
-    sized(page, size)
     with app.app_context():
         area = District(name="Участок № 4", territory="Софийская сторона")
         db.session.add(area)
@@ -184,7 +195,7 @@ def test_intake_to_a_closed_case_in_at_most_25_clicks(app, page, screenshot, siz
             middle_name="Олеговна",
         )
     problems: list[str] = []
-    sign_in(page, "koordinator")
+    enter(page, "koordinator", size)
     clicks = Clicks(page)
 
     clicks.menu("Новое обращение", "Сопровождение")
