@@ -58,6 +58,9 @@ class Entry(NamedTuple):
     row_id: int
     text: str
     detail: str | None = None  # health data: only for a role that reads it
+    # The order of a day's events (the application before its assessment, the contract,
+    # the closure last): the timeline reads newest first within a day too.
+    stage: int = 5
 
 
 Source = Callable[[Session, User, int, bool], Iterator[Entry]]
@@ -116,14 +119,14 @@ def cases(session: Session, user: User, family_id: int, health: bool) -> Iterato
     )
     for case_id, applied, status, number, signed, planned_end, closed_on, reason in rows:
         words = CASE_STATUS.label(status)
-        yield Entry(applied, "case", case_id, f"Заявление, случай № {case_id} ({words})")
+        yield Entry(applied, "case", case_id, f"Заявление, случай № {case_id} ({words})", None, 0)
         if signed is not None:
             end = f", до {planned_end:%d.%m.%Y}" if planned_end else ""
             text = f"Договор № {number} по случаю № {case_id}{end}"
-            yield Entry(signed, "case", case_id, text)
+            yield Entry(signed, "case", case_id, text, None, 2)
         if closed_on is not None:
             why = CLOSURE_REASON.label(reason) if reason else ""
-            yield Entry(closed_on, "case", case_id, f"Случай № {case_id} закрыт: {why}")
+            yield Entry(closed_on, "case", case_id, f"Случай № {case_id} закрыт: {why}", None, 9)
 
 
 def assessments(session: Session, user: User, family_id: int, health: bool) -> Iterator[Entry]:
@@ -142,7 +145,7 @@ def assessments(session: Session, user: User, family_id: int, health: bool) -> I
     )
     for case_id, assessed_on, domains, _first in rows:
         text = f"Оценка потребностей по случаю № {case_id} (сфер: {domains})"
-        yield Entry(assessed_on, "case", case_id, text)
+        yield Entry(assessed_on, "case", case_id, text, None, 1)
 
 
 def visits(session: Session, user: User, family_id: int, health: bool) -> Iterator[Entry]:
@@ -244,7 +247,7 @@ def loans(session: Session, user: User, family_id: int, health: bool) -> Iterato
         yield Entry(issued, "loan", row_id, text)
         if returned is not None:
             state = f", состояние {CONDITION.label(condition)}" if condition else ""
-            yield Entry(returned, "loan", row_id, f"Возвращено ТСР: {what}{state}")
+            yield Entry(returned, "loan", row_id, f"Возвращено ТСР: {what}{state}", None, 6)
 
 
 def referrals(session: Session, user: User, family_id: int, health: bool) -> Iterator[Entry]:
@@ -276,7 +279,7 @@ def referrals(session: Session, user: User, family_id: int, health: bool) -> Ite
         yield Entry(sent or prepared, "referral", row_id, text, detail)
         if answered is not None:
             answer = f"Ответ «{partner}» на направление: {REFERRAL_STATUS.label(status)}"
-            yield Entry(answered, "referral", row_id, answer)
+            yield Entry(answered, "referral", row_id, answer, None, 6)
 
 
 def documents(session: Session, user: User, family_id: int, health: bool) -> Iterator[Entry]:
@@ -331,4 +334,4 @@ def timeline(session: Session, user: User, family_id: int, tables: Iterable[str]
         if table in wanted
         for entry in SOURCES[table](session, user, family_id, health)
     ]
-    return sorted(entries, key=lambda entry: (entry.on, entry.kind, entry.row_id), reverse=True)
+    return sorted(entries, key=lambda entry: (entry.on, entry.stage, entry.row_id), reverse=True)

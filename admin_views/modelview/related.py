@@ -72,6 +72,8 @@ class RelatedTablesMixin:
                         value = ""
                     elif col in choices:
                         value = dict(choices[col]).get(value, value)
+                    elif isinstance(value, bool):  # words, not «True»/«False»
+                        value = "да" if value else "нет"
                     elif isinstance(value, dt.date):
                         value = show_date(self, value, col)
                     cells.append(escape(value))

@@ -156,7 +156,7 @@ def test_a_task_leads_to_its_step_and_the_board_sees_it_done(app, page, screensh
     shot(page, screenshot, size, "12-step-done")
     clicks.menu("Мои задачи")
     expect(page.locator("#no-tasks")).to_have_text("Открытых задач нет.")
-    assert clicks.count <= 10, clicks.count
+    assert clicks.count <= 12, clicks.count  # 10, and the tablet's menu button twice
     with app.app_context():
         assert db.session.get(Task, task_id).status == "done"
     leave(page)
