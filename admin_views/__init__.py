@@ -27,6 +27,7 @@ from . import (
     events,
     intake,
     ipss,
+    menu,
     my_tasks,
     notify,
     people,
@@ -41,7 +42,6 @@ from . import (
 )
 from .auth import csp_nonce
 from .notices import init_notices
-from .pages import PageView
 from .permissions import matrix_table
 
 REFERENCE = "Справочники"
@@ -51,6 +51,24 @@ EVENTS = "Мероприятия проекта"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
 WORK = "Работа"
+# The navbar's order of the categories after the role's own work (admin_views/menu.py).
+CATEGORIES = (FAMILIES, SUPPORT, RENTAL, REFERENCE, ADMINISTRATION)
+# The records of the steps (the work pages write them; read, filtered, exported in their
+# tables): at the foot of their category, under this heading, after the work.
+RECORDS = "Журналы"
+RECORD_TABLES = frozenset(
+    {
+        "assessment",
+        "support_plan",
+        "plan_activity",
+        "plan_revision",
+        "visit",
+        "review",
+        "task_assignment",
+        "appointment",
+        "loan_extension",
+    }
+)
 
 # (view class, model, menu name, category, endpoint)
 VIEWS = (
@@ -69,14 +87,14 @@ VIEWS = (
     (rehab.RehabTsrView, m.RehabTsr, "ТСР по ИПРА", FAMILIES, "rehab_tsr"),
     (cases.CaseView, m.Case, "Случаи сопровождения", SUPPORT, "case"),
     (cases.TaskView, m.Task, "Задачи", SUPPORT, "task"),
-    (cases.AssessmentView, m.Assessment, "Оценка потребностей", SUPPORT, "assessment"),
-    (cases.SupportPlanView, m.SupportPlan, "ИПСС", SUPPORT, "support_plan"),
+    (cases.AssessmentView, m.Assessment, "Оценки потребностей", SUPPORT, "assessment"),
+    (cases.SupportPlanView, m.SupportPlan, "Реестр ИПСС", SUPPORT, "support_plan"),
     (cases.PlanActivityView, m.PlanActivity, "Мероприятия ИПСС", SUPPORT, "plan_activity"),
     (cases.PlanRevisionView, m.PlanRevision, "Редакции ИПСС", SUPPORT, "plan_revision"),
     (cases.VisitView, m.Visit, "Визиты", SUPPORT, "visit"),
     (cases.ReviewView, m.Review, "Мониторинг", SUPPORT, "review"),
     (cases.TaskAssignmentView, m.TaskAssignment, "История назначений", SUPPORT, "task_assignment"),
-    (cases.AppointmentView, m.Appointment, "Предварительная запись", SUPPORT, "appointment"),
+    (cases.AppointmentView, m.Appointment, "Журнал записей на приём", SUPPORT, "appointment"),
     (referrals.ReferralView, m.Referral, "Направления партнёрам", SUPPORT, "referral"),
     (
         channels.IncomingReferralView,
@@ -89,8 +107,8 @@ VIEWS = (
     (rental.EquipmentUnitView, m.EquipmentUnit, "Единицы ТСР", RENTAL, "equipment_unit"),
     (rental.LoanView, m.Loan, "Выдачи", RENTAL, "loan"),
     (rental.ReservationView, m.Reservation, "Очередь", RENTAL, "reservation"),
-    (rental.EquipmentTypeView, m.EquipmentType, "Виды ТСР", RENTAL, "equipment_type"),
-    (rental.LoanExtensionView, m.LoanExtension, "Продления", RENTAL, "loan_extension"),
+    (rental.EquipmentTypeView, m.EquipmentType, "Виды ТСР", REFERENCE, "equipment_type"),
+    (rental.LoanExtensionView, m.LoanExtension, "Продления выдач", RENTAL, "loan_extension"),
     (reference.DepartmentView, m.Department, "Отделения", REFERENCE, "department"),
     (reference.DistrictView, m.District, "Участки", REFERENCE, "district"),
     (reference.StaffView, m.Staff, "Сотрудники", REFERENCE, "staff"),
@@ -162,14 +180,14 @@ WORKFLOW_VIEWS = (
     (calls.CallsView, "Звонки на сегодня", None, "calls"),
     (
         notify.TemplatePreviewView,
-        "Шаблоны сообщений: предпросмотр",
+        "Предпросмотр сообщений",
         ADMINISTRATION,
         "message_preview",
     ),
     (rehab.IpraView, "ИПРА: предложения", FAMILIES, "ipra"),
     (intake.IntakeView, "Новое обращение", SUPPORT, "intake"),
     (channels.ChannelsView, "Направления партнёров и рейды", FAMILIES, "channels"),
-    (reception.ReceptionView, "Приём: запись по времени", SUPPORT, "reception"),
+    (reception.ReceptionView, "Приём по записи", SUPPORT, "reception"),
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_steps.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
     (referrals.ReferralsView, "Направления по случаю", SUPPORT, "referrals"),
@@ -178,6 +196,12 @@ WORKFLOW_VIEWS = (
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
     (reports.ReportsView, "Отчёты", None, "reports"),
 )
+
+
+def work_menu(admin: Admin) -> list[menu.Item | menu.Group]:
+    """The signed-in user's menu (the home page, the navbar): their work first."""
+    views = [view for view in admin._views if view is not admin.index_view]
+    return menu.build(views, CATEGORIES, {endpoint: RECORDS for endpoint in RECORD_TABLES})
 
 
 class HomeView(AdminIndexView):
@@ -189,23 +213,20 @@ class HomeView(AdminIndexView):
     def inaccessible_callback(self, name, **kwargs):
         return redirect(url_for("auth.login", next=request.full_path))
 
+    def admin_view_of(self, endpoint: str):
+        return next(view for view in self.admin._views if view.endpoint == endpoint)
+
     @expose("/")
     def index(self):
         groups: dict[str, list[tuple[str, str]]] = {}  # in menu order
-        for view in self.admin._views:
-            if not view.is_accessible():
-                continue
-            if getattr(view, "model", None) is not None:
-                url = url_for(f"{view.endpoint}.index_view")
-            elif isinstance(view, reports.ReportsView):
-                for title, _description, url in view.items():
-                    groups.setdefault(view.name, []).append((title, url))
-                continue
-            elif isinstance(view, PageView) and view.is_visible():
-                url = url_for(f"{view.endpoint}.index")
+        for entry in work_menu(self.admin):
+            if isinstance(entry, menu.Group):
+                groups[entry.name] = [(item.name, item.url) for item in entry.items]
+            elif entry.endpoint == "reports":
+                for title, _description, url in self.admin_view_of("reports").items():
+                    groups.setdefault(entry.name, []).append((title, url))
             else:
-                continue
-            groups.setdefault(view.category or WORK, []).append((view.name, url))
+                groups.setdefault(WORK, []).append((entry.name, entry.url))
         today = centre_today()
         figures, charts = dashboard.build(current_user, today)
         return self.render(
@@ -225,6 +246,7 @@ def init_admin(app: Flask) -> Admin:
         translations_path=str(Path(__file__).parent / "translations"),
     )
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
+    app.jinja_env.globals["work_menu"] = lambda: work_menu(admin)  # the navbar
     # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
     app.jinja_env.globals.update(
         plural=plural, family_surname=family_surname, person_name=person_name, agree=agree
@@ -234,7 +256,7 @@ def init_admin(app: Flask) -> Admin:
         *(cls(name=name, category=cat, endpoint=ep) for cls, name, cat, ep in WORKFLOW_VIEWS),
         *(cls(model, name=name, category=cat, endpoint=ep) for cls, model, name, cat, ep in VIEWS),
     ]
-    categories = list(dict.fromkeys([None, *(category for *_, category, _ in VIEWS)]))
+    categories = [None, *CATEGORIES]
     for view in sorted(views, key=lambda view: categories.index(view.category)):
         admin.add_view(view)
     # The navbar's box (every role; not a menu item).

@@ -71,6 +71,7 @@ class BoardView(PageView):
             end_windows=CASE_END_WINDOWS,
             ending=board.ending,
             past=board.past,
+            done=board.done,
             all_ending=cases_ending_url(current_user.role, day, CASE_END_WINDOWS[0]),
             all_past=cases_past_end_url(current_user.role, day),
             today=day,
@@ -124,14 +125,21 @@ class BoardView(PageView):
                 flash("Задача отменена." if cancel else "Задача переназначена.", "success")
                 return redirect(url_for(".task", task_id=task_id))
             task = self._task(task_id)
+        district_id = task.family.district_id
+        candidates = read.staff_load(db.session, centre_today(), task.role, district_id)
+        others = [staff for staff in candidates if staff.id != task.assignee_id]
+        nobody = (
+            read.nobody_to_take(db.session, task.role, district_id, task.assignee_id)
+            if task.is_open and not others
+            else []
+        )
         return self.render(
             "admin/workflow/board_task.html",
             task=task,
             error=error,
             values=request.form,
-            candidates=read.staff_load(
-                db.session, centre_today(), task.role, task.family.district_id
-            ),
+            candidates=others,
+            nobody=nobody,
             today=centre_today(),
             status=TASK_STATUS,
             case_url=self.case_url(task.case_id),

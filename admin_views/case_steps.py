@@ -18,6 +18,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from models import Case, Staff, Task, db
 from models.cases import CLOSURE_REASON, LIFE_DOMAIN, NEED_LEVEL
 from models.people import RELATION
+from models.reference import staff_district
 from models.referrals import REFERRAL_STATUS
 from models.roles import reads_health
 from workflows import cases as wf
@@ -151,6 +152,28 @@ class CaseFlowView(PageView):
         ]
         return self.render("case_flow/assessment.html", case=case, form=form, domains=domains)
 
+    @staticmethod
+    def _likely_lead(case: Case, worker_ids: list[int]) -> int:
+        """The lead worker the decision form offers first (one click fewer): the case's own,
+        the district worker filling it in, the district's responsible worker, or the only
+        district worker of the family's district; else none (0, «— выберите —»)."""
+        if case.lead_worker_id:
+            return case.lead_worker_id
+        if current_user.role == "district_worker" and current_user.staff_id in worker_ids:
+            return current_user.staff_id
+        district = case.family.district
+        if district is None:
+            return 0
+        if district.responsible_worker_id in worker_ids:
+            return district.responsible_worker_id
+        local = db.session.scalars(
+            select(staff_district.c.staff_id).where(
+                staff_district.c.district_id == district.id,
+                staff_district.c.staff_id.in_(worker_ids),
+            )
+        ).all()
+        return local[0] if len(local) == 1 else 0
+
     @expose("/<int:case_id>/decision", methods=("GET", "POST"))
     def decision(self, case_id: int):
         case = self._case(case_id)
@@ -163,9 +186,7 @@ class CaseFlowView(PageView):
         if request.method == "GET":
             today = centre_today()
             form.decision_date.data = form.contract_date.data = form.start_date.data = today
-            form.lead_worker.data = case.lead_worker_id or (
-                current_user.staff_id if current_user.role == "district_worker" else 0
-            )
+            form.lead_worker.data = self._likely_lead(case, [w.id for w in workers])
         if form.validate_on_submit():
             lead = db.session.get(Staff, form.lead_worker.data) if form.lead_worker.data else None
             outcome = self.run(

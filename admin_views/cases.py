@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from sqlalchemy import select
 
-from models import db
+from models import Person, db
 from models.cases import CASE_STATUS, CLOSURE_REASON
 from models.guards import case_refusal
 from models.roles import reads_health
 from workflows import rehab
 from workflows.dates import centre_today
+from workflows.scope import where_visible
 from workflows.tasks import auto_assign_task
 
 from . import documents
@@ -101,6 +103,24 @@ class CaseView(OporaModelView):
         if not reads_health(self.role):
             return []
         return [("warning", text) for text in rehab.case_outlasts_ipra(db.session, model)]
+
+    def about(self, model) -> tuple[str | None, list[Person]]:
+        """The family's page (if the user may open it) and the children the case is about:
+        the family's children who are not archived, one query."""
+        url = None
+        if allowed(self.role, "family", "details"):
+            url = url_for("family.details_view", id=model.family_id)
+        children = db.session.scalars(
+            select(Person)
+            .where(
+                Person.family_id == model.family_id,
+                Person.relation == "child",
+                Person.archived_at.is_(None),
+                where_visible(Person, current_user),
+            )
+            .order_by(Person.birth_date, Person.id)
+        ).all()
+        return url, list(children)
 
     def status_label(self, model) -> str:
         return CASE_STATUS.label(model.status)

@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from models import Task, db
 from models.cases import TASK_STATUS
+from models.roles import reads_health
 from workflows import task_lists
 from workflows import tasks as t
 from workflows.dates import centre_today
@@ -88,6 +89,8 @@ class MyTasksView(PageView):
         task = self._mine(task_id)
         visit = t.is_visit_task(task)
         review = t.is_review_task(task)
+        step = t.task_step(task)
+        by_step = step is not None and t.step_pending(db.session, task, step, centre_today())
         error = None
         if request.method == "POST" and task.is_open and not review:
             self.require("edit")
@@ -120,8 +123,33 @@ class MyTasksView(PageView):
             status=TASK_STATUS,
             case_url=self.case_url(task.case_id),
             review_url=self._review_url(task),
+            by_step=by_step and not review,
+            step_name=t.STEP_NAMES.get(step or ""),
+            step_url=self.step_url(step, task.case_id, task.family_id),
             may_edit=self.may("edit"),
         )
+
+    @staticmethod
+    def step_url(step: str | None, case_id: int | None, family_id: int) -> str | None:
+        """The page that records the step a task names, if the user may record it there;
+        a task of no case goes to the family's intake page (its application, its consent)."""
+        role = current_user.role
+        if step is None:
+            return None
+        if step == "consent" or case_id is None:
+            if allowed(role, "intake", "create"):
+                return url_for("intake.family", family_id=family_id)
+            return None
+        if step == "review":
+            if allowed(role, "ipss", "review"):
+                return url_for("ipss.plan", case_id=case_id, _anchor="review")
+            return None
+        if not allowed(role, "case_flow", "edit"):
+            return None
+        if step == "assessment" and not reads_health(role):
+            return None  # need levels are health data
+        page = "assessment" if step == "assessment" else "decision"
+        return url_for(f"case_flow.{page}", case_id=case_id)
 
     def _review_url(self, task: Task) -> str | None:
         if t.is_review_task(task) and allowed(current_user.role, "ipss", "review"):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from models import db
 from models.live import new_work_refusal
 from models.people import FAMILY_CATEGORIES
+from workflows import timeline
 from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
@@ -156,6 +157,22 @@ class FamilyView(KeySearchMixin, OporaModelView):
             field.errors = [*field.errors, str(error)]
             return False
         return valid
+
+    def timeline(self, model) -> list[tuple[timeline.Entry, str | None]]:
+        """The family's timeline (workflows/timeline.py) from the tables the user may read,
+        each entry with the page of its row where the user may open it."""
+        role = self.role
+        tables = [table for table in timeline.SOURCES if allowed(role, table, "list")]
+        entries = timeline.timeline(db.session, current_user, model.id, tables)
+        pages = {
+            kind: url_for(f"{kind}.details_view")
+            for kind in {entry.kind for entry in entries}
+            if kind != "documents" and allowed(role, kind, "details")
+        }
+        return [
+            (entry, f"{pages[entry.kind]}?id={entry.row_id}" if entry.kind in pages else None)
+            for entry in entries
+        ]
 
     def documents_section(self, model):
         return documents.section("family", model, lambda a: allowed(self.role, "documents", a))

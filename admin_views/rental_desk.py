@@ -19,6 +19,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from models import (
+    ROLE,
     Case,
     EquipmentType,
     EquipmentUnit,
@@ -32,7 +33,13 @@ from models import (
 )
 from models.live import active_for_new_work, new_work_refusal
 from models.people import RELATION
-from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
+from models.rental import (
+    CONDITION,
+    RESERVATION_PRIORITY,
+    RESERVATION_STATUS,
+    UNIT_STATUS,
+    parse_size_query,
+)
 from workflows import rental
 from workflows.dates import centre_today
 from workflows.scope import where_visible
@@ -41,7 +48,7 @@ from workflows.search import surname_matches
 from .forms import PageForm, RowField, answered, date_field, parse_id, without_control_characters
 from .openings import record_opening
 from .pages import PageView
-from .permissions import allowed
+from .permissions import MATRIX, allowed
 
 REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
 
@@ -100,6 +107,12 @@ class CancelForm(PageForm):
     reason = StringField("Причина", validators=[Length(max=500)])
 
 
+def queue_roles() -> str:
+    """Who may put a family in the queue (the matrix's `rental_desk` C), in words."""
+    roles = [ROLE.label(role) for role in MATRIX if allowed(role, "rental_desk", "create")]
+    return ", ".join(roles)
+
+
 def child_label(child: Person) -> str:
     return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
 
@@ -113,6 +126,7 @@ class RentalDeskView(PageView):
         kwargs.setdefault("unit_status", UNIT_STATUS)
         kwargs.setdefault("condition", CONDITION)
         kwargs.setdefault("today", centre_today())
+        kwargs.setdefault("queue_roles", queue_roles())
         return super().render(template, **kwargs)
 
     # --- rows through the scope ----------------------------------------------------------
@@ -201,7 +215,12 @@ class RentalDeskView(PageView):
             query = active_for_new_work(select(EquipmentUnit)).where(
                 EquipmentUnit.type_id == type_id
             )
-            if size:
+            number = parse_size_query(size)
+            if number is not None:  # «40» finds the units whose range holds it: «36–46 см»
+                query = query.where(
+                    EquipmentUnit.size_min <= number, EquipmentUnit.size_max >= number
+                )
+            elif size:
                 query = query.where(func.lower(EquipmentUnit.size).like(f"%{size.lower()}%"))
             if not request.args.get("all"):
                 query = query.where(EquipmentUnit.status != "written_off")
@@ -245,6 +264,8 @@ class RentalDeskView(PageView):
                 )
             ).first()
         children = self._children(search, unit.type_id)
+        # The search found none of the families the user may see (the queued ones aside).
+        found_none = bool(search) and not self._children(search)
         if offer is not None and offer.child not in children and not new_work_refusal(offer.child):
             children.insert(0, offer.child)
         chosen = self._posted_child(form)
@@ -280,7 +301,12 @@ class RentalDeskView(PageView):
                 )
                 return redirect(url_for(".loan_view", loan_id=outcome.value.id))
         return self.render(
-            "rental_desk/lend.html", unit=unit, form=form, offer=offer, search=search
+            "rental_desk/lend.html",
+            unit=unit,
+            form=form,
+            offer=offer,
+            search=search,
+            found_none=found_none,
         )
 
     @staticmethod

@@ -70,6 +70,7 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "review.case_id": _REVIEW,
     "uq_referral_open_case_partner_service": _OPEN_REFERRAL,
     "referral.case_id": _OPEN_REFERRAL,
+    "size_bounds": Refusal("Нижняя граница размера не может быть больше верхней.", "size"),
     "referral_sent_order": Refusal("Дата отправки — не раньше подготовки направления.", "sent_on"),
     "referral_due_order": Refusal("Срок ответа — не раньше даты отправки.", "answer_due"),
     "referral_accepted_order": Refusal(

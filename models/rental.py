@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -13,12 +15,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     false,
     text,
 )
-from sqlalchemy.orm import Mapped, relationship
+from sqlalchemy.orm import Mapped, relationship, validates
 
 from .base import ArchivedMixin, Choices, CreatedMixin, Model, VersionedMixin, column
 from .keys import key_column
@@ -108,9 +111,43 @@ class EquipmentType(ArchivedMixin, Model):
         return self.name
 
 
+# A size as people write it: «ширина сиденья 36–46 см», «рост 120-140», «40 см», «3,5».
+SIZE_RANGE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–—−-]|до)\s*(\d+(?:[.,]\d+)?)")
+SIZE_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Both bounds or neither, the lower not above the upper.
+SIZE_BOUNDS_CHECK = (
+    "(size_min IS NULL AND size_max IS NULL) OR "
+    "(size_min IS NOT NULL AND size_max IS NOT NULL AND size_min <= size_max)"
+)
+
+
+def size_bounds(size: str | None) -> tuple[Decimal | None, Decimal | None]:
+    """The numeric range a size text names: its first «a–b» (in either order), else its
+    first number as a range of one; (None, None) for a size without a number."""
+    text = size or ""
+    found = SIZE_RANGE.search(text)
+    if found:
+        low, high = (Decimal(part.replace(",", ".")) for part in found.groups())
+        return min(low, high), max(low, high)
+    number = SIZE_NUMBER.search(text)
+    if number:
+        value = Decimal(number.group().replace(",", "."))
+        return value, value
+    return None, None
+
+
+def parse_size_query(words: str) -> Decimal | None:
+    """A number the clerk typed into the size search («40», «40 см», «40,5»), or None."""
+    match = re.fullmatch(r"\s*(\d{1,5}(?:[.,]\d)?)\s*(?:см|мм|кг|лет|год|года)?\.?\s*", words or "")
+    return Decimal(match.group(1).replace(",", ".")) if match else None
+
+
 class EquipmentUnit(ArchivedMixin, VersionedMixin, Model):
     __tablename__ = "equipment_unit"
-    __table_args__ = (Index("ix_equipment_unit_type_status", "type_id", "status"),)
+    __table_args__ = (
+        Index("ix_equipment_unit_type_status", "type_id", "status"),
+        CheckConstraint(SIZE_BOUNDS_CHECK, name="size_bounds"),
+    )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
     inventory_number: Mapped[str] = column(String(64), label="Инвентарный номер", unique=True)
@@ -119,6 +156,9 @@ class EquipmentUnit(ArchivedMixin, VersionedMixin, Model):
         ForeignKey("equipment_type.id", ondelete="RESTRICT"), label="Вид ТСР"
     )
     size: Mapped[str | None] = column(String(64), label="Размер")
+    # The range the size names (size_bounds), kept with it: «40» finds «36–46 см».
+    size_min: Mapped[Decimal | None] = column(Numeric(6, 1), label="Размер от")
+    size_max: Mapped[Decimal | None] = column(Numeric(6, 1), label="Размер до")
     components: Mapped[str | None] = column(Text, label="Комплектность")
     condition: Mapped[str] = CONDITION.column(label="Состояние", default="good")
     status: Mapped[str] = UNIT_STATUS.column(label="Статус", default="available", index=True)
@@ -134,6 +174,11 @@ class EquipmentUnit(ArchivedMixin, VersionedMixin, Model):
         order_by="Loan.issued_on",
         info={"label": "История выдач"},
     )
+
+    @validates("size")
+    def _size_bounds(self, _key: str, size: str | None) -> str | None:
+        self.size_min, self.size_max = size_bounds(size)
+        return size
 
     def __str__(self) -> str:
         return f"{self.inventory_number} ({self.type})"

@@ -52,6 +52,8 @@ class Role:
     # Where the role may see only a few fields of a table: table → those fields
     # (columns and relationships); every other field of it is hidden from the role.
     field_limits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    # The role's everyday work: the screens (MATRIX endpoints) that lead its menu, in order.
+    work: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -62,7 +64,13 @@ class Role:
 # of their district, the social worker (ОСОД) brings home services on a territory.
 # Psychologists, social pedagogues, nurses and lawyers serve the whole centre.
 _ROWS = (
-    Role("admin", sees_all=True, whole_centre=True, dispatches=True),
+    Role(
+        "admin",
+        sees_all=True,
+        whole_centre=True,
+        dispatches=True,
+        work=("user", "staff"),
+    ),
     Role(
         "coordinator",
         sees_all=True,
@@ -72,6 +80,7 @@ _ROWS = (
         receives_visitors=True,
         records_councils=True,
         keeps_events=True,
+        work=("board", "intake"),
     ),
     Role(
         "district_worker",
@@ -81,6 +90,7 @@ _ROWS = (
         district_bound=True,
         receives_visitors=True,
         records_councils=True,
+        work=("my_tasks", "intake"),
     ),
     Role(
         "psychologist",
@@ -89,6 +99,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "reception"),
     ),
     Role(
         "social_pedagogue",
@@ -98,6 +109,7 @@ _ROWS = (
         specialist=True,
         receives_visitors=True,
         keeps_events=True,
+        work=("my_tasks", "reception"),
     ),
     Role(
         "social_worker",
@@ -106,6 +118,7 @@ _ROWS = (
         specialist=True,
         district_bound=True,
         receives_visitors=True,
+        work=("my_tasks", "reception"),
     ),
     Role(
         "lawyer",
@@ -113,6 +126,7 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "reception"),
     ),
     Role(
         "nurse",
@@ -121,11 +135,13 @@ _ROWS = (
         takes_activities=True,
         specialist=True,
         receives_visitors=True,
+        work=("my_tasks", "reception"),
     ),
     # The rental point sees of a family only what lending needs.
     Role(
         "rental_clerk",
         rental_calls_only=True,
+        work=("rental_desk", "reservation"),
         field_limits=MappingProxyType(
             {
                 "family": frozenset({"surname", "address", "phone", "district"}),
@@ -134,7 +150,7 @@ _ROWS = (
         ),
     ),
     # The management reads the whole centre's figures and no personal row anywhere.
-    Role("viewer", whole_centre=True),
+    Role("viewer", whole_centre=True, work=("reports",)),
 )
 
 ROLES: Mapping[str, Role] = MappingProxyType({row.code: row for row in _ROWS})

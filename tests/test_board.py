@@ -134,3 +134,89 @@ def test_a_chosen_specialist_is_named_with_their_open_tasks(app_ctx):
     assert chosen.name == staff.full_name
     assert [row.title for row in chosen.tasks] == ["Открытая"]
     assert board.staff_tasks(db.session, coordinator(), staff.id + 1000) is None
+
+
+def test_work_done_today_and_this_week_by_whom_and_for_which_family(app_ctx):
+    """Does the board list the tasks done today and earlier this week (latest first, with
+    the doer and the family), count each specialist's, and leave out last week's, the
+    cancelled and those out of the user's scope?"""
+    wednesday = TODAY + dt.timedelta(days=2)  # TODAY is a Monday
+    at = lambda day, hour: dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)  # noqa: E731
+    ours, theirs = f.district(), f.district()
+    worker = specialist("district_worker", (ours,), last_name="Участковая")
+    other = specialist("psychologist", last_name="Психолог")
+    family, far = f.family(ours, surname="Ближние"), f.family(theirs, surname="Дальние")
+    f.task(family, title="Сегодня", status="done", assignee=worker, closed_at=at(wednesday, 9))
+    f.task(family, title="Понедельник", status="done", assignee=worker, closed_at=at(TODAY, 9))
+    f.task(family, title="Вторник", status="done", assignee=other, closed_at=at(TODAY, 12))
+    f.task(far, title="Чужая", status="done", assignee=other, closed_at=at(wednesday, 8))
+    f.task(family, title="Прошлая неделя", status="done", assignee=worker, closed_at=CLOSED)
+    f.task(family, title="Отменена", status="cancelled", closed_at=at(wednesday, 7))
+    db.session.flush()
+    seen = board.done(db.session, coordinator(), wednesday)
+    assert [(t.title, t.doer, t.family_surname) for t in seen.today] == [
+        ("Сегодня", "Участковая Анна Сергеевна", "Ближние"),
+        ("Чужая", "Психолог Анна Сергеевна", "Дальние"),
+    ]
+    assert [t.title for t in seen.week] == ["Вторник", "Понедельник"]
+    assert {(c.name.split()[0], c.today, c.week) for c in seen.counts} == {
+        ("Участковая", 1, 2),
+        ("Психолог", 1, 2),
+    }
+    assert (seen.today_total, seen.week_total) == (2, 4)
+    # A district worker sees only the work done for the families of their district.
+    scoped = board.done(db.session, account(worker), wednesday)
+    assert "Чужая" not in [t.title for t in scoped.today]
+
+
+def test_an_empty_reassignment_list_says_why(app_ctx):
+    """When nobody may take a task over, does the board say of each colleague why: no
+    login account, not in the family's district, not working?"""
+    ours, theirs = f.district(name="Северный"), f.district()
+    holder = specialist("district_worker", (ours,), last_name="Держит")
+    specialist("district_worker", (theirs,), last_name="Соседняя")
+    specialist("district_worker", (ours,), active=False, last_name="Ушедшая")
+    specialist("district_worker", (ours,), account_active=False, last_name="Отключённая")
+    f.staff("district_worker", districts=(ours,), last_name="Безучётки")
+    db.session.flush()
+    lines = board.nobody_to_take(db.session, "district_worker", ours.id, holder.id)
+    text = "\n".join(lines)
+    assert "не прикреплены к участку «Северный»: Соседняя" in text
+    assert "нет учётной записи для входа: Безучётки" in text
+    assert "больше не работают или в архиве: Ушедшая" in text
+    assert "учётная запись отключена или другой роли: Отключённая" in text
+    assert "Держит" not in text
+    assert board.nobody_to_take(db.session, "lawyer", ours.id, None) == [
+        "В центре нет других сотрудников с ролью «юрист»."
+    ]
+
+
+def test_the_board_page_shows_work_done_and_why_nobody_can_take_over(app):
+    """Does the board page list today's done task with its doer and the per-specialist
+    counts, and a task's page say why its reassignment list is empty?"""
+    from conftest import make_user, signed_in
+
+    with app.app_context():
+        area = f.district(name="Южный")
+        worker = specialist("district_worker", (area,), last_name="Участковая")
+        family = f.family(area, surname="Ближние")
+        done = f.task(
+            family,
+            title="Визит проведён",
+            status="done",
+            assignee=worker,
+            closed_at=dt.datetime.now(dt.UTC),
+        )
+        held = f.task(
+            family, title="Ждёт", role="district_worker", status="assigned", assignee=worker
+        )
+        make_user("coordinator", username="boss")
+        db.session.commit()
+        done_id, held_id = done.id, held.id
+    client = signed_in(app, "boss")
+    page = client.get("/board/").get_data(as_text=True)
+    assert f'id="done-task-{done_id}"' in page and "Участковая Анна Сергеевна" in page
+    assert 'id="done-counts"' in page
+    task_page = client.get(f"/board/task/{held_id}").get_data(as_text=True)
+    assert 'id="nobody-to-take"' in task_page
+    assert "В центре нет других сотрудников с ролью «участковый социальный работник»." in task_page

@@ -11,6 +11,7 @@ import factories as f
 import pytest
 from conftest import csrf_token, make_user, post_form, signed_in
 from security_factories import flashes
+from sqlalchemy.exc import IntegrityError
 
 from models import Case, EquipmentUnit, Loan, RentalEvent, Reservation, db
 from workflows import rental
@@ -138,6 +139,8 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
         "Принял",
     ):
         assert expected in act, expected
+    # The act is a desk page: its tabs lead on (hidden when printed), no dead end.
+    assert 'class="nav nav-tabs mb-3 opora-desk-tabs"' in act and "/rental_desk/queue/" in act
 
     response = post_form(
         client,
@@ -518,3 +521,48 @@ def test_district_worker_asks_for_equipment_and_the_clerk_then_sees_the_family(a
     assert response.status_code == 302
     assert worker.get(f"/rental_desk/lend/{desk['free']}/").status_code == 403
     assert "Новиковы" in clerk.get("/rental_desk/queue/").get_data(as_text=True)
+
+
+def test_a_size_is_a_range_found_by_a_number_inside_it(app, desk):
+    """Is «ширина сиденья 36–46 см» kept as 36…46 and found by «40» (and «40 см»), not by
+    «50»; and does the database refuse a lower bound above the upper?"""
+    with app.app_context():
+        unit = f.equipment_unit(
+            db.session.get(f.EquipmentType, desk["kind"]),
+            inventory_number="КК-3646",
+            size="ширина сиденья 36–46 см",
+        )
+        db.session.commit()
+        assert (unit.size_min, unit.size_max) == (36, 46)
+        unit_id = unit.id
+    client = signed_in(app, "clerk")
+
+    def found(size: str) -> bool:
+        page = client.get(f"/rental_desk/?type={desk['kind']}&size={size}").get_data(as_text=True)
+        return "КК-3646" in page
+
+    assert found("40") and found("40 см") and found("36") and found("46")
+    assert not found("50") and not found("30")
+    assert found("сиденья")  # words still search the text
+    with app.app_context():
+        unit = db.session.get(EquipmentUnit, unit_id)
+        unit.size_min, unit.size_max = 50, 40
+        with pytest.raises(IntegrityError, match="size_bounds"):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_a_desk_search_that_finds_no_family_says_who_may_queue_one(app, desk):
+    """When the clerk's search finds no family, does the desk say so and name the roles
+    that may put a family in the queue?"""
+    client = signed_in(app, "clerk")
+    for url in (
+        f"/rental_desk/lend/{desk['free']}/?q=Никаковых",
+        "/rental_desk/queue/?q=Никаковых",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert 'id="no-family"' in page, url
+        assert "Семья «Никаковых» не найдена" in page
+        assert "участковый социальный работник" in page and "руководитель" in page
+    found = client.get(f"/rental_desk/lend/{desk['free']}/?q=Смирнов").get_data(as_text=True)
+    assert 'id="no-family"' not in found

@@ -12,15 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from models import Case, Family, Staff, Task, User
+from models import ROLE, Case, District, Family, Staff, Task, User
 from models.base import full_name
 from models.live import active_for_new_work
-from models.roles import roles_that
+from models.reference import staff_district
+from models.roles import district_bound, roles_that
 from models.terms import CASE_END_WINDOWS
 
+from .dates import centre_zone
 from .scope import where_visible
 from .task_lists import TaskRow, open_tasks_of, task_rows
 from .tasks import eligible_staff, eligible_staff_of, workload
@@ -31,6 +33,10 @@ UNASSIGNED_SHOWN = 15
 ENDING_SHOWN = 10
 # Candidates offered for an unassigned task, least loaded first (its page offers all).
 CANDIDATES_SHOWN = 10
+# Tasks done this week listed on the board, the latest first (the task table holds all).
+DONE_SHOWN = 30
+# Names given per reason when nobody can take a task over.
+NAMES_SHOWN = 5
 
 
 class Load(NamedTuple):
@@ -66,6 +72,38 @@ class StaffTasks(NamedTuple):
     tasks: list[TaskRow]
 
 
+class DoneTask(NamedTuple):
+    """A task done, as the board's «Выполнено» lists show it."""
+
+    id: int
+    title: str
+    closed_at: dt.datetime  # in the centre's zone
+    family_surname: str
+    case_id: int | None
+    doer: str | None
+
+
+class DoneCount(NamedTuple):
+    """How many tasks a specialist has done today and this week."""
+
+    id: int
+    name: str
+    role: str
+    today: int
+    week: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """The work done today and this week (since Monday) within the user's scope."""
+
+    today: list[DoneTask]
+    week: list[DoneTask]  # this week before today
+    counts: list[DoneCount]  # per specialist, most done this week first
+    today_total: int
+    week_total: int
+
+
 @dataclass(frozen=True)
 class Board:
     """What the board shows on `today` to one user."""
@@ -77,6 +115,7 @@ class Board:
     ending_counts: dict[str, int]  # "d30", "d14", "d7" (CASE_END_WINDOWS) and "past"
     ending: list[EndingCase]  # ending within CASE_END_WINDOWS[0] days, earliest first
     past: list[EndingCase]  # past their planned end, earliest first
+    done: Done
 
 
 def staff_load(
@@ -209,7 +248,132 @@ def board(session: Session, user: User, today: dt.date) -> Board:
     for row in sorted(loads, key=lambda row: (row.role, -row.overdue, -row.open, row.name)):
         by_role.setdefault(row.role, []).append(row)
     ending_counts, ending, past = _ending(session, user, today)
-    return Board(today, counts, unassigned, by_role, ending_counts, ending, past)
+    return Board(
+        today, counts, unassigned, by_role, ending_counts, ending, past, done(session, user, today)
+    )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in the centre's zone, in UTC, as the timestamps are stored."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=centre_zone()).astimezone(dt.UTC)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC without its zone
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(centre_zone())
+
+
+def done(session: Session, user: User, today: dt.date) -> Done:
+    """What was done today and this week, by whom, for which family: two queries."""
+    day_start = _day_start(today)
+    week_start = _day_start(today - dt.timedelta(days=today.weekday()))
+    finished = and_(Task.status == "done", Task.closed_at >= week_start, where_visible(Task, user))
+    rows = session.execute(
+        select(
+            Task.id,
+            Task.title,
+            Task.closed_at,
+            Family.surname,
+            Task.case_id,
+            Staff.last_name,
+            Staff.first_name,
+            Staff.middle_name,
+        )
+        .join(Family, Family.id == Task.family_id)
+        .outerjoin(Staff, Staff.id == Task.assignee_id)
+        .where(finished)
+        .order_by(Task.closed_at.desc(), Task.id.desc())
+        .limit(DONE_SHOWN)
+    )
+    lists: dict[bool, list[DoneTask]] = {True: [], False: []}
+    for task_id, title, closed_at, surname, case_id, last, first, middle in rows:
+        moment = _local(cast(dt.datetime, closed_at))  # a done task has it (a CHECK)
+        doer = full_name(last, first, middle) if last else None
+        lists[moment.date() >= today].append(
+            DoneTask(task_id, title, moment, surname, case_id, doer)
+        )
+    today_count = func.count().filter(Task.closed_at >= day_start)
+    counted = session.execute(
+        select(
+            Staff.id,
+            Staff.last_name,
+            Staff.first_name,
+            Staff.middle_name,
+            Staff.role,
+            today_count,
+            func.count(),
+        )
+        .join(Staff, Staff.id == Task.assignee_id)
+        .where(finished)
+        .group_by(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name, Staff.role)
+        .order_by(func.count().desc(), Staff.last_name, Staff.id)
+    ).all()
+    counts = [
+        DoneCount(staff_id, full_name(last, first, middle), role, int(n_today), int(n_week))
+        for staff_id, last, first, middle, role, n_today, n_week in counted
+    ]
+    return Done(
+        lists[True],
+        lists[False],
+        counts,
+        sum(row.today for row in counts),
+        sum(row.week for row in counts),
+    )
+
+
+def nobody_to_take(
+    session: Session, role: str, district_id: int | None, assignee_id: int | None
+) -> list[str]:
+    """Why nobody (but the assignee) may take a task of `role` for a family of
+    `district_id`: one line per reason, naming the staff it holds for; one query."""
+    in_district = exists().where(
+        staff_district.c.staff_id == Staff.id, staff_district.c.district_id == district_id
+    )
+    rows = session.execute(
+        select(
+            Staff.last_name,
+            Staff.first_name,
+            Staff.middle_name,
+            active_for_new_work(Staff),
+            User.id,
+            and_(User.active.is_(True), User.role == Staff.role),
+            in_district,
+        )
+        .outerjoin(User, User.staff_id == Staff.id)
+        .where(Staff.role == role, Staff.id != (assignee_id or 0))
+        .order_by(Staff.last_name, Staff.first_name, Staff.id)
+    ).all()
+    label = ROLE.label(role)
+    if not rows:
+        return [f"В центре нет других сотрудников с ролью «{label}»."]
+    district = session.get(District, district_id) if district_id else None
+    place = f"участку «{district.name}»" if district else "участку семьи"
+    reasons = {
+        "gone": "больше не работают или в архиве",
+        "no_account": "нет учётной записи для входа",
+        "account_off": "учётная запись отключена или другой роли",
+        "elsewhere": f"не прикреплены к {place}",
+    }
+    names: dict[str, list[str]] = {key: [] for key in reasons}
+    for last, first, middle, live, user_id, account_on, here in rows:
+        if not live:
+            key = "gone"
+        elif not user_id:  # no account (the outer join found none)
+            key = "no_account"
+        elif not account_on:
+            key = "account_off"
+        elif district_bound(role) and not here:
+            key = "elsewhere"
+        else:
+            continue
+        names[key].append(full_name(last, first, middle))
+    return [
+        f"{reasons[key]}: {', '.join(found[:NAMES_SHOWN])}"
+        + (f" и ещё {len(found) - NAMES_SHOWN}" if len(found) > NAMES_SHOWN else "")
+        for key, found in names.items()
+        if found
+    ]
 
 
 def staff_tasks(session: Session, user: User, staff_id: int) -> StaffTasks | None:

@@ -53,7 +53,7 @@ from workflows.dates import add_months, centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 from workflows.search import address_matches, families_by_surname
-from workflows.tasks import cancel_task
+from workflows.tasks import cancel_task, complete_step_tasks
 
 # Who may apply for a family: a parent or a legal representative (seed 001).
 APPLICANT_RELATIONS = ("mother", "father", "legal_representative", "guardian")
@@ -596,6 +596,13 @@ def record_assessment(
         rows.append(row)
     case.status = "assessment"
     session.flush()
+    complete_step_tasks(
+        session,
+        "assessment",
+        case.family_id,
+        case.id,
+        f"Оценка потребностей записана {assessed_on:%d.%m.%Y}.",
+    )
     return rows
 
 
@@ -675,6 +682,13 @@ def sign_contract(
     case.status = "active"
     case.family.status = "supported"
     _saved(session)
+    complete_step_tasks(
+        session,
+        "contract",
+        case.family_id,
+        case.id,
+        f"Договор № {number} от {contract_date:%d.%m.%Y} заключён.",
+    )
     return case
 
 

@@ -11,6 +11,7 @@ from models import Consent, Family, Person
 from models.live import refuse_for_new_work
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
+from workflows.tasks import complete_step_tasks
 
 NO_CONSENT = (
     "У семьи нет действующего согласия на обработку персональных данных: "
@@ -63,4 +64,11 @@ def record_consent(
     )
     session.add(consent)
     session.flush()
+    complete_step_tasks(
+        session,
+        "consent",
+        family.id,
+        None,
+        f"Согласие на обработку ПДн получено {given_on:%d.%m.%Y}.",
+    )
     return consent

@@ -19,7 +19,7 @@ from models.terms import REVIEW_INTERVAL_MONTHS
 
 from .dates import add_months
 from .errors import WorkflowError
-from .tasks import REVIEW_KEY_PREFIX, close_task_by_key, create_task
+from .tasks import REVIEW_KEY_PREFIX, close_task_by_key, complete_step_tasks, create_task
 
 
 def review_task_key(review_id: int) -> str:
@@ -83,9 +83,9 @@ def hold_review(
     review.family_feedback = (family_feedback or "").strip() or None
     review.effectiveness = effectiveness
     session.flush()
-    close_task_by_key(
-        session, review_task_key(review.id), f"Мониторинг проведён {held_on:%d.%m.%Y}."
-    )
+    held = f"Мониторинг проведён {held_on:%d.%m.%Y}."
+    close_task_by_key(session, review_task_key(review.id), held)
+    complete_step_tasks(session, "review", case.family_id, case.id, held)
     schedule_next_review(session, case, held_on, interval)
     return review
 

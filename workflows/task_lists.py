@@ -16,7 +16,7 @@ from models import Family, Task, User
 from models.cases import OPEN_TASK_STATUSES
 
 from .scope import where_visible
-from .tasks import is_open
+from .tasks import is_open, step_of
 
 # The groups of «Мои задачи», in the order the page shows them.
 MY_TASK_GROUPS = ("overdue", "today", "week", "later")
@@ -35,6 +35,14 @@ class TaskRow(NamedTuple):
     case_id: int | None
     family_surname: str
     district_id: int | None
+    family_id: int
+    source_key: str | None
+    activity_id: int | None
+
+    @property
+    def step(self) -> str | None:
+        """The step of the case the task names (workflows.tasks.step_of), if any."""
+        return step_of(self.title, self.source_key, self.activity_id)
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status in OPEN_TASK_STATUSES and self.due_date < today
@@ -54,6 +62,9 @@ def task_rows(
             Task.case_id,
             Family.surname,
             Family.district_id,
+            Task.family_id,
+            Task.source_key,
+            Task.activity_id,
         )
         .join(Family, Family.id == Task.family_id)
         .where(*where, where_visible(Task, user))

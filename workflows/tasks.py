@@ -19,10 +19,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import ROLE, Family, Staff, Task, TaskAssignment, User, Visit
+from models import ROLE, Case, Family, Staff, Task, TaskAssignment, User, Visit
 from models.base import utcnow
 from models.cases import OPEN_TASK_STATUSES, TASK_STATUS
 from models.live import active_for_new_work, refuse_for_new_work
@@ -36,6 +36,25 @@ AUTO_REASON = "Автоназначение: наименьшая загрузк
 # «Домашнее визитирование (патронаж) семьи»); its completion records the visit.
 VISIT_WORDS = ("визит", "патронаж")
 REVIEW_KEY_PREFIX = "review:"
+# A task that names a step of the family's case is done by that step (the page that
+# records it), never by a line of text: step → the words of a title that name it.
+# The first match wins («Проверить сведения…, получить согласие» is the consent).
+STEP_WORDS = (
+    ("consent", ("получить согласие", "согласие на обработку", "согласия на обработку")),
+    ("review", ("провести мониторинг",)),
+    ("contract", ("заключить договор", "решение и договор", "оформить договор")),
+    ("assessment", ("оценку потребностей", "оценку индивидуальных потребностей")),
+)
+STEP_NAMES = {
+    "consent": "согласие на обработку персональных данных",
+    "review": "мониторинг",
+    "contract": "решение и договор",
+    "assessment": "оценка потребностей",
+}
+STEP_REFUSAL = (
+    "Эта задача выполняется шагом «{step}»: нажмите «Перейти к шагу» и запишите его — "
+    "задача закроется сама."
+)
 
 
 # --- what the database can count -----------------------------------------------------
@@ -359,6 +378,75 @@ def is_review_task(task: Task) -> bool:
     return (task.source_key or "").startswith(REVIEW_KEY_PREFIX)
 
 
+def step_of(
+    title: str, source_key: str | None = None, activity_id: int | None = None
+) -> str | None:
+    """The step (a key of STEP_NAMES) a task names, or None for other work.
+
+    An ИПСС activity is recorded with its result, so it names no step here.
+    """
+    if (source_key or "").startswith(REVIEW_KEY_PREFIX):
+        return "review"
+    if activity_id is not None:
+        return None
+    text = (title or "").lower()
+    for step, words in STEP_WORDS:
+        if any(word in text for word in words):
+            return step
+    return None
+
+
+def task_step(task: Task) -> str | None:
+    return step_of(task.title, task.source_key, task.activity_id)
+
+
+def step_case(session: Session, task: Task) -> Case | None:
+    """The case the task's step belongs to: its own, else the family's open one."""
+    if task.case_id is not None:
+        return task.case
+    return session.scalar(
+        select(Case).where(
+            Case.family_id == task.family_id, Case.status != "closed", Case.archived_at.is_(None)
+        )
+    )
+
+
+def step_pending(session: Session, task: Task, step: str, today: dt.date) -> bool:
+    """Is the step the task names still to be done (so only the step may close it)?"""
+    if step == "consent":
+        from .consent import has_active_consent  # consent.py closes these tasks: no cycle
+
+        return not has_active_consent(session, task.family_id, today)
+    case = step_case(session, task)
+    if case is None or case.status == "closed":
+        return step != "review"  # the step needs the application first (intake)
+    if step == "assessment":  # recorded, and corrected until the contract
+        return case.status in ("application", "assessment")
+    if step == "contract":
+        return case.status in ("application", "assessment")
+    return case.status == "active"  # a review is recorded while the case is supported
+
+
+def complete_step_tasks(
+    session: Session, step: str, family_id: int, case_id: int | None, result: str
+) -> list[Task]:
+    """The step was recorded: close the family's open tasks that named it (those of the
+    case, and those of no case). An assigned task is done; one nobody held is cancelled."""
+    query = select(Task).where(Task.family_id == family_id, is_open(), Task.activity_id.is_(None))
+    if case_id is not None:
+        query = query.where(or_(Task.case_id.is_(None), Task.case_id == case_id))
+    closed = []
+    for task in session.scalars(query.order_by(Task.id).with_for_update()):
+        if task_step(task) != step:
+            continue
+        task.status = "done" if task.assignee_id else "cancelled"
+        task.result = result
+        task.closed_at = utcnow()
+        closed.append(task)
+    session.flush()
+    return closed
+
+
 def complete_task(
     session: Session,
     task_id: int,
@@ -381,6 +469,9 @@ def complete_task(
         raise WorkflowError(
             "Это задача мониторинга: запишите мониторинг на странице ИПСС, и задача закроется сама."
         )
+    step = task_step(task)
+    if step is not None and step_pending(session, task, step, today):
+        raise WorkflowError(STEP_REFUSAL.format(step=STEP_NAMES[step]))
     result = (result or "").strip()
     if not result:
         raise WorkflowError("Опишите результат.", field="result")

@@ -102,6 +102,8 @@ class RelatedTablesMixin:
             return ""
         if col in choices:
             return dict(choices[col]).get(value, value)
+        if isinstance(value, bool):  # words, not «True»/«False»
+            return "да" if value else "нет"
         if isinstance(value, dt.date):
             return show_date(self, value, col)
         if isinstance(value, list):  # a many-to-many: the names, in a line

@@ -63,8 +63,13 @@ def sign_out(page) -> None:
 
 
 def open_menu(page, category: str, item: str) -> None:
-    """Open a section the way a clerk does: the menu category, then the item."""
+    """Open a section the way a clerk does: the menu category, then the item — or the
+    item itself where it leads the menu as the role's own work (one click)."""
     page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
+    own = page.locator("#work-menu > li > a.nav-link:not(.dropdown-toggle)", has_text=exactly(item))
+    if own.count():
+        go(page, own.first)
+        return
     page.locator(".navbar .dropdown-toggle", has_text=category).first.click()
     item_link = page.locator(".navbar .dropdown-menu.show a", has_text=exactly(item))
     go(page, item_link)
