@@ -52,7 +52,7 @@ RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
 WORK = "Работа"
 # The navbar's order of the categories after the role's own work (admin_views/menu.py).
-CATEGORIES = (FAMILIES, SUPPORT, RENTAL, REFERENCE, ADMINISTRATION)
+CATEGORIES = (FAMILIES, SUPPORT, EVENTS, RENTAL, REFERENCE, ADMINISTRATION)
 # The records of the steps (the work pages write them; read, filtered, exported in their
 # tables): at the foot of their category, under this heading, after the work.
 RECORDS = "Журналы"
@@ -132,7 +132,7 @@ VIEWS = (
     (
         reference.CouncilMeetingView,
         m.CouncilMeeting,
-        "Координационный совет",
+        "Журнал заседаний совета",
         REFERENCE,
         "council_meeting",
     ),
@@ -191,7 +191,7 @@ WORKFLOW_VIEWS = (
     (ipss.IpssView, "ИПСС: составление и мониторинг", SUPPORT, "ipss"),
     (case_steps.CaseFlowView, "Шаги случая", SUPPORT, "case_flow"),
     (referrals.ReferralsView, "Направления по случаю", SUPPORT, "referrals"),
-    (council.CouncilView, "Координационный совет: заседания", SUPPORT, "council"),
+    (council.CouncilView, "Координационный совет", SUPPORT, "council"),
     (council.AgreementLedgerView, "Пакет к продлению соглашения", REFERENCE, "agreement_ledger"),
     (rental_desk.RentalDeskView, "Рабочее место проката", RENTAL, "rental_desk"),
     (reports.ReportsView, "Отчёты", None, "reports"),

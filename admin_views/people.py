@@ -167,12 +167,17 @@ class FamilyView(KeySearchMixin, OporaModelView):
         pages = {
             kind: url_for(f"{kind}.details_view")
             for kind in {entry.kind for entry in entries}
-            if kind != "documents" and allowed(role, kind, "details")
+            if kind not in ("documents", "council") and allowed(role, kind, "details")
         }
-        return [
-            (entry, f"{pages[entry.kind]}?id={entry.row_id}" if entry.kind in pages else None)
-            for entry in entries
-        ]
+
+        def page(entry: timeline.Entry) -> str | None:
+            if entry.kind == "council":  # the meeting's own page, not a table's row
+                if not allowed(role, "council", "details"):
+                    return None
+                return url_for("council.meeting", meeting_id=entry.row_id)
+            return f"{pages[entry.kind]}?id={entry.row_id}" if entry.kind in pages else None
+
+        return [(entry, page(entry)) for entry in entries]
 
     def documents_section(self, model):
         return documents.section("family", model, lambda a: allowed(self.role, "documents", a))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from test_query_counts import counted_queries
 
 from models import Document, User, db
-from workflows import timeline
+from workflows import council, timeline
 
 TABLES = tuple(timeline.SOURCES)
 
@@ -115,6 +115,40 @@ def test_the_timeline_tells_every_kind_newest_first(app_ctx):
         assert expected in joined, expected
     details = [entry.detail for entry in entries if entry.detail]
     assert details == ["Подбор противосудорожной терапии", "Эпилепсия, приступы редки"]
+
+
+def test_the_timeline_tells_council_decisions_partner_referrals_and_events(app_ctx):
+    """Does the timeline tell a council decision on the family's case (who, what, by when),
+    the partner's referral that brought the family (its reason a health detail) and an
+    event the family attended — and does a district worker of another district see none?"""
+    area = f.district()
+    worker = make_user("district_worker", "uch", districts=[area], last_name="Участковая").staff
+    family, mother, child = f.family_with_members(district_row=area, surname="Советовы")
+    case = f.case(family, mother, lead_worker=worker)
+    boss = f.user("coordinator")
+    held = dt.date(2025, 5, 12)
+    meeting = council.record_meeting(
+        db.session, boss, held_on=held, district_id=area.id, agenda="Случаи участка",
+        staff_ids=[worker.id], contact_ids=[], today=held,
+    )  # fmt: skip
+    council.add_agenda_case(db.session, boss, meeting.id, case_id=case.id, note=None)
+    decision = council.Decision(case.id, "Подобрать кружок", dt.date(2025, 6, 1), worker.id)
+    council.decide(db.session, boss, meeting.id, decision, today=held)
+    f.incoming_referral(
+        f.partner(name="Школа № 5"), area, family=family, status="taken",
+        decided_on=dt.date(2025, 3, 5), reason="Не посещает школу",
+    )  # fmt: skip
+    party = f.event(kind="holiday", title="Новогодний праздник", held_on=dt.date(2025, 12, 27))
+    f.attendance(party, family, [child])
+    db.session.flush()
+    entries = timeline.timeline(db.session, boss, family.id, TABLES)
+    by_text = {entry.text: entry for entry in entries}
+    said = "Решение координационного совета: Подобрать кружок — Участковая Мария Петровна, "
+    assert by_text[said + "срок 01.06.2025"].row_id == meeting.id
+    assert by_text["Получено направление семьи от «Школа № 5»"].detail == "Не посещает школу"
+    assert "Праздник: «Новогодний праздник»" in by_text
+    stranger = f.user("district_worker", f.staff("district_worker", districts=[f.district()]))
+    assert timeline.timeline(db.session, stranger, family.id, TABLES) == []
 
 
 def test_health_stays_hidden_from_a_role_that_does_not_read_it(app_ctx):

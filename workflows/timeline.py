@@ -21,9 +21,14 @@ from models import (
     Appointment,
     Assessment,
     Case,
+    CouncilDecision,
+    CouncilMeeting,
     Document,
     EquipmentType,
     EquipmentUnit,
+    Event,
+    EventAttendance,
+    IncomingReferral,
     Loan,
     Partner,
     Person,
@@ -38,6 +43,7 @@ from models import (
 from models.base import full_name
 from models.cases import CASE_STATUS, CLOSURE_REASON, EFFECTIVENESS
 from models.documents import DOCUMENT_TYPE
+from models.reference import EVENT_KIND
 from models.referrals import REFERRAL_HEALTH_REASONS, REFERRAL_STATUS
 from models.rental import CONDITION
 from models.roles import reads_health
@@ -310,6 +316,78 @@ def documents(session: Session, user: User, family_id: int, health: bool) -> Ite
 
 
 # table (MATRIX key) → its source; the page runs those whose table the viewer may read.
+def council_decisions(
+    session: Session, user: User, family_id: int, health: bool
+) -> Iterator[Entry]:
+    """The coordination council's decisions on the family's cases (the case's and the
+    meeting's row scope), each under its meeting's date: who does what by when."""
+    rows = session.execute(
+        select(
+            CouncilDecision.meeting_id,
+            CouncilMeeting.held_on,
+            CouncilDecision.what,
+            CouncilDecision.due_on,
+            Staff.last_name,
+            Staff.first_name,
+            Staff.middle_name,
+            Partner.name,
+        )
+        .join(CouncilMeeting, CouncilMeeting.id == CouncilDecision.meeting_id)
+        .join(Case, Case.id == CouncilDecision.case_id)
+        .outerjoin(Staff, Staff.id == CouncilDecision.staff_id)
+        .outerjoin(Partner, Partner.id == CouncilDecision.partner_id)
+        .where(
+            Case.family_id == family_id,
+            CouncilMeeting.archived_at.is_(None),
+            where_visible(Case, user),
+            where_visible(CouncilMeeting, user),  # the meeting's page opens for the user
+        )
+        .order_by(CouncilMeeting.held_on.desc(), CouncilDecision.id.desc())
+        .limit(PER_SOURCE)
+    )
+    for meeting_id, held_on, what, due, last, first, middle, partner in rows:
+        who = f" — «{partner}»" if partner else _who(last, first, middle)
+        text = f"Решение координационного совета: {what}{who}, срок {due:%d.%m.%Y}"
+        yield Entry(held_on, "council", meeting_id, text)
+
+
+def incoming_referrals(
+    session: Session, user: User, family_id: int, health: bool
+) -> Iterator[Entry]:
+    """A partner's referral of the family (how it came to the centre); its reason is a
+    detail for a role that reads health."""
+    rows = session.execute(
+        select(
+            IncomingReferral.id, IncomingReferral.received_on, IncomingReferral.reason, Partner.name
+        )
+        .join(Partner, Partner.id == IncomingReferral.partner_id)
+        .where(IncomingReferral.family_id == family_id, where_visible(IncomingReferral, user))
+        .order_by(IncomingReferral.received_on.desc())
+        .limit(PER_SOURCE)
+    )
+    for row_id, received, reason, partner in rows:
+        text = f"Получено направление семьи от «{partner}»"
+        yield Entry(received, "incoming_referral", row_id, text, reason if health else None, 0)
+
+
+def events_attended(session: Session, user: User, family_id: int, health: bool) -> Iterator[Entry]:
+    """The pilot's events the family took part in: clubs, holidays, excursions."""
+    rows = session.execute(
+        select(Event.id, Event.held_on, Event.kind, Event.title)
+        .join(EventAttendance, EventAttendance.event_id == Event.id)
+        .where(
+            EventAttendance.family_id == family_id,
+            Event.archived_at.is_(None),
+            where_visible(EventAttendance, user),
+        )
+        .order_by(Event.held_on.desc())
+        .limit(PER_SOURCE)
+    )
+    for row_id, held_on, kind, title in rows:
+        label = EVENT_KIND.label(kind)
+        yield Entry(held_on, "event", row_id, f"{label[:1].upper()}{label[1:]}: «{title}»")
+
+
 SOURCES: dict[str, Source] = {
     "appointment": appointments,
     "case": cases,
@@ -320,6 +398,9 @@ SOURCES: dict[str, Source] = {
     "loan": loans,
     "referral": referrals,
     "documents": documents,
+    "council": council_decisions,
+    "incoming_referral": incoming_referrals,
+    "event_attendance": events_attended,
 }
 
 
