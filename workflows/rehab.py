@@ -53,11 +53,21 @@ from .rental import active_case, enqueue
 from .scope import where_visible
 from .tasks import create_task
 
-# A measure's kind → (the service kinds that carry it out, best first; the role).
-MEASURE_SERVICES: dict[str, tuple[tuple[str, ...], str]] = {
-    "medical": (("medical",), "nurse"),
-    "psych_ped": (("psychological", "pedagogical"), "psychologist"),
-    "social": (("social", "cultural", "legal"), "district_worker"),
+# A measure's kind → (the service kinds that carry it out, best first; words of the
+# service's name that fit it best, best first).
+MEASURE_SERVICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "medical": (("medical",), ("реабилитац",)),
+    "psych_ped": (("psychological", "pedagogical"), ("ребёнку", "коррекц")),
+    "social": (("social", "cultural"), ("социокультурная реабилитация", "адаптац", "патронаж")),
+}
+# Who carries out a service of each kind.
+SERVICE_ROLE = {
+    "medical": "nurse",
+    "psychological": "psychologist",
+    "pedagogical": "social_pedagogue",
+    "social": "district_worker",
+    "cultural": "social_pedagogue",
+    "legal": "lawyer",
 }
 # A proposed activity is planned this many days ahead (within the case's term).
 PROPOSAL_LEAD_DAYS = 7
@@ -86,18 +96,21 @@ def _plan_day(case: Case, today: dt.date) -> dt.date:
 
 
 def service_for(session: Session, kind: str) -> Service | None:
-    """The catalogue's service for a measure of `kind` (one live, of the best kind)."""
-    kinds, _role = MEASURE_SERVICES.get(kind, ((), ""))
-    for service_kind in kinds:
-        service = session.scalar(
-            select(Service)
-            .where(active_for_new_work(Service), Service.kind == service_kind)
-            .order_by(Service.guaranteed.desc(), Service.name)
-            .limit(1)
-        )
-        if service is not None:
-            return service
-    return None
+    """The catalogue's service for a measure of `kind`: a live one whose name fits best,
+    of the best kind (else the first of the best kind)."""
+    kinds, words = MEASURE_SERVICES.get(kind, ((), ()))
+    services = session.scalars(
+        select(Service)
+        .where(active_for_new_work(Service), Service.kind.in_(kinds))
+        .order_by(Service.name)
+    ).all()
+
+    def fit(service: Service) -> tuple[int, int]:
+        name = service.name.lower()
+        word = next((n for n, w in enumerate(words) if w in name), len(words))
+        return word, kinds.index(service.kind)
+
+    return min(services, key=fit, default=None)
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,7 @@ def _proposal(
     if case.planned_end_date is not None and day < today:
         why = "Срок сопровождения уже прошёл: мероприятие в ИПСС не поставить."
         return MeasureProposal(measure, label, why_not=why)
-    role = MEASURE_SERVICES[measure.kind][1]
+    role = SERVICE_ROLE.get(service.kind, "district_worker")
     return MeasureProposal(measure, label, service=service, role=role, planned_date=day)
 
 
