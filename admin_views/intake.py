@@ -1,5 +1,9 @@
-"""Новое обращение: find or register the family, record the applicant and the consent,
-then open the case in status «заявление».
+"""Новое обращение: find or register the family, record the applicant, the child and the
+consent, then open the case in status «заявление».
+
+Intake may start from an appointment (?appointment=), a partner's incoming referral
+(?referral=: the forms prefilled, the family linked to it) or a social raid (?raid=);
+a new family records how it was identified («как выявлена», workflows/channels.py).
 
 The pages collect input and call workflows/cases.py and workflows/consent.py; a
 refusal is shown next to its field. Access comes from the permission matrix (endpoint

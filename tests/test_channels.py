@@ -535,3 +535,52 @@ def test_the_family_form_says_in_russian_that_a_partner_channel_needs_its_partne
     assert "укажите партнёра, который направил семью" in text(answer)
     with app.app_context():
         assert db.session.get(Family, family_id).identified_by == "self"
+
+
+def test_two_users_deciding_one_referral_at_once(app, place):
+    """When the district worker declines a referral while the coordinator declines it too
+    (two connections, the same moment), does exactly one win and the other get the Russian
+    refusal «уже рассмотрено» (the row lock makes it wait and read the first's)?"""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL")
+        referral = f.incoming_referral(
+            db.session.get(Partner, place["school"]),
+            db.session.get(District, place["area"]),
+            received_on=TODAY,
+            referred_on=TODAY,
+        )
+        db.session.commit()
+        users = [actor("worker_a").id, actor("boss").id]
+        referral_id, engine = referral.id, db.engine
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(user_id, reason):
+        with app.app_context(), Session(engine) as session:
+            user = session.get(User, user_id)
+            barrier.wait()
+            try:
+                wf.decline_incoming_referral(
+                    session, user, referral_id, decided_on=TODAY, reason=reason, today=TODAY
+                )
+                session.commit()
+                outcomes.append("won")
+            except WorkflowError as refused:
+                session.rollback()
+                outcomes.append(str(refused))
+
+    threads = [
+        threading.Thread(target=decide, args=pair)
+        for pair in zip(users, ("Семья переехала", "Не подтвердилось"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("won") == 1, outcomes
+    assert any("уже рассмотрено" in outcome for outcome in outcomes), outcomes

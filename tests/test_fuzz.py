@@ -92,6 +92,8 @@ URL_ARGS = {
     "reservation_id": ("reservation",),
     "task_id": ("task", "new_task"),
     "referral_id": ("referral",),
+    "incoming_id": ("incoming_referral",),
+    "raid_id": ("social_raid",),
     "message_id": ("message",),
     "programme_id": ("rehab_programme",),
     "measure_id": ("rehab_measure",),
