@@ -161,6 +161,8 @@ def urls(app, ids: dict, role: str) -> list[tuple[str, str]]:
         "programme_id": ids["rehab_programme"],
         "incoming_id": ids["incoming_referral"],
         "raid_id": ids["social_raid"],
+        "meeting_id": ids["council_meeting"],
+        "agreement_id": ids["partner_agreement"],
         "task_id": ids["tasks"].get(role, ids["task"]),
         "export_type": "xlsx",
     }
