@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .centre import CentreSettings
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .figures import DistrictFigures, DistrictTally
@@ -50,6 +51,7 @@ __all__ = [
     "Assessment",
     "AuditRecord",
     "Case",
+    "CentreSettings",
     "Choices",
     "Consent",
     "CouncilMeeting",
