@@ -7,7 +7,7 @@ shown next to its field.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -19,6 +19,7 @@ from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATU
 from models.live import active_for_new_work
 from models.roles import roles_that
 from workflows import plans, reviews
+from workflows.centre import centre_settings
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
@@ -272,7 +273,7 @@ class IpssView(PageView):
             plan=case.plan,
             family=db.session.get(Family, case.family_id),
             children=children,
-            centre=current_app.config["CENTRE_NAME"],
+            centre=centre_settings(db.session).full_name,
             role_label=ROLE.label,
             activity_status=ACTIVITY_STATUS,
             printed_on=centre_today(),
