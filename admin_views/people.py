@@ -222,6 +222,8 @@ class PersonView(KeySearchMixin, OporaModelView):
         "sex",
         "relation",
         "snils",
+        "passport",
+        "passport_issued",
         "phone",
         "disability_status",
         "disability_group",

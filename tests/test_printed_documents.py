@@ -23,7 +23,7 @@ from conftest import csrf_token, make_user, signed_in
 from sqlalchemy import select
 
 from admin_views.printing import RefusedFetch, shipped_fonts_only
-from models import AuditRecord, CentreSettings, Document, Family, Person, db
+from models import AuditRecord, CentreSettings, Document, Family, Person, RentalEvent, db
 from models.requisites import inn_problem, ogrn_problem
 from workflows.centre import centre_settings
 
@@ -98,6 +98,16 @@ def world(app):
             issued_by_id=clerk.staff_id,
             returned_on=dt.date(2025, 4, 20),
             condition_on_return="fair",
+        )
+        db.session.add(  # as the desk's return records it (workflows/rental.py)
+            RentalEvent(
+                kind="returned",
+                occurred_on=loan.returned_on,
+                unit_id=unit.id,
+                loan_id=loan.id,
+                family_id=fam.id,
+                staff_id=clerk.staff_id,
+            )
         )
         referral = f.referral(case, f.partner(name="Школа № 3", kind="school"))
         db.session.commit()
@@ -174,6 +184,8 @@ def documents(w) -> dict[str, tuple[str, str, int, list[str]]]:
             [
                 *centre,
                 "при возврате",
+                "в лице Емельяновой Алёны Алексеевны (мать) передаёт",
+                "в лице сотрудника пункта проката Петрова Олега Ивановича принимает",
                 "выданное семье Емельяновым",
                 "Дата возврата 20.04.2025",
                 "Состояние при возврате",
