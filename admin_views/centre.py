@@ -4,13 +4,12 @@ reception keeps to. Each save is audited like any row (models/audit.py)."""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import request
 from flask_admin import expose
 from wtforms import TimeField
 from wtforms.validators import Optional, ValidationError
 
 from models import db
-from models.centre import SETTINGS_ID
 from models.requisites import (
     account_problem,
     bik_problem,
@@ -43,7 +42,7 @@ def _time(label: str, required: bool = True) -> dict:
 
 
 class CentreSettingsView(OporaModelView):
-    """One row: the list opens its edit form straight away."""
+    """One row, never created here (it is made on first reading) and never archived."""
 
     can_create = False
     form_columns = (
@@ -96,11 +95,10 @@ class CentreSettingsView(OporaModelView):
 
     @expose("/")
     def index_view(self):
-        if not self.can_edit:
-            return super().index_view()
+        # The one row exists before its list is shown (made from the environment).
         centre_settings(db.session)
         db.session.commit()
-        return redirect(url_for(".edit_view", id=SETTINGS_ID))
+        return super().index_view()
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
