@@ -28,6 +28,7 @@ from .permissions import allowed
 STATIC = Path(__file__).resolve().parent.parent / "static"
 FONTS = STATIC / "fonts"
 STYLE_SHEET = STATIC / "print-contract.css"
+IPSS_STYLE_SHEET = STATIC / "print.css"
 PDF_MIMETYPE = "application/pdf"
 
 
@@ -93,7 +94,12 @@ def signed_upload_url(**place) -> str | None:
 
 
 def printed(
-    view, template: str, file_names: tuple[str, str], audited: tuple[str, object], **context
+    view,
+    template: str,
+    file_names: tuple[str, str],
+    audited: tuple[str, object],
+    style_sheet: Path = STYLE_SHEET,
+    **context,
 ) -> Response | str:
     """The print page, or (at the `.pdf` URL) its PDF: `file_names` is (the Russian file
     name «Договор № 5.pdf», its Latin fallback «contract-5.pdf»), `audited` the (table,
@@ -103,7 +109,7 @@ def printed(
         return view.render(template, pdf=False, **context)
     file_name, fallback = file_names
     table, row_id = audited
-    html = view.render(template, pdf=True, style_sheet=STYLE_SHEET.read_text(), **context)
+    html = view.render(template, pdf=True, style_sheet=style_sheet.read_text(), **context)
     body = pdf_bytes(html)
     record_event(
         db.session,

@@ -191,6 +191,17 @@ def documents(w) -> dict[str, tuple[str, str, int, list[str]]]:
                 "Состояние при возврате",
             ],
         ),
+        "ipss": (
+            f"/ipss/{w['case']}/print",
+            f"/ipss/{w['case']}/print.pdf",
+            2,
+            [
+                "Комплексный центр социального обслуживания населения Новгородского района",
+                "Индивидуальная программа социального сопровождения",
+                "Социальная адаптация ребёнка",
+                "Емельянов Павел Сергеевич",
+            ],
+        ),
         "referral letter": (
             f"/referrals/{w['referral']}/print",
             f"/referrals/{w['referral']}/print.pdf",
