@@ -11,7 +11,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
-from models.declension import agree, family_surname, person_name, plural
+from models.declension import agree, family_surname, person_name, plural, position_in_case
 from workflows.dates import centre_today
 
 from . import (
@@ -20,6 +20,7 @@ from . import (
     calls,
     case_steps,
     cases,
+    centre,
     channels,
     council,
     dashboard,
@@ -160,6 +161,13 @@ VIEWS = (
         "required_document",
     ),
     (accounts.UserView, m.User, "Учётные записи", ADMINISTRATION, "user"),
+    (
+        centre.CentreSettingsView,
+        m.CentreSettings,
+        "Реквизиты центра",
+        ADMINISTRATION,
+        "centre_settings",
+    ),
     (accounts.AuditRecordView, m.AuditRecord, "Журнал аудита", ADMINISTRATION, "audit_record"),
     (notify.MessageView, m.Message, "Сообщения семьям", ADMINISTRATION, "message"),
     (
@@ -249,7 +257,11 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["work_menu"] = lambda: work_menu(admin)  # the navbar
     # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
     app.jinja_env.globals.update(
-        plural=plural, family_surname=family_surname, person_name=person_name, agree=agree
+        plural=plural,
+        family_surname=family_surname,
+        person_name=person_name,
+        agree=agree,
+        position_in_case=position_in_case,
     )
     init_notices(app)
     views = [

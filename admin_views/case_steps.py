@@ -8,19 +8,21 @@ row scope, so an out-of-scope case answers 404.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import RadioField, SelectField
 from wtforms.validators import Length, Optional, ValidationError
 
-from models import Case, Staff, Task, db
+from models import Case, Person, Staff, Task, db
+from models.accounts import ROLE
 from models.cases import CLOSURE_REASON, LIFE_DOMAIN, NEED_LEVEL
 from models.people import RELATION
 from models.reference import staff_district
 from models.referrals import REFERRAL_STATUS
 from models.roles import reads_health
+from models.terms import SUPPORT_TERM_IN_WORDS
 from workflows import cases as wf
 from workflows import documents
 from workflows.dates import centre_today
@@ -32,6 +34,7 @@ from .forms import PageForm, RowField, answered, date_field, required, text_area
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
+from .printing import printed, signed_upload_url
 
 
 def _assessment_form_class():
@@ -260,17 +263,40 @@ class CaseFlowView(PageView):
         )
 
     @expose("/<int:case_id>/contract")
+    @expose("/<int:case_id>/contract.pdf")
     def contract(self, case_id: int):
         case = self._case(case_id, "details")
         if not case.contract_number:
             flash("Договор по этому случаю ещё не заключён.", "error")
             return redirect(url_for("case.details_view", id=case.id))
-        return self.render(
+        record_opening(case)  # the contract names the family, its passport and SNILS
+        case = self._case(case_id, "details")
+        children = db.session.scalars(
+            select(Person)
+            .where(
+                Person.family_id == case.family_id,
+                Person.relation == "child",
+                Person.archived_at.is_(None),
+            )
+            .order_by(Person.birth_date, Person.id)
+        ).all()
+        activities = [
+            a for a in (case.plan.activities if case.plan else []) if a.status != "cancelled"
+        ]
+        return printed(
+            self,
             "case_flow/contract.html",
+            (f"Договор № {case.contract_number}.pdf", f"contract-{case.id}.pdf"),
+            ("support_case", case.id),
             case=case,
-            centre=current_app.config["CENTRE_NAME"],
+            children=children,
+            plan=case.plan,
+            activities=activities,
             relation=RELATION.label(case.applicant.relation),
-            months=wf.SUPPORT_TERM_MONTHS,
+            term_in_words=SUPPORT_TERM_IN_WORDS,
+            role_label=ROLE.label,
+            signed=documents.signed_copies(db.session, current_user, case=case),
+            upload_url=signed_upload_url(case=case.id, type="signed_contract"),
         )
 
 

@@ -11,6 +11,7 @@ from models import Person, db
 from models.cases import CASE_STATUS, CLOSURE_REASON
 from models.guards import case_refusal
 from models.roles import reads_health
+from workflows import documents as wf_documents
 from workflows import rehab
 from workflows.dates import centre_today
 from workflows.scope import where_visible
@@ -19,6 +20,7 @@ from workflows.tasks import auto_assign_task
 from . import documents
 from .base import OporaModelView
 from .permissions import allowed
+from .printing import signed_upload_url
 from .rehab import ipra_links
 
 
@@ -80,6 +82,13 @@ class CaseView(OporaModelView):
         ("family_loans", ("unit", "child", "issued_on", "due_on", "returned_on")),
         ("family_reservations", ("type", "child", "requested_on", "priority", "status")),
     )
+
+    def signed_contract(self, case):
+        """The signed contract's scans the user may see (the case page says so)."""
+        return wf_documents.signed_copies(db.session, current_user, case=case)
+
+    def signed_upload(self, case):
+        return signed_upload_url(case=case.id, type="signed_contract")
 
     # The assessment, the ИПСС, tasks and reviews are made by the case's workflow pages.
     details_related_by_workflow = frozenset(

@@ -21,10 +21,10 @@ from flask_wtf.file import FileField
 from wtforms import SelectField
 from wtforms.validators import Optional
 
-from models import Case, Family, db
+from models import Case, Consent, Family, db
 from models.base import utcnow
 from models.declension import plural
-from models.documents import INLINE_CONTENT_TYPES
+from models.documents import DOCUMENT_TYPE, INLINE_CONTENT_TYPES
 from models.guards import case_refusal
 from models.live import new_work_refusal
 from models.terms import DOCUMENT_MAX_BYTES, DOCUMENT_MAX_IN_WORDS
@@ -115,8 +115,17 @@ class DocumentsView(PageView):
             heading=plural(len(rows), "документ", "документа", "документов"),
         )
 
+    def _consent(self) -> Consent | None:
+        """The consent a signed copy is uploaded for (?consent=ID), if visible."""
+        raw = request.args.get("consent")
+        return None if raw is None else self.visible_or_404(Consent, parse_id(raw))
+
     def _place(self):
-        """The family or the case of the upload (?family=ID or ?case=ID), if visible."""
+        """The family or the case of the upload (?family=ID or ?case=ID, or the family of
+        ?consent=ID), if visible."""
+        consent = self._consent()
+        if consent is not None:
+            return "family", self.visible_or_404(Family, consent.family_id)
         for place, model in (("family", Family), ("case", Case)):
             raw = request.args.get(place)
             if raw is not None:
@@ -124,6 +133,9 @@ class DocumentsView(PageView):
         abort(404)
 
     def _back(self, place: str, row) -> str:
+        consent = self._consent()
+        if consent is not None:
+            return url_for("consent.details_view", id=consent.id)
         endpoint = "family.details_view" if place == "family" else "case.details_view"
         return url_for(endpoint, id=row.id)
 
@@ -132,6 +144,12 @@ class DocumentsView(PageView):
         self.require("create")
         place, row = self._place()
         form = upload_form(place, row)
+        consent = self._consent()
+        if consent is not None:  # the signed copy of that consent, kept in the family's file
+            form.doc_type.choices = [("signed_consent", DOCUMENT_TYPE.label("signed_consent"))]
+            form.person.choices = [("", "вся семья")]
+        elif request.method == "GET" and request.args.get("type") in dict(form.doc_type.choices):
+            form.doc_type.data = request.args["type"]  # «договор подписанный» from the contract
         if form.validate_on_submit():
             target, target_id = place, row.id
             person_id = parse_id(form.person.data) if form.person.data else None
@@ -153,6 +171,7 @@ class DocumentsView(PageView):
                     doc_date=form.doc_date.data,
                     upload=upload,
                     today=centre_today(),
+                    consent_id=consent.id if consent is not None else None,
                 ),
                 form=form,
             )

@@ -7,7 +7,7 @@ shown next to its field.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -19,6 +19,7 @@ from models.cases import ACTIVITY_STATUS, EFFECTIVENESS, PLAN_STATUS, TASK_STATU
 from models.live import active_for_new_work
 from models.roles import roles_that
 from workflows import plans, reviews
+from workflows.centre import centre_settings
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
@@ -26,6 +27,7 @@ from workflows.scope import where_visible
 from .forms import IdField, WorkflowForm, date_field
 from .openings import record_opening
 from .pages import PageView
+from .printing import IPSS_STYLE_SHEET, printed
 
 NEW_ACTIVITY_ROWS = 3
 
@@ -257,6 +259,7 @@ class IpssView(PageView):
         return redirect(url_for(".plan", case_id=case_id, _anchor="review"))
 
     @expose("/<int:case_id>/print")
+    @expose("/<int:case_id>/print.pdf")
     def print_view(self, case_id: int):
         self.require("details")
         case = self._case(case_id)
@@ -266,13 +269,17 @@ class IpssView(PageView):
             .where(Person.family_id == case.family_id, Person.relation == "child")
             .order_by(Person.birth_date)
         ).all()
-        return self.render(
+        return printed(
+            self,
             "admin/workflow/ipss_print.html",
+            (f"ИПСС, случай № {case.id}.pdf", f"ipss-{case.id}.pdf"),
+            ("support_case", case.id),
+            style_sheet=IPSS_STYLE_SHEET,
             case=case,
             plan=case.plan,
             family=db.session.get(Family, case.family_id),
             children=children,
-            centre=current_app.config["CENTRE_NAME"],
+            centre_name=centre_settings(db.session).full_name,
             role_label=ROLE.label,
             activity_status=ACTIVITY_STATUS,
             printed_on=centre_today(),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import abort, request, url_for
+from flask_admin import expose
 from flask_login import current_user
+from sqlalchemy import select
 
-from models import db
+from models import Consent, Person, db
 from models.live import new_work_refusal
-from models.people import FAMILY_CATEGORIES
+from models.people import FAMILY_CATEGORIES, RELATION
+from workflows import documents as wf_documents
 from workflows import timeline
 from workflows.cases import check_family_district
 from workflows.consent import has_active_consent
@@ -15,11 +18,14 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.events import live_events_only
 from workflows.notify import contact_problem
+from workflows.scope import where_visible
 from workflows.search import family_matches, person_matches
 
 from . import documents
 from .base import OporaModelView
+from .openings import record_opening
 from .permissions import allowed
+from .printing import printed, signed_upload_url
 from .rehab import ipra_links
 
 
@@ -260,6 +266,8 @@ class PersonView(KeySearchMixin, OporaModelView):
         "sex",
         "relation",
         "snils",
+        "passport",
+        "passport_issued",
         "phone",
         "disability_status",
         "disability_group",
@@ -294,6 +302,7 @@ class PersonView(KeySearchMixin, OporaModelView):
 
 
 class ConsentView(OporaModelView):
+    details_template = "admin/consent_details.html"
     column_list = ("family", "person", "given_on", "withdrawn_on", "notifications", "scope")
     column_searchable_list = ("scope",)
     column_filters = ("given_on", "withdrawn_on", "notifications")
@@ -315,6 +324,49 @@ class ConsentView(OporaModelView):
             person.errors = [*person.errors, "Этот человек не из выбранной семьи."]
             valid = False
         return valid
+
+    def signed_copies(self, consent):
+        return wf_documents.signed_copies(db.session, current_user, consent=consent)
+
+    def signed_upload(self, consent):
+        return signed_upload_url(consent=consent.id)
+
+    @expose("/print/<int:consent_id>/")
+    @expose("/print/<int:consent_id>.pdf")
+    def print_view(self, consent_id: int):
+        """The consent to personal-data processing as a document to sign (152-ФЗ art. 9
+        part 4): the subject with the passport, the operator, the purpose, the data, the
+        actions, the term and the revocation, the signature."""
+        if not self._allowed("details"):
+            abort(403)
+        consent = db.session.scalar(
+            select(Consent).where(Consent.id == consent_id, where_visible(Consent, current_user))
+        )
+        if consent is None:
+            abort(404)
+        record_opening(consent)  # the consent names the person, the passport, the children
+        consent = db.session.get(Consent, consent_id)
+        children = db.session.scalars(
+            select(Person)
+            .where(
+                Person.family_id == consent.family_id,
+                Person.relation == "child",
+                Person.archived_at.is_(None),
+            )
+            .order_by(Person.birth_date, Person.id)
+        ).all()
+        return printed(
+            self,
+            "print/consent.html",
+            (f"Согласие на обработку ПДн № {consent.id}.pdf", f"consent-{consent.id}.pdf"),
+            ("consent", consent.id),
+            consent=consent,
+            person=consent.person,
+            children=children,
+            relation=RELATION,
+            signed=self.signed_copies(consent),
+            upload_url=self.signed_upload(consent),
+        )
 
 
 class ProgrammeEnrolmentView(OporaModelView):

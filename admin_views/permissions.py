@@ -153,6 +153,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **_grant(OUTBOX, READ),
         "message_template": TEMPLATES,
         "message_preview": frozenset({"list"}),
+        # One row, made on first reading: edited, never created or archived.
+        "centre_settings": TEMPLATES,
         "case_flow": frozenset({"details"}),
         "ipss": READ,
         "referrals": frozenset({"details"}),

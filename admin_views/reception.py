@@ -17,6 +17,7 @@ from wtforms.validators import Optional
 from models import Family, Staff, db
 from models.reference import APPOINTMENT_CHANNEL
 from workflows import reception
+from workflows.centre import working_hours
 from workflows.dates import centre_today
 
 from . import validators as v
@@ -50,7 +51,8 @@ class BookingForm(PageForm):
 
 def _slot_times() -> list[tuple[str, str]]:
     day = dt.date(2000, 1, 3)  # a Monday: the grid of times is the same every working day
-    return [(f"{s:%H:%M}", f"{s:%H:%M}") for s in reception.day_slots(day)]
+    hours = working_hours(db.session)
+    return [(f"{s:%H:%M}", f"{s:%H:%M}") for s in reception.day_slots(day, hours)]
 
 
 NO_SUCH_DAY = (
@@ -92,6 +94,7 @@ class ReceptionView(PageView):
             may_book=self.may("create") and day >= centre_today(),
             may_intake=allowed(current_user.role, "intake", "create"),
             channels=dict(APPOINTMENT_CHANNEL.pairs()),
+            hours=working_hours(db.session).words(),
         )
 
     @expose("/book", methods=("GET", "POST"))

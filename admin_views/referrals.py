@@ -10,7 +10,7 @@ prints for one).
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from wtforms import StringField
 from models import Case, Partner, PartnerContact, Service, db
 from models.guards import case_refusal
 from models.live import active_for_new_work
+from models.people import RELATION
 from models.reference import PARTNER_KIND
 from models.referrals import REFERRAL_REASON
 from models.roles import reads_health
@@ -31,6 +32,7 @@ from .base import OporaModelView
 from .forms import IdField, WorkflowForm, date_field
 from .openings import record_opening
 from .pages import PageView
+from .printing import printed
 
 
 class PrepareForm(WorkflowForm):
@@ -203,6 +205,7 @@ class ReferralsView(PageView):
         return redirect(url_for(".case", case_id=case_id, _anchor=f"referral-{referral_id}"))
 
     @expose("/<int:referral_id>/print")
+    @expose("/<int:referral_id>/print.pdf")
     def print_view(self, referral_id: int):
         self.require("details")
         referral = wf.visible_referral(db.session, current_user, referral_id)
@@ -213,23 +216,15 @@ class ReferralsView(PageView):
         record_opening(referral)
         referral = wf.visible_referral(db.session, current_user, referral_id)
         assert referral is not None  # seen a moment ago
-        config = current_app.config
-        return self.render(
+        return printed(
+            self,
             "admin/workflow/referral_print.html",
+            (f"Направление № {referral.id}.pdf", f"referral-{referral.id}.pdf"),
+            ("referral", referral.id),
             referral=referral,
             row=wf.referral_row(referral, current_user.role, centre_today()),
             case=referral.case,
-            centre=config["CENTRE_NAME"],
-            requisites=[
-                line
-                for line in (
-                    config.get("CENTRE_ADDRESS"),
-                    config.get("CENTRE_PHONE") and f"тел. {config['CENTRE_PHONE']}",
-                    config.get("CENTRE_EMAIL") and f"эл. почта {config['CENTRE_EMAIL']}",
-                )
-                if line
-            ],
-            head=config.get("CENTRE_HEAD"),
+            relation=RELATION.label(referral.case.applicant.relation),
             printed_on=centre_today(),
         )
 

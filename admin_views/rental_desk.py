@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select, union
@@ -29,6 +29,7 @@ from models import (
     Person,
     RentalEvent,
     Reservation,
+    Staff,
     db,
 )
 from models.live import active_for_new_work, new_work_refusal
@@ -49,6 +50,7 @@ from .forms import PageForm, RowField, answered, date_field, parse_id, without_c
 from .openings import record_opening
 from .pages import PageView
 from .permissions import MATRIX, allowed
+from .printing import printed
 
 REPRESENTATIVES = ("mother", "father", "legal_representative", "guardian")
 
@@ -400,9 +402,23 @@ class RentalDeskView(PageView):
         return self._loan_page(self._loan(loan_id), give_back=form)
 
     @expose("/loan/<int:loan_id>/act/")
+    @expose("/loan/<int:loan_id>/act.pdf")
     def act_view(self, loan_id: int):
+        """The act at issue: the point hands the unit to the family."""
+        return self._act(loan_id, "issue")
+
+    @expose("/loan/<int:loan_id>/return-act/")
+    @expose("/loan/<int:loan_id>/return-act.pdf")
+    def return_act_view(self, loan_id: int):
+        """The act at return: the family hands the unit back (only once it is returned)."""
+        return self._act(loan_id, "return")
+
+    def _act(self, loan_id: int, kind: str):
         loan = self._loan(loan_id)
+        if kind == "return" and loan.returned_on is None:
+            abort(404)  # no return, no act of it
         record_opening(loan)  # the act names the child, the representatives and the address
+        loan = self._loan(loan_id)
         representatives = db.session.scalars(
             select(Person)
             .where(
@@ -412,12 +428,27 @@ class RentalDeskView(PageView):
             )
             .order_by(Person.id)
         ).all()
-        return self.render(
+        staff = loan.issued_by
+        if kind == "return":
+            staff = db.session.scalar(
+                select(Staff)
+                .join(RentalEvent, RentalEvent.staff_id == Staff.id)
+                .where(RentalEvent.loan_id == loan.id, RentalEvent.kind == "returned")
+                .order_by(RentalEvent.id.desc())
+                .limit(1)
+            )
+        words = "Акт возврата" if kind == "return" else "Акт приёма-передачи"
+        latin = "return-act" if kind == "return" else "act"
+        return printed(
+            self,
             "rental_desk/act.html",
+            (f"{words} № {loan.id}.pdf", f"{latin}-{loan.id}.pdf"),
+            ("loan", loan.id),
             loan=loan,
+            kind=kind,
+            staff=staff,
             representatives=representatives,
             relation=RELATION,
-            centre=current_app.config["CENTRE_NAME"],
         )
 
     # --- a unit --------------------------------------------------------------------------

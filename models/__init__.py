@@ -14,6 +14,7 @@ from .cases import (
     TaskAssignment,
     Visit,
 )
+from .centre import CentreSettings
 from .channels import IncomingReferral, SocialRaid
 from .council import CouncilAgendaItem, CouncilDecision, StaffNotice
 from .documents import Document, RequiredDocument
@@ -54,6 +55,7 @@ __all__ = [
     "Assessment",
     "AuditRecord",
     "Case",
+    "CentreSettings",
     "Choices",
     "Consent",
     "CouncilAgendaItem",

@@ -99,6 +99,17 @@ CONSTRAINT_MESSAGES: dict[str, Refusal] = {
     "ck_document_one_place": Refusal(
         "Документ прикладывается к одному месту: к семье, к члену семьи или к случаю."
     ),
+    "centre_settings_hours_order": Refusal("Конец дня — позже его начала.", "closes_at"),
+    "centre_settings_lunch_within_hours": Refusal(
+        "Обеденный перерыв должен лежать внутри рабочего дня.", "lunch_starts_at"
+    ),
+    "centre_settings_one_row": Refusal("Реквизиты центра — одна запись."),
+    "centre_settings_inn_length": Refusal("ИНН организации — 10 цифр.", "inn"),
+    "centre_settings_ogrn_length": Refusal("ОГРН — 13 цифр.", "ogrn"),
+    "centre_settings_kpp_length": Refusal("КПП — 9 знаков.", "kpp"),
+    "document_consent_signed_only": Refusal(
+        "К согласию прикладывается только его подписанный экземпляр.", "doc_type"
+    ),
     "uq_message_family_event": _MESSAGE,
     "uq_message_user_event": _MESSAGE,
     "message.event_kind": _MESSAGE,

@@ -111,3 +111,21 @@ def plural(number: int, one: str, few: str, many: str) -> str:
 def agree(sex: str | None, masculine: str, feminine: str) -> str:
     """«поставлен» or «поставлена», by the person's recorded sex (masculine if not recorded)."""
     return feminine if sex == "f" else masculine
+
+
+def position_in_case(position: str, case: GrammaticalCase) -> str:
+    """«в лице директора», «главному врачу», «заместителя директора»: a post's head put in
+    `case` by pymorphy3 — the adjectives before it and the first noun (or a participle,
+    which governs what follows: «исполняющего обязанности директора»); the words the
+    head governs stay as they are."""
+    words = position.split()
+    if case == "nomn":
+        return " ".join(words)
+    result = []
+    for index, word in enumerate(words):
+        parse = _morph().parse(word)[0]
+        form = parse.inflect({case})
+        result.append(_as_written(word, form.word) if form is not None else word)
+        if parse.tag.POS != "ADJF":  # the noun (or the participle) ends the head
+            return " ".join([*result, *words[index + 1 :]])
+    return " ".join(result)

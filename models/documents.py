@@ -31,7 +31,7 @@ from .base import ArchivedMixin, Choices, Model, column, utcnow
 if TYPE_CHECKING:
     from .accounts import User
     from .cases import Case
-    from .people import Family, Person
+    from .people import Consent, Family, Person
 
 DOCUMENT_TYPE = Choices(
     "document_type",
@@ -91,6 +91,10 @@ class Document(ArchivedMixin, Model):
         UniqueConstraint("person_id", "sha256"),
         UniqueConstraint("case_id", "sha256"),
         UniqueConstraint("storage_key"),
+        # A signed consent's scan names the consent it signs; no other type names one.
+        CheckConstraint(
+            "consent_id IS NULL OR doc_type = 'signed_consent'", name="consent_signed_only"
+        ),
     )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
@@ -102,6 +106,9 @@ class Document(ArchivedMixin, Model):
     )
     case_id: Mapped[int | None] = column(
         ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай", index=True
+    )
+    consent_id: Mapped[int | None] = column(
+        ForeignKey("consent.id", ondelete="RESTRICT"), label="Согласие", index=True
     )
     doc_type: Mapped[str] = DOCUMENT_TYPE.column(label="Вид документа", nullable=False)
     doc_date: Mapped[dt.date | None] = column(Date, label="Дата документа")
@@ -120,6 +127,7 @@ class Document(ArchivedMixin, Model):
     family: Mapped[Family | None] = relationship(info={"label": "Семья"})
     person: Mapped[Person | None] = relationship(info={"label": "Член семьи"})
     case: Mapped[Case | None] = relationship(info={"label": "Случай"})
+    consent: Mapped[Consent | None] = relationship(info={"label": "Согласие"})
     added_by: Mapped[User | None] = relationship(info={"label": "Добавил"})
 
     @property

@@ -230,6 +230,10 @@ class Person(ArchivedMixin, VersionedMixin, Model):
     sex: Mapped[str] = SEX.column(label="Пол")
     relation: Mapped[str] = RELATION.column(label="Кем приходится", index=True)
     snils: Mapped[str | None] = column(String(14), label="СНИЛС", unique=True)
+    # Printed in the contract and the consent (152-ФЗ art. 9 part 4: the subject's
+    # identity document): «серия и номер», then «кем и когда выдан».
+    passport: Mapped[str | None] = column(String(32), label="Паспорт: серия и номер")
+    passport_issued: Mapped[str | None] = column(String(255), label="Паспорт: кем и когда выдан")
     phone: Mapped[str | None] = column(String(32), label="Телефон")
     disability_status: Mapped[str] = DISABILITY.column(
         label="Инвалидность / ОВЗ", default="none", index=True, info={"health": True}

@@ -2003,7 +2003,7 @@ class _DemoBuilder:
             (s["coordinator"], last_saturday, 10, 30, "in_person", supported[4], "Жалоба на сроки выдачи ТСР", "Разъяснён порядок очереди, заявка получила повышенный приоритет."),
             (s["pedagogue1"], last_saturday, 12, 0, "phone", supported[5], "Запись в семейный клуб", "Семья записана на ближайшую встречу клуба."),
             (s["worker2"], back, 14, 30, "phone", supported[6], "Перенос визита", "Визит перенесён по просьбе семьи."),
-            (s["psychologist2"], later, 13, 0, "in_person", supported[7], "Повторная консультация психолога", None),
+            (s["psychologist2"], later, 12, 30, "in_person", supported[7], "Повторная консультация психолога", None),
             (s["worker3"], further, 10, 0, "phone", None, "Консультация по оформлению инвалидности ребёнку", None),
         ]  # fmt: skip
         for specialist, day, hour, minute, channel, info, purpose, outcome in rows:

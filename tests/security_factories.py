@@ -18,6 +18,7 @@ from sqlalchemy import func, inspect, select
 
 from admin_views import VIEWS
 from models import District, Staff, db
+from workflows.centre import centre_settings
 
 MODELS = {endpoint: model for _view, model, _name, _category, endpoint in VIEWS}
 ENDPOINTS = tuple(MODELS)
@@ -134,6 +135,7 @@ def world(district: District, stem: str, assignee: Staff | None = None) -> dict:
         "volunteer": f.volunteer(),
         "project_measure": f.project_measure(),
         "required_document": f.required_document(),
+        "centre_settings": centre_settings(db.session),
         "user": other_user,
         "message": f.message(family, body=f"Сообщение {stem}ым"),
         "message_template": f.message_template(code=f"offer-{stem}", title=f"Шаблон {stem}"),

@@ -13,6 +13,7 @@ from conftest import csrf_token, make_user, signed_in
 from sqlalchemy import select
 
 from models import AuditRecord, User, db
+from workflows.centre import centre_settings
 
 # (who opens it, endpoint, url with {ids}, the row's table, the seeded row it names)
 PAGES = (
@@ -74,6 +75,7 @@ def seeded(app):
         f.support_plan(case)
         loan = f.loan(f.equipment_unit(status="on_loan"), family, child)
         users = {role: make_user(role).id for role in ("coordinator", "rental_clerk")}
+        centre_settings(db.session)  # made (and audited) once, before the readings counted
         db.session.commit()
         return {
             "family": family.id,

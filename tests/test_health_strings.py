@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import subprocess
 
 import factories as f
 import pytest
@@ -136,6 +137,10 @@ def page_text(response) -> str:
     """What the user gets to read: the HTML, the JSON decoded, a workbook's cells."""
     if response.mimetype == "application/json":
         return json.dumps(response.get_json(), ensure_ascii=False)
+    if response.mimetype == "application/pdf":  # a printed document's PDF: its words
+        return subprocess.run(
+            ["pdftotext", "-", "-"], input=response.get_data(), check=True, capture_output=True
+        ).stdout.decode()
     if response.mimetype.endswith("spreadsheetml.sheet"):
         book = load_workbook(io.BytesIO(response.get_data()))
         return "\n".join(
@@ -153,6 +158,7 @@ def urls(app, ids: dict, role: str) -> list[tuple[str, str]]:
     stem = ids["stem"]
     values = {
         "case_id": ids["case"],
+        "consent_id": ids["consent"],
         "family_id": ids["family"],
         "loan_id": ids["loan"],
         "unit_id": ids["equipment_unit"],

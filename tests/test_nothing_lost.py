@@ -52,6 +52,7 @@ from models.base import ArchivedMixin
 from models.cases import LIFE_DOMAIN
 from workflows import reception, rental
 from workflows.cases import allowed_districts, record_assessment
+from workflows.centre import DEFAULT_HOURS
 from workflows.consent import has_active_consent
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
@@ -287,7 +288,7 @@ def test_a_cancelled_appointment_frees_its_slot(app, login_as, client):
     with the reason instead of double-booking the specialist?"""
     coordinator = login_as("coordinator")
     day = next_reception_day()
-    starts_at = reception.day_slots(day)[2]
+    starts_at = reception.day_slots(day, DEFAULT_HOURS)[2]
     with app.app_context():
         make_user("admin", "slots_admin")
         specialist = f.staff(role="psychologist")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from admin_views import VIEWS
 from admin_views.permissions import allowed
 from models import Case, Family, db
+from workflows.centre import centre_settings
 
 VIEW_IDS = [endpoint for *_, endpoint in VIEWS]
 
@@ -79,6 +80,7 @@ def build_world() -> dict:
     f.audit_record()
     f.message(fam)
     f.message_template()
+    centre_settings(db.session)
     db.session.commit()
     return {"family": fam.id, "case": case.id}
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models import Appointment, Case, Family, Person, Staff, User, db
 from workflows import cases as wf
 from workflows import reception
+from workflows.centre import DEFAULT_HOURS, centre_settings
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
@@ -38,12 +39,37 @@ def _book(actor, specialist, starts_at, **kw):
 
 
 def test_slots_run_half_hourly_saturday_included_sunday_closed():
-    """Is a working day 09:00–17:30 in half-hours, Saturday too, and Sunday empty?"""
-    slots = reception.day_slots(MONDAY)
+    """Is a working day 09:00–17:30 in half-hours without the lunch hour, Saturday too,
+    and Sunday empty?"""
+    slots = reception.day_slots(MONDAY, DEFAULT_HOURS)
     assert slots[0].time() == dt.time(9, 0) and slots[-1].time() == dt.time(17, 30)
-    assert len(slots) == 18
-    assert reception.day_slots(SATURDAY)
-    assert reception.day_slots(SUNDAY) == []
+    assert len(slots) == 16
+    assert dt.time(13, 0) not in {s.time() for s in slots}
+    assert dt.time(13, 30) not in {s.time() for s in slots}
+    assert reception.day_slots(SATURDAY, DEFAULT_HOURS)
+    assert reception.day_slots(SUNDAY, DEFAULT_HOURS) == []
+
+
+def test_the_lunch_break_and_the_hours_come_from_the_settings(app_ctx):
+    """Is a slot in the lunch break refused in Russian, and do the administrator's hours
+    move the grid (the day view offers no slot outside them)?"""
+    actor = f.user("coordinator")
+    lawyer = f.staff("lawyer")
+    with pytest.raises(WorkflowError, match="обеденный перерыв") as caught:
+        _book(actor, lawyer, dt.datetime.combine(MONDAY, dt.time(13, 30)))
+    assert caught.value.field == "starts_at"
+    db.session.rollback()
+    row = centre_settings(db.session)
+    row.opens_at, row.closes_at = dt.time(8, 0), dt.time(17, 0)
+    row.lunch_starts_at, row.lunch_ends_at = dt.time(12, 0), dt.time(12, 30)
+    db.session.commit()
+    times = [s.starts_at.time() for s in reception.day_view(db.session, actor, lawyer, MONDAY)]
+    assert times[0] == dt.time(8, 0) and times[-1] == dt.time(16, 30)
+    assert dt.time(12, 0) not in times and dt.time(13, 0) in times
+    with pytest.raises(WorkflowError, match="с 08:00 до 17:00, перерыв с 12:00 до 12:30"):
+        _book(actor, lawyer, dt.datetime.combine(MONDAY, dt.time(17, 0)))
+    db.session.rollback()
+    assert _book(actor, lawyer, dt.datetime.combine(MONDAY, dt.time(8, 0))).id
 
 
 def test_booking_a_free_slot_and_refusing_a_busy_one(app_ctx):

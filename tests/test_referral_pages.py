@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from models import Case, Family, PartnerContact, Person, Referral, Task, db
 from workflows import schedule
+from workflows.centre import centre_settings
 from workflows.dates import centre_today
 from workflows.referrals import default_answer_due
 
@@ -125,7 +126,8 @@ def test_journey_case_clinic_referral_overdue_task_answered(app, place):
 
     letter = text(worker.get(f"/referrals/{referral.id}/print"))
     assert "Направление" in letter and "Детская поликлиника № 1" in letter
-    assert "Смирнова Ольга Ивановна" in letter and REASON in letter
+    # The addressee in the dative, as a letter is addressed.
+    assert "Смирновой Ольге Ивановне" in letter and REASON in letter
 
     sent_on = due = TODAY  # the answer is due today: overdue from tomorrow
     answer = post(
@@ -247,9 +249,13 @@ def test_medical_reason_only_for_roles_that_read_health(app, place):
 def test_the_letter_prints_on_the_centres_requisites(app, place, monkeypatch):
     """Is the letter an A4 print page in Russian under the centre's name and requisites,
     naming the partner, its contact, the service and the answer date?"""
-    monkeypatch.setitem(app.config, "CENTRE_ADDRESS", "600000, г. Судогда, ул. Ленина, д. 1")
-    monkeypatch.setitem(app.config, "CENTRE_PHONE", "8 (49235) 2-00-00")
-    monkeypatch.setitem(app.config, "CENTRE_HEAD", "Н. В. Петрова")
+    with app.app_context():  # the administrator's «Реквизиты центра»
+        row = centre_settings(db.session)
+        row.address = "600000, г. Судогда, ул. Ленина, д. 1"
+        row.phone = "8 (49235) 2-00-00"
+        row.director_last_name, row.director_first_name = "Петрова", "Нина"
+        row.director_middle_name = "Васильевна"
+        db.session.commit()
     worker = signed_in(app, "worker_a")
     prepare(worker, place, "school", "teacher", "schooling", "education", "Перевод в школу")
     referral = the_referral(app, case_id=place["case"])
@@ -257,7 +263,7 @@ def test_the_letter_prints_on_the_centres_requisites(app, place, monkeypatch):
     assert '<html lang="ru">' in letter and "print-contract.css" in letter
     assert app.config["CENTRE_NAME"] in letter
     assert "ул. Ленина, д. 1" in letter and "тел. 8 (49235) 2-00-00" in letter
-    assert "Н. В. Петрова" in letter and "Школа № 3" in letter and "Белова Ирина" in letter
+    assert "Петрова Н. В." in letter and "Школа № 3" in letter and "Беловой Ирине" in letter
     assert "Содействие в получении образования" in letter and "Исх. № " in letter
     css = app.test_client().get("/static/print-contract.css").get_data(as_text=True)
     assert "size: A4" in css

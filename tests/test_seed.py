@@ -45,6 +45,7 @@ from models.reference import AGREEMENT_STATUS, PARTNER_KIND, SERVICE_KIND, Partn
 from models.snils import is_valid_snils, normalise_snils
 from seed.demo import DEMO_PASSWORD, PROJECT_GRANT, PROJECT_TOTAL
 from seed.reference import load_reference
+from workflows.centre import working_hours
 from workflows.dates import DEFAULT_TIMEZONE, add_months, centre_today
 from workflows.reception import SUNDAY, is_slot
 from workflows.tasks import eligible_staff
@@ -346,7 +347,9 @@ def check_appointments_are_on_reception_slots(demo):
     """Is every appointment on a reception slot (half-hourly, never on Sunday)?"""
     for appointment in db.session.scalars(select(Appointment)):
         assert appointment.starts_at.weekday() != SUNDAY, appointment
-        assert is_slot(appointment.starts_at.replace(tzinfo=None)), appointment
+        assert is_slot(appointment.starts_at.replace(tzinfo=None), working_hours(db.session)), (
+            appointment
+        )
 
 
 def check_rental_history_tells_every_step(demo):

@@ -26,7 +26,7 @@ import filetype
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
-from models import Case, Document, Family, Person, RequiredDocument, User
+from models import Case, Consent, Document, Family, Person, RequiredDocument, User
 from models.documents import CONTENT_TYPE, DOCUMENT_TYPE, HEALTH_DOCUMENT_TYPES
 from models.guards import case_refusal
 from models.live import new_work_refusal
@@ -161,10 +161,13 @@ def add_document(
     doc_date: dt.date | None,
     upload: Upload,
     today: dt.date,
+    consent_id: int | None = None,
 ) -> tuple[Document, bool]:
     """Attach the uploaded file to a family, a member or a case: (the document, whether it
-    is new). The same file already attached there is that document, not a second one."""
+    is new). The same file already attached there is that document, not a second one.
+    A signed consent's scan may name its consent (`consent_id`, of the same family)."""
     row = visible_place(session, user, place, place_id)
+    consent = _signed_consent(session, user, row, consent_id, doc_type)
     session.refresh(row, with_for_update=True)  # two uploads of one file there queue here
     if new_work_refusal(row) is not None:  # archived, or a member of an archived family
         raise WorkflowError(ARCHIVED_PLACE)
@@ -202,11 +205,51 @@ def add_document(
         sha256=sha256,
         storage_key=key,
         added_by_id=user.id,
+        consent_id=consent.id if consent is not None else None,
         **{f"{place}_id": place_id},
     )
     session.add(document)
     session.flush()
     return document, True
+
+
+NOT_A_SIGNED_CONSENT = "К согласию прикладывается только его подписанный экземпляр."
+
+
+def _signed_consent(
+    session: Session,
+    user: User,
+    place: Family | Person | Case,
+    consent_id: int | None,
+    doc_type: str | None,
+) -> Consent | None:
+    """The consent a signed copy is attached for: visible to `user` and of the place's family."""
+    if consent_id is None:
+        return None
+    if doc_type != "signed_consent":
+        raise WorkflowError(NOT_A_SIGNED_CONSENT, "doc_type")
+    family_id = place.id if isinstance(place, Family) else place.family_id
+    consent = session.scalar(
+        select(Consent).where(Consent.id == consent_id, where_visible(Consent, user))
+    )
+    if consent is None or consent.family_id != family_id:
+        raise WorkflowError(NOT_FOUND)
+    return consent
+
+
+def signed_copies(
+    session: Session, user: User, *, case: Case | None = None, consent: Consent | None = None
+) -> list[Document]:
+    """The signed scans `user` may see of a case's contract («договор подписанный» attached
+    to the case) or of a consent («согласие подписанное» naming it), newest first."""
+    query = select(Document).where(Document.archived_at.is_(None), where_visible(Document, user))
+    if case is not None:
+        query = query.where(Document.case_id == case.id, Document.doc_type == "signed_contract")
+    elif consent is not None:
+        query = query.where(Document.consent_id == consent.id)
+    else:
+        return []
+    return list(session.scalars(query.order_by(Document.added_at.desc(), Document.id.desc())))
 
 
 def visible_document(session: Session, user: User, document_id: int) -> Document | None:

@@ -1,7 +1,8 @@
 """Reception: pre-registration of appointments with a specialist by time slot (seed 004).
 
-A reception day runs without a break, Saturdays included (working parents come
-then), in slots of half an hour. One specialist has at most one appointment a
+A reception day keeps to the centre's hours and its lunch break (the settings row,
+workflows/centre.py), Saturdays included (working parents come then), in slots of
+half an hour; a slot that touches the lunch break is not offered. One specialist has at most one appointment a
 slot: the database holds it with a unique (specialist, start) and the loser of
 a race gets the same Russian message as a clerk who picked a busy slot.
 """
@@ -19,14 +20,13 @@ from models import Appointment, Family, Staff, User
 from models.live import active_for_new_work, refuse_for_new_work
 from models.reference import APPOINTMENT_CHANNEL
 from models.roles import roles_that
+from workflows.centre import Hours, working_hours
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 from workflows.notify import notify_appointment_booked
 from workflows.scope import where_visible
 
 SLOT = dt.timedelta(minutes=30)
-OPENS = dt.time(9, 0)
-CLOSES = dt.time(18, 0)
 SUNDAY = 6
 
 
@@ -34,20 +34,37 @@ def slot_busy(starts_at: dt.datetime) -> str:
     return f"У специалиста уже есть запись на {starts_at:%d.%m.%Y %H:%M}: выберите другое время."
 
 
-def day_slots(day: dt.date) -> list[dt.datetime]:
-    """The reception slots of a day, from opening to closing; none on Sunday."""
+def day_slots(day: dt.date, hours: Hours) -> list[dt.datetime]:
+    """The reception slots of a day, from opening to closing, none in the lunch break
+    and none on Sunday."""
     if day.weekday() == SUNDAY:
         return []
-    slots, moment = [], dt.datetime.combine(day, OPENS)
-    end = dt.datetime.combine(day, CLOSES)
-    while moment < end:
-        slots.append(moment)
+    slots, moment = [], dt.datetime.combine(day, hours.opens)
+    end = dt.datetime.combine(day, hours.closes)
+    while moment + SLOT <= end:
+        if not hours.in_lunch(moment.time(), (moment + SLOT).time()):
+            slots.append(moment)
         moment += SLOT
     return slots
 
 
-def is_slot(starts_at: dt.datetime) -> bool:
-    return starts_at in day_slots(starts_at.date())
+def is_slot(starts_at: dt.datetime, hours: Hours) -> bool:
+    return starts_at in day_slots(starts_at.date(), hours)
+
+
+def slot_refusal(starts_at: dt.datetime, hours: Hours) -> str | None:
+    """Why a moment is no reception slot, in Russian; None when it is one."""
+    if starts_at.weekday() == SUNDAY:
+        return "В воскресенье приёма нет; суббота — приёмный день."
+    if is_slot(starts_at, hours):
+        return None
+    end = (starts_at + SLOT).time()
+    if hours.in_lunch(starts_at.time(), end):
+        return (
+            f"С {hours.lunch_starts:%H:%M} до {hours.lunch_ends:%H:%M} — обеденный перерыв:"
+            " выберите другое время."
+        )
+    return f"Приём — {hours.words()}, каждые полчаса."
 
 
 def receiving_staff(session: Session) -> list[Staff]:
@@ -97,7 +114,7 @@ def day_view(session: Session, user: User, specialist: Staff, day: dt.date) -> l
             )
         )
     )
-    moments = sorted(set(day_slots(day)) | set(booked))
+    moments = sorted(set(day_slots(day, working_hours(session))) | set(booked))
     return [
         Slot(
             m,
@@ -128,12 +145,9 @@ def book_appointment(
     refuse_for_new_work(specialist, "specialist")
     if starts_at.date() < today:
         raise WorkflowError("Нельзя записать на прошедший день.", "starts_at")
-    if starts_at.weekday() == SUNDAY:
-        raise WorkflowError("В воскресенье приёма нет; суббота — приёмный день.", "starts_at")
-    if not is_slot(starts_at):
-        raise WorkflowError(
-            f"Приём — с {OPENS:%H:%M} до {CLOSES:%H:%M}, каждые полчаса.", "starts_at"
-        )
+    refusal = slot_refusal(starts_at, working_hours(session))
+    if refusal:
+        raise WorkflowError(refusal, "starts_at")
     if channel not in APPOINTMENT_CHANNEL.codes:
         raise WorkflowError("Выберите способ записи: лично или по телефону.", "channel")
     if not (purpose or "").strip():

@@ -1,7 +1,7 @@
 """The coordination council as work: agenda cases, decisions, partners' people; staff notices
 
 Revision ID: 0019_council
-Revises: 0016_search
+Revises: 0017_ipra
 
 A council meeting keeps its row, its district, its agenda text, its staff and partner
 institutions (council_meeting_staff, council_meeting_partner) and its free-text

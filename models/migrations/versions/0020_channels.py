@@ -1,7 +1,7 @@
 """Identification channels: incoming referrals, social raids, a family's partner or raid
 
 Revision ID: 0020_channels
-Revises: 0016_search
+Revises: 0019_council
 
 A partner's incoming referral of a family (`incoming_referral`: who, when, why,
 received by whom; taken with the family it led to, or declined with the reason) and

@@ -1,7 +1,7 @@
 """Events with their participants, the volunteers' register, the project's budget
 
 Revision ID: 0021_events
-Revises: 0016_search
+Revises: 0020_channels
 
 An event gains the campaign's channel, print run and reach (CHECKs: a campaign item
 has a channel and nothing else has; the numbers are not negative; an existing

@@ -1,7 +1,7 @@
 """A unit's size as a range: size_min and size_max, parsed from the size text
 
 Revision ID: 0022_screens
-Revises: 0016_search
+Revises: 0021_events
 
 «ширина сиденья 36–46 см» is found by «40» at the rental desk: the two bounds are kept
 beside the text (both or neither, the lower not above the upper). Added in place, not by
