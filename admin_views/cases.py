@@ -10,14 +10,16 @@ from models import db
 from models.cases import CASE_STATUS, CLOSURE_REASON
 from models.guards import case_refusal
 from workflows.dates import centre_today
+from workflows.search import case_matches
 from workflows.tasks import auto_assign_task
 
 from . import documents
 from .base import OporaModelView
+from .people import KeySearchMixin
 from .permissions import allowed
 
 
-class CaseView(OporaModelView):
+class CaseView(KeySearchMixin, OporaModelView):
     """Cases: read and lightly corrected here; created through «Новое обращение» and
     moved through their statuses only by the case_flow pages (workflows/cases.py)."""
 
@@ -33,6 +35,8 @@ class CaseView(OporaModelView):
         "lead_worker",
     )
     column_searchable_list = ("contract_number", "family.surname")
+    # A contract number from its beginning, a family's surname in any form (the keys).
+    key_matches = staticmethod(case_matches)
     column_labels = {"family.surname": "Фамилия семьи", "family.district": "Участок"}
     column_filters = (
         "status",
