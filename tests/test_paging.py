@@ -100,6 +100,33 @@ def test_filter_by_district_filters_by_that_district(client, login_as, app, fami
     assert shown_surnames(page.get_data(as_text=True)) == SURNAMES[1::2]
 
 
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [("содержит", SURNAMES[1::2]), ("не содержит", SURNAMES[0::2])],
+)
+def test_contains_filter_on_a_district_matches_in_the_district_table(
+    client, login_as, app, families, family_view, operation, expected
+):
+    """Does «Участок содержит» (a LIKE on the district's name, any letter case) filter the
+    families, matched once over the district table (`IN (SELECT … FROM district …)`)
+    rather than by lower() on every joined family row?"""
+    login_as("coordinator")
+    family_view.page_size = 25
+    with app.test_request_context():
+        index, flt = next(
+            (i, flt)
+            for i, flt in enumerate(family_view._filters)
+            if str(flt.name) == "Участок" and str(flt.operation()) == operation
+        )
+        arg = family_view.get_filter_arg(index, flt)
+        first_district, _second = families
+        fragment = first_district.split()[-1]  # «Участок № 7» → «7»: upper and lower alike
+        where = str(flt.apply(db.session.query(f.Family), fragment).statement)
+    assert re.search(r"IN \(SELECT district\.name\s+FROM district\s+WHERE lower", where)
+    page = client.get("/family/", query_string={f"flt0_{arg}": "участок № " + fragment})
+    assert shown_surnames(page.get_data(as_text=True)) == expected
+
+
 @pytest.mark.parametrize("fence_cap", [0, 100])
 def test_search_beyond_the_cap_sorts_its_matches(
     client, login_as, app, families, family_view, monkeypatch, fence_cap
