@@ -7,6 +7,7 @@ import re
 
 import factories as f
 import pytest
+from sqlalchemy import event
 
 from admin_views import paging
 from models import db
@@ -142,3 +143,50 @@ def test_search_beyond_the_cap_sorts_its_matches(
     assert shown_surnames(first) == SURNAMES[:3]
     second = client.get(next_link(first)).get_data(as_text=True)
     assert shown_surnames(second) == SURNAMES[3:6]
+
+
+@pytest.mark.parametrize("fence", [False, True], ids=["many-rows", "few-rows"])
+@pytest.mark.parametrize("desc", [False, True], ids=["asc", "desc"])
+def test_numbered_pages_skip_bare_ids_and_show_the_sorted_rows(
+    client, login_as, app, families, family_view, monkeypatch, desc, fence
+):
+    """Do numbered pages (?page=N) show the same rows in the same order as one sorted
+    list cut in threes — by the surname and by the district (a joined sort) — with the
+    OFFSET over the bare ids of a subquery, not over the joined query?"""
+    if not fence:
+        monkeypatch.setattr(paging, "COUNT_CAP", 5)
+        monkeypatch.setattr(paging, "FENCE_CAP", 0)
+    login_as("coordinator")
+    with app.app_context():
+        rows = db.session.query(f.Family.surname, f.District.name, f.Family.id).join(
+            f.Family.district
+        )
+        by_district = [s for s, _d, _id in sorted(rows, key=lambda r: r[1:], reverse=desc)]
+    by_surname = list(reversed(SURNAMES)) if desc else SURNAMES
+    statements: list[str] = []
+
+    deep = [False]  # record the statements of pages past the first only
+
+    def record(conn, cursor, statement, *args):
+        if deep[0]:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for sort, expected in (("0", by_surname), ("2", by_district)):
+            shown = []
+            for number in range(3):
+                query = {"sort": sort, "page": number, **({"desc": "1"} if desc else {})}
+                deep[0] = number > 0
+                page = client.get("/family/", query_string=query).get_data(as_text=True)
+                shown += [s for _i, s in sorted((page.index(s), s) for s in SURNAMES if s in page)]
+            assert shown == expected, sort
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    offsets = [sql for sql in statements if "OFFSET" in sql and "family_surname" in sql]
+    assert offsets
+    for sql in offsets:
+        outer, _, inner = sql.partition("IN (SELECT")
+        assert "OFFSET" in inner and "OFFSET" not in outer, sql

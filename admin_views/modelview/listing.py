@@ -158,7 +158,6 @@ class ListingMixin:
             # looking for rare matches (the last page of a district: all 76,000).
             ids = query.order_by(None).with_entities(pk).offset(0).subquery()
             query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
-        query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         keys, descending = self._keyset(sort_column, sort_desc)
         # The primary key breaks ties, so that pages neither repeat nor skip rows.
@@ -173,8 +172,17 @@ class ListingMixin:
             values = None  # a forged cursor: the first page
         if values is not None:
             query = query.filter(paging.after_clause(keys, values, descending)).limit(page_size)
+        elif page and page_size:
+            # A numbered page far down (?page=3999, reached by «Назад»): the OFFSET skips
+            # bare ids in the sort's order, and only the page's rows are joined to their
+            # relations — an OFFSET over the joined query probed `family` per skipped row.
+            ids = query.with_entities(pk).limit(page_size).offset(page * page_size).subquery()
+            query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
+            query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+            query = query.order_by(pk.desc() if descending else pk)
         else:
             query = self._apply_pagination(query, page, page_size)
+        query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         if not execute:
             return count, query
         rows = query.all()
