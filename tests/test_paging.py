@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import factories as f
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from admin_views import paging
 from models import db
@@ -190,3 +191,46 @@ def test_numbered_pages_skip_bare_ids_and_show_the_sorted_rows(
     for sql in offsets:
         outer, _, inner = sql.partition("IN (SELECT")
         assert "OFFSET" in inner and "OFFSET" not in outer, sql
+
+
+def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app):
+    """Is the person list (live rows, by surname and name) read along ix_person_name_id
+    on SQLite, with no sort of every row? The archived_at index holds archived rows only
+    (0023_perf): a full one drew the planner to read all live rows through it and sort."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's planner")
+        for index in range(12):
+            family = f.family(surname=f"Семья{index}")
+            person = f.person(family, last_name=f"Фамилия{index}")
+            if index % 4 == 0:
+                person.archived_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        indexes = dict(
+            db.session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_%_archived_at'")
+            ).all()
+        )
+        engine = db.engine
+    assert len(indexes) > 20
+    assert all("WHERE archived_at IS NOT NULL" in sql for sql in indexes.values()), indexes
+    login_as("coordinator")
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        if statement.startswith("SELECT person.id AS person_id"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/person/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = statements[-1]
+    with app.app_context():
+        explained = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters
+        )
+        plan = " | ".join(row[-1] for row in explained)
+    assert "ix_person_name_id" in plan and "TEMP B-TREE" not in plan, plan
