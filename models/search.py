@@ -34,9 +34,27 @@ TRIGRAM_COLUMNS["family"] += ("text_key",)
 
 # Composite indexes matching the lists' default sorts with the id that breaks ties
 # (keyset «Далее»), and the district filter / district worker's scope with that sort.
-Index("ix_family_surname_id", Family.surname, Family.id)
+# The two registers' default sorts hold the live rows only (`archived_at IS NULL`, the
+# lists' WHERE): a numbered page far down skips index entries alone, never reading a
+# row to learn whether it is archived (?page=3999 of persons on SQLite: 1.35 → 0.08 s).
+_LIVE_FAMILY = Family.archived_at.is_(None)
+_LIVE_PERSON = Person.archived_at.is_(None)
+Index(
+    "ix_family_surname_id",
+    Family.surname,
+    Family.id,
+    sqlite_where=_LIVE_FAMILY,
+    postgresql_where=_LIVE_FAMILY,
+)
 Index("ix_family_district_surname", Family.district_id, Family.surname, Family.id)
-Index("ix_person_name_id", Person.last_name, Person.first_name, Person.id)
+Index(
+    "ix_person_name_id",
+    Person.last_name,
+    Person.first_name,
+    Person.id,
+    sqlite_where=_LIVE_PERSON,
+    postgresql_where=_LIVE_PERSON,
+)
 Index("ix_person_family_name", Person.family_id, Person.last_name, Person.first_name)
 Index("ix_support_case_applied_id", Case.application_date, Case.id)
 Index("ix_loan_issued_id", Loan.issued_on, Loan.id)

@@ -193,7 +193,7 @@ def test_numbered_pages_skip_bare_ids_and_show_the_sorted_rows(
         assert "OFFSET" in inner and "OFFSET" not in outer, sql
 
 
-def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app):
+def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app, monkeypatch):
     """Is the person list (live rows, by surname and name) read along ix_person_name_id
     on SQLite, with no sort of every row? The archived_at index holds archived rows only
     (0023_perf): a full one drew the planner to read all live rows through it and sort."""
@@ -212,9 +212,16 @@ def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app):
                 text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_%_archived_at'")
             ).all()
         )
+        sorts = dict(
+            db.session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name = 'ix_person_name_id'")
+            ).all()
+        )
         engine = db.engine
     assert len(indexes) > 20
     assert all("WHERE archived_at IS NOT NULL" in sql for sql in indexes.values()), indexes
+    assert "WHERE archived_at IS NULL" in sorts["ix_person_name_id"]  # the live rows only
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)  # more rows than the count: the list's path
     login_as("coordinator")
     statements: list[tuple[str, tuple]] = []
 

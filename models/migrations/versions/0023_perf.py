@@ -1,4 +1,4 @@
-"""The archived_at indexes hold the archived rows only (partial indexes)
+"""The archived_at indexes hold the archived rows only; the registers' sorts the live ones
 
 Revision ID: 0023_perf
 Revises: 0016_search
@@ -9,7 +9,11 @@ planner answered the live person list (`archived_at IS NULL ORDER BY last_name,
 first_name, id LIMIT 25`) by reading all 239,000 persons through that index and sorting
 them, instead of walking `ix_person_name_id`. The same name now indexes `archived_at`
 WHERE `archived_at IS NOT NULL`: the «Архив» lists keep an index, the live lists are
-left to their sort's index. SQLite's statistics are refreshed (ANALYZE).
+left to their sort's index. Those sort indexes of the two registers
+(`ix_person_name_id`, `ix_family_surname_id`) now hold the live rows only (WHERE
+`archived_at IS NULL`, the lists' own WHERE): a numbered page far down skips index
+entries without reading each row's archived_at. SQLite's statistics are refreshed
+(ANALYZE).
 Frozen: the table names are listed here, not read from the models.
 """
 
@@ -48,6 +52,11 @@ TABLES = (
     "visit",
 )
 ARCHIVED = sa.text("archived_at IS NOT NULL")
+LIVE = sa.text("archived_at IS NULL")
+SORTS = (
+    ("ix_person_name_id", "person", ["last_name", "first_name", "id"]),
+    ("ix_family_surname_id", "family", ["surname", "id"]),
+)
 
 
 def upgrade() -> None:
@@ -57,6 +66,9 @@ def upgrade() -> None:
         op.create_index(
             name, table, ["archived_at"], sqlite_where=ARCHIVED, postgresql_where=ARCHIVED
         )
+    for name, table, columns in SORTS:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, sqlite_where=LIVE, postgresql_where=LIVE)
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ANALYZE")
 
@@ -66,3 +78,6 @@ def downgrade() -> None:
         name = f"ix_{table}_archived_at"
         op.drop_index(name, table_name=table)
         op.create_index(name, table, ["archived_at"])
+    for name, table, columns in SORTS:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns)
