@@ -60,7 +60,7 @@ PEER_INDEXES = (
 )
 
 # (scenario, Opora's path, the scaffold's, the floor's or None, requests' share of N).
-# {common}: Opora's commonest surname (feminine form), {rare}: one of a few persons,
+# {common}: Opora's commonest surname (feminine form), {rare}: the rarest surname,
 # {person}: a person's id.
 SCENARIOS = [
     ("Люди: список, стр. 1 (по фамилии)", "/person/", "/admin/person/", "/person/", 1),
@@ -152,8 +152,7 @@ def words(opora_url: str) -> dict:
     )[0][0]
     rare = sql(
         opora_url,
-        "SELECT last_name FROM person GROUP BY last_name HAVING count(*) BETWEEN 3 AND 10 "
-        "ORDER BY last_name LIMIT 1",
+        "SELECT last_name FROM person GROUP BY last_name ORDER BY count(*), last_name LIMIT 1",
     )[0][0]
     person = sql(opora_url, "SELECT min(id) FROM person WHERE archived_at IS NULL")[0][0]
     user = sql(
