@@ -15,16 +15,18 @@ from workflows import documents as wf_documents
 from workflows import rehab
 from workflows.dates import centre_today
 from workflows.scope import where_visible
+from workflows.search import case_matches
 from workflows.tasks import auto_assign_task
 
 from . import documents
 from .base import OporaModelView
+from .people import KeySearchMixin
 from .permissions import allowed
 from .printing import signed_upload_url
 from .rehab import ipra_links
 
 
-class CaseView(OporaModelView):
+class CaseView(KeySearchMixin, OporaModelView):
     """Cases: read and lightly corrected here; created through «Новое обращение» and
     moved through their statuses only by the case_flow pages (workflows/cases.py)."""
 
@@ -40,6 +42,8 @@ class CaseView(OporaModelView):
         "lead_worker",
     )
     column_searchable_list = ("contract_number", "family.surname")
+    # A contract number from its beginning, a family's surname in any form (the keys).
+    key_matches = staticmethod(case_matches)
     column_labels = {"family.surname": "Фамилия семьи", "family.district": "Участок"}
     column_filters = (
         "status",

@@ -115,6 +115,14 @@ def queue_roles() -> str:
     return ", ".join(roles)
 
 
+# What the history table (rental_desk/_history.html) shows of each event, loaded at once.
+HISTORY_LOADS = (
+    selectinload(RentalEvent.unit),
+    selectinload(RentalEvent.family),
+    selectinload(RentalEvent.staff),
+)
+
+
 def child_label(child: Person) -> str:
     return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
 
@@ -468,11 +476,13 @@ class RentalDeskView(PageView):
             select(Loan)
             .where(Loan.unit_id == unit.id, where_visible(Loan, current_user))
             .order_by(Loan.issued_on.desc(), Loan.id.desc())
+            .options(selectinload(Loan.family))
         ).all()
         history = db.session.scalars(
             select(RentalEvent)
             .where(RentalEvent.unit_id == unit.id)
             .order_by(RentalEvent.occurred_on.desc(), RentalEvent.id.desc())
+            .options(*HISTORY_LOADS)
         ).all()
         open_loan = next((loan for loan in loans if loan.is_open), None)
         offer = db.session.scalars(
@@ -744,16 +754,23 @@ class RentalDeskView(PageView):
             select(Loan)
             .where(Loan.family_id == family.id, where_visible(Loan, current_user))
             .order_by(Loan.issued_on.desc(), Loan.id.desc())
+            # the table shows each loan's unit, its type and the child: loaded at once
+            .options(
+                selectinload(Loan.unit).selectinload(EquipmentUnit.type),
+                selectinload(Loan.child),
+            )
         ).all()
         places = db.session.scalars(
             select(Reservation)
             .where(Reservation.family_id == family.id)
             .order_by(Reservation.requested_on.desc(), Reservation.id.desc())
+            .options(selectinload(Reservation.type), selectinload(Reservation.child))
         ).all()
         history = db.session.scalars(
             select(RentalEvent)
             .where(RentalEvent.family_id == family.id)
             .order_by(RentalEvent.occurred_on.desc(), RentalEvent.id.desc())
+            .options(*HISTORY_LOADS)
         ).all()
         return self.render(
             "rental_desk/family.html",

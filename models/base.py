@@ -102,9 +102,10 @@ class Choices:
 class ArchivedMixin:
     """Rows that are never hard-deleted: the panel's delete archives them."""
 
-    archived_at: Mapped[dt.datetime | None] = column(
-        DateTime(timezone=True), label="В архиве с", index=True
-    )
+    # Indexed by a partial index of the archived rows only (models/search.py): an index of
+    # every row's archived_at led SQLite's planner to read all live rows through it and
+    # sort them, instead of walking the list's sort index.
+    archived_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True), label="В архиве с")
 
     @property
     def is_archived(self) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, Index, event
 
-from .base import db
+from .base import ArchivedMixin, Model, db
 from .cases import Case
 from .keys import KEYS, install_sqlite_triggers
 from .people import Family, Person
@@ -34,12 +34,45 @@ TRIGRAM_COLUMNS["family"] += ("text_key",)
 
 # Composite indexes matching the lists' default sorts with the id that breaks ties
 # (keyset «Далее»), and the district filter / district worker's scope with that sort.
-Index("ix_family_surname_id", Family.surname, Family.id)
+# The two registers' default sorts hold the live rows only (`archived_at IS NULL`, the
+# lists' WHERE): a numbered page far down skips index entries alone, never reading a
+# row to learn whether it is archived (?page=3999 of persons on SQLite: 1.35 → 0.08 s).
+_LIVE_FAMILY = Family.archived_at.is_(None)
+_LIVE_PERSON = Person.archived_at.is_(None)
+Index(
+    "ix_family_surname_id",
+    Family.surname,
+    Family.id,
+    sqlite_where=_LIVE_FAMILY,
+    postgresql_where=_LIVE_FAMILY,
+)
 Index("ix_family_district_surname", Family.district_id, Family.surname, Family.id)
-Index("ix_person_name_id", Person.last_name, Person.first_name, Person.id)
+Index(
+    "ix_person_name_id",
+    Person.last_name,
+    Person.first_name,
+    Person.id,
+    sqlite_where=_LIVE_PERSON,
+    postgresql_where=_LIVE_PERSON,
+)
 Index("ix_person_family_name", Person.family_id, Person.last_name, Person.first_name)
 Index("ix_support_case_applied_id", Case.application_date, Case.id)
 Index("ix_loan_issued_id", Loan.issued_on, Loan.id)
+
+# The archived rows of every table that archives (the «Архив» lists): a partial index.
+# The live lists (`archived_at IS NULL`, nearly every row) are served by their sort's
+# index; an index of every row's archived_at drew SQLite's planner (its statistics give
+# `archived_at = ?` a few hundred rows) to read 239,000 persons through it and sort them.
+for _name, _archiving in sorted(db.metadata.tables.items()):
+    _class = next((m.class_ for m in Model.registry.mappers if m.local_table is _archiving), None)
+    if _class is not None and issubclass(_class, ArchivedMixin):
+        _archived = _archiving.c.archived_at
+        Index(
+            f"ix_{_name}_archived_at",
+            _archived,
+            sqlite_where=_archived.is_not(None),
+            postgresql_where=_archived.is_not(None),
+        )
 
 # The search keys: a prefix is a range of these indexes. On SQLite triggers keep them.
 for _table in sorted({table for table, _key in KEYS}):

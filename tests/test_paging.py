@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import factories as f
 import pytest
+from sqlalchemy import event, text
 
 from admin_views import paging
 from models import db
@@ -100,6 +102,33 @@ def test_filter_by_district_filters_by_that_district(client, login_as, app, fami
     assert shown_surnames(page.get_data(as_text=True)) == SURNAMES[1::2]
 
 
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [("содержит", SURNAMES[1::2]), ("не содержит", SURNAMES[0::2])],
+)
+def test_contains_filter_on_a_district_matches_in_the_district_table(
+    client, login_as, app, families, family_view, operation, expected
+):
+    """Does «Участок содержит» (a LIKE on the district's name, any letter case) filter the
+    families, matched once over the district table (`IN (SELECT … FROM district …)`)
+    rather than by lower() on every joined family row?"""
+    login_as("coordinator")
+    family_view.page_size = 25
+    with app.test_request_context():
+        index, flt = next(
+            (i, flt)
+            for i, flt in enumerate(family_view._filters)
+            if str(flt.name) == "Участок" and str(flt.operation()) == operation
+        )
+        arg = family_view.get_filter_arg(index, flt)
+        first_district, _second = families
+        fragment = first_district.split()[-1]  # «Участок № 7» → «7»: upper and lower alike
+        where = str(flt.apply(db.session.query(f.Family), fragment).statement)
+    assert re.search(r"IN \(SELECT district\.name\s+FROM district\s+WHERE lower", where)
+    page = client.get("/family/", query_string={f"flt0_{arg}": "участок № " + fragment})
+    assert shown_surnames(page.get_data(as_text=True)) == expected
+
+
 @pytest.mark.parametrize("fence_cap", [0, 100])
 def test_search_beyond_the_cap_sorts_its_matches(
     client, login_as, app, families, family_view, monkeypatch, fence_cap
@@ -115,3 +144,100 @@ def test_search_beyond_the_cap_sorts_its_matches(
     assert shown_surnames(first) == SURNAMES[:3]
     second = client.get(next_link(first)).get_data(as_text=True)
     assert shown_surnames(second) == SURNAMES[3:6]
+
+
+@pytest.mark.parametrize("fence", [False, True], ids=["many-rows", "few-rows"])
+@pytest.mark.parametrize("desc", [False, True], ids=["asc", "desc"])
+def test_numbered_pages_skip_bare_ids_and_show_the_sorted_rows(
+    client, login_as, app, families, family_view, monkeypatch, desc, fence
+):
+    """Do numbered pages (?page=N) show the same rows in the same order as one sorted
+    list cut in threes — by the surname and by the district (a joined sort) — with the
+    OFFSET over the bare ids of a subquery, not over the joined query?"""
+    if not fence:
+        monkeypatch.setattr(paging, "COUNT_CAP", 5)
+        monkeypatch.setattr(paging, "FENCE_CAP", 0)
+    login_as("coordinator")
+    with app.app_context():
+        rows = db.session.query(f.Family.surname, f.District.name, f.Family.id).join(
+            f.Family.district
+        )
+        by_district = [s for s, _d, _id in sorted(rows, key=lambda r: r[1:], reverse=desc)]
+    by_surname = list(reversed(SURNAMES)) if desc else SURNAMES
+    statements: list[str] = []
+
+    deep = [False]  # record the statements of pages past the first only
+
+    def record(conn, cursor, statement, *args):
+        if deep[0]:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for sort, expected in (("0", by_surname), ("2", by_district)):
+            shown = []
+            for number in range(3):
+                query = {"sort": sort, "page": number, **({"desc": "1"} if desc else {})}
+                deep[0] = number > 0
+                page = client.get("/family/", query_string=query).get_data(as_text=True)
+                shown += [s for _i, s in sorted((page.index(s), s) for s in SURNAMES if s in page)]
+            assert shown == expected, sort
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    offsets = [sql for sql in statements if "OFFSET" in sql and "family_surname" in sql]
+    assert offsets
+    for sql in offsets:
+        outer, _, inner = sql.partition("IN (SELECT")
+        assert "OFFSET" in inner and "OFFSET" not in outer, sql
+
+
+def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app, monkeypatch):
+    """Is the person list (live rows, by surname and name) read along ix_person_name_id
+    on SQLite, with no sort of every row? The archived_at index holds archived rows only
+    (0024_perf): a full one drew the planner to read all live rows through it and sort."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's planner")
+        for index in range(12):
+            family = f.family(surname=f"Семья{index}")
+            person = f.person(family, last_name=f"Фамилия{index}")
+            if index % 4 == 0:
+                person.archived_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        indexes = dict(
+            db.session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_%_archived_at'")
+            ).all()
+        )
+        sorts = dict(
+            db.session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name = 'ix_person_name_id'")
+            ).all()
+        )
+        engine = db.engine
+    assert len(indexes) > 20
+    assert all("WHERE archived_at IS NOT NULL" in sql for sql in indexes.values()), indexes
+    assert "WHERE archived_at IS NULL" in sorts["ix_person_name_id"]  # the live rows only
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)  # more rows than the count: the list's path
+    login_as("coordinator")
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        if statement.startswith("SELECT person.id AS person_id"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/person/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = statements[-1]
+    with app.app_context():
+        explained = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters
+        )
+        plan = " | ".join(row[-1] for row in explained)
+    assert "ix_person_name_id" in plan and "TEMP B-TREE" not in plan, plan

@@ -17,7 +17,7 @@ from conftest import signed_in
 from sqlalchemy import event
 
 from admin_views.permissions import allowed
-from models import db
+from models import RentalEvent, db
 
 LISTS = (
     "family",
@@ -231,3 +231,77 @@ def test_searches_cost_the_same_with_2_and_8_families_found(app, client, world):
     assert counts() == few
     page = browsers["coordinator"].get("/intake/?surname=Смирнова").get_data(as_text=True)
     assert page.count("Смирновы") >= 8  # the mother's form found every family
+
+
+def test_workflow_pages_of_one_family_do_not_grow_with_its_rows(app, client, world):
+    """The intake's family page, the desk's family page, the case's steps (assessment,
+    decision, closure) and the case page: the same number of queries for a family with
+    one child, loan, queue place and open task as for one with four of each (issue 18)."""
+    (district_id, worker_id), _grow = world
+    with app.app_context():
+        f.user("coordinator", username="coordinator")
+        f.user("admin", username="desk-admin")
+        district = db.session.get(f.District, district_id)
+        worker = db.session.get(f.Staff, worker_id)
+        family, mother, _child = f.family_with_members(district_row=district)
+        f.consent(family, mother)
+        case = f.case(family, mother, lead_worker=worker, status="assessment")
+        db.session.commit()
+        family_id, case_id = family.id, case.id
+
+    shared_unit: list[int | None] = [None]
+
+    def add_rows() -> None:
+        with app.app_context():
+            family = db.session.get(f.Family, family_id)
+            case = db.session.get(f.Case, case_id)
+            worker = db.session.get(f.Staff, worker_id)
+            child = f.person(family, "child")
+            unit = f.equipment_unit(status="on_loan")
+            loan = f.loan(unit, family, child, issued_by=worker)
+            db.session.add(  # the desk's history shows each event's unit, family and clerk
+                RentalEvent(
+                    kind="issued",
+                    occurred_on=loan.issued_on,
+                    unit=unit,
+                    loan=loan,
+                    family=family,
+                    staff=worker,
+                )
+            )
+            if shared_unit[0] is None:
+                shared_unit[0] = unit.id
+            else:  # the first unit lent again to the family: one more line on its page
+                earlier = db.session.get(f.EquipmentUnit, shared_unit[0])
+                f.loan(earlier, family, child, issued_by=worker, returned_on=loan.issued_on)
+            f.reservation(family, child)
+            f.task(family, case, assignee=worker, status="assigned")
+            f.person(family, "father", last_name="Смирнов", first_name="Иван")
+            f.consent(family, family.members[0])
+            db.session.commit()
+
+    urls = {
+        "coordinator": (
+            f"/intake/family/{family_id}",
+            f"/case_flow/{case_id}/assessment",
+            f"/case_flow/{case_id}/decision",
+            f"/case_flow/{case_id}/closure",
+            f"/case/details/?id={case_id}",
+            f"/family/details/?id={family_id}",
+        ),
+        "desk-admin": (f"/rental_desk/family/{family_id}/", "/rental_desk/unit/{unit}/"),
+    }
+    browsers = {user: signed_in(app, user) for user in urls}
+
+    def counts() -> dict[str, int]:
+        return {
+            url: queries_for(app, browsers[user], url.format(unit=shared_unit[0]))
+            for user, pages in urls.items()
+            for url in pages
+        }
+
+    add_rows()
+    few = counts()
+    for _ in range(3):
+        add_rows()
+    assert counts() == few

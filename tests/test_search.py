@@ -106,3 +106,53 @@ def test_picker_never_matches_a_field_the_role_may_not_see(app, login_as, client
 
     assert offered("лебед") == [child_id]
     assert offered(snils[:7]) == []
+
+
+def test_pickers_match_by_the_keys_not_a_patronymic(app, people, client):
+    """Do the family and person pickers match as the lists do (the search keys: a surname
+    in any form from its beginning, a family by its address too), not a patronymic or a
+    fragment from a name's middle?"""
+    with app.app_context():
+        family = db.session.get(f.Family, people["ivanovs"])
+        son = f.person(family, "child", last_name="Иванов", first_name="Пётр", sex="m")
+        stranger = f.family(surname="Кузнецовы", address="ул. Садовая, д. 3")
+        f.person(stranger, "father", last_name="Кузнецов", middle_name="Иванович", sex="m")
+        db.session.commit()
+        son_id = son.id
+
+    def offered(endpoint: str, field: str, term: str) -> set[int]:
+        query = {"name": field, "query": term}
+        response = client.get(f"/{endpoint}/ajax/lookup/", query_string=query)
+        assert response.status_code == 200
+        return {pk for pk, _ in response.get_json()}
+
+    assert offered("case", "family", "Иванова") == {people["ivanovs"]}  # any form
+    assert offered("case", "family", "Ломоносова") == {people["smirnovs"]}  # the address
+    assert offered("case", "family", "ванов") == set()  # not from the middle
+    ivanovs = offered("loan", "child", "Иванов")  # the father and the son
+    assert son_id in ivanovs and len(ivanovs) == 2  # not «Кузнецов … Иванович»
+    assert offered("loan", "child", "иванов петр") == {son_id}  # «ё» typed as «е»
+    assert offered("loan", "child", "Иванович") == set()
+
+
+def test_case_list_searches_contract_and_surname_by_the_keys(app, people, client):
+    """Does the case list's search find a case by its contract number's beginning and by
+    the family's surname in any form (the keys), and not by a fragment from its middle?"""
+    with app.app_context():
+        smirnovs = db.session.get(f.Family, people["smirnovs"])
+        ivanovs = db.session.get(f.Family, people["ivanovs"])
+        signed = f.case(smirnovs, smirnovs.members[0], contract_number="Д-2025/017")
+        other = f.case(ivanovs, ivanovs.members[0], contract_number="Д-2025/018")
+        db.session.commit()
+        signed_id, other_id = signed.id, other.id
+
+    def found(term: str) -> set[int]:
+        page = client.get("/case/", query_string={"search": term}).get_data(as_text=True)
+        return listed_ids(page)
+
+    assert found("д-2025/01") == {signed_id, other_id}
+    assert found("Д-2025/017") == {signed_id}
+    assert found("Смирнова") == {signed_id}  # the family «Смирновы», another form
+    assert found("Петрова") == {signed_id}  # a member's surname
+    assert found("Иванов д-2025") == {other_id}  # every word must match
+    assert found("2025/017") == set()

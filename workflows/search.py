@@ -154,6 +154,21 @@ def person_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
     return rows_with_prefix(Person, Person.search_key, query_person_key(text))
 
 
+def case_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
+    """Cases whose contract number begins with a word, or whose family's surname (or a
+    member's) is that word in any form; every word must match. No SNILS (`snils` is
+    there so that the list's search calls every predicate alike)."""
+    words = text.split()
+    if not words:
+        return false()
+    clauses = []
+    for word in words:
+        by_contract = select(Case.id).where(key_prefix(Case.contract_key, fold(word)))
+        by_family = select(Case.id).where(Case.family_id.in_(families_by_surname(word)))
+        clauses.append(Case.id.in_(union(by_contract, by_family)))
+    return and_(*clauses)
+
+
 def address_matches(text: str) -> ColumnElement[bool]:
     squashed = fold(squash(text))
     if not squashed:

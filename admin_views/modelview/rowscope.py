@@ -16,6 +16,7 @@ from models import Family, Person, db
 from models.base import ArchivedMixin
 from models.live import active_for_new_work
 from workflows.scope import where_visible
+from workflows.search import family_matches, person_matches
 
 from ..forms import MAX_BIG_ID, MAX_ID, parse_id, without_control_characters
 from ..openings import record_opening
@@ -72,9 +73,17 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         # Never match on a field the role may not see (a clerk typing a SNILS).
         role = current_user.role
         hidden = hidden_in(role, self.model)
-        fields = [f for f in self._cached_fields if f.key not in hidden]
         query = self.get_query()
-        query = query.filter(or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false())
+        matches = KEY_MATCHES.get(self.model)
+        if matches is not None:
+            # A family or a person by the search keys (workflows/search.py): an index
+            # range, no function per row over the whole register.
+            query = query.filter(matches(term, snils="snils" not in hidden))
+        else:
+            fields = [f for f in self._cached_fields if f.key not in hidden]
+            query = query.filter(
+                or_(*(f.ilike(f"%{term}%") for f in fields)) if fields else false()
+            )
         for order in self.options.get("order_by") or []:
             query = query.order_by(order)
         return query.offset(offset).limit(limit).all()
@@ -85,6 +94,10 @@ AJAX_SEARCH_FIELDS = {
     Family: ("surname", "address"),
     Person: ("last_name", "first_name", "snils"),
 }
+# What the pickers of the large tables match, by the search keys: a family by its
+# surname (or a member's), address or phone, a person by «фамилия имя отчество» from
+# its beginning; either by a SNILS where the role may see it.
+KEY_MATCHES = {Family: family_matches, Person: person_matches}
 
 
 class RowScopeMixin:
