@@ -70,6 +70,8 @@ class RelatedTablesMixin:
                     value = getattr(row, col)
                     if value is None:
                         value = ""
+                    elif isinstance(value, bool):
+                        value = "да" if value else "нет"
                     elif col in choices:
                         value = dict(choices[col]).get(value, value)
                     elif isinstance(value, dt.date):
