@@ -103,6 +103,11 @@ class LabelsMixin:
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
 
+    def _get_list_value(self, *args, **kwargs):
+        # An empty choice column (no condition at return yet) is empty, not «None».
+        value = super()._get_list_value(*args, **kwargs)
+        return "" if value is None else value
+
     def _name_relationship_filters(self, model) -> None:
         """A filter on a relationship filters by the related row's name, labelled in Russian.
 
