@@ -8,8 +8,8 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from markupsafe import Markup, escape
 from flask_admin.model import typefmt
+from markupsafe import Markup, escape
 from sqlalchemy import inspect
 
 
