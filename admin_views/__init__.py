@@ -11,7 +11,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
-from models.declension import agree, family_surname, person_name, plural
+from models.declension import agree, agree_with, family_surname, person_name, plural
 from workflows.dates import centre_today
 
 from . import (
@@ -192,7 +192,11 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
     # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
     app.jinja_env.globals.update(
-        plural=plural, family_surname=family_surname, person_name=person_name, agree=agree
+        plural=plural,
+        family_surname=family_surname,
+        person_name=person_name,
+        agree=agree,
+        agree_with=agree_with,
     )
     init_notices(app)
     views = [

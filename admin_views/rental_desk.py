@@ -30,6 +30,7 @@ from models import (
     Reservation,
     db,
 )
+from models.declension import agree_with
 from models.live import active_for_new_work, new_work_refusal
 from models.people import RELATION
 from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
@@ -589,7 +590,8 @@ class RentalDeskView(PageView):
             )
             if outcome.ok:
                 place = outcome.value
-                message = f"{child.full_name} поставлен(а) в очередь на «{kind}»."
+                queued = agree_with(child, "поставлен", "поставлена")
+                message = f"{child.full_name} {queued} в очередь на «{kind}»."
                 if place.status == "offered":
                     message += (
                         f" Свободная единица {place.offered_unit.inventory_number} предложена "

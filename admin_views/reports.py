@@ -22,6 +22,7 @@ from wtforms.widgets import DateInput
 from models import Department, District, db
 from models.audit import record_event
 from models.base import utcnow
+from models.declension import agree_with
 from models.reference import staff_district
 from models.roles import counts_whole_centre
 from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS
@@ -221,11 +222,12 @@ class ReportsView(BaseView):
         now = utcnow()
         user = current_user.staff or current_user.username
         scope = describe_params(form, PARAMETERS[slug], params)
+        made = agree_with(current_user.staff, "Сформировал", "Сформировала")
         sheets = [
             Sheet(
                 name=table.title,
                 title=f"{report.title}: {table.title} ({scope})",
-                subtitle=f"Сформировал(а) {user} ({current_user.role_label}), {stamp(now, zone)}",
+                subtitle=f"{made} {user} ({current_user.role_label}), {stamp(now, zone)}",
                 headers=table.headers,
                 rows=table.rows,
                 total=table.total,

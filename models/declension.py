@@ -111,3 +111,16 @@ def plural(number: int, one: str, few: str, many: str) -> str:
 def agree(sex: str | None, masculine: str, feminine: str) -> str:
     """«поставлен» or «поставлена», by the person's recorded sex (masculine if not recorded)."""
     return feminine if sex == "f" else masculine
+
+
+def agree_with(person: object | None, masculine: str, feminine: str) -> str:
+    """The verb agreeing with a person or member of staff: their recorded sex, else the one
+    their patronymic and first name tell («Выгрузила» for Анна Сергеевна)."""
+    if person is None:
+        return masculine
+    sex = sex_of(
+        getattr(person, "sex", None),
+        getattr(person, "first_name", None),
+        getattr(person, "middle_name", None),
+    )
+    return agree(sex, masculine, feminine)

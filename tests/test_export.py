@@ -121,7 +121,7 @@ def test_title_frozen_header_and_autofilter(app, data):
     sheet = workbook(client.get("/family/export/xlsx/?search=Бор")).active
     assert sheet["A1"].value.startswith("Семьи")
     assert "поиск «Бор»" in sheet["A1"].value
-    assert "Иванова Мария Петровна" in sheet["A2"].value
+    assert "Выгрузила Иванова Мария Петровна" in sheet["A2"].value  # she, by her patronymic
     assert "руководитель службы сопровождения" in sheet["A2"].value
     assert sheet.freeze_panes == "A4"
     assert sheet.auto_filter.ref == "A3:F4"

@@ -422,6 +422,32 @@ def test_clerk_queues_a_family_and_a_free_unit_is_offered(app, desk):
             db.select(Reservation).where(Reservation.child_id == desk["child"])
         ).one()
         assert place.status == "offered" and place.offered_unit_id == desk["free"]
+        child = db.session.get(f.Person, desk["child"])
+        queued = f"{child.full_name} {'поставлена' if child.sex == 'f' else 'поставлен'} в очередь"
+    assert queued in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_queue_message_agrees_with_a_girl(app, desk):
+    """Is a girl «поставлена» in the queue, not «поставлен(а)»?"""
+    with app.app_context():
+        child = db.session.get(f.Person, desk["child"])
+        child.sex, child.last_name, child.first_name = "f", "Смирнова", "Алёна"
+        db.session.commit()
+    client = signed_in(app, "clerk")
+    response = post_form(
+        client,
+        f"/rental_desk/queue/new/?type={desk['kind']}",
+        {
+            "child": desk["child"],
+            "type": desk["kind"],
+            "priority": "3",
+            "requested_on": "2026-03-01",
+        },
+        form_url="/rental_desk/queue/?q=Смир",
+    )
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Смирнова Алёна" in body and "поставлена в очередь" in body
+    assert "(а)" not in body
 
 
 def test_case_model_relationships_do_not_write(app_ctx):
