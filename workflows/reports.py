@@ -62,6 +62,7 @@ from models import (
 from models.accounts import ROLE
 from models.base import full_name
 from models.cases import CLOSURE_REASON, OPEN_TASK_STATUSES
+from models.declension import plural
 from models.figures import FIGURES
 from models.reference import PARTNER_KIND, SERVICE_KIND, staff_district
 from models.roles import counts_whole_centre
@@ -614,7 +615,7 @@ def agreements_report(session: Session, user: User, params: Params) -> Report:
             total,
         ),
         Table(
-            f"Истекают в ближайшие {AGREEMENT_EXPIRY_WARNING_DAYS} дней",
+            f"Истекают в ближайшие {plural(AGREEMENT_EXPIRY_WARNING_DAYS, 'день', 'дня', 'дней')}",
             ["Партнёр", "Номер", "Действует по"],
             [list(r) for r in expiring],
         ),

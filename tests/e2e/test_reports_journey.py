@@ -38,7 +38,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
         page.get_by_role("link", name="Скачать таблицу").click()
     download = caught.value
     today = centre_today().strftime("%d.%m.%Y")
-    assert download.suggested_filename == f"Статистика по участкам {today}.xlsx"
+    assert download.suggested_filename == "Статистика по участкам на 31.12.2025.xlsx"
     path = tmp_path / "report.xlsx"
     download.save_as(path)
     assert load_workbook(path).active["A5"].value == "Участок Б"
