@@ -79,6 +79,16 @@ def save(page) -> None:
     go(page, page.get_by_role("button", name="Сохранить", exact=True))
 
 
+def fill_date(page, selector: str, day) -> None:
+    """Type a date into a date field as a clerk does, дд.мм.гггг, in the Russian picker
+    (flatpickr: the visible field has the id); the form sends it as гггг-мм-дд."""
+    field = page.locator(selector)
+    field.fill(day.strftime("%d.%m.%Y"))
+    field.press("Tab")  # the picker reads the typed date when the field is left
+    page.keyboard.press("Escape")  # and its calendar closes
+    expect(page.locator(f"{selector}-iso")).to_have_value(day.isoformat())
+
+
 def choose(page, field: str, option: str) -> None:
     """Choose `option` in a select2 drop-down (Flask-Admin's styled <select>)."""
     page.click(f"#s2id_{field} a.select2-choice")
