@@ -166,3 +166,13 @@ def test_forms_leave_no_message_to_the_browser(every_roles_pages, role):
     pages = every_roles_pages[role]
     missing = {url: page.forms_without_novalidate for url, page in pages.items()}
     assert {url: forms for url, forms in missing.items() if forms} == {}
+
+
+def test_our_catalogue_rewords_flask_admins(app, client):
+    """Do the create form's buttons read «Сохранить и добавить ещё», our wording, not the
+    catalogue's «…новый объект»?"""
+    with app.app_context():
+        make_user("admin", "вход-админ")
+    page = signed_in(app, "вход-админ", client=client).get("/district/new/").get_data(as_text=True)
+    assert "Сохранить и добавить ещё" in page and "новый объект" not in page
+    assert "— обязательное поле" in page
