@@ -30,7 +30,7 @@ from models import (
     Reservation,
     db,
 )
-from models.declension import agree_with
+from models.declension import agree_with, family_surname
 from models.live import active_for_new_work, new_work_refusal
 from models.people import RELATION
 from models.rental import CONDITION, RESERVATION_PRIORITY, RESERVATION_STATUS, UNIT_STATUS
@@ -102,7 +102,10 @@ class CancelForm(PageForm):
 
 
 def child_label(child: Person) -> str:
-    return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
+    return (
+        f"{child.full_name} — семья {family_surname(child.family.surname, 'gent')}, "
+        f"{child.family.address}"
+    )
 
 
 class RentalDeskView(PageView):
@@ -479,7 +482,8 @@ class RentalDeskView(PageView):
                 return "Единица выпущена после санобработки и свободна."
             return (
                 f"Единица выпущена после санобработки и предложена по очереди семье "
-                f"{offer.family.surname} до {offer.offer_expires_on:%d.%m.%Y}."
+                f"{family_surname(offer.family.surname, 'gent')} "
+                f"до {offer.offer_expires_on:%d.%m.%Y}."
             )
 
         return self._unit_action(unit_id, ReleaseForm, "release", act, done)

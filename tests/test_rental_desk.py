@@ -167,7 +167,7 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
     )
     body = released.get_data(as_text=True)
     seen.extend(no_health(body, "release"))
-    assert any("предложена по очереди семье Орловы" in m for m in flashes(body)), flashes(body)
+    assert any("предложена по очереди семье Орловых" in m for m in flashes(body)), flashes(body)
     queue = get(f"/rental_desk/queue/?type={desk['kind']}")
     assert "Орловы" in queue and "КК-040" in queue
     get(f"/rental_desk/family/{desk['family']}/")

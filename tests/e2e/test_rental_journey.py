@@ -238,7 +238,7 @@ def test_clerk_lends_a_wheelchair_and_the_queue_gets_it_next(app, page, screensh
     go(page, page.locator("#release-form").get_by_role("button", name="Выпустить"))
     offered_until = today + dt.timedelta(days=3)
     expect(page.locator(".alert-success")).to_contain_text(
-        f"предложена по очереди семье Кузнецовы до {offered_until:%d.%m.%Y}"
+        f"предложена по очереди семье Кузнецовых до {offered_until:%d.%m.%Y}"
     )
     expect(page.locator("#unit-status")).to_have_text("зарезервировано")
     history = page.locator("#history")
