@@ -13,15 +13,20 @@ that reaches it; the layout is measured on every page of every role.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 
 import pytest
 from conftest import make_user
+from playwright.sync_api import expect
+from sqlalchemy import select
 from test_pages import build_world
 
+from models import Person, db
 from models.roles import ROLES
 
-from .browser import sign_in
+from .browser import english_on_screen, fill_date, save, sign_in
 from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +42,7 @@ AXE_CHECKED: set[str] = set()  # URLs axe has read, across the roles
 MENU_LINKS_JS = """() => Array.from(document.querySelectorAll(
     '.navbar a.nav-link[href^="/"], .navbar a.dropdown-item[href^="/"]'))
   .map(a => a.getAttribute('href'))"""
+LATIN = re.compile(r"[A-Za-z]{2,}")
 WIDTH_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
@@ -106,3 +112,45 @@ def test_every_menu_page_fits_both_screens_and_passes_axe(app, page, screenshot,
         screenshot(page, f"looks-{role}-home-{name}")
     assert len(urls) >= 2
     assert problems == []
+
+
+@pytest.mark.parametrize("size", [OFFICE, TABLET], ids=["office", "tablet"])
+def test_the_administrators_edit_with_errors_loses_nothing(app, page, screenshot, size):
+    """When the administrator saves a member's card with the surname left empty and a
+    wrong SNILS, are both refused in Russian next to their fields, is everything else
+    typed still there (the new first name, the date in the Russian picker), and does the
+    corrected card then save — on the office screen and on a tablet alike?"""
+    with app.app_context():
+        ids = build_world()
+        make_user("admin", "looks-admin")
+        person_id = db.session.scalar(select(Person.id).where(Person.relation == "mother"))
+    page.set_viewport_size(size)
+    sign_in(page, "looks-admin")
+    page.goto(f"/person/edit/?id={person_id}&url=/family/details/?id={ids['family']}")
+    page.fill("#last_name", "")
+    page.fill("#first_name", "Марина")
+    fill_date(page, "#birth_date", dt.date(1988, 2, 29))
+    page.fill("#snils", "112-233-445 00")
+    save(page)
+    expect(page.locator(".alert-danger")).to_contain_text("Изменения не сохранены")
+    for field in ("last_name", "snils"):
+        message = (
+            page.locator(f"#{field}").locator("xpath=..").locator(".invalid-feedback, .help-block")
+        )
+        expect(message.first).to_be_visible()
+        assert not LATIN.search(message.first.inner_text()), message.first.inner_text()
+    expect(page.locator("#first_name")).to_have_value("Марина")
+    expect(page.locator("#birth_date")).to_have_value("29.02.1988")
+    expect(page.locator("#snils")).to_have_value("112-233-445 00")
+    assert page.evaluate(WIDTH_JS)[0] <= size["width"]
+    assert english_on_screen(page, "the refused edit") == []
+    screenshot(page, f"looks-admin-edit-errors-{size['width']}")
+    page.fill("#last_name", "Смирнова")
+    page.fill("#snils", "")
+    save(page)
+    expect(page.locator(".alert-success")).to_be_visible()
+    with app.app_context():
+        person = db.session.get(Person, person_id)
+        assert (person.last_name, person.first_name) == ("Смирнова", "Марина")
+        assert person.birth_date == dt.date(1988, 2, 29)
+    screenshot(page, f"looks-admin-edit-saved-{size['width']}")
