@@ -140,7 +140,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
 
     consent = page.locator("#consent-form")
     expect(consent.locator("#person")).to_contain_text("Голубева Наталья Андреевна")
-    expect(consent.locator("#given_on")).to_have_value(today.isoformat())
+    expect(consent.locator("#given_on")).to_have_value(f"{today:%d.%m.%Y}")  # the Russian picker
     go(page, consent.locator("#record-consent"))
     expect(page.locator(".alert-success")).to_contain_text("Согласие на обработку")
     expect(page.locator("#open-application")).to_be_enabled()
