@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, make_response, request, session
+from flask import Flask, current_app, g, jsonify, make_response, request
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -103,10 +103,6 @@ class Config:
     OPORA_SMTP_FROM = os.environ.get("OPORA_SMTP_FROM", "")
     OPORA_SMS_URL = os.environ.get("OPORA_SMS_URL", "")
     OPORA_SMS_TOKEN = os.environ.get("OPORA_SMS_TOKEN", "")
-
-
-def select_locale() -> str:
-    return session.get("lang") or request.accept_languages.best_match(["ru"]) or "ru"
 
 
 # Calm Russian words for every refusal the panel can answer with.
@@ -286,7 +282,7 @@ def create_app(config: dict | None = None) -> Flask:
         render_as_batch=True,
         compare_type=True,
     )
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app)  # BABEL_DEFAULT_LOCALE: the panel speaks Russian only
     from admin_views.documents import allow_uploads
 
     allow_uploads(app)  # before CSRFProtect, which reads the form first

@@ -11,7 +11,14 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 import models as m
-from models.declension import agree, family_surname, person_name, plural, position_in_case
+from models.declension import (
+    agree,
+    agree_with,
+    family_surname,
+    person_name,
+    plural,
+    position_in_case,
+)
 from workflows.dates import centre_today
 
 from . import (
@@ -242,6 +249,22 @@ class HomeView(AdminIndexView):
         )
 
 
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def _our_words_win() -> None:
+    """Flask-Babel merges the catalogues in order, a later one winning, and Flask-Admin
+    puts ours first: for a message both have («Save and Add Another»), its clumsy Russian
+    would win. The merged Russian catalogue is built once here, ours last."""
+    from babel import support
+    from flask_admin import babel as admin_babel
+    from flask_admin import translations as admin_translations
+
+    merged = support.Translations.load(admin_translations.__path__[0], ["ru"], "admin")
+    merged.merge(support.Translations.load(str(TRANSLATIONS), ["ru"], "admin"))
+    admin_babel.domain.cache[("ru", "admin")] = merged
+
+
 def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
@@ -251,8 +274,9 @@ def init_admin(app: Flask) -> Admin:
         category_icon_classes={},
         csp_nonce_generator=csp_nonce,
         # Our Russian strings for the few messages Flask-Admin's catalogue lacks.
-        translations_path=str(Path(__file__).parent / "translations"),
+        translations_path=str(TRANSLATIONS),
     )
+    _our_words_win()
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
     app.jinja_env.globals["work_menu"] = lambda: work_menu(admin)  # the navbar
     # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
@@ -262,6 +286,7 @@ def init_admin(app: Flask) -> Admin:
         person_name=person_name,
         agree=agree,
         position_in_case=position_in_case,
+        agree_with=agree_with,
     )
     init_notices(app)
     views = [

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, own password and language: the pages around the panel."""
+"""Sign-in, sign-out and own password: the pages around the panel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     g,
@@ -51,7 +50,7 @@ login_manager.session_protection = "strong"
 
 OPEN_ENDPOINTS = {"auth.login", "healthz", "static", "admin.static"}
 # What a user whose password the administrator set may still reach.
-TEMPORARY_PASSWORD_ENDPOINTS = {"auth.password", "auth.logout", "auth.language"}
+TEMPORARY_PASSWORD_ENDPOINTS = {"auth.password", "auth.logout"}
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -180,14 +179,6 @@ def password():
             flash("Пароль изменён. Другие сеансы завершены.", "success")
             return redirect(url_for("admin.index"))
     return render_template("auth/password.html", form=form, temporary=temporary)
-
-
-@bp.get("/lang/<code>")
-def language(code: str):
-    if code not in ("ru", "en"):
-        abort(404)
-    session["lang"] = code
-    return redirect(safe_next(request.args.get("next")))
 
 
 def require_login():

@@ -59,7 +59,7 @@ class MessageTemplateView(OporaModelView):
     column_list = ("title", "subject", "body")
     column_default_sort = "title"
     form_columns = ("subject", "body")
-    column_details_list = ("code", "title", "subject", "body")
+    column_details_list = ("title", "subject", "body")  # the code is the program's, not a word
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)

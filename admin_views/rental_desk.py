@@ -32,6 +32,7 @@ from models import (
     Staff,
     db,
 )
+from models.declension import agree_with, family_surname
 from models.live import active_for_new_work, new_work_refusal
 from models.people import RELATION
 from models.rental import (
@@ -124,7 +125,10 @@ HISTORY_LOADS = (
 
 
 def child_label(child: Person) -> str:
-    return f"{child.full_name} — семья {child.family.surname}, {child.family.address}"
+    return (
+        f"{child.full_name} — семья {family_surname(child.family.surname, 'gent')}, "
+        f"{child.family.address}"
+    )
 
 
 class RentalDeskView(PageView):
@@ -545,7 +549,8 @@ class RentalDeskView(PageView):
                 return "Единица выпущена после санобработки и свободна."
             return (
                 f"Единица выпущена после санобработки и предложена по очереди семье "
-                f"{offer.family.surname} до {offer.offer_expires_on:%d.%m.%Y}."
+                f"{family_surname(offer.family.surname, 'gent')} "
+                f"до {offer.offer_expires_on:%d.%m.%Y}."
             )
 
         return self._unit_action(unit_id, ReleaseForm, "release", act, done)
@@ -656,7 +661,8 @@ class RentalDeskView(PageView):
             )
             if outcome.ok:
                 place = outcome.value
-                message = f"{child.full_name} поставлен(а) в очередь на «{kind}»."
+                queued = agree_with(child, "поставлен", "поставлена")
+                message = f"{child.full_name} {queued} в очередь на «{kind}»."
                 if place.status == "offered":
                     message += (
                         f" Свободная единица {place.offered_unit.inventory_number} предложена "

@@ -23,6 +23,7 @@ from wtforms.widgets import DateInput
 from models import Department, District, db
 from models.audit import record_event
 from models.base import utcnow
+from models.declension import agree_with
 from models.reference import staff_district
 from models.roles import counts_whole_centre
 from models.terms import AGREEMENT_EXPIRY_WARNING_DAYS
@@ -223,12 +224,14 @@ class ReportsView(BaseView):
         zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
         now = utcnow()
         user = current_user.staff or current_user.username
-        scope = describe_params(form, PARAMETERS[slug], params)
+        parts = param_parts(form, PARAMETERS[slug], params)
+        scope = ", ".join(parts)
+        made = agree_with(current_user.staff, "Сформировал", "Сформировала")
         sheets = [
             Sheet(
                 name=table.title,
-                title=f"{report.title}: {table.title} ({scope})",
-                subtitle=f"Сформировал(а) {user} ({current_user.role_label}), {stamp(now, zone)}",
+                title=sheet_heading(report.title, table.title, parts),
+                subtitle=f"{made} {user} ({current_user.role_label}), {stamp(now, zone)}",
                 headers=table.headers,
                 rows=table.rows,
                 total=table.total,
@@ -243,18 +246,30 @@ class ReportsView(BaseView):
             changes={"parameters": scope},
         )
         db.session.commit()
-        day = now.astimezone(ZoneInfo(zone)).date()
         response = Response(out.read(), mimetype=XLSX_MIMETYPE)
         out.close()
+        # Named by the period the figures are for, not by the day they were downloaded.
+        period = f"{params.date_from:%Y-%m-%d}-" if "period" in PARAMETERS[slug] else ""
         response.headers["Content-Disposition"] = content_disposition(
-            f"{report.title} {day:%d.%m.%Y}.xlsx", f"report-{slug}-{day:%Y-%m-%d}.xlsx"
+            f"{report.title} {parts[0]}.xlsx",
+            f"report-{slug}-{period}{params.date_to:%Y-%m-%d}.xlsx",
         )
         response.headers["Cache-Control"] = "no-store"
         return response
 
 
-def describe_params(form: ReportForm, wanted, params: reports.Params) -> str:
-    """The parameters in words, for the workbook's title line and the audit trail."""
+def sheet_heading(report_title: str, table_title: str, parts: list[str]) -> str:
+    """«Статистика по участкам: На 30.11.2026, Участок № 3»: the parameters the table's
+    own title does not already say, never «На 30.11.2026 (на 30.11.2026)»."""
+    said = table_title.casefold()
+    rest = [part for part in parts if part.casefold() not in said]
+    heading = table_title if table_title.casefold() != report_title.casefold() else ""
+    heading = ": ".join(p for p in (report_title, heading) if p)
+    return f"{heading} ({', '.join(rest)})" if rest else heading
+
+
+def param_parts(form: ReportForm, wanted, params: reports.Params) -> list[str]:
+    """The period (or the day) first, then the district and the department chosen."""
     if "period" in wanted:
         parts = [f"{params.date_from:%d.%m.%Y}–{params.date_to:%d.%m.%Y}"]
     else:
@@ -263,4 +278,4 @@ def describe_params(form: ReportForm, wanted, params: reports.Params) -> str:
         parts.append(dict(form.district.choices).get(str(params.district_id), ""))
     if params.department_id is not None:
         parts.append(dict(form.department.choices).get(str(params.department_id), ""))
-    return ", ".join(p for p in parts if p)
+    return [p for p in parts if p]

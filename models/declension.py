@@ -86,8 +86,18 @@ def _declined(
 def family_surname(surname: str, case: GrammaticalCase = "nomn") -> str:
     """«Константиновы», «Константиновых», «Константиновым»: a family named in the plural."""
     morph = _morph()
-    for parse in morph.parse(surname):
+    parses = morph.parse(surname)
+    for parse in parses:
         if "Surn" in parse.tag and parse.tag.number == "sing" and "Fixd" not in parse.tag:
+            form = parse.inflect({"plur", case})
+            if form is not None:
+                return _as_written(surname, form.word)
+    # A family's name as the card keeps it, already plural: «Кузнецовы», «Белые».
+    for parse in parses:
+        plural_name = "Surn" in parse.tag or (
+            "ADJF" in parse.tag and surname.endswith(("ые", "ие"))
+        )
+        if plural_name and parse.tag.number == "plur" and parse.tag.case == "nomn":
             form = parse.inflect({"plur", case})
             if form is not None:
                 return _as_written(surname, form.word)
@@ -129,3 +139,16 @@ def position_in_case(position: str, case: GrammaticalCase) -> str:
         if parse.tag.POS != "ADJF":  # the noun (or the participle) ends the head
             return " ".join([*result, *words[index + 1 :]])
     return " ".join(result)
+
+
+def agree_with(person: object | None, masculine: str, feminine: str) -> str:
+    """The verb agreeing with a person or member of staff: their recorded sex, else the one
+    their patronymic and first name tell («Выгрузила» for Анна Сергеевна)."""
+    if person is None:
+        return masculine
+    sex = sex_of(
+        getattr(person, "sex", None),
+        getattr(person, "first_name", None),
+        getattr(person, "middle_name", None),
+    )
+    return agree(sex, masculine, feminine)

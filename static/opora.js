@@ -100,3 +100,47 @@ document.addEventListener('click', function (event) {
     }
   });
 }());
+
+// Date fields: a Russian calendar (flatpickr, vendored with its ru locale) whatever the
+// browser's language, instead of the browser's own mm/dd/yyyy picker and Flask-Admin's
+// English one. The person sees and types дд.мм.гггг; the form still sends the ISO date
+// (гггг-мм-дд) the server reads. The visible field takes over the id, so its <label> and
+// the server's message next to it stay its own.
+window.addEventListener('load', function () {
+  if (!window.flatpickr) {
+    return;
+  }
+  var kinds = [
+    ['input[type=date], input[data-role=datepicker]', {dateFormat: 'Y-m-d', altFormat: 'd.m.Y'}],
+    ['input[data-role=datetimepicker]', {dateFormat: 'Y-m-d H:i:S', altFormat: 'd.m.Y H:i', enableTime: true, time_24hr: true}]
+  ];
+  kinds.forEach(function (kind) {
+    document.querySelectorAll(kind[0]).forEach(function (input) {
+      var old = window.jQuery && window.jQuery(input).data('daterangepicker');
+      if (old) {
+        old.remove();  // Flask-Admin's English picker bound on the same field
+      }
+      var label = input.getAttribute('aria-label');
+      var id = input.id;
+      var picker = window.flatpickr(input, Object.assign({
+        locale: window.flatpickr.l10ns.ru,
+        altInput: true,
+        allowInput: true,
+        disableMobile: true
+      }, kind[1]));
+      var shown = picker.altInput;
+      if (id) {
+        input.id = id + '-iso';
+        shown.id = id;
+      }
+      if (label) {
+        shown.setAttribute('aria-label', label);
+      }
+      shown.placeholder = kind[1].enableTime ? 'дд.мм.гггг чч:мм' : 'дд.мм.гггг';
+      shown.autocomplete = 'off';
+      if (input.classList.contains('is-invalid')) {
+        shown.classList.add('is-invalid');
+      }
+    });
+  });
+});

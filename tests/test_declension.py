@@ -61,3 +61,18 @@ def test_agreement_and_sex():
     assert sex_of(None, "Алёна", "Алексеевна") == "f"
     assert sex_of(None, "Пётр", "Ильич") == "m"
     assert sex_of("f", "Пётр", "Ильич") == "f"
+
+
+@pytest.mark.parametrize(
+    ("stored", "case", "expected"),
+    [
+        ("Кузнецовы", "gent", "Кузнецовых"),
+        ("Константиновы", "datv", "Константиновым"),
+        ("Белые", "gent", "Белых"),
+        ("Шевченко", "gent", "Шевченко"),
+        ("Кузнецовы", "nomn", "Кузнецовы"),
+    ],
+)
+def test_a_family_named_in_the_plural_as_stored_declines(stored, case, expected):
+    """Does the family's name as its card keeps it («Кузнецовы») decline: «семье Кузнецовых»?"""
+    assert family_surname(stored, case) == expected

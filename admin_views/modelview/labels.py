@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_admin.model import typefmt
+from markupsafe import Markup, escape
 from sqlalchemy import inspect
 
 
@@ -24,8 +25,19 @@ def show_datetime(view, value, name):
     return value.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
+def show_bool(view, value, name):
+    """Flask-Admin's check or minus icon, its tooltip in Russian («Работает: да»)."""
+    label = (getattr(view, "column_labels", None) or {}).get(name, name)
+    glyph, fa = ("ok-circle", "fa-check-circle") if value else ("minus-sign", "fa-minus-circle")
+    return Markup(
+        f'<span class="fa {fa} glyphicon glyphicon-{glyph} icon-{glyph}" '
+        f'title="{escape(label)}: {"да" if value else "нет"}"></span>'
+    )
+
+
 TYPE_FORMATTERS = {
     **typefmt.BASE_FORMATTERS,
+    bool: show_bool,
     dt.datetime: show_datetime,
     dt.date: show_date,
 }
@@ -74,11 +86,27 @@ def form_choices(model) -> dict[str, list[tuple[str, str]]]:
     return result
 
 
+def _relationship_at(model, path: str):
+    """The relationship a dotted path of relationships ends on, or None."""
+    rel = None
+    for step in path.split("."):
+        rel = inspect(model).relationships.get(step)
+        if rel is None:
+            return None
+        model = rel.mapper.class_
+    return rel
+
+
 class LabelsMixin:
     """Dates in Russian, filters on relationships by name, filter URLs from their columns."""
 
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
+
+    def _get_list_value(self, *args, **kwargs):
+        # An empty choice column (no condition at return yet) is empty, not «None».
+        value = super()._get_list_value(*args, **kwargs)
+        return "" if value is None else value
 
     def _name_relationship_filters(self, model) -> None:
         """A filter on a relationship filters by the related row's name, labelled in Russian.
@@ -86,15 +114,15 @@ class LabelsMixin:
         Flask-Admin would otherwise offer one filter per column of the related
         table, named after the English column names.
         """
-        relationships = inspect(model).relationships
         filters = []
         for name in self.column_filters or ():
-            rel = relationships.get(name) if isinstance(name, str) else None
-            if rel is not None:
+            rel = _relationship_at(model, name) if isinstance(name, str) else None
+            if rel is not None:  # «district», or a path to one: «family.district», «unit.type»
                 target = inspect(rel.mapper.class_).columns
                 key = next(k for k in NAME_COLUMNS if k in target)
-                name = f"{rel.key}.{key}"
-                self.column_labels.setdefault(name, rel.info.get("label", rel.key))
+                label = self.column_labels.get(name) or rel.info.get("label", rel.key)
+                name = f"{name}.{key}"
+                self.column_labels.setdefault(name, label)
             filters.append(name)
         self.column_filters = filters
 

@@ -33,6 +33,10 @@ def pickable(model):
     return active_for_new_work(db.session.query(model).filter(where_visible(model, current_user)))
 
 
+# The empty choice of an optional picker.
+NOT_CHOSEN = "— не выбрано —"
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """A relation picker that offers only rows the user may see (and not archived).
     `kept` ids stay choosable though not offered: what the edited row already names."""
@@ -160,6 +164,8 @@ class RowScopeMixin:
             field = getattr(form, rel.key, None)
             if isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
                 field.query = pickable(rel.mapper.class_)
+            if isinstance(field, QuerySelectField) and field.allow_blank:
+                field.blank_text = NOT_CHOSEN  # WTForms would show the blank's value, «__None»
         return form
 
     def create_form(self, obj=None):

@@ -52,11 +52,21 @@ def sign_in(page, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     go(page, page.get_by_role("button", name="Войти"))
-    expect(page.locator("#user-menu")).to_be_visible()
+    # The user's menu, or on a tablet (the menu folded) the user's name beside its button.
+    expect(page.locator("#user-menu, #user-compact").locator("visible=true").first).to_be_visible()
+
+
+def unfold_menu(page) -> None:
+    """On a narrow screen the menu is folded behind its button: open it."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and not page.locator("#admin-navbar-collapse").is_visible():
+        toggler.click()
+        expect(page.locator("#admin-navbar-collapse")).to_be_visible()
 
 
 def sign_out(page) -> None:
     page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
+    unfold_menu(page)
     page.locator("#user-menu").click()
     go(page, page.locator("#logout"))
     expect(page.get_by_role("button", name="Войти")).to_be_visible()
@@ -66,6 +76,7 @@ def open_menu(page, category: str, item: str) -> None:
     """Open a section the way a clerk does: the menu category, then the item — or the
     item itself where it leads the menu as the role's own work (one click)."""
     page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
+    unfold_menu(page)
     own = page.locator("#work-menu > li > a.nav-link:not(.dropdown-toggle)", has_text=exactly(item))
     if own.count():
         go(page, own.first)
@@ -77,11 +88,22 @@ def open_menu(page, category: str, item: str) -> None:
 
 def open_top_menu(page, item: str) -> None:
     """A menu item outside any category (the panel's own work pages)."""
+    unfold_menu(page)
     go(page, page.locator(".navbar a.nav-link", has_text=exactly(item)))
 
 
 def save(page) -> None:
     go(page, page.get_by_role("button", name="Сохранить", exact=True))
+
+
+def fill_date(page, selector: str, day) -> None:
+    """Type a date into a date field as a clerk does, дд.мм.гггг, in the Russian picker
+    (flatpickr: the visible field has the id); the form sends it as гггг-мм-дд."""
+    field = page.locator(selector)
+    field.fill(day.strftime("%d.%m.%Y"))
+    field.press("Tab")  # the picker reads the typed date when the field is left
+    page.keyboard.press("Escape")  # and its calendar closes
+    expect(page.locator(f"{selector}-iso")).to_have_value(day.isoformat())
 
 
 def choose(page, field: str, option: str) -> None:

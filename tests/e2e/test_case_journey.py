@@ -18,7 +18,15 @@ from sqlalchemy import select
 from models import District, Family, Person, Service, db
 from workflows.dates import centre_today
 
-from .browser import english_on_screen, go, open_menu, open_top_menu, sign_in, sign_out
+from .browser import (
+    english_on_screen,
+    fill_date,
+    go,
+    open_menu,
+    open_top_menu,
+    sign_in,
+    sign_out,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +106,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     page.fill("#last_name", "Голубева")
     page.fill("#first_name", "Наталья")
     page.fill("#middle_name", "Андреевна")
-    page.fill("#birth_date", "1990-06-12")
+    fill_date(page, "#birth_date", dt.date(1990, 6, 12))
     page.select_option("#sex", label="женский")
     page.select_option("#relation", label="мать")
     page.fill("#snils", f.valid_snils(301))
@@ -132,7 +140,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
 
     consent = page.locator("#consent-form")
     expect(consent.locator("#person")).to_contain_text("Голубева Наталья Андреевна")
-    expect(consent.locator("#given_on")).to_have_value(today.isoformat())
+    expect(consent.locator("#given_on")).to_have_value(f"{today:%d.%m.%Y}")  # the Russian picker
     go(page, consent.locator("#record-consent"))
     expect(page.locator(".alert-success")).to_contain_text("Согласие на обработку")
     expect(page.locator("#open-application")).to_be_enabled()
@@ -207,7 +215,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     page.fill("#goal", "Снизить тревожность матери, подобрать Мише образовательный маршрут")
     page.select_option("#new-0-service", label="Консультация психолога")
     page.select_option("#new-0-role", label="психолог")
-    page.fill("#new-0-planned_date", planned.isoformat())
+    fill_date(page, "#new-0-planned_date", planned)
     screenshot(page, "39-case-ipss-draft")
     go(page, page.locator("#save-plan"))
     expect(page.locator(".alert-success")).to_contain_text("ИПСС сохранена: редакция 1.")

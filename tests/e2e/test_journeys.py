@@ -22,6 +22,7 @@ from .browser import (
     PAGE_TEXT_JS,
     choose,
     english_on_screen,
+    fill_date,
     go,
     open_menu,
     pick_ajax,
@@ -65,7 +66,7 @@ def test_coordinator_registers_family_and_child(app, page, screenshot):
     page.fill("#last_name", "Соколов")
     page.fill("#first_name", "Артём")
     page.fill("#middle_name", "Игоревич")
-    page.fill("#birth_date", "2016-05-14")
+    fill_date(page, "#birth_date", dt.date(2016, 5, 14))
     page.keyboard.press("Escape")
     choose(page, "sex", "мужской")
     choose(page, "relation", "ребёнок")

@@ -7,6 +7,8 @@ browser downloads: the Russian file name must arrive intact.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -14,7 +16,7 @@ from test_reports import world  # noqa: F401 - the hand-built data set, as a fix
 
 from workflows.dates import centre_today
 
-from .browser import go, sign_in
+from .browser import fill_date, go, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +32,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
     screenshot(page, "20-dashboard-coordinator")
 
     go(page, page.get_by_role("link", name="Статистика по участкам"))
-    page.fill("#date_to", "2025-12-31")
+    fill_date(page, "#date_to", dt.date(2025, 12, 31))
     go(page, page.get_by_role("button", name="Показать"))
     expect(page.locator("tfoot")).to_contain_text("Итого")
     screenshot(page, "21-report-regional")
@@ -38,7 +40,7 @@ def test_dashboard_report_and_downloads(app, page, screenshot, world, tmp_path):
         page.get_by_role("link", name="Скачать таблицу").click()
     download = caught.value
     today = centre_today().strftime("%d.%m.%Y")
-    assert download.suggested_filename == f"Статистика по участкам {today}.xlsx"
+    assert download.suggested_filename == "Статистика по участкам на 31.12.2025.xlsx"
     path = tmp_path / "report.xlsx"
     download.save_as(path)
     assert load_workbook(path).active["A5"].value == "Участок Б"
