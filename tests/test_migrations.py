@@ -230,3 +230,54 @@ def test_the_search_keys_are_filled_on_a_loaded_database(empty_database_url):
                 )
         db.session.remove()
         db.engine.dispose()
+
+
+def test_council_meetings_recorded_before_0019_keep_every_row(empty_database_url):
+    """Does 0019_council keep a meeting recorded before it — its date, district, agenda,
+    free-text decisions, staff and partner institutions — and show it on the new page's
+    terms (no agenda cases, no decision rows, nobody recorded it)?"""
+    from sqlalchemy import text
+
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "m"}
+    )
+    with app.app_context():
+        with kept_logging():
+            flask_migrate.upgrade(directory=MIGRATIONS, revision="0016_search")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO district (id, name) VALUES (1, 'Участок № 1')"))
+            conn.execute(
+                text(
+                    "INSERT INTO staff (id, last_name, first_name, position, role, active) "
+                    "VALUES (1, 'Иванова', 'Мария', 'специалист', 'district_worker', true)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO partner (id, name, kind) VALUES (1, 'Школа № 1', 'school')")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO council_meeting (id, held_on, district_id, agenda, decisions) "
+                    "VALUES (1, '2025-02-14', 1, 'О семьях участка', 'Провести рейд')"
+                )
+            )
+            conn.execute(text("INSERT INTO staff_district VALUES (1, 1)"))
+            conn.execute(text("INSERT INTO council_meeting_staff VALUES (1, 1)"))
+            conn.execute(text("INSERT INTO council_meeting_partner VALUES (1, 1)"))
+        with kept_logging():
+            flask_migrate.upgrade(directory=MIGRATIONS)
+        with db.engine.begin() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT held_on, district_id, agenda, decisions, recorded_by_id "
+                    "FROM council_meeting"
+                )
+            ).one()
+            assert tuple(row)[1:] == (1, "О семьях участка", "Провести рейд", None)
+            assert conn.execute(text("SELECT * FROM council_meeting_staff")).all() == [(1, 1)]
+            assert conn.execute(text("SELECT * FROM council_meeting_partner")).all() == [(1, 1)]
+            assert conn.execute(text("SELECT * FROM staff_district")).all() == [(1, 1)]
+            assert conn.execute(text("SELECT count(*) FROM council_decision")).scalar() == 0
+            assert conn.execute(text("SELECT notice_digest FROM staff")).scalar() in (False, 0)
+        db.session.remove()
+        db.engine.dispose()

@@ -48,33 +48,69 @@ def _message_events(kinds) -> None:
         batch_op.create_check_constraint(op.f(MESSAGE_CHECK), f"event_kind IN ({listed})")
 
 
+MEETING_LINKS = ("council_meeting_staff", "council_meeting_partner")
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def _keeping(links, change) -> None:
+    """`change` (SQLite's copy-and-drop of a table) with the rows of `links` kept: dropping
+    the table deletes its links (ON DELETE CASCADE, foreign keys on); they are put back."""
+    for link in links:
+        op.execute(f'CREATE TEMP TABLE "kept_{link}" AS SELECT * FROM "{link}"')
+    change()
+    for link in links:
+        op.execute(f'INSERT OR IGNORE INTO "{link}" SELECT * FROM "kept_{link}"')
+        op.execute(f'DROP TABLE "kept_{link}"')
+
+
+def _add_staff_reference(table: str, column: str, links=()) -> None:
+    """A nullable column naming a member of staff, with its named foreign key."""
+    name = op.f(f"fk_{table}_{column}_staff")
+    if not _sqlite():
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, "staff", [column], ["id"], ondelete="RESTRICT")
+        return
+
+    def copy() -> None:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(name, "staff", [column], ["id"], ondelete="RESTRICT")
+
+    _keeping(links, copy)
+
+
+def _drop_staff_reference(table: str, column: str, links=()) -> None:
+    name = op.f(f"fk_{table}_{column}_staff")
+    if not _sqlite():
+        op.drop_constraint(name, table, type_="foreignkey")
+        op.drop_column(table, column)
+        return
+
+    def copy() -> None:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(name, type_="foreignkey")
+            batch_op.drop_column(column)
+
+    _keeping(links, copy)
+
+
 def upgrade():
+    # `staff` gets its column in place (ALTER TABLE … ADD COLUMN): SQLite's copy-and-drop
+    # of a batch would take its links (staff_district, ON DELETE CASCADE) with it; so
+    # would the meeting's copy its staff and partners, which `_keeping` puts back.
     # The daily e-mail digest of the bell: a member of staff opts in; a message kind.
-    with op.batch_alter_table("staff") as batch_op:
-        batch_op.add_column(
-            sa.Column("notice_digest", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    _message_events(EVENTS_AFTER)
-    with op.batch_alter_table("council_meeting") as batch_op:
-        batch_op.add_column(sa.Column("recorded_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            op.f("fk_council_meeting_recorded_by_id_staff"),
-            "staff",
-            ["recorded_by_id"],
-            ["id"],
-            ondelete="RESTRICT",
-        )
-        batch_op.create_index("ix_council_meeting_recorded_by_id", ["recorded_by_id"])
-    with op.batch_alter_table("referral") as batch_op:
-        batch_op.add_column(sa.Column("prepared_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            op.f("fk_referral_prepared_by_id_staff"),
-            "staff",
-            ["prepared_by_id"],
-            ["id"],
-            ondelete="RESTRICT",
-        )
-        batch_op.create_index("ix_referral_prepared_by_id", ["prepared_by_id"])
+    op.add_column(
+        "staff",
+        sa.Column("notice_digest", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    _message_events(EVENTS_AFTER)  # nothing refers to a message: its copy loses nothing
+    _add_staff_reference("council_meeting", "recorded_by_id", MEETING_LINKS)
+    op.create_index("ix_council_meeting_recorded_by_id", "council_meeting", ["recorded_by_id"])
+    _add_staff_reference("referral", "prepared_by_id")
+    op.create_index("ix_referral_prepared_by_id", "referral", ["prepared_by_id"])
     # Who prepared the referrals made so far: the one who handled them is the best guess.
     op.execute("UPDATE referral SET prepared_by_id = handled_by_id")
 
@@ -216,17 +252,10 @@ def downgrade():
     op.drop_table("council_decision")
     op.drop_table("council_agenda_item")
     op.drop_table("council_meeting_contact")
-    with op.batch_alter_table("referral") as batch_op:
-        batch_op.drop_index("ix_referral_prepared_by_id")
-        batch_op.drop_constraint(op.f("fk_referral_prepared_by_id_staff"), type_="foreignkey")
-        batch_op.drop_column("prepared_by_id")
     # Fails while a digest message is kept: the outbox loses no row silently.
     _message_events(EVENTS_BEFORE)
-    with op.batch_alter_table("staff") as batch_op:
-        batch_op.drop_column("notice_digest")
-    with op.batch_alter_table("council_meeting") as batch_op:
-        batch_op.drop_index("ix_council_meeting_recorded_by_id")
-        batch_op.drop_constraint(
-            op.f("fk_council_meeting_recorded_by_id_staff"), type_="foreignkey"
-        )
-        batch_op.drop_column("recorded_by_id")
+    op.drop_index("ix_referral_prepared_by_id", table_name="referral")
+    op.drop_index("ix_council_meeting_recorded_by_id", table_name="council_meeting")
+    _drop_staff_reference("referral", "prepared_by_id")
+    _drop_staff_reference("council_meeting", "recorded_by_id", MEETING_LINKS)
+    op.drop_column("staff", "notice_digest")
