@@ -186,6 +186,7 @@ class _Forms(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.forms: list[dict] = []
         self._select: str | None = None
+        self._multiple = False
         self._options: list[tuple[str, bool]] = []
         self._textarea: str | None = None
         self._text = ""
@@ -208,6 +209,7 @@ class _Forms(HTMLParser):
                 fields[name] = a.get("value", "")
         elif tag == "select" and name:
             self._select, self._options = name, []
+            self._multiple = "multiple" in a
         elif tag == "option" and self._select is not None:
             self._options.append((a.get("value", ""), "selected" in a))
         elif tag == "textarea" and name:
@@ -220,7 +222,9 @@ class _Forms(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "select" and self._select is not None:
             form = self.forms[-1]
-            chosen = [v for v, sel in self._options if sel] or [v for v, _ in self._options[:1]]
+            chosen = [v for v, sel in self._options if sel]
+            if not chosen and not self._multiple:  # a browser sends a single select's first
+                chosen = [v for v, _ in self._options[:1]]
             if chosen:
                 form["fields"][self._select] = chosen[0]
             form["options"][self._select] = [v for v, _ in self._options]

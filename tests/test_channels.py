@@ -29,13 +29,14 @@ from models import (
     Referral,
     SocialRaid,
     Staff,
+    Task,
     User,
     db,
 )
 from models.cases import LIFE_DOMAIN
 from workflows import cases as case_wf
 from workflows import channels as wf
-from workflows import reports
+from workflows import reports, schedule
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
@@ -141,7 +142,9 @@ def test_journey_partner_referral_intake_case_and_an_outgoing_referral(app, plac
     """A school refers a family → the district worker records the referral → «Новое
     обращение» starts from it prefilled → the family is registered «направление
     партнёра: Школа № 3», linked to the referral → the child, the consent, the
-    application → assessment and contract → an outgoing referral of the case."""
+    application → assessment and contract → an outgoing referral of the case, sent → its
+    answer overdue → the tick gives the lead worker one task → the school answers (the task
+    is done) → fulfilled."""
     worker = signed_in(app, "worker_a")
     answer = post(worker, "/channels/incoming/new", incoming_form(place))
     assert answer.status_code == 302, text(answer)
@@ -217,9 +220,23 @@ def test_journey_partner_referral_intake_case_and_an_outgoing_referral(app, plac
     )
     assert answer.status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(Referral.status).where(Referral.case_id == case_id)) == (
-            "prepared"
-        )
+        outgoing = db.session.scalar(select(Referral).where(Referral.case_id == case_id))
+        assert outgoing.status == "prepared"
+        outgoing_id = outgoing.id
+    sent = {"sent_on": TODAY.isoformat(), "answer_due": TODAY.isoformat()}
+    assert post(worker, f"/referrals/{outgoing_id}/send", sent).status_code == 302
+    with app.app_context():
+        schedule.run_tick(db.session, TODAY + dt.timedelta(days=1))  # the answer is overdue
+        task = db.session.scalar(select(Task).where(Task.source_key == f"referral:{outgoing_id}"))
+        assert (task.assignee_id, task.status) == (place["worker"], "assigned")
+        task_id = task.id
+    accepted = {"accepted_on": TODAY.isoformat()}
+    assert post(worker, f"/referrals/{outgoing_id}/accept", accepted).status_code == 302
+    fulfilled = {"answered_on": TODAY.isoformat(), "answer": "Составлен индивидуальный план"}
+    assert post(worker, f"/referrals/{outgoing_id}/fulfil", fulfilled).status_code == 302
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "done"
+        assert db.session.get(Referral, outgoing_id).status == "fulfilled"
     details = text(worker.get(f"/channels/incoming/{referral_id}"))
     assert "семья зарегистрирована" in details and f"случай № {case_id}" in details
 
