@@ -30,7 +30,16 @@ from workflows.scope import where_visible
 
 from . import validators as v
 from .base import OporaModelView
-from .forms import PageForm, RowField, answered, date_field, required, text_area, text_field
+from .forms import (
+    PageForm,
+    RowField,
+    answered,
+    date_field,
+    live_partner_contacts,
+    required,
+    text_area,
+    text_field,
+)
 from .openings import record_opening
 from .pages import PageView
 from .permissions import allowed
@@ -45,13 +54,7 @@ def _partners():
 
 
 def _contacts():
-    rows = db.session.scalars(
-        select(PartnerContact)
-        .options(joinedload(PartnerContact.partner))
-        .where(active_for_new_work(PartnerContact))
-        .order_by(PartnerContact.partner_id, PartnerContact.last_name)
-    )
-    return [(c.id, f"{c.partner.name}: {c}") for c in rows]
+    return [(c.id, f"{c.partner.name}: {c}") for c in live_partner_contacts()]
 
 
 def _districts():

@@ -14,7 +14,6 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import StringField
 
 from models import (
@@ -22,7 +21,6 @@ from models import (
     District,
     Partner,
     PartnerAgreement,
-    PartnerContact,
     Service,
     Staff,
     db,
@@ -34,7 +32,7 @@ from workflows import council as wf
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
-from .forms import IdField, WorkflowForm, date_field, parse_id
+from .forms import IdField, WorkflowForm, date_field, live_partner_contacts, parse_id
 from .openings import record_opening
 from .pages import PageView
 
@@ -92,13 +90,7 @@ class CouncilView(PageView):
         staff = db.session.scalars(
             active_for_new_work(select(Staff)).order_by(Staff.last_name, Staff.first_name)
         ).all()
-        contacts = db.session.scalars(
-            select(PartnerContact)
-            .options(joinedload(PartnerContact.partner))
-            .where(active_for_new_work(PartnerContact))
-            .order_by(PartnerContact.partner_id, PartnerContact.last_name)
-        ).all()
-        return {"staff": staff, "contacts": contacts}
+        return {"staff": staff, "contacts": live_partner_contacts()}
 
     def _districts(self) -> list[District]:
         districts = db.session.scalars(

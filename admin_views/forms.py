@@ -15,6 +15,7 @@ from typing import Self
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 from wtforms import DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import (
@@ -27,8 +28,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from models import db
-from models.live import new_work_refusal
+from models import PartnerContact, db
+from models.live import active_for_new_work, new_work_refusal
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
 
@@ -216,3 +217,16 @@ class WorkflowForm(PageForm):
             name, errors = next(iter(self.errors.items()))
             raise WorkflowError(errors[0], field=name)
         return self
+
+
+def live_partner_contacts() -> list[PartnerContact]:
+    """The partners' contact persons new work may name (referrals, councils, raids), each
+    with its partner loaded, by partner and surname: one query for a picker."""
+    return list(
+        db.session.scalars(
+            select(PartnerContact)
+            .options(joinedload(PartnerContact.partner))
+            .where(active_for_new_work(PartnerContact))
+            .order_by(PartnerContact.partner_id, PartnerContact.last_name)
+        )
+    )

@@ -14,10 +14,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import StringField
 
-from models import Case, Partner, PartnerContact, Service, db
+from models import Case, Partner, Service, db
 from models.guards import case_refusal
 from models.live import active_for_new_work
 from models.people import RELATION
@@ -29,7 +28,7 @@ from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
 from .base import OporaModelView
-from .forms import IdField, WorkflowForm, date_field
+from .forms import IdField, WorkflowForm, date_field, live_partner_contacts
 from .openings import record_opening
 from .pages import PageView
 from .printing import printed
@@ -110,12 +109,7 @@ class ReferralsView(PageView):
         partners = db.session.scalars(
             active_for_new_work(select(Partner)).order_by(Partner.name)
         ).all()
-        contacts = db.session.scalars(
-            select(PartnerContact)
-            .options(joinedload(PartnerContact.partner))
-            .where(active_for_new_work(PartnerContact))
-            .order_by(PartnerContact.partner_id, PartnerContact.last_name)
-        ).all()
+        contacts = live_partner_contacts()
         services = db.session.scalars(
             select(Service).where(active_for_new_work(Service)).order_by(Service.kind, Service.name)
         ).all()
