@@ -262,8 +262,8 @@ class CaseFlowView(PageView):
             status_label=REFERRAL_STATUS.label,
         )
 
-    @expose("/<int:case_id>/contract")
     @expose("/<int:case_id>/contract.pdf")
+    @expose("/<int:case_id>/contract")
     def contract(self, case_id: int):
         case = self._case(case_id, "details")
         if not case.contract_number:

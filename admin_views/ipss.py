@@ -258,8 +258,8 @@ class IpssView(PageView):
         flash("Мониторинг записан.", "success")
         return redirect(url_for(".plan", case_id=case_id, _anchor="review"))
 
-    @expose("/<int:case_id>/print")
     @expose("/<int:case_id>/print.pdf")
+    @expose("/<int:case_id>/print")
     def print_view(self, case_id: int):
         self.require("details")
         case = self._case(case_id)

@@ -331,8 +331,8 @@ class ConsentView(OporaModelView):
     def signed_upload(self, consent):
         return signed_upload_url(consent=consent.id)
 
-    @expose("/print/<int:consent_id>/")
     @expose("/print/<int:consent_id>.pdf")
+    @expose("/print/<int:consent_id>/")
     def print_view(self, consent_id: int):
         """The consent to personal-data processing as a document to sign (152-ФЗ art. 9
         part 4): the subject with the passport, the operator, the purpose, the data, the

@@ -198,8 +198,8 @@ class ReferralsView(PageView):
         flash(done.format(outcome.value.answer_due), "success")
         return redirect(url_for(".case", case_id=case_id, _anchor=f"referral-{referral_id}"))
 
-    @expose("/<int:referral_id>/print")
     @expose("/<int:referral_id>/print.pdf")
+    @expose("/<int:referral_id>/print")
     def print_view(self, referral_id: int):
         self.require("details")
         referral = wf.visible_referral(db.session, current_user, referral_id)

@@ -413,14 +413,14 @@ class RentalDeskView(PageView):
                 return redirect(url_for(".unit_view", unit_id=loan.unit_id))
         return self._loan_page(self._loan(loan_id), give_back=form)
 
-    @expose("/loan/<int:loan_id>/act/")
     @expose("/loan/<int:loan_id>/act.pdf")
+    @expose("/loan/<int:loan_id>/act/")
     def act_view(self, loan_id: int):
         """The act at issue: the point hands the unit to the family."""
         return self._act(loan_id, "issue")
 
-    @expose("/loan/<int:loan_id>/return-act/")
     @expose("/loan/<int:loan_id>/return-act.pdf")
+    @expose("/loan/<int:loan_id>/return-act/")
     def return_act_view(self, loan_id: int):
         """The act at return: the family hands the unit back (only once it is returned)."""
         return self._act(loan_id, "return")

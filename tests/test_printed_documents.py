@@ -460,3 +460,18 @@ def test_the_first_reading_takes_the_environment(app, monkeypatch):
         assert row.full_name == "ГБУ «КЦСОН Тестового района»"
         assert row.director_last_name == "Емельянова" and row.director_middle_name == "Алексеевна"
         assert (row.opens_at, row.lunch_starts_at) == (dt.time(9, 0), dt.time(13, 0))
+
+
+def test_a_documents_link_opens_its_print_page_and_its_pdf_is_beside_it(app):
+    """Does url_for of every printed document give its print page (the links on the case,
+    the loan, the consent), the PDF being the same address with `.pdf` — not the PDF
+    itself, which a browser would open in its viewer instead of the page?"""
+    from flask import url_for
+
+    printed_endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.rule.endswith(".pdf")}
+    assert len(printed_endpoints) >= 6
+    with app.test_request_context():
+        for endpoint in printed_endpoints:
+            rule = next(r for r in app.url_map.iter_rules(endpoint) if r.rule.endswith(".pdf"))
+            url = url_for(endpoint, **dict.fromkeys(rule.arguments, 1))
+            assert not url.endswith(".pdf"), (endpoint, url)
