@@ -55,7 +55,7 @@ from .permissions import matrix_table
 REFERENCE = "Справочники"
 FAMILIES = "Семьи"
 SUPPORT = "Сопровождение"
-EVENTS = "Мероприятия проекта"
+EVENTS = "Мероприятия"
 RENTAL = "Пункт проката"
 ADMINISTRATION = "Администрирование"
 WORK = "Работа"
@@ -192,7 +192,7 @@ WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
     (board.BoardView, "Доска руководителя", None, "board"),
     (documents.DocumentsView, "Документы", FAMILIES, "documents"),
-    (calls.CallsView, "Звонки на сегодня", None, "calls"),
+    (calls.CallsView, "Звонки", None, "calls"),
     (
         notify.TemplatePreviewView,
         "Предпросмотр сообщений",

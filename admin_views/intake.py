@@ -17,7 +17,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from models import (
     Appointment,
@@ -29,6 +29,7 @@ from models import (
     SocialRaid,
     db,
 )
+from models.declension import sex_from_patronymic
 from models.live import active_for_new_work
 from models.people import DISABILITY, DISABILITY_GROUP, IDENTIFIED_BY, RELATION, SEX
 from workflows import cases as wf
@@ -120,7 +121,8 @@ class ChildForm(PageForm):
     first_name = _name_field("Имя", required())
     middle_name = _name_field("Отчество", Optional())
     birth_date = date_field("Дата рождения", required=True, past_only=True)
-    sex = SelectField("Пол", choices=[("", "— выберите —"), *SEX.pairs()], validators=[required()])
+    # Left unchosen, the patronymic tells it («Игоревич», «Игоревна»): one choice fewer.
+    sex = SelectField("Пол", choices=[("", "— по отчеству —"), *SEX.pairs()])
     disability_status = SelectField(
         "Инвалидность / ОВЗ",
         choices=[("", "— выберите —"), *DISABILITY.pairs()],
@@ -134,13 +136,17 @@ class ChildForm(PageForm):
     disability_review_date = date_field("Срок переосвидетельствования")
     snils = StringField("СНИЛС", validators=[Optional(), v.Snils()])
 
+    def validate_sex(self, field) -> None:
+        if not field.data and sex_from_patronymic(self.middle_name.data) is None:
+            raise ValidationError("Выберите пол: по отчеству его не определить.")
+
     def child_data(self) -> wf.ChildData:
         return wf.ChildData(
             last_name=self.last_name.data,
             first_name=self.first_name.data,
             middle_name=self.middle_name.data,
             birth_date=self.birth_date.data,
-            sex=self.sex.data,
+            sex=self.sex.data or sex_from_patronymic(self.middle_name.data) or "",
             disability_status=self.disability_status.data,
             disability_group=self.disability_group.data or None,
             disability_review_date=self.disability_review_date.data,

@@ -58,6 +58,14 @@ def sex_of(sex: str | None, first: str | None = None, middle: str | None = None)
     return "f" if gender is Gender.FEMALE else "m"
 
 
+def sex_from_patronymic(middle: str | None) -> str | None:
+    """«m» for «Игоревич», «f» for «Игоревна»; None where the patronymic does not tell."""
+    if not middle:
+        return None
+    gender = PetrovichGenderDetector().detect(middlename=middle)
+    return {Gender.MALE: "m", Gender.FEMALE: "f"}.get(gender)
+
+
 def person_name(
     last: str | None,
     first: str | None,

@@ -478,7 +478,7 @@ def test_the_contract_needs_a_disabled_child_or_a_child_with_ovz(app_ctx, place)
 
 def test_intake_refuses_a_child_it_cannot_register(app, place):
     """The child form says in Russian what is wrong: a group without a disability, an
-    adult, no status chosen."""
+    adult, no status chosen, no sex where no patronymic tells it."""
     with app.app_context():
         family = f.family(db.session.get(District, place["area"]))
         db.session.commit()
@@ -489,6 +489,7 @@ def test_intake_refuses_a_child_it_cannot_register(app, place):
         ({"disability_status": "ovz", "disability_group": "1"}, "только при инвалидности"),
         ({"birth_date": "1990-01-01"}, "меньше 18 лет"),
         ({"disability_status": ""}, "Обязательное поле"),
+        ({"sex": "", "middle_name": ""}, "по отчеству его не определить"),
     ):
         answer = post(worker, url, child_form(**change))
         assert answer.status_code == 200 and words in text(answer), change
@@ -601,3 +602,21 @@ def test_two_users_deciding_one_referral_at_once(app, place):
         thread.join()
     assert outcomes.count("won") == 1, outcomes
     assert any("уже рассмотрено" in outcome for outcome in outcomes), outcomes
+
+
+def test_the_childs_sex_left_unchosen_is_read_from_the_patronymic(app, place):
+    """Is a child registered without a chosen sex recorded by the patronymic's?"""
+    with app.app_context():
+        family = f.family(db.session.get(District, place["area"]))
+        db.session.commit()
+        family_id = family.id
+    worker = signed_in(app, "worker_a")
+    answer = post(
+        worker,
+        f"/intake/family/{family_id}/child",
+        child_form(sex="", middle_name="Игоревна", first_name="Алиса"),
+    )
+    assert answer.status_code == 302
+    with app.app_context():
+        child = db.session.scalar(select(Person).where(Person.family_id == family_id))
+        assert (child.first_name, child.sex) == ("Алиса", "f")

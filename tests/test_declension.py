@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from models.declension import agree, family_surname, person_name, plural, sex_of
+from models.declension import (
+    agree,
+    family_surname,
+    person_name,
+    plural,
+    sex_from_patronymic,
+    sex_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +60,12 @@ def test_family_named_in_the_plural(surname, case, expected):
 )
 def test_plural_follows_the_russian_rule(number, expected):
     assert plural(number, "семья", "семьи", "семей") == expected
+
+
+def test_the_patronymic_tells_the_sex_or_nothing():
+    assert sex_from_patronymic("Игоревич") == "m"
+    assert sex_from_patronymic("Игоревна") == "f"
+    assert sex_from_patronymic("") is None and sex_from_patronymic("Xyz") is None
 
 
 def test_agreement_and_sex():

@@ -39,7 +39,7 @@ def test_clerk_calls_the_family_offered_a_unit(app, page):
         place_id = place.id
         make_user("rental_clerk", "clerk_calls", last_name="Соколова")
     sign_in(page, "clerk_calls")
-    open_top_menu(page, "Звонки на сегодня")
+    open_top_menu(page, "Звонки")
     row = page.locator("#calls tr", has_text="Кузнецовы")
     expect(row).to_contain_text("+7 911 222-33-44")
     expect(row).to_contain_text("Для вас зарезервировано: Вертикализатор детский")

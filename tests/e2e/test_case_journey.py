@@ -190,11 +190,11 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
     go(page, page.locator("#print-contract"))
     contract = page.locator("body")
     for text in (
-        "Договор № 17/2026",
-        "о социальном сопровождении семьи",
-        f"от {today:%d.%m.%Y}",
+        "ДОГОВОР № 17/2026",
+        "сопровождении семьи, имеющей ребёнка-инвалида",
+        f"{today:%d.%m.%Y}",
         "Голубева Наталья Андреевна",
-        "действующая в интересах семьи",
+        "семьи Голубевых",
         "ул. Псковская, д. 18, кв. 40",
         "Белова Светлана Олеговна",
         "Голубева Н. А.",

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from models import District, Task, db
 from workflows.dates import centre_today
 
-from .browser import english_on_screen, exactly, sign_in, sign_out
+from .browser import english_on_screen, exactly, fill_date, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -218,6 +218,14 @@ def test_intake_to_a_closed_case_in_at_most_25_clicks(app, page, screenshot, siz
     shot(page, screenshot, size, "20-intake-family")
     clicks.go(page.locator("#register"))
     expect(page.locator(".alert-success")).to_contain_text("Семья зарегистрирована: Соколовы")
+    # The child the support is for (the target group): the patronymic tells the sex.
+    page.fill("#child-last_name", "Соколов")
+    page.fill("#child-first_name", "Илья")
+    page.fill("#child-middle_name", "Андреевич")
+    fill_date(page, "#child-birth_date", dt.date(2016, 5, 14))
+    clicks.choose("#child-disability_status", value="ovz")
+    clicks.go(page.locator("#add-child-button"))
+    expect(page.locator("#children")).to_contain_text("Соколов Илья Андреевич")
     clicks.go(page.locator("#consent-form #record-consent"))
     clicks.go(page.locator("#open-application"))
     expect(page.locator("#case-status")).to_have_text("заявление")
