@@ -190,7 +190,7 @@ VIEWS = (
 # In the menu they come first within their category; those without one come first of all.
 WORKFLOW_VIEWS = (
     (my_tasks.MyTasksView, "Мои задачи", None, "my_tasks"),
-    (board.BoardView, "Доска руководителя", None, "board"),
+    (board.BoardView, "Доска", None, "board"),
     (documents.DocumentsView, "Документы", FAMILIES, "documents"),
     (calls.CallsView, "Звонки", None, "calls"),
     (

@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 
 # Health data and the SNILS: a rental clerk must never meet these words.
 HEALTH_WORDS = ("инвалид", "эпилепсия", "Группа", "переосвидетельствования", "СНИЛС")
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Latin letters a Russian page does use: Roman numerals (the disability groups I–III) and
+# «PDF», the name of the format a document downloads in.
+LATIN_WORD = re.compile(r"\b(?!(?:[IVX]+|PDF)\b)[A-Za-z]{2,}")
 
 # All the text of a page a person could come across: rendered or hidden text
 # (closed drop-downs, filters), the page title, placeholders, tooltips, labels.

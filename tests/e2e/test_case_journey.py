@@ -280,7 +280,7 @@ def test_application_to_a_finished_psychologist_task(app, page, screenshot):
 
     # 5. The coordinator sees it done: no open task left, the case shows the result.
     sign_in(page, "koordinator")
-    open_top_menu(page, "Доска руководителя")
+    open_top_menu(page, "Доска")
     psychologist = page.locator("#workload tr", has_text="Смирнова Елена Викторовна")
     expect(psychologist.locator("[data-open]")).to_have_text("0")
     expect(psychologist.locator("[data-overdue]")).to_have_text("0")

@@ -162,7 +162,7 @@ def test_a_task_leads_to_its_step_and_the_board_sees_it_done(app, page, screensh
     leave(page)
 
     enter(page, "koordinator", size)
-    clicks.menu("Доска руководителя")
+    clicks.menu("Доска")
     done = page.locator(f"#done-task-{task_id}")
     expect(done).to_contain_text("Провести оценку потребностей семьи")
     expect(done).to_contain_text("Зайцевы")
