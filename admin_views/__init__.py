@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -234,7 +234,7 @@ class HomeView(AdminIndexView):
     @expose("/")
     def index(self):
         groups: dict[str, list[tuple[str, str]]] = {}  # in menu order
-        for entry in work_menu(self.admin):
+        for entry in current_app.extensions["opora_navbar"].entries():
             if isinstance(entry, menu.Group):
                 groups[entry.name] = [(item.name, item.url) for item in entry.items]
             elif entry.endpoint == "reports":
@@ -278,7 +278,11 @@ def init_admin(app: Flask) -> Admin:
     )
     _our_words_win()
     app.jinja_env.globals["search_hint"] = search.hint  # the navbar box's placeholder
-    app.jinja_env.globals["work_menu"] = lambda: work_menu(admin)  # the navbar
+    navbar = menu.Navbar(
+        lambda: work_menu(admin), app.jinja_env.get_template("admin/_work_menu.html")
+    )
+    app.extensions["opora_navbar"] = navbar
+    app.jinja_env.globals["navbar_menu"] = navbar.html
     # «3 случая», «25 случаев»; «семье Константиновых»; «Емельяновой Алёны Алексеевны»; «поставлена».
     app.jinja_env.globals.update(
         plural=plural,

@@ -10,11 +10,15 @@ desk's queue, where a family can be put in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from flask import url_for
+from flask import request, url_for
 from flask_admin import BaseView
 from flask_login import current_user
+from jinja2 import Template
+from markupsafe import Markup
 
 from models.roles import policy
 
@@ -101,3 +105,39 @@ def items_of(menu: list[Item | Group]) -> list[Item]:
     for entry in menu:
         flat.extend(entry.items if isinstance(entry, Group) else (entry,))
     return flat
+
+
+class Navbar:
+    """Each role's menu, built once and each page's rendering of it kept for the process.
+
+    The menu is a function of the role (its rights in the matrix) and the application's
+    URL root alone, and its rendering adds only which item is lit: so the process keeps
+    both, and every server of several gives the same menu. Building and rendering it per
+    request was a fifth of a list page's CPU (issue 18).
+    """
+
+    def __init__(self, build: Callable[[], list[Item | Group]], template: Template):
+        self._build = build
+        self._template = template
+        self._menus: dict[tuple[str | None, str], list[Item | Group]] = {}
+        self._render = lru_cache(maxsize=1024)(self._render_uncached)
+
+    def entries(self) -> list[Item | Group]:
+        """The signed-in user's menu (the home page lists it too)."""
+        role = current_user.role if current_user.is_authenticated else None
+        key = (role, request.script_root)
+        if key not in self._menus:
+            self._menus[key] = self._build()
+        return self._menus[key]
+
+    def html(self, view_endpoint: str) -> Markup:
+        """The navbar's menu on this page: `view_endpoint` is the page's admin view."""
+        role = current_user.role if current_user.is_authenticated else None
+        self.entries()
+        return self._render(role, request.script_root, view_endpoint, request.endpoint)
+
+    def _render_uncached(
+        self, role: str | None, root: str, view: str, endpoint: str | None
+    ) -> Markup:
+        entries = self._menus[(role, root)]
+        return Markup(self._template.render(entries=entries, view=view, endpoint=endpoint))

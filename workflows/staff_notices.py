@@ -13,7 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,27 +99,42 @@ def _since(user: User) -> tuple[dt.datetime | None, dt.datetime]:
     return read_at, read_at or utcnow() - FIRST_LOOK
 
 
-def stored_notices(
-    session: Session, staff_id: int, since: dt.datetime, limit: int = LIMIT
-) -> list[Notice]:
-    """The stored notices of a staff member made after `since`, newest first."""
-    rows = session.scalars(
-        select(StaffNotice)
-        .where(StaffNotice.staff_id == staff_id, StaffNotice.created_at > since)
-        .order_by(StaffNotice.created_at.desc(), StaffNotice.id.desc())
-        .limit(limit)
-    ).all()
-    return [Notice(row.kind, None, row.text, None, row.referral_id, row.meeting_id) for row in rows]
-
-
 def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
-    """The user's unread notices, the newest assignments first, then the overdue tasks."""
+    """The user's unread notices: the stored ones newest first, then the newest
+    assignments, then the overdue tasks — one query, as the bell is on every page."""
     if user.staff_id is None:
         return []
     read_at, since = _since(user)
     mine_open = (Task.assignee_id == user.staff_id, Task.status.in_(OPEN_TASK_STATUSES))
-    assigned = session.execute(
-        select(Task.id, Task.title, Task.due_date)
+    no_id = literal(None, Integer)
+    stored = (
+        select(
+            literal("stored").label("part"),
+            type_coerce(StaffNotice.kind, String).label("kind"),  # the task parts' kinds too
+            no_id.label("task_id"),
+            StaffNotice.text.label("title"),
+            literal(None, Date).label("due_date"),
+            StaffNotice.referral_id,
+            StaffNotice.meeting_id,
+            StaffNotice.created_at.label("at"),
+            StaffNotice.id.label("tie"),
+        )
+        .where(StaffNotice.staff_id == user.staff_id, StaffNotice.created_at > since)
+        .order_by(StaffNotice.created_at.desc(), StaffNotice.id.desc())
+        .limit(LIMIT)
+    )
+    assigned = (
+        select(
+            literal("assigned"),
+            literal("assigned"),
+            Task.id,
+            Task.title,
+            Task.due_date,
+            no_id,
+            no_id,
+            TaskAssignment.assigned_at,
+            TaskAssignment.id,
+        )
         .join(TaskAssignment, TaskAssignment.task_id == Task.id)
         .where(
             *mine_open,
@@ -117,26 +143,51 @@ def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
             # A task one took oneself is no news.
             or_(TaskAssignment.assigned_by_id.is_(None), TaskAssignment.assigned_by_id != user.id),
         )
-        .order_by(TaskAssignment.assigned_at.desc())
+        .order_by(TaskAssignment.assigned_at.desc(), TaskAssignment.id.desc())
         .limit(LIMIT)
-    ).all()
+    )
     # A task becomes overdue the day after its due date: news if that day came after the
     # last reading.
     read_on = read_at.astimezone(centre_zone()).date() if read_at is not None else None
-    overdue_query = select(Task.id, Task.title, Task.due_date).where(
-        *mine_open, Task.due_date < today
-    )
+    overdue = select(
+        literal("overdue"),
+        literal("overdue"),
+        Task.id,
+        Task.title,
+        Task.due_date,
+        no_id,
+        no_id,
+        literal(None, DateTime(timezone=True)),
+        Task.id,
+    ).where(*mine_open, Task.due_date < today)
     if read_on is not None:
-        overdue_query = overdue_query.where(Task.due_date >= read_on)
-    overdue = session.execute(overdue_query.order_by(Task.due_date, Task.id).limit(LIMIT)).all()
+        overdue = overdue.where(Task.due_date >= read_on)
+    overdue = overdue.order_by(Task.due_date, Task.id).limit(LIMIT)
+    parts = [part.subquery().select() for part in (stored, assigned, overdue)]
+    rows = session.execute(union_all(*parts)).all()
+    # Each part in its own order (a compound query keeps none of its parts').
+    order = {
+        "stored": lambda r: (-_timestamp(r.at), -r.tie),
+        "assigned": lambda r: (-_timestamp(r.at), -r.tie),
+        "overdue": lambda r: (r.due_date, r.tie),
+    }
+    notices: list[Notice] = []
     seen: set[int] = set()
-    notices = []
-    for task_id, title, due in assigned:
-        if task_id not in seen:
-            seen.add(task_id)
-            notices.append(Notice("assigned", task_id, title, due))
-    notices += [Notice("overdue", task_id, title, due) for task_id, title, due in overdue]
-    return stored_notices(session, user.staff_id, since) + notices
+    for part in ("stored", "assigned", "overdue"):
+        for r in sorted((r for r in rows if r.part == part), key=order[part]):
+            if part == "assigned":
+                if r.task_id in seen:
+                    continue
+                seen.add(r.task_id)
+            notices.append(
+                Notice(r.kind, r.task_id, r.title, r.due_date, r.referral_id, r.meeting_id)
+            )
+    return notices
+
+
+def _timestamp(moment: dt.datetime) -> float:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def mark_read(session: Session, user: User, now: dt.datetime | None = None) -> None:

@@ -8,12 +8,14 @@ import math
 from flask import flash, g, has_request_context, request
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla import tools
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import BigInteger, Integer, false, inspect, or_, select
 
 from models import db
 
 from .. import paging
 from ..forms import MAX_BIG_ID, MAX_ID, has_control_characters, without_control_characters
+from .rows import ListRows
 
 # Page numbers beyond this show nothing anyway (the count stops at paging.COUNT_CAP;
 # further on the list walks by «Далее»), and an OFFSET must be a number the database takes.
@@ -192,6 +194,19 @@ class ListingMixin:
                 signature = self._signature(sort_column, sort_desc)
                 g.opora_next_cursor = paging.encode_cursor(signature, keys, rows[-1])
         return count, rows
+
+    def render(self, template, **kwargs):
+        """The list page's rows are built in Python (rows.py), once per page."""
+        if template == self.list_template and "data" in kwargs:
+            kwargs["list_rows"] = ListRows(
+                self,
+                list_columns=kwargs["list_columns"],
+                row_actions=kwargs["list_row_actions"],
+                return_url=kwargs["return_url"],
+                checkbox=bool(kwargs["actions"]),
+                csrf=generate_csrf(),
+            )
+        return super().render(template, **kwargs)
 
     def _get_list_extra_args(self):
         # The cursor belongs to one «Далее» link: sort links, «Назад», the search
