@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import (
     Date,
     DateTime,
     Integer,
     String,
+    bindparam,
     func,
     literal,
     or_,
@@ -27,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from models import Message, Staff, StaffNotice, Task, TaskAssignment, User
 from models.base import utcnow
@@ -99,13 +102,14 @@ def _since(user: User) -> tuple[dt.datetime | None, dt.datetime]:
     return read_at, read_at or utcnow() - FIRST_LOOK
 
 
-def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
-    """The user's unread notices: the stored ones newest first, then the newest
-    assignments, then the overdue tasks — one query, as the bell is on every page."""
-    if user.staff_id is None:
-        return []
-    read_at, since = _since(user)
-    mine_open = (Task.assignee_id == user.staff_id, Task.status.in_(OPEN_TASK_STATUSES))
+@cache
+def _bell(since_reading: bool) -> Executable:
+    """The bell's query, built once (it runs on every page): the stored notices, the
+    assignments and the overdue tasks of :staff since :since, each part in its own order
+    and limit; `since_reading` adds «overdue only from the day of the last reading»."""
+    staff, user = bindparam("staff", type_=Integer), bindparam("user", type_=Integer)
+    since = bindparam("since", type_=DateTime(timezone=True))
+    mine_open = (Task.assignee_id == staff, Task.status.in_(OPEN_TASK_STATUSES))
     no_id = literal(None, Integer)
     stored = (
         select(
@@ -119,7 +123,7 @@ def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
             StaffNotice.created_at.label("at"),
             StaffNotice.id.label("tie"),
         )
-        .where(StaffNotice.staff_id == user.staff_id, StaffNotice.created_at > since)
+        .where(StaffNotice.staff_id == staff, StaffNotice.created_at > since)
         .order_by(StaffNotice.created_at.desc(), StaffNotice.id.desc())
         .limit(LIMIT)
     )
@@ -138,17 +142,14 @@ def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
         .join(TaskAssignment, TaskAssignment.task_id == Task.id)
         .where(
             *mine_open,
-            TaskAssignment.staff_id == user.staff_id,
+            TaskAssignment.staff_id == staff,
             TaskAssignment.assigned_at > since,
             # A task one took oneself is no news.
-            or_(TaskAssignment.assigned_by_id.is_(None), TaskAssignment.assigned_by_id != user.id),
+            or_(TaskAssignment.assigned_by_id.is_(None), TaskAssignment.assigned_by_id != user),
         )
         .order_by(TaskAssignment.assigned_at.desc(), TaskAssignment.id.desc())
         .limit(LIMIT)
     )
-    # A task becomes overdue the day after its due date: news if that day came after the
-    # last reading.
-    read_on = read_at.astimezone(centre_zone()).date() if read_at is not None else None
     overdue = select(
         literal("overdue"),
         literal("overdue"),
@@ -159,12 +160,26 @@ def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
         no_id,
         literal(None, DateTime(timezone=True)),
         Task.id,
-    ).where(*mine_open, Task.due_date < today)
-    if read_on is not None:
-        overdue = overdue.where(Task.due_date >= read_on)
+    ).where(*mine_open, Task.due_date < bindparam("today", type_=Date))
+    if since_reading:
+        overdue = overdue.where(Task.due_date >= bindparam("read_on", type_=Date))
     overdue = overdue.order_by(Task.due_date, Task.id).limit(LIMIT)
-    parts = [part.subquery().select() for part in (stored, assigned, overdue)]
-    rows = session.execute(union_all(*parts)).all()
+    return union_all(*(part.subquery().select() for part in (stored, assigned, overdue)))
+
+
+def notices_of(session: Session, user: User, today: dt.date) -> list[Notice]:
+    """The user's unread notices: the stored ones newest first, then the newest
+    assignments, then the overdue tasks — one query, as the bell is on every page."""
+    if user.staff_id is None:
+        return []
+    read_at, since = _since(user)
+    # A task becomes overdue the day after its due date: news if that day came after the
+    # last reading.
+    read_on = read_at.astimezone(centre_zone()).date() if read_at is not None else None
+    params = {"staff": user.staff_id, "user": user.id, "since": since, "today": today}
+    if read_on is not None:
+        params["read_on"] = read_on
+    rows = session.execute(_bell(read_on is not None), params).all()
     # Each part in its own order (a compound query keeps none of its parts').
     order = {
         "stored": lambda r: (-_timestamp(r.at), -r.tie),

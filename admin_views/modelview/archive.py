@@ -117,11 +117,20 @@ class ArchiveMixin:
 
     def may_archive(self, row) -> bool:
         """Whether the row's pages offer «В архив» (a live row, the right to archive)."""
-        return self.can_delete and isinstance(row, ArchivedMixin) and row.archived_at is None
+        return self.can_delete and self.is_live(row)
 
     def may_restore(self, row) -> bool:
         """Whether the row's pages offer «Восстановить» (an archived row, the administrator)."""
-        return self.is_action_allowed("restore") and getattr(row, "archived_at", None) is not None
+        return self.is_action_allowed("restore") and self.is_archived(row)
+
+    @staticmethod
+    def is_live(row) -> bool:
+        """A row that can be archived: its table archives, and it is not in the archive."""
+        return isinstance(row, ArchivedMixin) and row.archived_at is None
+
+    @staticmethod
+    def is_archived(row) -> bool:
+        return getattr(row, "archived_at", None) is not None
 
     @action("restore", RESTORE, CONFIRM_RESTORE_MANY)
     def action_restore(self, ids):

@@ -40,6 +40,11 @@ _ARCHIVE = (
 _CHECKBOX = '<td><input type="checkbox" name="rowid" class="action-checkbox" value="{id}" title="{title}"></td>'
 
 
+# The row's links: action → (endpoint, icon).
+_LINKS = {
+    ViewRowAction: (".details_view", "fa fa-eye glyphicon glyphicon-eye-open"),
+    EditRowAction: (".edit_view", "fa fa-pencil glyphicon glyphicon-pencil"),
+}
 # Where a row's id goes: a character no escaped value and no URL of the panel holds.
 _ROW = "\x00"
 
@@ -64,45 +69,40 @@ class ListRows:
             else ""
         )
         self.links: list[str] = []
-        self.archive = self.restore = None
+        self.archive: str | None = None
+        self.restore: str | None = None
         for action in row_actions:
-            if isinstance(action, ViewRowAction):
-                self.links.append(
-                    _fill(
-                        _LINK,
-                        url=view.get_url(".details_view"),
-                        back=back_query,
-                        title=action.title or "",
-                        icon="fa fa-eye glyphicon glyphicon-eye-open",
-                    )
+            if type(action) in _LINKS:
+                endpoint, icon = _LINKS[type(action)]
+                link = _fill(
+                    _LINK,
+                    url=view.get_url(endpoint),
+                    back=back_query,
+                    title=action.title,
+                    icon=icon,
                 )
-            elif isinstance(action, EditRowAction):
-                self.links.append(
-                    _fill(
-                        _LINK,
-                        url=view.get_url(".edit_view"),
-                        back=back_query,
-                        title=action.title or "",
-                        icon="fa fa-pencil glyphicon glyphicon-pencil",
-                    )
-                )
+                self.links.append(link)
             elif isinstance(action, DeleteRowAction):
-                self.archive = _fill(
-                    _ARCHIVE,
-                    action=view.get_url(".delete_view"),
-                    back=back,
-                    confirm=view.confirm_archive,
-                    title=view.archive_title,
-                    csrf=csrf_input,
-                )
-                self.restore = _fill(
-                    _RESTORE,
-                    action=view.get_url(".action_view"),
-                    back=back,
-                    confirm=view.confirm_restore,
-                    title=view.restore_title,
-                    csrf=csrf_input,
-                )
+                # Where the row's pages offer them (ArchiveMixin.may_archive, may_restore):
+                # the rights are the page's, the row's state is each row's.
+                if view.can_delete:
+                    self.archive = _fill(
+                        _ARCHIVE,
+                        action=view.get_url(".delete_view"),
+                        back=back,
+                        confirm=view.confirm_archive,
+                        title=view.archive_title,
+                        csrf=csrf_input,
+                    )
+                if view.is_action_allowed("restore"):
+                    self.restore = _fill(
+                        _RESTORE,
+                        action=view.get_url(".action_view"),
+                        back=back,
+                        confirm=view.confirm_restore,
+                        title=view.restore_title,
+                        csrf=csrf_input,
+                    )
             else:
                 raise TypeError(f"{view.endpoint}: a row action the list cannot show: {action!r}")
         self.buttons = bool(view.column_display_actions)
@@ -116,9 +116,9 @@ class ListRows:
         if self.buttons:
             out.append('<td class="list-buttons-column">')
             out.extend(link.replace(_ROW, row_id) for link in self.links)
-            if self.restore is not None and view.may_restore(row):
+            if self.restore is not None and view.is_archived(row):
                 out.append(self.restore.replace(_ROW, row_id))
-            elif self.archive is not None and view.may_archive(row):
+            elif self.archive is not None and view.is_live(row):
                 out.append(self.archive.replace(_ROW, row_id))
             out.append("</td>")
         formatters, type_formatters = view.column_formatters, view.column_type_formatters
