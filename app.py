@@ -235,6 +235,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(HERE / "instance"),
     )
     init_logging(app)  # first: start-up's own messages are JSON lines too
+    # JSON in UTF-8 (the pages' filter data, the pickers' answers): Cyrillic as it is,
+    # not six bytes of \\uXXXX a letter. `tojson` still escapes <, >, & and '.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Path(app.instance_path).mkdir(exist_ok=True)
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url()

@@ -12,7 +12,7 @@ from models.accounts import ROLE
 from models.roles import policy
 
 ITEM = re.compile(r'<a class="(?:nav-link|dropdown-item)[^"]*" href="([^"]+)">([^<]+)</a>')
-MENU = re.compile(r'<ul class="nav navbar-nav mr-auto" id="work-menu">(.*?)\n  </ul>', re.S)
+MENU = re.compile(r'<ul class="nav navbar-nav mr-auto" id="work-menu">(.*?)\n</ul>', re.S)
 
 
 def menu_of(client) -> list[tuple[str, str]]:

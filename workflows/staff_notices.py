@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
 
 from models import Message, Staff, StaffNotice, Task, TaskAssignment, User
 from models.base import utcnow
@@ -102,6 +102,12 @@ def _since(user: User) -> tuple[dt.datetime | None, dt.datetime]:
     return read_at, read_at or utcnow() - FIRST_LOOK
 
 
+def _no_id() -> ColumnElement[int]:
+    """A column of NULLs for a part without that id; a new one each time (one column
+    object twice in a SELECT is one column)."""
+    return literal(None, Integer)
+
+
 @cache
 def _bell(since_reading: bool) -> Executable:
     """The bell's query, built once (it runs on every page): the stored notices, the
@@ -110,12 +116,11 @@ def _bell(since_reading: bool) -> Executable:
     staff, user = bindparam("staff", type_=Integer), bindparam("user", type_=Integer)
     since = bindparam("since", type_=DateTime(timezone=True))
     mine_open = (Task.assignee_id == staff, Task.status.in_(OPEN_TASK_STATUSES))
-    no_id = literal(None, Integer)
     stored = (
         select(
             literal("stored").label("part"),
             type_coerce(StaffNotice.kind, String).label("kind"),  # the task parts' kinds too
-            no_id.label("task_id"),
+            _no_id().label("task_id"),
             StaffNotice.text.label("title"),
             literal(None, Date).label("due_date"),
             StaffNotice.referral_id,
@@ -134,8 +139,8 @@ def _bell(since_reading: bool) -> Executable:
             Task.id,
             Task.title,
             Task.due_date,
-            no_id,
-            no_id,
+            _no_id(),
+            _no_id(),
             TaskAssignment.assigned_at,
             TaskAssignment.id,
         )
@@ -156,8 +161,8 @@ def _bell(since_reading: bool) -> Executable:
         Task.id,
         Task.title,
         Task.due_date,
-        no_id,
-        no_id,
+        _no_id(),
+        _no_id(),
         literal(None, DateTime(timezone=True)),
         Task.id,
     ).where(*mine_open, Task.due_date < bindparam("today", type_=Date))
