@@ -6,11 +6,11 @@ hand, not by pytest).
 
 NAME is a database on BENCH_DATABASE_URL's server and PATH a SQLite file, each loaded by
 `flask seed --families N` (the same N: the generator is seeded, so the two hold the same
-region) and migrated by this tree; neither is changed. One gunicorn worker serves each;
-each page's requests alternate between the two (PostgreSQL, SQLite, PostgreSQL…), so a
-shared machine's load falls on both alike. Printed and added to tests/bench/RESULTS.md:
-median and p95 of each side, the ratio of the medians (issue 18: every page within 3×),
-and each server's CPU per request.
+region) and migrated by this tree; the sign-ins add their sessions, nothing else is
+written. One gunicorn worker serves each; each page's requests alternate between the two
+(PostgreSQL, SQLite, PostgreSQL…), so a shared machine's load falls on both alike.
+Printed and added to tests/bench/RESULTS.md: median and p95 of each side, the ratio of
+the medians (issue 18: every page within 3×) and each server's CPU per request.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from bench_pages import (  # noqa: E402
     psql_url,
     worker_pids,
 )
+from bench_search import PASSWORD  # noqa: E402  (the generated accounts' password)
 
 RESULTS = HERE / "RESULTS.md"
 LIMIT = 3.0  # SQLite's median at most this many times PostgreSQL's (issue 18)
@@ -72,12 +73,10 @@ class Side:
                 break
             except OSError:
                 time.sleep(0.2)
-        from seed.scale import SCALE_PASSWORD
-
         self.browsers = {}
         for who in ("worker", "coordinator", "specialist"):
             self.browsers[who] = Browser(self.base)
-            self.browsers[who].login(self.names[who], SCALE_PASSWORD)
+            self.browsers[who].login(self.names[who], PASSWORD)
 
     def pids(self) -> list[int]:
         return worker_pids(self.process.pid)
