@@ -172,22 +172,31 @@ class ListingMixin:
         )
         if values is not None and not all(map(_comparable, values)):
             values = None  # a forged cursor: the first page
+        order: dict | None = None  # the page's ids in their order, where found first
         if values is not None:
             query = query.filter(paging.after_clause(keys, values, descending)).limit(page_size)
-        elif page and page_size:
-            # A numbered page far down (?page=3999, reached by «Назад»): the OFFSET skips
-            # bare ids in the sort's order, and only the page's rows are joined to their
-            # relations — an OFFSET over the joined query probed `family` per skipped row.
-            ids = query.with_entities(pk).limit(page_size).offset(page * page_size).subquery()
-            query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
-            query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
-            query = query.order_by(pk.desc() if descending else pk)
+        elif page_size and execute and (page or few):
+            # A numbered page past the first, or any page of few matches: its ids first, in
+            # the sort's order (one narrow query), then only the page's rows with their
+            # relations. Far down (?page=3999, reached by «Назад») an OFFSET over the
+            # joined query probed `family` per skipped row; on page 1 of a search the 900
+            # matches of a surname were each joined to their family before the sort kept
+            # 25. The ids are a list, not a subquery: with a subquery SQLite walked the
+            # whole sort index of the outer table to test it. (Page 1 of a whole register
+            # walks the sort's index and stops at 25: one query.)
+            ids = [
+                key for (key,) in query.with_entities(pk).limit(page_size).offset(page * page_size)
+            ]
+            query = self._unscoped_query().filter(pk.in_(ids))
+            order = {key: place for place, key in enumerate(ids)}
         else:
             query = self._apply_pagination(query, page, page_size)
         query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         if not execute:
             return count, query
         rows = query.all()
+        if order is not None:
+            rows.sort(key=lambda row: order[getattr(row, self._primary_key)])
         if has_request_context():
             g.opora_next_cursor = None
             if keys and page_size and len(rows) == page_size:
