@@ -74,7 +74,7 @@ class Side:
             except OSError:
                 time.sleep(0.2)
         self.browsers = {}
-        for who in ("worker", "coordinator", "specialist"):
+        for who in sorted({who for _title, who, _url in PAGES}):
             self.browsers[who] = Browser(self.base)
             self.browsers[who].login(self.names[who], PASSWORD)
 
