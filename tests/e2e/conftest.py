@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# One folder per database: CI runs the SQLite and the PostgreSQL suites side by side.
+ARTIFACTS = (
+    Path(__file__).resolve().parent
+    / "artifacts"
+    / ("postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgresql") else "sqlite")
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -106,7 +111,7 @@ def page(browser, live_server, request):
     """A fresh browser context in Russian; fails the test on any console error."""
     from playwright.sync_api import Error as PlaywrightError
 
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
         base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 900}
     )
@@ -141,7 +146,7 @@ def screenshot():
     """screenshot(page, name) saves a full-page PNG to tests/e2e/artifacts/<name>.png."""
 
     def _shot(page, name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.wait_for_load_state("load")
         page.evaluate("document.fonts.ready.then(() => true)")  # icons are a web font
         path = ARTIFACTS / f"{name}.png"
