@@ -47,6 +47,8 @@ PAGES = [
     ("Люди: фильтр «Участок содержит»", "coordinator", "/person/?flt0_district_name_contains={district}"),
     ("Случаи: поиск", "coordinator", "/case/?search={word}"),
     ("Новое обращение: поиск семьи", "coordinator", "/intake/?surname={word}"),
+    ("Новое обращение: поиск «Иванов»", "coordinator", "/intake/?surname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2"),
+    ("Прокат: очередь, поиск семьи", "clerk", "/rental_desk/queue/?q={stem}"),
     ("Прокат: выдача, поиск ребёнка", "clerk", "/rental_desk/lend/{unit}/?q={stem}"),
     ("Выбор семьи в форме (ajax)", "coordinator", "/case/ajax/lookup/?name=family&query={stem}"),
     ("Выбор человека в форме (ajax)", "coordinator", "/consent/ajax/lookup/?name=person&query={stem}"),
