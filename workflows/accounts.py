@@ -16,7 +16,7 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from sqlalchemy import Table, case, delete, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -305,6 +305,8 @@ def session_user(token: str, lifetime: dt.timedelta = DEFAULT_LIFETIME) -> User 
         select(User, UserSession.created_at, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.id == key, UserSession.revoked_at.is_(None))
+        # Every page reads the user's staff row (the row scope, the menu): with the user.
+        .options(joinedload(User.staff))
     ).one_or_none()
     if row is None:
         return None
