@@ -356,15 +356,24 @@ def test_searches_cost_the_same_with_families_of_2_and_8_districts(app):
 
 def test_case_and_family_pages_do_not_grow_with_their_rows(app, world):
     """The case page and the family page: the same number of queries for a case with one
-    assessment, visit, review, referral, task, loan and child as for one with four of
-    each, each with its own worker, partner and unit (issue 18)."""
+    assessment, visit, review, referral, task, loan and child (with an ИПРА) as for one
+    with four of each, each with its own worker, partner and unit (issue 18)."""
     (district_id, _worker_id), _grow = world
     with app.app_context():
         f.user("coordinator", username="coordinator")
         district = db.session.get(f.District, district_id)
         family, mother, _child = f.family_with_members(district_row=district)
         f.consent(family, mother)
-        case = f.case(family, mother, lead_worker=f.staff(districts=[district]))
+        case = f.case(  # an active case, planned to run past the children's ИПРА
+            family,
+            mother,
+            lead_worker=f.staff(districts=[district]),
+            status="active",
+            contract_number=f"Д-{f.seq()}",
+            contract_date=dt.date(2025, 3, 1),
+            start_date=dt.date(2025, 3, 1),
+            planned_end_date=dt.date(2025, 8, 31),
+        )
         f.support_plan(case)
         db.session.commit()
         family_id, case_id = family.id, case.id
@@ -376,6 +385,7 @@ def test_case_and_family_pages_do_not_grow_with_their_rows(app, world):
             case = db.session.get(f.Case, case_id)
             worker = f.staff(districts=[family.district])
             child = f.person(family, "child")
+            f.rehab_programme(child, valid_until=dt.date(2025, 6, 1))  # it ends first
             f.assessment(case, domain=next(domains), assessed_by=worker)
             f.visit(case, worker)
             f.review(case, reviewer=worker, held_on=dt.date(2025, 4, 1))  # one open at a time
