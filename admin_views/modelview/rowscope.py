@@ -109,6 +109,8 @@ class RowScopeMixin:
     """Every query of the view, and every picker in its forms, sees only the user's rows."""
 
     audit_opening = False  # record every opening of a row's details or edit page
+    # Further single rows the details page reads beside its fields (joined with the row).
+    details_loads: tuple[str, ...] = ()
 
     def _default_ajax_refs(self, model) -> dict:
         refs = {}
@@ -154,7 +156,7 @@ class RowScopeMixin:
             abort(404)
         # The rows the details page names (its family, applicant, lead worker…) come with
         # the row: one query, not one each as the page reads them.
-        shown = getattr(self, "column_details_list", None) or ()
+        shown = (*(getattr(self, "column_details_list", None) or ()), *self.details_loads)
         query = self._visible_query().options(*paging.eager_options(self.model, shown))
         row = query.filter(pk == key).one_or_none()
         if row is None:
