@@ -13,7 +13,7 @@ import datetime as dt
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, select, true, union
+from sqlalchemy import func, or_, select, true, union
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -119,6 +119,8 @@ def queue_roles() -> str:
 # What the history table (rental_desk/_history.html) shows of each event, loaded at once.
 # The children a lend or queue form offers at most (the first by surname).
 CHILDREN_SHOWN = 100
+# The places of each kind's queue the queue page shows when no kind is chosen.
+QUEUE_HEAD = 10
 
 HISTORY_LOADS = (
     selectinload(RentalEvent.unit),
@@ -614,12 +616,14 @@ class RentalDeskView(PageView):
         type_id = parse_id(request.args.get("type"))
         search = without_control_characters(request.args.get("q")).strip()
         types = self._types()
+        live = (
+            Reservation.status.in_(("waiting", "offered")),
+            where_visible(Reservation, current_user),
+            *((Reservation.type_id == type_id,) if type_id else ()),
+        )
         query = (
             select(Reservation)
-            .where(
-                Reservation.status.in_(("waiting", "offered")),
-                where_visible(Reservation, current_user),
-            )
+            .where(*live)
             .order_by(Reservation.type_id, *rental.queue_order())
             .options(
                 selectinload(Reservation.family),
@@ -628,12 +632,31 @@ class RentalDeskView(PageView):
                 selectinload(Reservation.offered_unit),
             )
         )
-        if type_id:
-            query = query.where(Reservation.type_id == type_id)
-        places = db.session.scalars(query).all()
-        queues: dict[EquipmentType, list[Reservation]] = {}
-        for place in places:
-            queues.setdefault(place.type, []).append(place)
+        totals = dict(
+            db.session.execute(
+                select(Reservation.type_id, func.count()).where(*live).group_by(Reservation.type_id)
+            ).all()
+        )
+        # Each place's number in its kind's queue, counted over the whole queue.
+        ranked = (
+            select(
+                Reservation.id,
+                func.row_number()
+                .over(partition_by=Reservation.type_id, order_by=rental.queue_order())
+                .label("place"),
+            )
+            .where(*live)
+            .subquery()
+        )
+        query = query.add_columns(ranked.c.place).join(ranked, ranked.c.id == Reservation.id)
+        if not type_id:
+            # Every kind's queue: its head and its offers (the ones served next); the
+            # whole queue of a kind is its own page (?type=), not 1,000 rows of forms.
+            query = query.where(or_(ranked.c.place <= QUEUE_HEAD, Reservation.status == "offered"))
+        places = db.session.execute(query).all()
+        queues: dict[EquipmentType, list[tuple[Reservation, int]]] = {}
+        for place, number in places:
+            queues.setdefault(place.type, []).append((place, number))
         form = form or QueueForm(formdata=None)
         form.type.choices = [(t.id, t.name) for t in types]
         children = self._children(search) if search else []
@@ -645,6 +668,7 @@ class RentalDeskView(PageView):
         return self.render(
             "rental_desk/queue.html",
             queues=queues,
+            totals=totals,
             types=types,
             type_id=type_id,
             search=search,
