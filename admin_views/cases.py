@@ -32,6 +32,7 @@ class CaseView(KeySearchMixin, OporaModelView):
 
     audit_opening = True
     details_template = "admin/case_details.html"
+    details_loads = ("plan",)  # the next steps ask whether the case has its ИПСС
     column_list = (
         "id",
         "family",

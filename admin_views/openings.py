@@ -8,8 +8,9 @@ who opened which row on which page (152-ФЗ asks who read special-category data
 only who changed it). A POST is a change, recorded by the audit's flush hook; the
 GET that showed the page recorded the reading.
 
-Called before the page loads anything else: the commit expires what the session
-holds, and rows loaded before it would each be read again.
+Called as soon as the page has the row. Its commit keeps what the session holds (the
+signed-in user, the row): only the audit row was written, so nothing loaded before it
+is stale, and reading each again would cost the page a query apiece.
 """
 
 from __future__ import annotations
@@ -29,4 +30,9 @@ def record_opening(row) -> None:
         return
     key = ",".join(str(v) for v in inspect(row).mapper.primary_key_from_instance(row))
     record_event(db.session, "view", row.__tablename__, key, changes={"page": request.endpoint})
-    db.session.commit()
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring

@@ -13,7 +13,7 @@ import datetime as dt
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, select, union
+from sqlalchemy import func, or_, select, true, union
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -117,6 +117,11 @@ def queue_roles() -> str:
 
 
 # What the history table (rental_desk/_history.html) shows of each event, loaded at once.
+# The children a lend or queue form offers at most (the first by surname).
+CHILDREN_SHOWN = 100
+# The places of each kind's queue the queue page shows when no kind is chosen.
+QUEUE_HEAD = 10
+
 HISTORY_LOADS = (
     selectinload(RentalEvent.unit),
     selectinload(RentalEvent.family),
@@ -160,6 +165,13 @@ class RentalDeskView(PageView):
     def _children(self, search: str | None = None, type_id: int | None = None) -> list[Person]:
         """Children the user may see: those queued for `type_id`, and those whose
         family's surname starts with `search`."""
+        return self._children_found(search, type_id)[0]
+
+    def _children_found(
+        self, search: str | None = None, type_id: int | None = None
+    ) -> tuple[list[Person], bool]:
+        """The children of `_children`, and whether `search` found any of them (the
+        queued ones aside): one query, the match marked on each row."""
         query = (
             select(Person)
             .join(Family, Family.id == Person.family_id)
@@ -175,22 +187,36 @@ class RentalDeskView(PageView):
                 Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
             )
             wanted.append(queued)
+        by_search = None
         if search and search.split():
             # The family's or the child's surname in any form, from its beginning.
             word = search.split()[0]
             families = select(Family.id).where(surname_matches(Family.search_key, word))
-            wanted.append(select(Person.id).where(Person.family_id.in_(families)))
-            wanted.append(select(Person.id).where(surname_matches(Person.search_key, word)))
+            matching = (
+                select(Person.id).where(Person.family_id.in_(families)),
+                select(Person.id).where(surname_matches(Person.search_key, word)),
+            )
+            wanted.extend(matching)  # flat: SQLite takes no union nested in a union
+            by_search = union(*matching)
         if not wanted:
-            return []
+            return [], False
         # One id list (a union): each part by its own index, no OR the planner must scan for.
+        found = Person.id.in_(by_search) if by_search is not None and type_id else true()
         query = (
-            query.where(Person.id.in_(union(*wanted) if len(wanted) > 1 else wanted[0]))
+            query.add_columns(found)
+            .where(Person.id.in_(union(*wanted) if len(wanted) > 1 else wanted[0]))
             .order_by(Family.surname, Person.last_name)
-            .limit(100)
+            .limit(CHILDREN_SHOWN)
             .options(contains_eager(Person.family))
         )
-        return db.session.scalars(query).all()
+        rows = db.session.execute(query).all()
+        children = [child for child, _ in rows]
+        if by_search is None:
+            return children, False
+        if any(matched for _, matched in rows) or len(rows) < CHILDREN_SHOWN:
+            return children, any(matched for _, matched in rows)
+        # The queued children filled the list: does the search find any beyond it?
+        return children, bool(self._children(search))
 
     def _family_in_scope(self, family_id: int) -> Family:
         return self.visible_or_404(Family, family_id)
@@ -277,9 +303,9 @@ class RentalDeskView(PageView):
                     Reservation.offered_unit_id == unit.id, Reservation.status == "offered"
                 )
             ).first()
-        children = self._children(search, unit.type_id)
+        children, found_any = self._children_found(search, unit.type_id)
         # The search found none of the families the user may see (the queued ones aside).
-        found_none = bool(search) and not self._children(search)
+        found_none = bool(search) and not found_any
         if offer is not None and offer.child not in children and not new_work_refusal(offer.child):
             children.insert(0, offer.child)
         chosen = self._posted_child(form)
@@ -590,12 +616,14 @@ class RentalDeskView(PageView):
         type_id = parse_id(request.args.get("type"))
         search = without_control_characters(request.args.get("q")).strip()
         types = self._types()
+        live = (
+            Reservation.status.in_(("waiting", "offered")),
+            where_visible(Reservation, current_user),
+            *((Reservation.type_id == type_id,) if type_id else ()),
+        )
         query = (
             select(Reservation)
-            .where(
-                Reservation.status.in_(("waiting", "offered")),
-                where_visible(Reservation, current_user),
-            )
+            .where(*live)
             .order_by(Reservation.type_id, *rental.queue_order())
             .options(
                 selectinload(Reservation.family),
@@ -604,12 +632,31 @@ class RentalDeskView(PageView):
                 selectinload(Reservation.offered_unit),
             )
         )
-        if type_id:
-            query = query.where(Reservation.type_id == type_id)
-        places = db.session.scalars(query).all()
-        queues: dict[EquipmentType, list[Reservation]] = {}
-        for place in places:
-            queues.setdefault(place.type, []).append(place)
+        totals = dict(
+            db.session.execute(
+                select(Reservation.type_id, func.count()).where(*live).group_by(Reservation.type_id)
+            ).all()
+        )
+        # Each place's number in its kind's queue, counted over the whole queue.
+        ranked = (
+            select(
+                Reservation.id,
+                func.row_number()
+                .over(partition_by=Reservation.type_id, order_by=rental.queue_order())
+                .label("place"),
+            )
+            .where(*live)
+            .subquery()
+        )
+        query = query.add_columns(ranked.c.place).join(ranked, ranked.c.id == Reservation.id)
+        if not type_id:
+            # Every kind's queue: its head and its offers (the ones served next); the
+            # whole queue of a kind is its own page (?type=), not 1,000 rows of forms.
+            query = query.where(or_(ranked.c.place <= QUEUE_HEAD, Reservation.status == "offered"))
+        places = db.session.execute(query).all()
+        queues: dict[EquipmentType, list[tuple[Reservation, int]]] = {}
+        for place, number in places:
+            queues.setdefault(place.type, []).append((place, number))
         form = form or QueueForm(formdata=None)
         form.type.choices = [(t.id, t.name) for t in types]
         children = self._children(search) if search else []
@@ -621,6 +668,7 @@ class RentalDeskView(PageView):
         return self.render(
             "rental_desk/queue.html",
             queues=queues,
+            totals=totals,
             types=types,
             type_id=type_id,
             search=search,

@@ -264,8 +264,10 @@ class Assessment(ArchivedMixin, CreatedMixin, Model):
     )
 
     id: Mapped[int] = column(Integer, label="№", primary_key=True)
+    # Its own index: the unique one above holds the live rows only, and the family
+    # page's timeline reads a case's assessments archived or not.
     case_id: Mapped[int] = column(
-        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай"
+        ForeignKey("support_case.id", ondelete="RESTRICT"), label="Случай", index=True
     )
     domain: Mapped[str] = LIFE_DOMAIN.column(label="Сфера жизнедеятельности")
     need_level: Mapped[str] = NEED_LEVEL.column(label="Нуждаемость", info={"health": True})

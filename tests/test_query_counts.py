@@ -305,3 +305,100 @@ def test_workflow_pages_of_one_family_do_not_grow_with_its_rows(app, client, wor
     for _ in range(3):
         add_rows()
     assert counts() == few
+
+
+def test_searches_cost_the_same_with_families_of_2_and_8_districts(app):
+    """Intake's family search (coordinator), the rental clerk's lend search (a child by
+    surname, queued ones first) and the queue's family search: the same number of
+    queries for 2 families found as for 8, each family of its own district, with its own
+    consent, open case and queue place, so that a district, a consent, a case or a
+    child's family read per row would show (issue 18)."""
+    with app.app_context():
+        f.user("coordinator", username="coordinator")
+        f.user("rental_clerk", username="clerk")
+        kind = f.equipment_type()
+        unit = f.equipment_unit(type_row=kind)
+        db.session.commit()
+        unit_id, kind_id = unit.id, kind.id
+
+    def grow(count: int) -> None:
+        with app.app_context():
+            kind = db.session.get(f.EquipmentType, kind_id)
+            for _ in range(count):
+                family, mother, child = f.family_with_members(district_row=f.district())
+                f.consent(family, mother)
+                f.case(family, mother)
+                f.reservation(family, child, kind)  # queued for the unit's kind
+                other = f.family(district_row=f.district(), surname="Смирновы")
+                f.reservation(other, f.person(other, "child"))  # found by surname only
+            db.session.commit()
+
+    urls = {
+        "coordinator": ("/intake/?surname=Смирнова",),
+        "clerk": (f"/rental_desk/lend/{unit_id}/?q=Смирнов", "/rental_desk/queue/?q=Смирнов"),
+    }
+    browsers = {user: signed_in(app, user) for user in urls}
+
+    def counts() -> dict[str, int]:
+        return {
+            url: queries_for(app, browsers[user], url)
+            for user, pages in urls.items()
+            for url in pages
+        }
+
+    grow(2)
+    few = counts()
+    grow(6)
+    assert counts() == few
+    lend = browsers["clerk"].get(f"/rental_desk/lend/{unit_id}/?q=Смирнов").get_data(as_text=True)
+    assert lend.count("семья Смирновых") == 16  # every child, queued or found by surname
+
+
+def test_case_and_family_pages_do_not_grow_with_their_rows(app, world):
+    """The case page and the family page: the same number of queries for a case with one
+    assessment, visit, review, referral, task, loan and child (with an ИПРА) as for one
+    with four of each, each with its own worker, partner and unit (issue 18)."""
+    (district_id, _worker_id), _grow = world
+    with app.app_context():
+        f.user("coordinator", username="coordinator")
+        district = db.session.get(f.District, district_id)
+        family, mother, _child = f.family_with_members(district_row=district)
+        f.consent(family, mother)
+        case = f.case(  # an active case, planned to run past the children's ИПРА
+            family,
+            mother,
+            lead_worker=f.staff(districts=[district]),
+            status="active",
+            contract_number=f"Д-{f.seq()}",
+            contract_date=dt.date(2025, 3, 1),
+            start_date=dt.date(2025, 3, 1),
+            planned_end_date=dt.date(2025, 8, 31),
+        )
+        f.support_plan(case)
+        db.session.commit()
+        family_id, case_id = family.id, case.id
+    domains = iter(("medical", "psychological", "pedagogical", "legal", "social", "material"))
+
+    def add_rows() -> None:
+        with app.app_context():
+            family = db.session.get(f.Family, family_id)
+            case = db.session.get(f.Case, case_id)
+            worker = f.staff(districts=[family.district])
+            child = f.person(family, "child")
+            f.rehab_programme(child, valid_until=dt.date(2025, 6, 1))  # it ends first
+            f.assessment(case, domain=next(domains), assessed_by=worker)
+            f.visit(case, worker)
+            f.review(case, reviewer=worker, held_on=dt.date(2025, 4, 1))  # one open at a time
+            f.referral(case)
+            f.task(family, case, assignee=worker, status="assigned")
+            f.loan(f.equipment_unit(status="on_loan"), family, child, issued_by=worker)
+            f.reservation(family, child)
+            db.session.commit()
+
+    browser = signed_in(app, "coordinator")
+    urls = (f"/case/details/?id={case_id}", f"/family/details/?id={family_id}")
+    add_rows()
+    few = {url: queries_for(app, browser, url) for url in urls}
+    for _ in range(3):
+        add_rows()
+    assert {url: queries_for(app, browser, url) for url in urls} == few

@@ -592,3 +592,28 @@ def test_a_desk_search_that_finds_no_family_says_who_may_queue_one(app, desk):
         assert "участковый социальный работник" in page and "руководитель" in page
     found = client.get(f"/rental_desk/lend/{desk['free']}/?q=Смирнов").get_data(as_text=True)
     assert 'id="no-family"' not in found
+
+
+def test_queue_page_shows_each_kinds_head_and_links_its_whole_queue(app):
+    """With every kind shown, does the queue page list the first QUEUE_HEAD places of a
+    long queue, numbered as in the whole queue, say how many wait and link the kind's
+    own page, which lists them all?"""
+    from admin_views.rental_desk import QUEUE_HEAD
+
+    with app.app_context():
+        f.user("rental_clerk", username="queue-clerk")
+        kind = f.equipment_type(name="Ходунки-очередь")
+        for n in range(QUEUE_HEAD + 2):
+            family = f.family(surname=f"Очередные-{n:02d}")
+            child = f.person(family, "child", last_name=f"Очередной-{n:02d}")
+            f.reservation(family, child, kind, requested_on=dt.date(2025, 1, 1 + n))
+        db.session.commit()
+        kind_id = kind.id
+    clerk = signed_in(app, "queue-clerk")
+    page = clerk.get("/rental_desk/queue/").get_data(as_text=True)
+    assert f"Показаны первые {QUEUE_HEAD} из {QUEUE_HEAD + 2}" in page
+    assert f"Очередной-{QUEUE_HEAD - 1:02d}" in page and f"Очередной-{QUEUE_HEAD:02d}" not in page
+    assert f"/rental_desk/queue/?type={kind_id}" in page
+    whole = clerk.get(f"/rental_desk/queue/?type={kind_id}").get_data(as_text=True)
+    assert f"Очередной-{QUEUE_HEAD + 1:02d}" in whole and "Показаны первые" not in whole
+    assert f"<td>{QUEUE_HEAD + 2}</td>" in whole  # numbered in the whole queue

@@ -305,7 +305,7 @@ def session_user(token: str, lifetime: dt.timedelta = DEFAULT_LIFETIME) -> User 
         select(User, UserSession.created_at, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.id == key, UserSession.revoked_at.is_(None))
-        # Every page names the user's staff member (the navbar): in the same query.
+        # Every page reads the user's staff row (the row scope, the menu): with the user.
         .options(joinedload(User.staff))
     ).one_or_none()
     if row is None:

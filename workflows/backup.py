@@ -102,6 +102,10 @@ def _sqlite_copy(source_path: str | Path, target_path: str | Path) -> None:
         contextlib.closing(sqlite3.connect(target_path)) as target,
     ):
         source.backup(target)
+        # One file, whatever the source's mode: the copy takes the source's write-ahead
+        # log mode (models/base.py), and a reader of a backup in it leaves -wal and -shm
+        # files beside it. A live database gets its log mode back at its next connection.
+        target.execute("PRAGMA journal_mode = DELETE")
 
 
 def backup(engine: Engine, path: Path) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     Appointment,
@@ -141,7 +141,8 @@ def find_families(
         .where(and_(*conditions), where_visible(Family, user), active_for_new_work(Family))
         .order_by(Family.surname, Family.address)
         .limit(limit)
-        .options(selectinload(Family.members))
+        # The intake's table shows each family's district: joined, not read per family.
+        .options(selectinload(Family.members), joinedload(Family.district))
     )
     return list(session.scalars(query))
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from models import (
     Case,
@@ -319,6 +319,8 @@ def latest_programmes(session: Session, family_id: int) -> list[RehabProgramme]:
         .join(Person, Person.id == RehabProgramme.child_id)
         .where(Person.family_id == family_id, RehabProgramme.archived_at.is_(None))
         .order_by(RehabProgramme.child_id, RehabProgramme.valid_until.desc())
+        # The callers name each child: from this join, not a query per programme.
+        .options(contains_eager(RehabProgramme.child))
     ).all()
     newest: dict[int, RehabProgramme] = {}
     for row in rows:

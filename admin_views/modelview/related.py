@@ -4,6 +4,7 @@ the role may list (only their visible fields and rows), notices and links to wor
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from flask import request, url_for
 from flask_login import current_user
@@ -20,6 +21,14 @@ from .. import paging
 from ..permissions import allowed
 from .fields import hidden_in, row_label
 from .labels import model_choices, model_labels, show_date
+
+
+@cache
+def _choices_and_labels(model) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """A model's coded columns (code → label) and its labels: fixed by the model, read
+    once, not per table of every details page."""
+    choices = {key: dict(pairs) for key, pairs in model_choices(model).items()}
+    return choices, model_labels(model)
 
 
 class RelatedTablesMixin:
@@ -58,7 +67,7 @@ class RelatedTablesMixin:
                 continue
             hidden = hidden_in(self.role, target)
             shown = [c for c in columns if c not in hidden]
-            choices = model_choices(target)
+            choices, labels = _choices_and_labels(target)
             query = (
                 db.session.query(target)
                 .filter(with_parent(model, getattr(self.model, rel_name)))
@@ -77,7 +86,6 @@ class RelatedTablesMixin:
                 if allowed(self.role, view.endpoint, "details"):
                     url = url_for(f"{view.endpoint}.details_view", id=row.id)
                 rows.append((url, cells))
-            labels = model_labels(target)
             add_url = None
             if (
                 rel.back_populates
@@ -101,7 +109,7 @@ class RelatedTablesMixin:
         if value is None:
             return ""
         if col in choices:
-            return dict(choices[col]).get(value, value)
+            return choices[col].get(value, value)
         if isinstance(value, bool):  # words, not «True»/«False»
             return "да" if value else "нет"
         if isinstance(value, dt.date):

@@ -18,6 +18,7 @@ from models.live import active_for_new_work
 from workflows.scope import where_visible
 from workflows.search import family_matches, person_matches
 
+from .. import paging
 from ..forms import MAX_BIG_ID, MAX_ID, parse_id, without_control_characters
 from ..openings import record_opening
 from .fields import hidden_in
@@ -108,6 +109,8 @@ class RowScopeMixin:
     """Every query of the view, and every picker in its forms, sees only the user's rows."""
 
     audit_opening = False  # record every opening of a row's details or edit page
+    # Further single rows the details page reads beside its fields (joined with the row).
+    details_loads: tuple[str, ...] = ()
 
     def _default_ajax_refs(self, model) -> dict:
         refs = {}
@@ -151,7 +154,11 @@ class RowScopeMixin:
         key = parse_id(str(id), MAX_BIG_ID if isinstance(pk.type, BigInteger) else MAX_ID)
         if key is None:
             abort(404)
-        row = self._visible_query().filter(pk == key).one_or_none()
+        # The rows the details page names (its family, applicant, lead worker…) come with
+        # the row: one query, not one each as the page reads them.
+        shown = (*(getattr(self, "column_details_list", None) or ()), *self.details_loads)
+        query = self._visible_query().options(*paging.eager_options(self.model, shown))
+        row = query.filter(pk == key).one_or_none()
         if row is None:
             abort(404)
         if self.audit_opening and request.method == "GET":

@@ -71,6 +71,29 @@ PAGES: list[tuple[str, str, str]] = [
     ("Фильтр: участок и малоимущие", "coordinator", "{panel}family/?{district_filter}"),
     ("Фильтр: малоимущие", "worker", "{panel}family/?{category_filter}"),
     ("Страница семьи (члены, случаи, выдачи)", "worker", "{panel}family/details/?id={family_id}"),
+    (
+        "Страница семьи (члены, случаи, выдачи)",
+        "coordinator",
+        "{panel}family/details/?id={family_id}",
+    ),
+    ("Страница случая", "coordinator", "{panel}case/details/?id={case_id}"),
+    ("Новое обращение: поиск «Иванов»", "coordinator", "{panel}intake/?surname={intake_surname}"),
+    (
+        "Прокат: выдача, ребёнок по фамилии",
+        "clerk",
+        "{panel}rental_desk/lend/{unit_id}/?q={surname}",
+    ),
+    ("Прокат: очередь, семья по фамилии", "clerk", "{panel}rental_desk/queue/?q={surname}"),
+    (
+        "Выбор семьи в форме (ajax)",
+        "coordinator",
+        "{panel}case/ajax/lookup/?name=family&query={surname}",
+    ),
+    (
+        "Выбор человека в форме (ajax)",
+        "coordinator",
+        "{panel}consent/ajax/lookup/?name=person&query={surname}",
+    ),
     ("Случаи сопровождения", "coordinator", "{panel}case/"),
     ("Задачи", "coordinator", "{panel}task/"),
     ("Выдачи", "coordinator", "{panel}loan/"),
@@ -187,7 +210,18 @@ def bench_names(database_url: str, app_env: dict) -> dict:
 
     from admin_views.paging import encode_cursor
     from app import create_app
-    from models import Case, CouncilMeeting, District, Family, Loan, Person, Task, User, db
+    from models import (
+        Case,
+        CouncilMeeting,
+        District,
+        EquipmentUnit,
+        Family,
+        Loan,
+        Person,
+        Task,
+        User,
+        db,
+    )
     from models.reference import staff_district
 
     app = create_app()
@@ -268,6 +302,23 @@ def bench_names(database_url: str, app_env: dict) -> dict:
             .where(Family.id.in_(select(Loan.family_id)))
             .limit(1)
         ) or session.scalar(select(Family.id).where(*in_district).limit(1))
+        # The family's open case; the clerk; a free unit to lend; the intake's surname.
+        names["case_id"] = session.scalar(
+            select(Case.id)
+            .where(Case.family_id == names["family_id"], Case.status != "closed")
+            .order_by(Case.id)
+            .limit(1)
+        ) or session.scalar(select(Case.id).where(Case.status != "closed").order_by(Case.id))
+        names["clerk"] = session.scalar(
+            select(User.username).where(User.role == "rental_clerk").order_by(User.id).limit(1)
+        )
+        names["unit_id"] = session.scalar(
+            select(EquipmentUnit.id)
+            .where(EquipmentUnit.status == "available", EquipmentUnit.archived_at.is_(None))
+            .order_by(EquipmentUnit.id)
+            .limit(1)
+        )
+        names["intake_surname"] = urllib.parse.quote("Иванов")
         db.session.remove()
         db.engine.dispose()
     return names
@@ -383,7 +434,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         browsers = {}
-        for who in ("worker", "coordinator", "specialist"):
+        for who in ("worker", "coordinator", "specialist", "clerk"):
             browsers[who] = Browser(base)
             browsers[who].login(names[who], SCALE_PASSWORD)
 

@@ -37,6 +37,7 @@ RESULTS = HERE / "RESULTS.md"
 
 # (what, who, URL); {word} the commonest feminine surname, {stem} its five letters,
 # {unit} a free unit, {case}/{family} the largest family's open case and the family,
+# {rental_family} the family with the most loans (the clerk sees it),
 # {district} a district's number.
 PAGES = [
     ("Люди: список, стр. 1", "coordinator", "/person/"),
@@ -47,12 +48,14 @@ PAGES = [
     ("Люди: фильтр «Участок содержит»", "coordinator", "/person/?flt0_district_name_contains={district}"),
     ("Случаи: поиск", "coordinator", "/case/?search={word}"),
     ("Новое обращение: поиск семьи", "coordinator", "/intake/?surname={word}"),
+    ("Новое обращение: поиск «Иванов»", "coordinator", "/intake/?surname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2"),
+    ("Прокат: очередь, поиск семьи", "clerk", "/rental_desk/queue/?q={stem}"),
     ("Прокат: выдача, поиск ребёнка", "clerk", "/rental_desk/lend/{unit}/?q={stem}"),
     ("Выбор семьи в форме (ajax)", "coordinator", "/case/ajax/lookup/?name=family&query={stem}"),
     ("Выбор человека в форме (ajax)", "coordinator", "/consent/ajax/lookup/?name=person&query={stem}"),
     ("Карточка случая", "coordinator", "/case/details/?id={case}"),
     ("Карточка семьи", "coordinator", "/family/details/?id={family}"),
-    ("Прокат: семья", "clerk", "/rental_desk/family/{family}/"),
+    ("Прокат: семья", "clerk", "/rental_desk/family/{rental_family}/"),
 ]  # fmt: skip
 
 
@@ -81,6 +84,11 @@ def names(url: str) -> dict:
         "WHERE c.status <> 'closed' GROUP BY c.id, c.family_id ORDER BY count(*) DESC, c.id LIMIT 1",
     )[0]
     district = query(url, "SELECT name FROM district ORDER BY id LIMIT 1")[0][0]
+    # The desk's family page: a family the clerk sees (one with loans), the most of them.
+    rental_family = query(
+        url,
+        "SELECT family_id FROM loan GROUP BY family_id ORDER BY count(*) DESC, family_id LIMIT 1",
+    )[0][0]
     return {
         "users": users,
         "word": surname,
@@ -88,6 +96,7 @@ def names(url: str) -> dict:
         "unit": unit,
         "case": case,
         "family": family,
+        "rental_family": rental_family,
         "district": district.split()[-1],
     }
 
