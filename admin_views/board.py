@@ -54,6 +54,7 @@ class BoardView(PageView):
         board = read.board(db.session, current_user, day)
         chosen_id = parse_id(request.args.get("staff"))
         chosen = read.staff_tasks(db.session, current_user, chosen_id) if chosen_id else None
+        db.session.commit()  # the load it counted is kept for the next one (workflows/kept.py)
         return self.render(
             "admin/workflow/board.html",
             by_role=board.unassigned,

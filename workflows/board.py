@@ -23,6 +23,7 @@ from models.roles import district_bound, roles_that
 from models.terms import CASE_END_WINDOWS
 
 from .dates import centre_zone
+from .kept import kept
 from .scope import where_visible
 from .task_lists import TaskRow, open_tasks_of, task_rows
 from .tasks import eligible_staff, eligible_staff_of, workload
@@ -240,9 +241,21 @@ def _ending(
     return dict(counts._mapping), ending, past
 
 
+def centre_load(session: Session, today: dt.date) -> list[Load]:
+    """`staff_load` of every specialist who may take tasks, kept (workflows/kept.py) until
+    the tasks or the staff change."""
+    return kept(
+        session,
+        f"board.load:{today}",
+        lambda: staff_load(session, today),
+        encode=lambda loads: [list(load) for load in loads],
+        decode=lambda loads: [Load(*load) for load in loads],
+    )
+
+
 def board(session: Session, user: User, today: dt.date) -> Board:
     """The board as `user` sees it on `today` (their row scope for tasks and cases)."""
-    loads = staff_load(session, today)
+    loads = centre_load(session, today)
     counts, unassigned = _unassigned(session, user, loads)
     by_role: dict[str, list[Load]] = {}
     for row in sorted(loads, key=lambda row: (row.role, -row.overdue, -row.open, row.name)):
