@@ -7,9 +7,12 @@ a refusal is shown next to its field.
 
 from __future__ import annotations
 
+import html
+
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import StringField
 
 from models import ROLE, Staff, Task, db
@@ -26,6 +29,9 @@ from .permissions import allowed
 
 # Specialists of a role in the workload table, most overdue first; the report lists all.
 WORKLOAD_SHOWN = 10
+# Specialists in the table of work done this week, most done first (a national centre has
+# a thousand; the workload report lists all).
+DONE_SHOWN = 30
 
 
 class AssignForm(WorkflowForm):
@@ -39,6 +45,18 @@ class BoardTaskForm(WorkflowForm):
     staff = IdField()
     reason = StringField()
     version = IdField()
+
+
+def candidate_options(candidates: list[read.Load]) -> Markup:
+    """The <option>s of an assign form: written in one pass, not by a template loop (the
+    board of a national centre offers a thousand of them)."""
+    return Markup(
+        "".join(
+            f'<option value="{staff.id}">{html.escape(staff.name)} — открытых {staff.open}, '
+            f"просрочено {staff.overdue}</option>"
+            for staff in candidates
+        )
+    )
 
 
 def _staff(staff_id: int | None) -> Staff | None:
@@ -61,6 +79,8 @@ class BoardView(PageView):
             role_counts=board.unassigned_counts,
             by_load=board.load,
             workload_shown=WORKLOAD_SHOWN,
+            done_shown=DONE_SHOWN,
+            candidate_options=candidate_options,
             workload_report=(
                 url_for("reports.report", slug="workload")
                 if allowed(current_user.role, "report_workload", "list")
