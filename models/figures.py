@@ -265,7 +265,9 @@ def tally_triggers(dialect: str, tables: Iterable[str]) -> list[str]:
     """The statements that make every change of `tables` count in figure_tally."""
     tables = list(tables)
     if dialect == "postgresql":
-        bump = _TALLY_BUMP.format(name="TG_TABLE_NAME", shard=f"txid_current() % {FIGURE_SHARDS}")
+        bump = _TALLY_BUMP.format(
+            name="TG_TABLE_NAME", shard=f"mod(txid_current(), {FIGURE_SHARDS})"
+        )
         function = f"""
         CREATE OR REPLACE FUNCTION figure_tally_bump() RETURNS trigger AS $$
         BEGIN
@@ -308,10 +310,5 @@ def drop_tally_triggers(dialect: str, tables: Iterable[str]) -> list[str]:
 @event.listens_for(db.metadata, "after_create")
 def _tally_every_table(metadata: Any, connection: Any, **_kw: Any) -> None:
     """create_all (tests, a fresh SQLite file): the same triggers as migration 0025_kept."""
-    tables = counted_tables(metadata.tables)
-    for statement in tally_triggers(connection.dialect.name, tables):
+    for statement in tally_triggers(connection.dialect.name, counted_tables(metadata.tables)):
         connection.exec_driver_sql(statement)
-    # A table with a row is one whose changes are counted (workflows/kept.py).
-    connection.execute(
-        FigureTally.__table__.insert(), [{"name": t, "shard": 0, "version": 0} for t in tables]
-    )

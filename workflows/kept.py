@@ -7,7 +7,9 @@ still the ones it was counted at, it is returned as kept. Otherwise `count()` ru
 tables its statements name are noted, and the result is kept with the counts read *before*
 it ran: a change committed meanwhile has a higher count, so that row is counted again on
 the next read — a kept part can be outdated, never shown. A part that read a table whose
-changes are not counted (or ran a statement whose tables cannot be told) is not kept.
+changes are not counted (no trigger in the database's catalogue) or ran a statement whose
+tables cannot be told (plain text) is not kept. figure_tally is never emptied while
+kept_figures holds rows (a count could then come round to an old value).
 The caller's commit keeps it; every app server reads the same rows.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import ClauseElement, Table, TextClause, event, func, select
+from sqlalchemy import ClauseElement, Table, TextClause, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -42,11 +44,31 @@ def scope_key(user: User) -> str:
 
 
 def table_versions(session: Session) -> dict[str, int]:
-    """Every counted table's change count now (the sum of its shards)."""
+    """Every counted table's change count now (the sum of its shards; none yet is 0)."""
     rows = session.execute(
         select(FigureTally.name, func.sum(FigureTally.version)).group_by(FigureTally.name)
     )
     return {name: int(version) for name, version in rows}
+
+
+def triggered_tables(session: Session) -> set[str]:
+    """The tables whose changes the triggers count (those of migration 0025_kept and later):
+    asked of the database's catalogue, so a table without the trigger is never relied on."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.scalars(
+            text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = c.relname || '_figure_tally'"
+            )
+        )
+    else:
+        found = session.scalars(
+            text(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name = tbl_name || '_figure_tally_delete'"
+            )
+        )
+    return set(found)
 
 
 class _Reads:
@@ -96,7 +118,7 @@ def kept(
     if (
         row is not None
         and row.versions
-        and all(versions.get(name) == version for name, version in row.versions.items())
+        and all(versions.get(name, 0) == version for name, version in row.versions.items())
     ):
         return decode(row.figures)
     reads = _Reads()
@@ -107,13 +129,13 @@ def kept(
     finally:
         event.remove(connection, "before_execute", reads)
     read = reads.tables - CACHES
-    if UNKNOWN in read or not read or any(name not in versions for name in read):
+    if UNKNOWN in read or not read or not read <= triggered_tables(session):
         return value
     _upsert(
         session,
         {
             "key": key,
-            "versions": {name: versions[name] for name in sorted(read)},
+            "versions": {name: versions.get(name, 0) for name in sorted(read)},
             "figures": encode(value),
             "counted_at": utcnow(),
         },

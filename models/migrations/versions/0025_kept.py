@@ -86,7 +86,7 @@ EVENTS = ("insert", "update", "delete")
 
 
 def upgrade() -> None:
-    tally = op.create_table(
+    op.create_table(
         "figure_tally",
         sa.Column("name", sa.String(63), nullable=False),
         sa.Column("shard", sa.Integer(), nullable=False),
@@ -106,7 +106,7 @@ def upgrade() -> None:
             f"""
             CREATE OR REPLACE FUNCTION figure_tally_bump() RETURNS trigger AS $$
             BEGIN
-                {BUMP.format(name="TG_TABLE_NAME", shard=f"txid_current() % {SHARDS}")};
+                {BUMP.format(name="TG_TABLE_NAME", shard=f"mod(txid_current(), {SHARDS})")};
                 RETURN NULL;
             END;
             $$ LANGUAGE plpgsql
@@ -124,8 +124,6 @@ def upgrade() -> None:
                     f"CREATE TRIGGER {t}_figure_tally_{e} AFTER {e.upper()} ON {t} "
                     f"BEGIN {BUMP.format(name=repr(t), shard=0)}; END"
                 )
-    # A table with a row is one whose changes are counted (workflows/kept.py).
-    op.bulk_insert(tally, [{"name": t, "shard": 0, "version": 0} for t in TABLES])
 
 
 def downgrade() -> None:
