@@ -21,7 +21,18 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import DDL, JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, db
@@ -204,6 +215,9 @@ for _dialect, _statements in (("postgresql", POSTGRESQL_TRIGGERS), ("sqlite", SQ
 # one table do not queue on one row; a table's count is the sum of its rows.
 
 FIGURE_SHARDS = 16
+# A kept part counted longer ago is dropped when another is kept: the keys name a day or a
+# period, so yesterday's parts are seldom asked for again.
+KEPT_DAYS = 2
 # Tables no kept part depends on: the kept figures themselves (district_figures follows
 # district_tally, which is counted), and the busy bookkeeping no report reads.
 UNCOUNTED_TABLES = frozenset(
@@ -240,6 +254,7 @@ class KeptFigures(Model):
     """A report part as counted (`figures`, JSON) when its tables had the `versions` given."""
 
     __tablename__ = "kept_figures"
+    __table_args__ = (Index("ix_kept_figures_counted_at", "counted_at"),)
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     versions: Mapped[dict[str, int]] = mapped_column(JSON)

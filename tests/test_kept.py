@@ -245,7 +245,6 @@ def test_a_change_open_in_another_transaction_while_counting(world):
     run at once): once that commits, is the part counted again?"""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("two writers at once need PostgreSQL")
-    user = world["coordinator"]
     with db.engine.connect() as other:
         change = other.begin()
         other.execute(

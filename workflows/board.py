@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple, cast
 
 from sqlalchemy import and_, exists, func, select
@@ -169,13 +170,16 @@ def _unassigned(
         )
         for role in counts
     }
-    by_id = {row.id: row for row in loads}
+    # Each role's specialists least loaded first, once: a task's candidates are the first
+    # CANDIDATES_SHOWN of them who may take it (not a sort of all of them per task).
+    ranked: dict[str, list[Load]] = {}
+    for row in sorted(loads, key=lambda row: (row.open, row.overdue, row.id)):
+        ranked.setdefault(row.role, []).append(row)
     keys = {(task.role, task.district_id) for tasks in urgent.values() for task in tasks}
     candidates = {
-        key: sorted(
-            (by_id[i] for i in eligible if i in by_id),
-            key=lambda row: (row.open, row.overdue, row.id),
-        )[:CANDIDATES_SHOWN]
+        key: list(
+            islice((row for row in ranked.get(key[0], ()) if row.id in eligible), CANDIDATES_SHOWN)
+        )
         for key, eligible in eligible_staff_of(session, keys).items()
     }
     unassigned = {

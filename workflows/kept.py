@@ -15,10 +15,11 @@ The caller's commit keeps it; every app server reads the same rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import ClauseElement, Table, TextClause, event, func, select, text
+from sqlalchemy import ClauseElement, Table, TextClause, delete, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -27,6 +28,7 @@ from sqlalchemy.sql.util import find_tables
 
 from models import FigureTally, KeptFigures, User
 from models.base import utcnow
+from models.figures import KEPT_DAYS
 from models.roles import counts_whole_centre
 
 T = TypeVar("T")
@@ -90,6 +92,12 @@ class _Reads:
 
 
 def _upsert(session: Session, row: dict[str, Any]) -> None:
+    """Keep `row`, and drop the parts counted more than KEPT_DAYS ago."""
+    session.execute(
+        delete(KeptFigures).where(
+            KeptFigures.counted_at < row["counted_at"] - dt.timedelta(days=KEPT_DAYS)
+        )
+    )
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(KeptFigures).values(row)
     session.execute(

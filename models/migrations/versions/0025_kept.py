@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_kept_figures"),
     )
+    op.create_index("ix_kept_figures_counted_at", "kept_figures", ["counted_at"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"""
