@@ -244,6 +244,7 @@ class HomeView(AdminIndexView):
                 groups.setdefault(WORK, []).append((entry.name, entry.url))
         today = centre_today()
         figures, charts = dashboard.build(current_user, today)
+        m.db.session.commit()  # the figures it counted are kept for the next one (workflows/kept.py)
         return self.render(
             "admin/home.html", groups=groups, figures=figures, charts=charts, today=today
         )

@@ -7,9 +7,12 @@ a refusal is shown next to its field.
 
 from __future__ import annotations
 
+import html
+
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import StringField
 
 from models import ROLE, Staff, Task, db
@@ -26,6 +29,9 @@ from .permissions import allowed
 
 # Specialists of a role in the workload table, most overdue first; the report lists all.
 WORKLOAD_SHOWN = 10
+# Specialists in the table of work done this week, most done first (a national centre has
+# a thousand; the workload report lists all).
+DONE_SHOWN = 30
 
 
 class AssignForm(WorkflowForm):
@@ -41,6 +47,18 @@ class BoardTaskForm(WorkflowForm):
     version = IdField()
 
 
+def candidate_options(candidates: list[read.Load]) -> Markup:
+    """The <option>s of an assign form: written in one pass, not by a template loop (the
+    board of a national centre offers a thousand of them)."""
+    return Markup(
+        "".join(
+            f'<option value="{staff.id}">{html.escape(staff.name)} — открытых {staff.open}, '
+            f"просрочено {staff.overdue}</option>"
+            for staff in candidates
+        )
+    )
+
+
 def _staff(staff_id: int | None) -> Staff | None:
     return db.session.get(Staff, staff_id) if staff_id is not None else None
 
@@ -54,12 +72,15 @@ class BoardView(PageView):
         board = read.board(db.session, current_user, day)
         chosen_id = parse_id(request.args.get("staff"))
         chosen = read.staff_tasks(db.session, current_user, chosen_id) if chosen_id else None
+        db.session.commit()  # the load it counted is kept for the next one (workflows/kept.py)
         return self.render(
             "admin/workflow/board.html",
             by_role=board.unassigned,
             role_counts=board.unassigned_counts,
             by_load=board.load,
             workload_shown=WORKLOAD_SHOWN,
+            done_shown=DONE_SHOWN,
+            candidate_options=candidate_options,
             workload_report=(
                 url_for("reports.report", slug="workload")
                 if allowed(current_user.role, "report_workload", "list")

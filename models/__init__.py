@@ -20,7 +20,7 @@ from .council import CouncilAgendaItem, CouncilDecision, StaffNotice
 from .documents import Document, RequiredDocument
 from .drafts import FormDraft
 from .events import EventAttendance, ProjectMeasure, Volunteer
-from .figures import DistrictFigures, DistrictTally
+from .figures import DistrictFigures, DistrictTally, FigureTally, KeptFigures
 from .notify import Message, MessageTemplate
 from .people import Consent, Family, Person, ProgrammeEnrolment
 from .reference import (
@@ -71,8 +71,10 @@ __all__ = [
     "Event",
     "EventAttendance",
     "Family",
+    "FigureTally",
     "FormDraft",
     "IncomingReferral",
+    "KeptFigures",
     "Loan",
     "LoanExtension",
     "LoginThrottle",

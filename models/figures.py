@@ -18,8 +18,21 @@ later leaves the kept row outdated — counted again next time — never wrong.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import DDL, BigInteger, Date, ForeignKey, Integer, event
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Model, db
@@ -189,3 +202,128 @@ def drop_triggers(dialect: str) -> tuple[str, ...]:
 for _dialect, _statements in (("postgresql", POSTGRESQL_TRIGGERS), ("sqlite", SQLITE_TRIGGERS)):
     for _statement in _statements:
         event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# --- kept report parts: valid while none of the tables they read has changed ---------------
+#
+# A whole-centre report part (the pilot's tables, the workload, the board's load, the home
+# page's months) aggregates tables of every district. It is kept in `kept_figures` with the
+# change count (`figure_tally`) of every table it read; it is read again only while all those
+# counts are unchanged. Triggers count every statement that changes a table (PostgreSQL: a
+# statement trigger; SQLite: row triggers) in the same transaction, from any path. The count
+# of a table is spread over FIGURE_SHARDS rows (PostgreSQL: by transaction id), so writers of
+# one table do not queue on one row; a table's count is the sum of its rows.
+
+FIGURE_SHARDS = 16
+# A kept part counted longer ago is dropped when another is kept: the keys name a day or a
+# period, so yesterday's parts are seldom asked for again.
+KEPT_DAYS = 2
+# Tables no kept part depends on: the kept figures themselves (district_figures follows
+# district_tally, which is counted), and the busy bookkeeping no report reads.
+UNCOUNTED_TABLES = frozenset(
+    {
+        "alembic_version",
+        "audit_record",
+        "audit_seal",
+        "district_figures",
+        "figure_tally",
+        "form_draft",
+        "kept_figures",
+        "login_throttle",
+        "message",
+        "staff_notice",
+        "user_session",
+    }
+)
+
+
+class FigureTally(Model):
+    """How many changing statements a table has seen (one of its FIGURE_SHARDS rows)."""
+
+    __tablename__ = "figure_tally"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.version}"
+
+
+class KeptFigures(Model):
+    """A report part as counted (`figures`, JSON) when its tables had the `versions` given."""
+
+    __tablename__ = "kept_figures"
+    __table_args__ = (Index("ix_kept_figures_counted_at", "counted_at"),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    versions: Mapped[dict[str, int]] = mapped_column(JSON)
+    figures: Mapped[Any] = mapped_column(JSON)
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    def __str__(self) -> str:
+        return self.key
+
+
+_TALLY_BUMP = (
+    "INSERT INTO figure_tally (name, shard, version) VALUES ({name}, {shard}, 1) "
+    "ON CONFLICT (name, shard) DO UPDATE SET version = figure_tally.version + 1"
+)
+
+
+def counted_tables(names: Iterable[str]) -> list[str]:
+    """The tables whose changes are counted, of `names` (every table of a schema)."""
+    return sorted(name for name in names if name not in UNCOUNTED_TABLES)
+
+
+def tally_triggers(dialect: str, tables: Iterable[str]) -> list[str]:
+    """The statements that make every change of `tables` count in figure_tally."""
+    tables = list(tables)
+    if dialect == "postgresql":
+        bump = _TALLY_BUMP.format(
+            name="TG_TABLE_NAME", shard=f"mod(txid_current(), {FIGURE_SHARDS})"
+        )
+        function = f"""
+        CREATE OR REPLACE FUNCTION figure_tally_bump() RETURNS trigger AS $$
+        BEGIN
+            {bump};
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql
+        """
+        return [
+            function,
+            *(
+                f"CREATE TRIGGER {t}_figure_tally AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {t} FOR EACH STATEMENT EXECUTE FUNCTION figure_tally_bump()"
+                for t in tables
+            ),
+        ]
+    return [
+        *(
+            f"CREATE TRIGGER {t}_figure_tally_{event_name.lower()} AFTER {event_name} ON {t} "
+            f"BEGIN {_TALLY_BUMP.format(name=repr(t), shard=0)}; END"
+            for t in tables
+            for event_name in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ]
+
+
+def drop_tally_triggers(dialect: str, tables: Iterable[str]) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            *(f"DROP TRIGGER IF EXISTS {t}_figure_tally ON {t}" for t in tables),
+            "DROP FUNCTION IF EXISTS figure_tally_bump()",
+        ]
+    return [
+        f"DROP TRIGGER IF EXISTS {t}_figure_tally_{e}"
+        for t in tables
+        for e in ("insert", "update", "delete")
+    ]
+
+
+@event.listens_for(db.metadata, "after_create")
+def _tally_every_table(metadata: Any, connection: Any, **_kw: Any) -> None:
+    """create_all (tests, a fresh SQLite file): the same triggers as migration 0025_kept."""
+    for statement in tally_triggers(connection.dialect.name, counted_tables(metadata.tables)):
+        connection.exec_driver_sql(statement)

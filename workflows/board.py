@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple, cast
+from itertools import islice
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from models.roles import district_bound, roles_that
 from models.terms import CASE_END_WINDOWS
 
 from .dates import centre_zone
+from .kept import kept, scope_key
 from .scope import where_visible
 from .task_lists import TaskRow, open_tasks_of, task_rows
 from .tasks import eligible_staff, eligible_staff_of, workload
@@ -168,13 +170,16 @@ def _unassigned(
         )
         for role in counts
     }
-    by_id = {row.id: row for row in loads}
+    # Each role's specialists least loaded first, once: a task's candidates are the first
+    # CANDIDATES_SHOWN of them who may take it (not a sort of all of them per task).
+    ranked: dict[str, list[Load]] = {}
+    for row in sorted(loads, key=lambda row: (row.open, row.overdue, row.id)):
+        ranked.setdefault(row.role, []).append(row)
     keys = {(task.role, task.district_id) for tasks in urgent.values() for task in tasks}
     candidates = {
-        key: sorted(
-            (by_id[i] for i in eligible if i in by_id),
-            key=lambda row: (row.open, row.overdue, row.id),
-        )[:CANDIDATES_SHOWN]
+        key: list(
+            islice((row for row in ranked.get(key[0], ()) if row.id in eligible), CANDIDATES_SHOWN)
+        )
         for key, eligible in eligible_staff_of(session, keys).items()
     }
     unassigned = {
@@ -240,16 +245,91 @@ def _ending(
     return dict(counts._mapping), ending, past
 
 
+def centre_load(session: Session, today: dt.date) -> list[Load]:
+    """`staff_load` of every specialist who may take tasks, kept (workflows/kept.py) until
+    the tasks or the staff change."""
+    return kept(
+        session,
+        f"board.load:{today}",
+        lambda: staff_load(session, today),
+        encode=lambda loads: [list(load) for load in loads],
+        decode=lambda loads: [Load(*load) for load in loads],
+    )
+
+
 def board(session: Session, user: User, today: dt.date) -> Board:
     """The board as `user` sees it on `today` (their row scope for tasks and cases)."""
-    loads = staff_load(session, today)
+    loads = centre_load(session, today)
     counts, unassigned = _unassigned(session, user, loads)
     by_role: dict[str, list[Load]] = {}
     for row in sorted(loads, key=lambda row: (row.role, -row.overdue, -row.open, row.name)):
         by_role.setdefault(row.role, []).append(row)
-    ending_counts, ending, past = _ending(session, user, today)
-    return Board(
-        today, counts, unassigned, by_role, ending_counts, ending, past, done(session, user, today)
+    ending_counts, ending, past = kept(
+        session,
+        f"board.ending:{scope_key(user)}:{today}",
+        lambda: _ending(session, user, today),
+        encode=_ending_json,
+        decode=_ending_of,
+    )
+    finished = kept(
+        session,
+        f"board.done:{scope_key(user)}:{today}",
+        lambda: done(session, user, today),
+        encode=_done_json,
+        decode=_done_of,
+    )
+    return Board(today, counts, unassigned, by_role, ending_counts, ending, past, finished)
+
+
+# The kept forms of the board's parts (workflows/kept.py): JSON, dates as ISO text.
+Ending = tuple[dict[str, int], list[EndingCase], list[EndingCase]]
+
+
+def _ending_json(part: Ending) -> list[Any]:
+    counts, ending, past = part
+    return [
+        counts,
+        *(
+            [[*case[:3], case.planned_end_date.isoformat()] for case in cases]
+            for cases in (ending, past)
+        ),
+    ]
+
+
+def _ending_of(kept_part: list[Any]) -> Ending:
+    counts, ending, past = kept_part
+    cases = [
+        [EndingCase(i, surname, lead, dt.date.fromisoformat(end)) for i, surname, lead, end in rows]
+        for rows in (ending, past)
+    ]
+    return counts, cases[0], cases[1]
+
+
+def _done_json(part: Done) -> dict[str, Any]:
+    def tasks(rows: list[DoneTask]) -> list[list[Any]]:
+        return [[*row[:2], row.closed_at.isoformat(), *row[3:]] for row in rows]
+
+    return {
+        "today": tasks(part.today),
+        "week": tasks(part.week),
+        "counts": [list(row) for row in part.counts],
+        "today_total": part.today_total,
+        "week_total": part.week_total,
+    }
+
+
+def _done_of(kept_part: dict[str, Any]) -> Done:
+    def tasks(rows: list[list[Any]]) -> list[DoneTask]:
+        return [
+            DoneTask(i, title, dt.datetime.fromisoformat(at), *rest) for i, title, at, *rest in rows
+        ]
+
+    return Done(
+        tasks(kept_part["today"]),
+        tasks(kept_part["week"]),
+        [DoneCount(*row) for row in kept_part["counts"]],
+        kept_part["today_total"],
+        kept_part["week_total"],
     )
 
 

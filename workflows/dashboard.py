@@ -27,6 +27,7 @@ from models.cases import OPEN_TASK_STATUSES
 from models.terms import CASE_END_WARNING_DAYS
 
 from .dates import add_months
+from .kept import kept, scope_key
 from .reports import _count, agreement_states, report_scope
 
 
@@ -109,6 +110,19 @@ def month_ends(today: dt.date, months: int) -> list[dt.date]:
 def cases_by_month(
     session: Session, user: User, today: dt.date, months: int = 12
 ) -> list[dict[str, Any]]:
+    """`count_cases_by_month`, kept (workflows/kept.py) until the cases change."""
+    return kept(
+        session,
+        f"home.cases_by_month:{scope_key(user)}:{today}:{months}",
+        lambda: count_cases_by_month(session, user, today, months),
+        encode=lambda rows: [{**row, "month": row["month"].isoformat()} for row in rows],
+        decode=lambda rows: [{**row, "month": dt.date.fromisoformat(row["month"])} for row in rows],
+    )
+
+
+def count_cases_by_month(
+    session: Session, user: User, today: dt.date, months: int = 12
+) -> list[dict[str, Any]]:
     """Per month: cases in application or assessment and in support at the month's end,
     and cases closed during the month.
 
@@ -155,6 +169,17 @@ def cases_by_month(
 
 
 def loans_by_type(session: Session, user: User) -> list[tuple[str, int]]:
+    """Loans out now per equipment type, most first; kept until the loans or the units change."""
+    return kept(
+        session,
+        f"home.loans_by_type:{scope_key(user)}",
+        lambda: count_loans_by_type(session, user),
+        encode=lambda rows: [list(row) for row in rows],
+        decode=lambda rows: [(name, n) for name, n in rows],
+    )
+
+
+def count_loans_by_type(session: Session, user: User) -> list[tuple[str, int]]:
     """Loans out now per equipment type, most first."""
     counted = func.count(Loan.id)
     rows = session.execute(

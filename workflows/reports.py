@@ -9,7 +9,7 @@ rows a report counts is decided here by `report_scope`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -90,6 +90,7 @@ from models.terms import (
 
 from .council import council_figures
 from .dates import add_months
+from .kept import kept, scope_key
 from .scope import where_visible
 
 REPORTS = {
@@ -417,8 +418,94 @@ def regional_report(session: Session, user: User, params: Params) -> Report:
 # --- 1. pilot project progress (seed 002 §2.3) -------------------------------------------
 
 
+def _table_json(table: Table) -> dict[str, Any]:
+    return {
+        "title": table.title,
+        "headers": table.headers,
+        "rows": table.rows,
+        "total": table.total,
+    }
+
+
+def _table_of(kept_table: dict[str, Any]) -> Table:
+    return Table(
+        kept_table["title"], kept_table["headers"], kept_table["rows"], kept_table["total"]
+    )
+
+
+def kept_tables(
+    session: Session,
+    user: User,
+    part: str,
+    params: Params,
+    count: Callable[[], list[Table]],
+    today: dt.date | None = None,
+) -> list[Table]:
+    """The tables `count()` gives, kept for the user's scope and `params` (workflows/kept.py).
+
+    Their cells are numbers, text and None, so they come back from JSON as they were."""
+    key = ":".join(
+        str(value)
+        for value in (
+            part,
+            scope_key(user),
+            params.date_from,
+            params.date_to,
+            params.district_id,
+            params.department_id,
+            params.zone,
+            today,
+        )
+    )
+    return kept(
+        session,
+        key,
+        count,
+        encode=lambda tables: [_table_json(t) for t in tables],
+        decode=lambda tables: [_table_of(t) for t in tables],
+    )
+
+
 def pilot_report(session: Session, user: User, params: Params) -> Report:
-    """Families and cases, closures by reason, children, activities, visits, reviews, loans."""
+    """Families and cases, closures by reason, children, activities, visits, reviews, loans,
+    then the tables of the council, the channels, the events, the referrals, the programmes,
+    the effectiveness and the budget. Each part is kept (`kept_tables`) until its tables change."""
+
+    def part(name: str, count: Callable[[], Table]) -> list[Table]:
+        return kept_tables(session, user, f"pilot.{name}", params, lambda: [count()])
+
+    tables = kept_tables(
+        session, user, "pilot.main", params, lambda: pilot_main(session, user, params)
+    )
+    tables += [
+        *part("council", lambda: council_table(session, user, params)),
+        *part("channels", lambda: families_by_channel(session, user, params)),
+        *part("events", lambda: events_by_kind(session, user, params)),
+        *part("trainings", lambda: trainings_and_listeners(session, user, params)),
+        *part("campaign", lambda: campaign_by_channel(session, params)),
+        *part("referrals", lambda: referrals_by_partner_kind(session, user, params)),
+        *part("programmes", lambda: programme_enrolments(session, user, params)),
+        *part("effectiveness", lambda: effectiveness_spread(session, user, params)),
+        *project_budget(session),
+    ]
+    notes = [
+        "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
+        "и к плановым датам мероприятий; дети — на последний день периода; семьи по способу "
+        "выявления — к дате их регистрации в банке данных.",
+        "Мероприятия проекта — по их датам (отделение — отделение организатора, участок — "
+        "участок семей-участниц); направления — по дате отправки, срок ответа — дни от "
+        "отправки до первого ответа партнёра (принято, исполнено или отказано).",
+        "Бюджет проекта — на весь срок пилотного проекта: это средства проекта, "
+        "услуги семьям бесплатны.",
+        "Отделение ограничивает случаи (по ведущему специалисту), визиты, мониторинг и "
+        "мероприятия его сотрудниками.",
+    ]
+    return Report("pilot", REPORTS["pilot"], params, tables, notes)
+
+
+def pilot_main(session: Session, user: User, params: Params) -> list[Table]:
+    """The pilot's main figures, closures by reason, and the activities by kind and by
+    specialist."""
     d, dep, on = params.district_id, params.department_id, params.date_to
     case_where = (
         report_scope(Case, user),
@@ -552,30 +639,7 @@ def pilot_report(session: Session, user: User, params: Params) -> Report:
             ["Итого", sum(r[1] for r in specialists), sum(r[2] for r in specialists)],
         ),
     ]
-    tables += [
-        council_table(session, user, params),
-        families_by_channel(session, user, params),
-        events_by_kind(session, user, params),
-        trainings_and_listeners(session, user, params),
-        campaign_by_channel(session, params),
-        referrals_by_partner_kind(session, user, params),
-        programme_enrolments(session, user, params),
-        effectiveness_spread(session, user, params),
-        *project_budget(session),
-    ]
-    notes = [
-        "Период относится к датам заявления, закрытия, визита, мониторинга, выдачи и возврата "
-        "и к плановым датам мероприятий; дети — на последний день периода; семьи по способу "
-        "выявления — к дате их регистрации в банке данных.",
-        "Мероприятия проекта — по их датам (отделение — отделение организатора, участок — "
-        "участок семей-участниц); направления — по дате отправки, срок ответа — дни от "
-        "отправки до первого ответа партнёра (принято, исполнено или отказано).",
-        "Бюджет проекта — на весь срок пилотного проекта: это средства проекта, "
-        "услуги семьям бесплатны.",
-        "Отделение ограничивает случаи (по ведущему специалисту), визиты, мониторинг и "
-        "мероприятия его сотрудниками.",
-    ]
-    return Report("pilot", REPORTS["pilot"], params, tables, notes)
+    return tables
 
 
 def council_table(session: Session, user: User, params: Params) -> Table:
@@ -1132,7 +1196,25 @@ def rental_report(session: Session, user: User, params: Params, today: dt.date) 
 
 
 def workload_report(session: Session, user: User, params: Params, today: dt.date) -> Report:
-    """Open, overdue, due-soon and done tasks per specialist (and those not yet assigned)."""
+    """Open, overdue, due-soon and done tasks per specialist (and those not yet assigned),
+    kept (`kept_tables`) until the tasks or the staff change."""
+    tables = kept_tables(
+        session,
+        user,
+        "workload",
+        params,
+        lambda: [workload_table(session, user, params, today)],
+        today,
+    )
+    notes = [
+        "Открытые — новые, назначенные и в работе; просроченные — открытые со сроком раньше "
+        "сегодняшнего дня. Отделение — отделение исполнителя."
+    ]
+    return Report("workload", REPORTS["workload"], params, tables, notes)
+
+
+def workload_table(session: Session, user: User, params: Params, today: dt.date) -> Table:
+    """The workload report's table, counted."""
     is_open = Task.status.in_(OPEN_TASK_STATUSES)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     done_from = _day_start(params.date_from, params.zone)
@@ -1169,7 +1251,7 @@ def workload_report(session: Session, user: User, params: Params, today: dt.date
     if None in counted and any(counted[None][:3]):
         rows.append(["Не назначены", "—", *counted[None]])
     total = ["Итого", "", *(sum(r[i] for r in rows) for i in range(2, 6))]
-    table = Table(
+    return Table(
         "По специалистам",
         [
             "Специалист",
@@ -1182,11 +1264,6 @@ def workload_report(session: Session, user: User, params: Params, today: dt.date
         rows,
         total,
     )
-    notes = [
-        "Открытые — новые, назначенные и в работе; просроченные — открытые со сроком раньше "
-        "сегодняшнего дня. Отделение — отделение исполнителя."
-    ]
-    return Report("workload", REPORTS["workload"], params, [table], notes)
 
 
 def build_report(slug: str, session: Session, user: User, params: Params, today: dt.date) -> Report:

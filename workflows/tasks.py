@@ -94,18 +94,32 @@ def eligible_staff(role: str, district_id: int | None) -> Select[int]:
 def eligible_staff_of(
     session: Session, keys: set[tuple[str, int | None]]
 ) -> dict[tuple[str, int | None], set[int]]:
-    """`eligible_staff` for many (role, district) pairs at once, in one query."""
-    rows = session.execute(
-        select(Staff.id, Staff.role, staff_district.c.district_id)
-        .join(User, User.staff_id == Staff.id)
-        .outerjoin(staff_district, staff_district.c.staff_id == Staff.id)
-        .where(Staff.role.in_({role for role, _ in keys}), *_eligible())
-    ).all()
+    """`eligible_staff` for many (role, district) pairs at once: one query for the roles
+    bound to districts (those districts' staff only: a national centre's staff and their
+    districts make tens of thousands of pairs), one for the others."""
+    bound = {(role, district) for role, district in keys if district_bound(role)}
+    free = {role for role, _ in keys if not district_bound(role)}
     by_role: dict[str, set[int]] = defaultdict(set)
     by_district: dict[tuple[str, int | None], set[int]] = defaultdict(set)
-    for staff_id, role, district_id in rows:
-        by_role[role].add(staff_id)
-        by_district[role, district_id].add(staff_id)
+    if bound:
+        for staff_id, role, district_id in session.execute(
+            select(Staff.id, Staff.role, staff_district.c.district_id)
+            .join(User, User.staff_id == Staff.id)
+            .join(staff_district, staff_district.c.staff_id == Staff.id)
+            .where(
+                Staff.role.in_({role for role, _ in bound}),
+                staff_district.c.district_id.in_({district for _, district in bound}),
+                *_eligible(),
+            )
+        ):
+            by_district[role, district_id].add(staff_id)
+    if free:
+        for staff_id, role in session.execute(
+            select(Staff.id, Staff.role)
+            .join(User, User.staff_id == Staff.id)
+            .where(Staff.role.in_(free), *_eligible())
+        ):
+            by_role[role].add(staff_id)
     return {
         (role, district_id): (
             by_district[role, district_id] if district_bound(role) else by_role[role]

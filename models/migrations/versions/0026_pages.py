@@ -13,7 +13,7 @@ statistics are refreshed (ANALYZE), so its planner knows the new index.
 from alembic import op
 
 revision = "0026_pages"
-down_revision = "0024_perf"
+down_revision = "0025_kept"
 branch_labels = None
 depends_on = None
 
