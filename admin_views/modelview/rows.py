@@ -78,7 +78,7 @@ class ListRows:
                     _LINK,
                     url=view.get_url(endpoint),
                     back=back_query,
-                    title=action.title,
+                    title=action.title or "",
                     icon=icon,
                 )
                 self.links.append(link)
