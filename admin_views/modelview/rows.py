@@ -68,6 +68,17 @@ class ListRows:
             if csrf
             else ""
         )
+
+        def form(template: str, endpoint: str, confirm: str, title: str) -> str:
+            return _fill(
+                template,
+                action=view.get_url(endpoint),
+                back=back,
+                confirm=confirm,
+                title=title,
+                csrf=csrf_input,
+            )
+
         self.links: list[str] = []
         self.archive: str | None = None
         self.restore: str | None = None
@@ -86,22 +97,12 @@ class ListRows:
                 # Where the row's pages offer them (ArchiveMixin.may_archive, may_restore):
                 # the rights are the page's, the row's state is each row's.
                 if view.can_delete:
-                    self.archive = _fill(
-                        _ARCHIVE,
-                        action=view.get_url(".delete_view"),
-                        back=back,
-                        confirm=view.confirm_archive,
-                        title=view.archive_title,
-                        csrf=csrf_input,
+                    self.archive = form(
+                        _ARCHIVE, ".delete_view", view.confirm_archive, view.archive_title
                     )
                 if view.is_action_allowed("restore"):
-                    self.restore = _fill(
-                        _RESTORE,
-                        action=view.get_url(".action_view"),
-                        back=back,
-                        confirm=view.confirm_restore,
-                        title=view.restore_title,
-                        csrf=csrf_input,
+                    self.restore = form(
+                        _RESTORE, ".action_view", view.confirm_restore, view.restore_title
                     )
             else:
                 raise TypeError(f"{view.endpoint}: a row action the list cannot show: {action!r}")
