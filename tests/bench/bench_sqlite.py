@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,12 +34,11 @@ from bench_pages import (  # noqa: E402
     Browser,
     cpu_seconds,
     fill,
-    free_port,
     machine,
     percentile,
     psql_url,
-    worker_pids,
 )
+from bench_peers import Server  # noqa: E402  (one gunicorn worker, started and awaited)
 from bench_search import PASSWORD  # noqa: E402  (the generated accounts' password)
 
 RESULTS = HERE / "RESULTS.md"
@@ -60,30 +58,18 @@ class Side:
         }
         # bench_names imports the app in this process: one database at a time.
         self.names = _names_in_child(database_url)
-        port = free_port()
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-             "--timeout", "600", "app:create_app()"],
-            env=env, cwd=ROOT, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        self.server = Server(VENV_BIN, "app:create_app()", ROOT, env, "/healthz")
+        self.base = self.server.base
         self.browsers = {}
         for who in sorted({who for _title, who, _url in PAGES}):
             self.browsers[who] = Browser(self.base)
             self.browsers[who].login(self.names[who], PASSWORD)
 
     def pids(self) -> list[int]:
-        return worker_pids(self.process.pid)
+        return self.server.workers()
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self.server.stop()
 
 
 def _names_in_child(database_url: str) -> dict:
