@@ -53,6 +53,7 @@ def test_a_value_is_escaped_and_a_live_row_offers_its_links_and_the_archive(app,
     assert re.search(r'<input type="hidden" name="csrf_token" value="[^"]+">', archive.group(1))
     assert 'title="В архив"' in archive.group(1)
     assert "restore" not in row
+    assert "</a> <a" in row and "</a> <form" in row  # the icons apart, not touching
 
 
 def test_the_archive_button_archives_through_the_rows_form(app, families):

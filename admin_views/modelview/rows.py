@@ -115,13 +115,13 @@ class ListRows:
         if self.checkbox is not None:
             out.append(self.checkbox.replace(_ROW, row_id))
         if self.buttons:
-            out.append('<td class="list-buttons-column">')
-            out.extend(link.replace(_ROW, row_id) for link in self.links)
+            buttons = [link.replace(_ROW, row_id) for link in self.links]
             if self.restore is not None and view.is_archived(row):
-                out.append(self.restore.replace(_ROW, row_id))
+                buttons.append(self.restore.replace(_ROW, row_id))
             elif self.archive is not None and view.is_live(row):
-                out.append(self.archive.replace(_ROW, row_id))
-            out.append("</td>")
+                buttons.append(self.archive.replace(_ROW, row_id))
+            # A space between the icons, as the template's line breaks gave them.
+            out.append(f'<td class="list-buttons-column">{" ".join(buttons)}</td>')
         formatters, type_formatters = view.column_formatters, view.column_type_formatters
         for name, cell in self.columns:
             value = view._get_list_value(None, row, name, formatters, type_formatters)
