@@ -35,7 +35,7 @@ from .forms import (
     RowField,
     answered,
     date_field,
-    live_partner_contacts,
+    partner_contact_choices,
     required,
     text_area,
     text_field,
@@ -51,10 +51,6 @@ NOBODY = (0, "— не указано (организация) —")
 def _partners():
     rows = db.session.scalars(active_for_new_work(select(Partner)).order_by(Partner.name))
     return [(p.id, p.name) for p in rows]
-
-
-def _contacts():
-    return [(c.id, f"{c.partner.name}: {c}") for c in live_partner_contacts()]
 
 
 def _districts():
@@ -116,7 +112,7 @@ class ChannelsView(PageView):
     def _incoming_form(self) -> IncomingForm:
         form = IncomingForm()
         form.partner.choices = [NONE, *_partners()]
-        form.contact.choices = [NOBODY, *_contacts()]
+        form.contact.choices = [NOBODY, *partner_contact_choices()]
         form.district.choices = [NONE, *_districts()]
         return form
 
@@ -206,7 +202,7 @@ class ChannelsView(PageView):
             active_for_new_work(select(Staff)).order_by(Staff.last_name, Staff.first_name)
         )
         form.staff.choices = [(s.id, f"{s.full_name}, {s.position}") for s in staff]
-        form.contacts.choices = _contacts()
+        form.contacts.choices = partner_contact_choices()
         if not form.is_submitted():
             form.held_on.data = centre_today()
             if current_user.staff_id:

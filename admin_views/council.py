@@ -10,6 +10,9 @@ decisions only as far as the reader sees their cases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -18,11 +21,9 @@ from wtforms import StringField
 
 from models import (
     CouncilMeeting,
-    District,
     Partner,
     PartnerAgreement,
     Service,
-    Staff,
     db,
 )
 from models.council import DECISION_STATE
@@ -32,7 +33,14 @@ from workflows import council as wf
 from workflows.dates import centre_today
 from workflows.errors import WorkflowError
 
-from .forms import IdField, WorkflowForm, date_field, live_partner_contacts, parse_id
+from .forms import (
+    IdField,
+    WorkflowForm,
+    date_field,
+    live_staff_choices,
+    parse_id,
+    partner_contact_choices,
+)
 from .openings import record_opening
 from .pages import PageView
 
@@ -82,21 +90,25 @@ def requisites() -> dict:
     }
 
 
+def picked(values, error: WorkflowError | None) -> Callable[[str], set[str]]:
+    """`picked(name)`: the values a refused form had chosen in `name`, to show them chosen
+    again; nothing when the page is not a refusal."""
+    return lambda name: set(values.getlist(name)) if error is not None and values else set()
+
+
+def _choices(model: type[Partner] | type[Service], *order: Any) -> list[tuple[int, str]]:
+    """The rows of `model` new work may name, as a picker's (id, name) pairs."""
+    query = select(model.id, model.name).where(active_for_new_work(model)).order_by(*order)
+    return [(row_id, name) for row_id, name in db.session.execute(query)]
+
+
 class CouncilView(PageView):
     """The council's meetings: L the list, D a meeting and its protocol, C a new meeting,
     E its participants, agenda cases and decisions."""
 
-    def _pickers(self) -> dict:
-        staff = db.session.scalars(
-            active_for_new_work(select(Staff)).order_by(Staff.last_name, Staff.first_name)
-        ).all()
-        return {"staff": staff, "contacts": live_partner_contacts()}
-
-    def _districts(self) -> list[District]:
-        districts = db.session.scalars(
-            active_for_new_work(select(District)).order_by(District.name)
-        ).all()
-        return [d for d in districts if wf.records_for(db.session, current_user, d.id)]
+    @staticmethod
+    def _pickers() -> dict:
+        return {"staff": live_staff_choices(), "contacts": partner_contact_choices()}
 
     @expose("/")
     def index(self, error: WorkflowError | None = None, values=None):
@@ -106,9 +118,10 @@ class CouncilView(PageView):
             "admin/workflow/council_list.html",
             rows=wf.meetings_list(db.session, current_user),
             may_create=self.may("create"),
-            districts=self._districts() if self.may("create") else [],
+            districts=wf.recorded_districts(db.session, current_user) if self.may("create") else [],
             error=error,
             values=values or {},
+            picked=picked(values, error),
             today=today,
             **(self._pickers() if self.may("create") else {}),
         )
@@ -153,13 +166,12 @@ class CouncilView(PageView):
         if writable:
             extra = {
                 **self._pickers(),
-                "cases": wf.recordable_cases(db.session, current_user, meeting),
-                "partners": db.session.scalars(
-                    active_for_new_work(select(Partner)).order_by(Partner.name)
-                ).all(),
-                "services": db.session.scalars(
-                    active_for_new_work(select(Service)).order_by(Service.kind, Service.name)
-                ).all(),
+                "cases": [
+                    (case.id, f"№ {case.id} · {case.family.surname}")
+                    for case in wf.recordable_cases(db.session, current_user, meeting)
+                ],
+                "partners": _choices(Partner, Partner.name),
+                "services": _choices(Service, Service.kind, Service.name),
                 "reasons": REFERRAL_REASON.pairs(),
             }
         return self.render(
@@ -172,6 +184,7 @@ class CouncilView(PageView):
             error=error,
             form_name=form_name,
             values=request.form if error else {},
+            picked=picked(request.form, error),
             default_due=wf.default_due(meeting.held_on),
             case_url=self.case_url,
             **extra,

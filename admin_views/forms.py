@@ -28,7 +28,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from models import PartnerContact, db
+from models import PartnerContact, Staff, db
+from models.base import full_name
 from models.live import active_for_new_work, new_work_refusal
 from workflows.errors import WorkflowError
 from workflows.scope import where_visible
@@ -230,3 +231,19 @@ def live_partner_contacts() -> list[PartnerContact]:
             .order_by(PartnerContact.partner_id, PartnerContact.last_name)
         )
     )
+
+
+def partner_contact_choices() -> list[tuple[int, str]]:
+    """`live_partner_contacts` as a picker's (id, «Партнёр: Фамилия И. О.») pairs."""
+    return [(c.id, f"{c.partner.name}: {c}") for c in live_partner_contacts()]
+
+
+def live_staff_choices() -> list[tuple[int, str]]:
+    """The staff new work may name, as a picker's (id, full name) pairs by name: the
+    columns alone, not a row object per member (a national centre has thousands)."""
+    rows = db.session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
+        .where(active_for_new_work(Staff))
+        .order_by(Staff.last_name, Staff.first_name, Staff.id)
+    )
+    return [(staff_id, full_name(last, first, middle)) for staff_id, last, first, middle in rows]

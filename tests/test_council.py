@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import re
 
 import factories as f
 import openpyxl
@@ -334,6 +335,53 @@ def test_refusals_are_russian_and_leave_nothing(app, place):
         assert db.session.scalar(select(func.count()).select_from(Referral)) == 0
     viewer = signed_in(app, "chief")
     assert viewer.get(url).status_code == 403
+
+
+def chosen(page: str, name: str) -> set[str]:
+    """The values chosen in the <select name=`name`>s of `page`."""
+    found = set()
+    for select_tag in re.findall(rf'<select[^>]*name="{name}".*?</select>', page, re.S):
+        found.update(re.findall(r'<option value="([^"]*)" selected>', select_tag))
+    return found
+
+
+def test_a_refused_form_keeps_what_was_chosen(app, place):
+    """Nothing typed or chosen is lost on a refusal: a meeting without its agenda keeps its
+    participants chosen; a decision without its service keeps the partner, the contact
+    person, the reason and the partner as the executor; one without what to do keeps
+    its staff member."""
+    worker = signed_in(app, "worker_a")
+    page = text(record(worker, place, agenda=" "))
+    assert "Запишите повестку" in page
+    assert chosen(page, "staff") == {str(place["worker"]), str(place["psy"])}
+    assert chosen(page, "contacts") == {str(place["doctor"])}
+    record(worker, place)
+    url = f"/council/{the_meeting(app).id}"
+    post(worker, f"{url}/agenda", {"case": place["case_a"]})
+    refused = text(
+        post(
+            worker,
+            f"{url}/decide",
+            {
+                "case": place["case_a"],
+                "what": "Осмотр невролога",
+                "due_on": TODAY.isoformat(),
+                "executor": "partner",
+                "partner": place["clinic"],
+                "contact": place["doctor"],
+                "reason_kind": "medical",
+            },
+        )
+    )
+    assert "Выберите услугу" in refused
+    assert chosen(refused, "partner") == {str(place["clinic"])}
+    assert chosen(refused, "contact") == {str(place["doctor"])}
+    assert chosen(refused, "reason_kind") == {"medical"}
+    assert chosen(refused, "staff") == set()  # the participants' picker is not this form
+    assert 'name="executor" value="partner" checked' in refused
+    assert 'name="executor" value="staff" >' in refused
+    missing = text(post(worker, f"{url}/decide", {"case": place["case_a"], "what": "", "due_on": TODAY.isoformat(), "executor": "staff", "staff": place["psy"]}))  # fmt: skip
+    assert chosen(missing, "staff") == {str(place["psy"])}
 
 
 def test_the_database_holds_the_executor_and_the_agenda(app, place):

@@ -13,11 +13,12 @@ from contextlib import contextmanager
 
 import factories as f
 import pytest
-from conftest import signed_in
-from sqlalchemy import event
+from conftest import make_user, signed_in
+from sqlalchemy import event, select
 
 from admin_views.permissions import allowed
-from models import RentalEvent, db
+from models import RentalEvent, User, db
+from workflows import council as wf
 
 LISTS = (
     "family",
@@ -402,3 +403,69 @@ def test_case_and_family_pages_do_not_grow_with_their_rows(app, world):
     for _ in range(3):
         add_rows()
     assert {url: queries_for(app, browser, url) for url in urls} == few
+
+
+def test_council_pages_do_not_grow_with_districts_meetings_and_staff(app):
+    """The council's list (with its new-meeting form) and a meeting's page, for the
+    coordinator and for a district worker: the same number of queries with 2 districts,
+    meetings and staff members as with 8, each meeting with its agenda case and decision
+    (a district's right to record was asked once per district; issue 18)."""
+    with app.app_context():
+        area = f.district()
+        worker = make_user("district_worker", "council-worker", districts=[area.id])
+        f.user("coordinator", username="council-boss")
+        db.session.commit()
+        area_id, worker_staff = area.id, worker.staff_id
+
+    meetings: list[int] = []
+
+    def grow(count: int) -> None:
+        with app.app_context():
+            actor = db.session.scalar(select(User).where(User.username == "council-worker"))
+            for _ in range(count):
+                f.district()
+                f.staff(role="psychologist")
+                family, mother, _child = f.family_with_members(
+                    district_row=db.session.get(f.District, area_id)
+                )
+                f.consent(family, mother)
+                case = f.case(family, mother, lead_worker_id=worker_staff)
+                meeting = wf.record_meeting(
+                    db.session,
+                    actor,
+                    held_on=dt.date(2026, 1, 15),
+                    district_id=area_id,
+                    agenda="О семьях участка",
+                    staff_ids=[worker_staff],
+                    contact_ids=[],
+                    today=dt.date(2026, 1, 20),
+                )
+                wf.add_agenda_case(db.session, actor, meeting.id, case_id=case.id, note="")
+                wf.decide(
+                    db.session,
+                    actor,
+                    meeting.id,
+                    wf.Decision(
+                        case_id=case.id,
+                        what="Консультация",
+                        due_on=dt.date(2026, 2, 1),
+                        staff_id=worker_staff,
+                    ),
+                    today=dt.date(2026, 1, 20),
+                )
+                meetings.append(meeting.id)
+            db.session.commit()
+
+    browsers = {user: signed_in(app, user) for user in ("council-boss", "council-worker")}
+
+    def counts() -> dict[tuple[str, str], int]:
+        return {
+            (user, url): queries_for(app, browser, url)
+            for user, browser in browsers.items()
+            for url in ("/council/", f"/council/{meetings[0]}")
+        }
+
+    grow(2)
+    few = counts()
+    grow(6)
+    assert counts() == few

@@ -41,7 +41,7 @@ from models import (
 )
 from models.council import DECISION_STATE
 from models.declension import plural
-from models.live import refuse_for_new_work
+from models.live import active_for_new_work, refuse_for_new_work
 from models.reference import staff_district
 from models.roles import records_councils, sees_all
 from models.terms import COUNCIL_DECISION_DAYS
@@ -79,6 +79,17 @@ def records_for(session: Session, actor: User | None, district_id: int | None) -
         return False
     ids = session.scalars(_worker_districts(actor)).all()
     return district_id in ids
+
+
+def recorded_districts(session: Session, actor: User) -> list[District]:
+    """The live districts whose council `actor` records (`records_for`), by name: one
+    query, not one per district."""
+    query = active_for_new_work(select(District)).order_by(District.name)
+    if not records_councils(actor.role) or (not sees_all(actor.role) and actor.staff_id is None):
+        return []
+    if not sees_all(actor.role):
+        query = query.where(District.id.in_(_worker_districts(actor)))
+    return list(session.scalars(query))
 
 
 def _require_recorder(session: Session, actor: User | None, district_id: int | None) -> None:
