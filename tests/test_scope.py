@@ -32,7 +32,7 @@ from security_factories import (
 )
 
 from admin_views.permissions import FULL, MATRIX, allowed
-from models import ROLE, Staff, Visit, db
+from models import ROLE, Loan, Reservation, Staff, User, Visit, db
 from models.base import ArchivedMixin
 from models.constraints import (
     CONSTRAINT_MESSAGES,
@@ -42,6 +42,7 @@ from models.constraints import (
 )
 from models.guards import ARCHIVED, CLOSED
 from models.roles import policy
+from workflows.scope import visible_families, where_visible
 
 ACTIONS = ("list", "details", "create", "edit", "delete")
 # What a delete the matrix allows may still meet: the database refusing it, or the
@@ -422,6 +423,12 @@ def test_rental_clerk_sees_only_families_with_loans_or_reservations(app):
         assert "Прокатов" in body, url
         for secret in ("ребёнок-инвалид", "Инвалидность", "Медицинские сведения", snils):
             assert secret not in body, (url, secret)
+    with app.app_context():  # every loan and place is of the clerk's families: no filter
+        clerk = db.session.scalar(db.select(User).where(User.username == "clerk"))
+        for model in (Loan, Reservation):
+            seen = db.select(model.id).where(where_visible(model, clerk))
+            theirs = db.select(model.id).where(model.family_id.in_(visible_families(clerk)))
+            assert set(db.session.scalars(seen)) == set(db.session.scalars(theirs)) != set()
 
 
 def test_viewer_has_no_personal_data_lists(app, login_as, client):

@@ -123,6 +123,10 @@ def where_visible(model: type, user: User) -> ColumnElement[bool]:
         return true()
     if model is Family:
         return _in(Family.id, visible_families(user))
+    if model in (Loan, Reservation) and user.role == "rental_clerk":
+        # The clerk's families are those with a loan or a queue place: every loan and
+        # place is of one of them, with no list of all such families to build and probe.
+        return true()
     if model in (Person, Consent, ProgrammeEnrolment, Loan, Reservation, EventAttendance):
         return _in(model.family_id, visible_families(user))
     if model is Message:
