@@ -13,7 +13,7 @@ import datetime as dt
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, or_, select, true, union
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -181,37 +181,45 @@ class RentalDeskView(PageView):
                 where_visible(Person, current_user),
             )
         )
-        wanted: list = []
+        # The candidates, each part by its own index (no OR the planner must scan for),
+        # marked 1 where the search found them: one pass, not the search run again to
+        # tell the found from the queued.
+        parts = []
         if type_id is not None:
-            queued = select(Reservation.child_id).where(
-                Reservation.type_id == type_id, Reservation.status.in_(("waiting", "offered"))
+            parts.append(
+                select(Reservation.child_id.label("id"), literal(0).label("found")).where(
+                    Reservation.type_id == type_id,
+                    Reservation.status.in_(("waiting", "offered")),
+                )
             )
-            wanted.append(queued)
-        by_search = None
-        if search and search.split():
+        words = search.split() if search else []
+        if words:
             # The family's or the child's surname in any form, from its beginning.
-            word = search.split()[0]
+            word = words[0]
             families = select(Family.id).where(surname_matches(Family.search_key, word))
-            matching = (
-                select(Person.id).where(Person.family_id.in_(families)),
-                select(Person.id).where(surname_matches(Person.search_key, word)),
-            )
-            wanted.extend(matching)  # flat: SQLite takes no union nested in a union
-            by_search = union(*matching)
-        if not wanted:
+            found = (Person.id.label("id"), literal(1).label("found"))
+            parts += [
+                select(*found).where(Person.family_id.in_(families)),
+                select(*found).where(surname_matches(Person.search_key, word)),
+            ]
+        if not parts:
             return [], False
-        # One id list (a union): each part by its own index, no OR the planner must scan for.
-        found = Person.id.in_(by_search) if by_search is not None and type_id else true()
+        candidates = union_all(*parts).subquery()
+        marked = (
+            select(candidates.c.id, func.max(candidates.c.found).label("found"))
+            .group_by(candidates.c.id)
+            .subquery()
+        )
         query = (
-            query.add_columns(found)
-            .where(Person.id.in_(union(*wanted) if len(wanted) > 1 else wanted[0]))
+            query.join(marked, marked.c.id == Person.id)
+            .add_columns(marked.c.found == 1)
             .order_by(Family.surname, Person.last_name)
             .limit(CHILDREN_SHOWN)
             .options(contains_eager(Person.family))
         )
         rows = db.session.execute(query).all()
         children = [child for child, _ in rows]
-        if by_search is None:
+        if not words:
             return children, False
         if any(matched for _, matched in rows) or len(rows) < CHILDREN_SHOWN:
             return children, any(matched for _, matched in rows)

@@ -269,3 +269,38 @@ def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app, 
         )
         plan = " | ".join(row[-1] for row in explained)
     assert "ix_person_name_id" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_referral_list_walks_its_sort_index_on_sqlite(client, login_as, app, monkeypatch):
+    """Is the referrals' list (newest prepared first) read along ix_referral_prepared_id,
+    with no sort of every live referral (0027_referral_sort)?"""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's planner")
+        family, mother, _child = f.family_with_members()
+        case = f.case(family, mother)
+        for day in range(12):
+            f.referral(case, prepared_on=dt.date(2025, 1, 1) + dt.timedelta(days=day))
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        engine = db.engine
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)  # more rows than the count: the list's path
+    login_as("coordinator")
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        if statement.startswith("SELECT referral.id AS referral_id"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/referral/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = statements[-1]
+    with app.app_context():
+        explained = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters
+        )
+        plan = " | ".join(row[-1] for row in explained)
+    assert "ix_referral_prepared_id" in plan and "TEMP B-TREE" not in plan, plan
