@@ -138,7 +138,6 @@ def family_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
         return false()
     clauses = []
     for word in words:
-        # One id list per word (a union), so each part is served by its own index.
         inside = families_holding(fold(squash(word)))
         # One id list per word (a union), so each part is served by its own index.
         clauses.append(Family.id.in_(union(*_surname_parts(word), inside)))
