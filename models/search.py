@@ -90,7 +90,18 @@ for _table in sorted({table for table, _key in KEYS}):
     install_sqlite_triggers(db.metadata.tables[_table])
 Index("ix_family_search_key", Family.search_key)
 Index("ix_family_text_key", Family.text_key)
-Index("ix_person_search_key", Person.search_key)
+# A person's key with what the list reads of each match: the name (its sort), the family
+# (a district worker's scope) and whether archived, so that a common surname's thousands
+# of matches are counted, scoped and sorted from the index alone (0027_lists).
+Index(
+    "ix_person_search_key",
+    Person.search_key,
+    Person.last_name,
+    Person.first_name,
+    Person.family_id,
+    Person.archived_at,
+    Person.id,
+)
 Index("ix_support_case_contract_key", Case.contract_key)
 Index("ix_equipment_unit_inventory_key", EquipmentUnit.inventory_key)
 Index("ix_partner_name_key", Partner.name_key)

@@ -150,7 +150,9 @@ def person_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:
     number = snils_of(text) if snils else None
     if number is not None:
         return Person.snils == number
-    return rows_with_prefix(Person, Person.search_key, query_person_key(text))
+    # The key's range on the row itself, not `id IN (…)`: the key's index then answers
+    # the list's count, scope and sort without the table (models/search.py).
+    return key_prefix(Person.search_key, query_person_key(text))
 
 
 def case_matches(text: str, *, snils: bool = True) -> ColumnElement[bool]:

@@ -142,55 +142,39 @@ class ListingMixin:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         page_size = self.page_size if page_size is None else page_size
         pk = inspect(self.model).primary_key[0]
-        count = None
-        if execute and page_size:
-            count = paging.bounded_count(db.session, query, pk)
-        few = count is not None or (
-            # A search for a common surname: thousands of matches, all of them far
-            # down the name index (3 million persons, «Смирн…»: 15 s of index walk).
-            execute
-            and page_size
-            and search
-            and paging.bounded_count(db.session, query, pk, paging.FENCE_CAP) is not None
-        )
-        if few:
-            # Few rows match (a search, a filter, a district worker's scope): find them
-            # first, by the indexes of the search and the scope, then sort them. Without
-            # the fence the planner may walk the sort's index over the whole table
-            # looking for rare matches (the last page of a district: all 76,000).
-            ids = query.order_by(None).with_entities(pk).offset(0).subquery()
-            query, joins = self._unscoped_query().filter(pk.in_(select(ids.c[0]))), {}
-        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        count, few = self._counted(query, pk, search) if execute and page_size else (None, False)
         keys, descending = self._keyset(sort_column, sort_desc)
-        # The primary key breaks ties, so that pages neither repeat nor skip rows.
-        query = query.order_by(pk.desc() if descending else pk)
-        cursor = request.args.get("after") if has_request_context() else None
-        values = (
-            paging.decode_cursor(self._signature(sort_column, sort_desc), keys, cursor)
-            if (keys and cursor and page_size)
-            else None
-        )
-        if values is not None and not all(map(_comparable, values)):
-            values = None  # a forged cursor: the first page
-        order: dict | None = None  # the page's ids in their order, where found first
-        if values is not None:
-            query = query.filter(paging.after_clause(keys, values, descending)).limit(page_size)
-        elif page_size and execute and (page or few):
-            # A numbered page past the first, or any page of few matches: its ids first, in
-            # the sort's order (one narrow query), then only the page's rows with their
-            # relations. Far down (?page=3999, reached by «Назад») an OFFSET over the
-            # joined query probed `family` per skipped row; on page 1 of a search the 900
-            # matches of a surname were each joined to their family before the sort kept
-            # 25. The ids are a list, not a subquery: with a subquery SQLite walked the
-            # whole sort index of the outer table to test it. (Page 1 of a whole register
-            # walks the sort's index and stops at 25: one query.)
-            ids = [
-                key for (key,) in query.with_entities(pk).limit(page_size).offset(page * page_size)
-            ]
+        values = self._after(keys, sort_column, sort_desc) if page_size else None
+        ids: list | None = None  # the page's ids in their order, where found first
+        if few and keys:
+            ids = self._fenced_page(query, keys, descending, values, page * page_size, page_size)
+        else:
+            if few:
+                # A sort by a relation: the matches' ids first, then sorted with its joins.
+                found = query.order_by(None).with_entities(pk).offset(0).subquery()
+                query, joins = self._unscoped_query().filter(pk.in_(select(found.c[0]))), {}
+            query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+            # The primary key breaks ties, so that pages neither repeat nor skip rows.
+            query = query.order_by(pk.desc() if descending else pk)
+            if values is not None:
+                query = query.filter(paging.after_clause(keys, values, descending))
+                query = query.limit(page_size)
+            elif few or (page and page_size and execute):
+                # A numbered page past the first: its ids first, in the sort's order (one
+                # narrow query), then only the page's rows with their relations. Far down
+                # (?page=3999, reached by «Назад») an OFFSET over the joined query probed
+                # `family` per skipped row. The ids are a list, not a subquery: with a
+                # subquery SQLite walked the whole sort index of the outer table to test
+                # it. (Page 1 of a whole register walks the sort's index and stops at 25:
+                # one query.)
+                page_query = query.with_entities(pk).limit(page_size).offset(page * page_size)
+                ids = [key for (key,) in page_query]
+            else:
+                query = self._apply_pagination(query, page, page_size)
+        order: dict | None = None
+        if ids is not None:
             query = self._unscoped_query().filter(pk.in_(ids))
             order = {key: place for place, key in enumerate(ids)}
-        else:
-            query = self._apply_pagination(query, page, page_size)
         query = query.options(*paging.eager_options(self.model, [c for c, _ in self._list_columns]))
         if not execute:
             return count, query
@@ -250,6 +234,53 @@ class ListingMixin:
             else:
                 flash(INVALID_FILTER.format(name=flt.name), "error")
         return [pair for _position, pair in sorted(filters, key=lambda item: item[0])]
+
+    @staticmethod
+    def _counted(query, pk, search) -> tuple[int | None, bool]:
+        """The bounded count of `query` (None past COUNT_CAP), and whether few rows match:
+        up to the count's cap, or, for a search, up to the fence's (a common surname:
+        thousands of matches, all of them far down the name index; 3 million persons,
+        «Смирн…»: 15 s of index walk without the fence). A search is counted once, to
+        the fence."""
+        if not search:
+            count = paging.bounded_count(db.session, query, pk)
+            return count, count is not None
+        found = paging.bounded_count(db.session, query, pk, max(paging.FENCE_CAP, paging.COUNT_CAP))
+        if found is None:
+            return None, False
+        return (found if found <= paging.COUNT_CAP else None), True
+
+    def _after(self, keys, sort_column, sort_desc) -> list | None:
+        """The sort key values of the «Далее» cursor (`after=`), if any and sound."""
+        cursor = request.args.get("after") if has_request_context() else None
+        if not (keys and cursor):
+            return None
+        values = paging.decode_cursor(self._signature(sort_column, sort_desc), keys, cursor)
+        if values is not None and not all(map(_comparable, values)):
+            return None  # a forged cursor: the first page
+        return values
+
+    @staticmethod
+    def _fenced_page(query, keys, descending: bool, after, skip: int, size: int) -> list:
+        """The ids of one page of the few rows `query` matches (a search, a filter, a
+        district worker's scope), sorted by `keys` (plain columns, the id last).
+
+        The matches are found first, by the indexes of the search and the scope, with
+        their sort keys (a covering index hands them over without reading the table),
+        then sorted among themselves. Without this fence the planner may walk the sort's
+        index over the whole table looking for rare matches (the last page of a
+        district: all 76,000); with a fence of ids alone each of a surname's 13,000
+        matches was read again from the table for its keys (1,000,000 families)."""
+        found = query.order_by(None).with_entities(*keys).offset(0).subquery()
+        columns = list(found.c)
+        page = select(columns[-1]).order_by(
+            *(column.desc() if descending else column for column in columns)
+        )
+        if after is not None:
+            page = page.where(paging.after_clause(columns, after, descending))
+        else:
+            page = page.offset(skip)
+        return list(db.session.scalars(page.limit(size)))
 
     def _keyset(self, sort_column, sort_desc):
         """(key columns, descending) of the list's sort if keyset paging suits it."""
