@@ -49,6 +49,7 @@ from . import (
     search,
 )
 from .auth import csp_nonce
+from .forms import picker_options
 from .notices import init_notices
 from .permissions import matrix_table
 
@@ -292,6 +293,7 @@ def init_admin(app: Flask) -> Admin:
         agree=agree,
         position_in_case=position_in_case,
         agree_with=agree_with,
+        picker_options=picker_options,
     )
     init_notices(app)
     views = [

@@ -113,17 +113,19 @@ class CouncilView(PageView):
     @expose("/")
     def index(self, error: WorkflowError | None = None, values=None):
         self.require("list")
-        today = centre_today()
+        pickers = {}
+        if self.may("create"):
+            districts = wf.recorded_districts(db.session, current_user)
+            pickers = {"districts": [(d.id, d.name) for d in districts], **self._pickers()}
         return self.render(
             "admin/workflow/council_list.html",
             rows=wf.meetings_list(db.session, current_user),
             may_create=self.may("create"),
-            districts=wf.recorded_districts(db.session, current_user) if self.may("create") else [],
             error=error,
             values=values or {},
             picked=picked(values, error),
-            today=today,
-            **(self._pickers() if self.may("create") else {}),
+            today=centre_today(),
+            **pickers,
         )
 
     @expose("/new", methods=("POST",))

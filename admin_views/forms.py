@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Self
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
@@ -247,3 +249,17 @@ def live_staff_choices() -> list[tuple[int, str]]:
         .order_by(Staff.last_name, Staff.first_name, Staff.id)
     )
     return [(staff_id, full_name(last, first, middle)) for staff_id, last, first, middle in rows]
+
+
+def picker_options(rows: Iterable[tuple[object, object]], chosen: Iterable[object] = ()) -> Markup:
+    """A picker's <option>s, for a template: (value, label) pairs, those whose value is
+    among `chosen` (compared as text, as a form sends them) chosen. Built here, not by a
+    template loop: a national centre's staff picker has thousands of options."""
+    picked = {str(value) for value in chosen}
+    return Markup(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if str(value) in picked else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in rows
+        )
+    )

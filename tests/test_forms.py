@@ -17,6 +17,7 @@ from conftest import Auth, make_user, post_form, signed_in
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from admin_views.forms import picker_options
 from models import Case, Family, Loan, PartnerAgreement, Person, Staff, db
 from models.constraints import integrity_message
 from workflows.dates import centre_today
@@ -585,3 +586,17 @@ def test_deleting_linked_staff_archives_them_in_russian(app, client, household):
     assert count(app, Staff) == before
     with app.app_context():
         assert db.session.get(Staff, worker_id).archived_at is not None
+
+
+def test_picker_options_escape_and_choose_by_text():
+    """A picker's options: labels and values escaped (a partner named «<b>» stays text),
+    the chosen ones compared as the form sends them (text), the rest not chosen."""
+    html = str(
+        picker_options([(1, "Иванова И. И."), (12, "ООО «<b>Рога</b>» & К"), ('x"', "q")], ["12"])
+    )
+    assert html == (
+        '<option value="1">Иванова И. И.</option>'
+        '<option value="12" selected>ООО «&lt;b&gt;Рога&lt;/b&gt;» &amp; К</option>'
+        '<option value="x&#34;">q</option>'
+    )
+    assert str(picker_options([], ["1"])) == ""
