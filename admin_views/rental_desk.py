@@ -195,12 +195,18 @@ class RentalDeskView(PageView):
         words = search.split() if search else []
         if words:
             # The family's or the child's surname in any form, from its beginning.
+            # Each part within the user's scope: a surname of the whole country narrowed
+            # to the user's families before their members are read.
             word = words[0]
-            families = select(Family.id).where(surname_matches(Family.search_key, word))
+            families = select(Family.id).where(
+                surname_matches(Family.search_key, word), where_visible(Family, current_user)
+            )
             found = (Person.id.label("id"), literal(1).label("found"))
             parts += [
                 select(*found).where(Person.family_id.in_(families)),
-                select(*found).where(surname_matches(Person.search_key, word)),
+                select(*found).where(
+                    surname_matches(Person.search_key, word), where_visible(Person, current_user)
+                ),
             ]
         if not parts:
             return [], False
