@@ -640,10 +640,13 @@ class RentalDeskView(PageView):
             .where(*live)
             .order_by(Reservation.type_id, *rental.queue_order())
             .options(
-                selectinload(Reservation.family),
-                selectinload(Reservation.child),
+                # What a place's row shows of them: hundreds of rows at a national centre.
+                selectinload(Reservation.family).load_only(Family.surname),
+                selectinload(Reservation.child).load_only(
+                    Person.last_name, Person.first_name, Person.middle_name
+                ),
                 selectinload(Reservation.type),
-                selectinload(Reservation.offered_unit),
+                selectinload(Reservation.offered_unit).load_only(EquipmentUnit.inventory_number),
             )
         )
         totals = dict(
