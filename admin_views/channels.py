@@ -35,6 +35,7 @@ from .forms import (
     RowField,
     answered,
     date_field,
+    live_choices,
     partner_contact_choices,
     required,
     text_area,
@@ -46,11 +47,6 @@ from .permissions import allowed
 
 NONE = (0, "— выберите —")
 NOBODY = (0, "— не указано (организация) —")
-
-
-def _partners():
-    rows = db.session.scalars(active_for_new_work(select(Partner)).order_by(Partner.name))
-    return [(p.id, p.name) for p in rows]
 
 
 def _districts():
@@ -111,7 +107,7 @@ class ChannelsView(PageView):
 
     def _incoming_form(self) -> IncomingForm:
         form = IncomingForm()
-        form.partner.choices = [NONE, *_partners()]
+        form.partner.choices = [NONE, *live_choices(Partner, Partner.name)]
         form.contact.choices = [NOBODY, *partner_contact_choices()]
         form.district.choices = [NONE, *_districts()]
         return form

@@ -11,12 +11,10 @@ decisions only as far as the reader sees their cases.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import StringField
 
 from models import (
@@ -27,7 +25,6 @@ from models import (
     db,
 )
 from models.council import DECISION_STATE
-from models.live import active_for_new_work
 from models.referrals import REFERRAL_REASON, REFERRAL_STATUS
 from workflows import council as wf
 from workflows.dates import centre_today
@@ -37,6 +34,7 @@ from .forms import (
     IdField,
     WorkflowForm,
     date_field,
+    live_choices,
     live_staff_choices,
     parse_id,
     partner_contact_choices,
@@ -94,12 +92,6 @@ def picked(values, error: WorkflowError | None) -> Callable[[str], set[str]]:
     """`picked(name)`: the values a refused form had chosen in `name`, to show them chosen
     again; nothing when the page is not a refusal."""
     return lambda name: set(values.getlist(name)) if error is not None and values else set()
-
-
-def _choices(model: type[Partner] | type[Service], *order: Any) -> list[tuple[int, str]]:
-    """The rows of `model` new work may name, as a picker's (id, name) pairs."""
-    query = select(model.id, model.name).where(active_for_new_work(model)).order_by(*order)
-    return [(row_id, name) for row_id, name in db.session.execute(query)]
 
 
 class CouncilView(PageView):
@@ -172,8 +164,8 @@ class CouncilView(PageView):
                     (case.id, f"№ {case.id} · {case.family.surname}")
                     for case in wf.recordable_cases(db.session, current_user, meeting)
                 ],
-                "partners": _choices(Partner, Partner.name),
-                "services": _choices(Service, Service.kind, Service.name),
+                "partners": live_choices(Partner, Partner.name),
+                "services": live_choices(Service, Service.kind, Service.name),
                 "reasons": REFERRAL_REASON.pairs(),
             }
         return self.render(

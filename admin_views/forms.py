@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Self
+from typing import Any, Self
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -238,6 +238,13 @@ def live_partner_contacts() -> list[PartnerContact]:
 def partner_contact_choices() -> list[tuple[int, str]]:
     """`live_partner_contacts` as a picker's (id, «Партнёр: Фамилия И. О.») pairs."""
     return [(c.id, f"{c.partner.name}: {c}") for c in live_partner_contacts()]
+
+
+def live_choices(model: Any, *order: Any) -> list[tuple[int, str]]:
+    """The rows of `model` (with a `name`) new work may name, as a picker's (id, name)
+    pairs in `order`: the two columns, not a row object each."""
+    query = select(model.id, model.name).where(active_for_new_work(model)).order_by(*order)
+    return [(row_id, name) for row_id, name in db.session.execute(query)]
 
 
 def live_staff_choices() -> list[tuple[int, str]]:
