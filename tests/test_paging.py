@@ -232,6 +232,28 @@ def test_numbered_pages_skip_bare_ids_and_show_the_sorted_rows(
     assert rows and not any("OFFSET" in sql for sql in rows)
 
 
+def sqlite_plan_of_list(app, client, engine, table: str) -> str:
+    """SQLite's plan (EXPLAIN QUERY PLAN, its lines joined) of the query that reads the
+    rows of the list of `table` (/`table`/), as the signed-in `client` opens it."""
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        if statement.startswith(f"SELECT {table}.id AS {table}_id"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/{table}/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = statements[-1]
+    with app.app_context():
+        explained = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters
+        )
+        return " | ".join(row[-1] for row in explained)
+
+
 def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app, monkeypatch):
     """Is the person list (live rows, by surname and name) read along ix_person_name_id
     on SQLite, with no sort of every row? The archived_at index holds archived rows only
@@ -262,23 +284,7 @@ def test_live_person_list_walks_its_sort_index_on_sqlite(client, login_as, app, 
     assert "WHERE archived_at IS NULL" in sorts["ix_person_name_id"]  # the live rows only
     monkeypatch.setattr(paging, "COUNT_CAP", 5)  # more rows than the count: the list's path
     login_as("coordinator")
-    statements: list[tuple[str, tuple]] = []
-
-    def record(conn, cursor, statement, parameters, *args):
-        if statement.startswith("SELECT person.id AS person_id"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get("/person/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    statement, parameters = statements[-1]
-    with app.app_context():
-        explained = db.session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", parameters
-        )
-        plan = " | ".join(row[-1] for row in explained)
+    plan = sqlite_plan_of_list(app, client, engine, "person")
     assert "ix_person_name_id" in plan and "TEMP B-TREE" not in plan, plan
 
 
@@ -297,21 +303,5 @@ def test_referral_list_walks_its_sort_index_on_sqlite(client, login_as, app, mon
         engine = db.engine
     monkeypatch.setattr(paging, "COUNT_CAP", 5)  # more rows than the count: the list's path
     login_as("coordinator")
-    statements: list[tuple[str, tuple]] = []
-
-    def record(conn, cursor, statement, parameters, *args):
-        if statement.startswith("SELECT referral.id AS referral_id"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get("/referral/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    statement, parameters = statements[-1]
-    with app.app_context():
-        explained = db.session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", parameters
-        )
-        plan = " | ".join(row[-1] for row in explained)
+    plan = sqlite_plan_of_list(app, client, engine, "referral")
     assert "ix_referral_prepared_id" in plan and "TEMP B-TREE" not in plan, plan
