@@ -187,12 +187,12 @@ def test_journey_meeting_decision_task_done_counted_in_the_report(app, place):
         referral = db.session.get(Referral, decisions[1].referral_id)
         assert (referral.contact_id, referral.status) == (place["doctor"], "prepared")
         page = text(worker.get(url))
-        assert "2 решения, исполнено 0" in page
+        assert re.search(r'id="decision-count">2 решения, исполнено 0\.<', page)
         assert "Орлова Анна" in page and "Смирнова Ольга Ивановна" in page
         complete_task(db.session, task.id, user_of("psy"), "Консультация проведена", TODAY)
         db.session.commit()
     page = text(worker.get(url))
-    assert "2 решения, исполнено 1" in page and "исполнено" in page
+    assert re.search(r'id="decision-count">2 решения, исполнено 1\.<', page)
     with app.app_context():
         params = reports.Params(TODAY - dt.timedelta(days=30), TODAY)
         report = reports.pilot_report(db.session, user_of("boss"), params)
@@ -382,6 +382,21 @@ def test_a_refused_form_keeps_what_was_chosen(app, place):
     assert 'name="executor" value="staff" >' in refused
     missing = text(post(worker, f"{url}/decide", {"case": place["case_a"], "what": "", "due_on": TODAY.isoformat(), "executor": "staff", "staff": place["psy"]}))  # fmt: skip
     assert chosen(missing, "staff") == {str(place["psy"])}
+
+
+def test_a_participant_reads_how_many_agenda_cases_are_out_of_reach(app, place):
+    """A participant who may not see an agenda case (another district's worker) reads «И
+    ещё 1 случай вне вашего доступа» (the number once, the noun agreeing with it) and
+    nothing of the case."""
+    with app.app_context():
+        other_worker = user_of("worker_b").staff_id
+    worker = signed_in(app, "worker_a")
+    record(worker, place, staff=[place["worker"], other_worker])
+    url = f"/council/{the_meeting(app).id}"
+    post(worker, f"{url}/agenda", {"case": place["case_a"], "note": "Развитие"})
+    page = text(signed_in(app, "worker_b").get(url))  # a participant, of another district
+    assert "И ещё 1 случай вне вашего доступа." in page
+    assert "Алексеев" not in page
 
 
 def test_the_database_holds_the_executor_and_the_agenda(app, place):

@@ -364,7 +364,7 @@ class MeetingPage:
     def done_words(self) -> str:
         total = len(self.decisions)
         return (
-            f"{total} {plural(total, 'решение', 'решения', 'решений')}, "
+            f"{plural(total, 'решение', 'решения', 'решений')}, "
             f"исполнено {self.counts.get('done', 0)}"
         )
 
