@@ -67,28 +67,37 @@ def _worker_districts(actor: User) -> Select[Any]:
     return select(staff_district.c.district_id).where(staff_district.c.staff_id == actor.staff_id)
 
 
-def records_for(session: Session, actor: User | None, district_id: int | None) -> bool:
-    """The coordinator records any district's council; a district worker their own."""
-    if actor is None:
-        return True  # the demo seed, the generator
+def _recorded(actor: User) -> bool | Select[Any]:
+    """Whose councils `actor` records: every district's (True, the coordinator), none
+    (False), or those of a query of district ids (a district worker's own)."""
     if not records_councils(actor.role):
         return False
     if sees_all(actor.role):
         return True
-    if actor.staff_id is None or district_id is None:
+    if actor.staff_id is None:
         return False
-    ids = session.scalars(_worker_districts(actor)).all()
-    return district_id in ids
+    return _worker_districts(actor)
+
+
+def records_for(session: Session, actor: User | None, district_id: int | None) -> bool:
+    """The coordinator records any district's council; a district worker their own."""
+    if actor is None:
+        return True  # the demo seed, the generator
+    which = _recorded(actor)
+    if isinstance(which, bool):
+        return which
+    return district_id is not None and district_id in session.scalars(which).all()
 
 
 def recorded_districts(session: Session, actor: User) -> list[District]:
     """The live districts whose council `actor` records (`records_for`), by name: one
     query, not one per district."""
-    query = active_for_new_work(select(District)).order_by(District.name)
-    if not records_councils(actor.role) or (not sees_all(actor.role) and actor.staff_id is None):
+    which = _recorded(actor)
+    if which is False:
         return []
-    if not sees_all(actor.role):
-        query = query.where(District.id.in_(_worker_districts(actor)))
+    query = active_for_new_work(select(District)).order_by(District.name)
+    if which is not True:
+        query = query.where(District.id.in_(which))
     return list(session.scalars(query))
 
 
