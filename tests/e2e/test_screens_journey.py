@@ -268,3 +268,65 @@ def test_intake_to_a_closed_case_in_at_most_25_clicks(app, page, screenshot, siz
     print(f"{size}: {clicks.count} clicks from the menu to a closed case")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_council_meeting_fits_the_tablet_and_a_refused_decision_keeps_its_choices(
+    app, page, screenshot, size
+):
+    """A meeting's page, its pickers holding a partner with a long name and a contact
+    person with a long position, scrolls nowhere sideways; a decision for a partner
+    refused for want of a service keeps the partner, the contact person and «партнёр»."""
+    from workflows import council as wf
+
+    with app.app_context():
+        area = f.district(name=f"Участок № {f.seq()}")
+        worker = make_user("district_worker", f"sovet{size}", districts=[area.id])
+        clinic = f.partner(
+            name="Государственное бюджетное учреждение здравоохранения «Областная детская "
+            f"клиническая больница имени святого Луки» № {f.seq()}",
+            kind="clinic",
+        )
+        doctor = f.partner_contact(
+            clinic,
+            last_name="Константинопольская",
+            first_name="Александра",
+            middle_name="Вячеславовна",
+            position="заведующая консультативно-диагностическим педиатрическим отделением",
+        )
+        family, mother, _child = f.family_with_members(district_row=area)
+        f.consent(family, mother)
+        case = f.case(family, mother, lead_worker_id=worker.staff_id)
+        actor = db.session.get(f.User, worker.id)
+        today = centre_today()
+        meeting = wf.record_meeting(
+            db.session,
+            actor,
+            held_on=today,
+            district_id=area.id,
+            agenda="О семьях участка",
+            staff_ids=[worker.staff_id],
+            contact_ids=[doctor.id],
+            today=today,
+        )
+        wf.add_agenda_case(db.session, actor, meeting.id, case_id=case.id, note="")
+        db.session.commit()
+        url, clinic_id, doctor_id = f"/council/{meeting.id}", clinic.id, doctor.id
+    enter(page, f"sovet{size}", size)
+    page.goto(url)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    page.check("input[name=executor][value=partner]")
+    page.select_option("select[name=partner]", str(clinic_id))
+    page.select_option("select[name=contact]", str(doctor_id))
+    page.fill("#d-what", "Консультация невролога")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Записать решение").click()
+    expect(page.get_by_text("Выберите услугу")).to_be_visible()
+    assert page.input_value("select[name=partner]") == str(clinic_id)
+    assert page.input_value("select[name=contact]") == str(doctor_id)
+    assert page.is_checked("input[name=executor][value=partner]")
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    shot(page, screenshot, size, "council-meeting-refused")
+    leave(page)
